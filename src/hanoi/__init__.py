@@ -1,0 +1,3 @@
+"""Hanoi: cooperation platform for the UN Convention against Cybercrime."""
+
+__version__ = "0.1.0"
