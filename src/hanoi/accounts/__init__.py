@@ -1,0 +1,58 @@
+"""Authorities, users, roles and signing in (argon2id passwords, TOTP, throttling)."""
+
+from hanoi.accounts.errors import (
+    AccountError,
+    AuthorityExists,
+    InvalidAuthority,
+    InvalidUsername,
+    SignInError,
+    SignInFailed,
+    SignInThrottled,
+    TotpRequired,
+    UnknownAuthority,
+    UnknownRole,
+    UnknownUser,
+    UserExists,
+    WeakPassword,
+)
+from hanoi.accounts.models import Authority, AuthorityKind, Role, User
+from hanoi.accounts.service import (
+    add_user,
+    authenticate,
+    create_authority,
+    enable_totp,
+    get_authority_by_code,
+    get_user,
+    get_user_by_username,
+    list_authorities,
+    list_users,
+)
+
+__all__ = [
+    "AccountError",
+    "Authority",
+    "AuthorityExists",
+    "AuthorityKind",
+    "InvalidAuthority",
+    "InvalidUsername",
+    "Role",
+    "SignInError",
+    "SignInFailed",
+    "SignInThrottled",
+    "TotpRequired",
+    "UnknownAuthority",
+    "UnknownRole",
+    "UnknownUser",
+    "User",
+    "UserExists",
+    "WeakPassword",
+    "add_user",
+    "authenticate",
+    "create_authority",
+    "enable_totp",
+    "get_authority_by_code",
+    "get_user",
+    "get_user_by_username",
+    "list_authorities",
+    "list_users",
+]

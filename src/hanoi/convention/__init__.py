@@ -1,0 +1,74 @@
+"""The UN Convention against Cybercrime as data: articles, offences, data categories,
+refusal and postponement grounds, request instruments and cross-field rules.
+
+Pure data and validation: this package imports nothing else from ``hanoi`` so that every
+other part of the platform can depend on it.
+"""
+
+from hanoi.convention.errors import (
+    ConventionDataError,
+    ConventionError,
+    UnknownArticleError,
+    UnknownEntryError,
+    UnknownInstrumentError,
+    UnknownOffenceError,
+)
+from hanoi.convention.loader import get_convention, load_convention, verify_rule_implementations
+from hanoi.convention.model import (
+    CHAPTERS,
+    KINDS,
+    Article,
+    ArticleRef,
+    Basis,
+    Channel,
+    Condition,
+    Confidence,
+    Convention,
+    DataAccess,
+    DataCategory,
+    DataCategoryId,
+    DualCriminality,
+    Element,
+    Ground,
+    Instrument,
+    InstrumentKind,
+    Offence,
+    OffenceElement,
+    Rule,
+    Severity,
+    TimeRule,
+)
+
+__all__ = [
+    "CHAPTERS",
+    "KINDS",
+    "Article",
+    "ArticleRef",
+    "Basis",
+    "Channel",
+    "Condition",
+    "Confidence",
+    "Convention",
+    "ConventionDataError",
+    "ConventionError",
+    "DataAccess",
+    "DataCategory",
+    "DataCategoryId",
+    "DualCriminality",
+    "Element",
+    "Ground",
+    "Instrument",
+    "InstrumentKind",
+    "Offence",
+    "OffenceElement",
+    "Rule",
+    "Severity",
+    "TimeRule",
+    "UnknownArticleError",
+    "UnknownEntryError",
+    "UnknownInstrumentError",
+    "UnknownOffenceError",
+    "get_convention",
+    "load_convention",
+    "verify_rule_implementations",
+]

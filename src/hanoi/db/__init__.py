@@ -1,0 +1,18 @@
+"""Database access for every domain: the model base, sessions and migrations."""
+
+from hanoi.db.base import Base, UTCDateTime, new_id, utcnow
+from hanoi.db.database import Database, make_engine, normalise_url
+from hanoi.db.migrate import current_revision, head_revision, upgrade
+
+__all__ = [
+    "Base",
+    "Database",
+    "UTCDateTime",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "new_id",
+    "normalise_url",
+    "upgrade",
+    "utcnow",
+]

@@ -1,0 +1,15 @@
+"""JSON API under /api/v1: thin translations of HTTP to the domain services."""
+
+from fastapi import APIRouter
+
+from hanoi.web.api import convention, requests
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(convention.router)
+router.include_router(requests.router)
+
+
+@router.get("/health", tags=["node"])
+def health() -> dict[str, str]:
+    """Liveness probe."""
+    return {"status": "ok"}

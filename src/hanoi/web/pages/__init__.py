@@ -1,0 +1,10 @@
+"""Server-rendered pages: they work without JavaScript and call the same services as the CLI."""
+
+from fastapi import APIRouter
+
+from hanoi.web.pages import audit, drafts, sign_in
+
+router = APIRouter(include_in_schema=False)
+router.include_router(sign_in.router)
+router.include_router(drafts.router)
+router.include_router(audit.router)

@@ -1,0 +1,318 @@
+"""Authorities and users: add them, and sign users in safely.
+
+Sign-in is where an attacker meets the node, so :func:`authenticate` answers every wrong
+guess the same way, spends the same hashing effort on unknown users, throttles repeated
+failures per username and per remote address (state kept in the database, so a restart does
+not reset it) and audits every attempt.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import re
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hanoi import audit
+from hanoi.accounts import errors
+from hanoi.accounts.models import Authority, AuthorityKind, Role, SignInThrottle, User
+from hanoi.accounts.passwords import (
+    burn_verification,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from hanoi.db.base import utcnow
+
+USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{2,64}")
+STATE_PATTERN = re.compile(r"[A-Z]{2}")
+AUTHORITY_CODE_PATTERN = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,12}){1,2}")
+MIN_PASSWORD_LENGTH = 12
+
+FREE_FAILURES = 5
+MAX_DELAY_SECONDS = 15 * 60
+TOTP_ISSUER = "Hanoi"
+
+
+# Authorities
+
+
+def create_authority(
+    session: Session,
+    *,
+    state: str,
+    code: str,
+    name: str,
+    kind: AuthorityKind | str,
+    actor: str = audit.SYSTEM_ACTOR,
+) -> Authority:
+    """Register one of this node's authorities, e.g. ``XA-CA``, the central authority of XA."""
+    if not STATE_PATTERN.fullmatch(state):
+        raise errors.InvalidAuthority(f"state must be two capital letters, not {state!r}")
+    if not AUTHORITY_CODE_PATTERN.fullmatch(code) or not code.startswith(state + "-"):
+        raise errors.InvalidAuthority(f"authority code must look like {state}-CA, not {code!r}")
+    if not name.strip():
+        raise errors.InvalidAuthority("authority name must not be empty")
+    try:
+        kind = AuthorityKind(kind)
+    except ValueError:
+        known = ", ".join(k.value for k in AuthorityKind)
+        raise errors.InvalidAuthority(
+            f"unknown authority kind {kind!r}; expected: {known}"
+        ) from None
+    if get_authority_by_code(session, code) is not None:
+        raise errors.AuthorityExists(code)
+    authority = Authority(state=state, code=code, name=name.strip(), kind=kind)
+    session.add(authority)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="authority.add",
+        target_type="authority",
+        target_id=authority.id,
+        detail={"code": code, "kind": kind.value},
+    )
+    return authority
+
+
+def get_authority_by_code(session: Session, code: str) -> Authority | None:
+    return session.scalar(select(Authority).where(Authority.code == code))
+
+
+def list_authorities(session: Session) -> list[Authority]:
+    return list(session.scalars(select(Authority).order_by(Authority.code)))
+
+
+# Users
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    authority_code: str,
+    display_name: str | None = None,
+    actor: str = audit.SYSTEM_ACTOR,
+) -> User:
+    """Create a user at one of the node's authorities; the password is stored as argon2id."""
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise errors.InvalidUsername(username)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise errors.WeakPassword(
+            f"password too short: use at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    try:
+        role = Role(role)
+    except ValueError:
+        raise errors.UnknownRole(str(role), [r.value for r in Role]) from None
+    authority = get_authority_by_code(session, authority_code)
+    if authority is None:
+        raise errors.UnknownAuthority(authority_code)
+    if get_user_by_username(session, username) is not None:
+        raise errors.UserExists(username)
+    user = User(
+        username=username,
+        display_name=(display_name or "").strip() or username,
+        authority=authority,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.add",
+        target_type="user",
+        target_id=user.id,
+        detail={"username": username, "role": role.value, "authority": authority.code},
+    )
+    return user
+
+
+def get_user(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def list_users(session: Session, *, authority_code: str | None = None) -> list[User]:
+    query = select(User).order_by(User.username)
+    if authority_code is not None:
+        query = query.join(User.authority).where(Authority.code == authority_code)
+    return list(session.scalars(query))
+
+
+def enable_totp(session: Session, username: str, *, actor: str | None = None) -> tuple[str, str]:
+    """Give the user a fresh TOTP secret; from now on sign-in needs its code.
+
+    Returns the base32 secret and the ``otpauth://`` URI to show as a QR code. The secret is
+    shown once here and never written to the audit trail.
+    """
+    user = get_user_by_username(session, username)
+    if user is None:
+        raise errors.UnknownUser(username)
+    secret = pyotp.random_base32()
+    user.totp_secret = secret
+    user.totp_last_step = None
+    audit.record(
+        session,
+        actor=actor or username,
+        action="user.totp_enable",
+        target_type="user",
+        target_id=user.id,
+    )
+    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+    return secret, str(uri)
+
+
+# Signing in
+
+
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
+    remote_addr: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """The user these credentials belong to, or a :class:`~errors.SignInError`.
+
+    Refusals commit the session before raising: a failed attempt must leave its audit event
+    and throttling count behind even though the caller's ``with db.session()`` rolls back.
+    """
+    now = now or utcnow()
+    throttles = _lock_throttles(session, _throttle_keys(username, remote_addr))
+    wait = max(_retry_after(t, now) for t in throttles)
+    if wait > 0:
+        _refuse(session, "sign_in.throttled", username, remote_addr, now, retry_after=wait)
+        raise errors.SignInThrottled(wait)
+
+    user = get_user_by_username(session, username)
+    reason: str | None = None
+    if user is None:
+        burn_verification(password)
+        reason = "unknown_user"
+    elif not verify_password(user.password_hash, password):
+        reason = "bad_password"
+    elif user.disabled:
+        reason = "disabled"
+    elif user.totp_secret is not None:
+        if not totp_code:
+            _refuse(session, "sign_in.totp_required", username, remote_addr, now)
+            raise errors.TotpRequired()
+        step = _accepted_totp_step(user, totp_code, now)
+        if step is None:
+            reason = "bad_totp"
+        else:
+            user.totp_last_step = step
+
+    if user is None or reason is not None:
+        for throttle in throttles:
+            _count_failure(throttle, now)
+        _refuse(session, "sign_in.failure", username, remote_addr, now, reason=reason)
+        raise errors.SignInFailed()
+
+    for throttle in throttles:
+        throttle.failures, throttle.locked_until, throttle.updated_at = 0, None, now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record(
+        session,
+        actor=username,
+        action="sign_in.success",
+        target_type="user",
+        target_id=user.id,
+        remote_addr=remote_addr,
+        at=now,
+    )
+    return user
+
+
+def _refuse(
+    session: Session,
+    action: str,
+    username: str,
+    remote_addr: str | None,
+    now: datetime,
+    **detail: str | int | None,
+) -> None:
+    audit.record(
+        session,
+        actor=username,
+        action=action,
+        detail={k: v for k, v in detail.items() if v is not None} or None,
+        remote_addr=remote_addr,
+        at=now,
+    )
+    session.commit()
+
+
+def _accepted_totp_step(user: User, code: str, now: datetime) -> int | None:
+    """The time step ``code`` belongs to, within one step either side (``valid_window=1``).
+
+    Steps at or before the last accepted one are refused, so an observed code cannot be
+    replayed while it is still valid.
+    """
+    assert user.totp_secret is not None
+    totp = pyotp.TOTP(user.totp_secret)
+    code = code.replace(" ", "").strip()
+    current = int(totp.timecode(now))
+    for step in (current - 1, current, current + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if hmac.compare_digest(str(totp.generate_otp(step)), code):
+            return step
+    return None
+
+
+# Throttling: after FREE_FAILURES consecutive failures, each further failure locks the key
+# for 1 s, 2 s, 4 s ... up to MAX_DELAY_SECONDS. Throttled attempts do not extend the lock.
+
+
+def _throttle_keys(username: str, remote_addr: str | None) -> list[str]:
+    keys = [f"user:{username[:128]}"]
+    if remote_addr:
+        keys.append(f"addr:{remote_addr[:64]}")
+    return keys
+
+
+def _lock_throttles(session: Session, keys: list[str]) -> list[SignInThrottle]:
+    """Make sure a row exists per key, then lock them, so concurrent attempts count exactly."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for key in keys:
+        session.execute(
+            insert(SignInThrottle)
+            .values(key=key, failures=0, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+    query = select(SignInThrottle).where(SignInThrottle.key.in_(keys)).with_for_update()
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def _retry_after(throttle: SignInThrottle, now: datetime) -> int:
+    if throttle.locked_until is None or throttle.locked_until <= now:
+        return 0
+    return math.ceil((throttle.locked_until - now).total_seconds())
+
+
+def _count_failure(throttle: SignInThrottle, now: datetime) -> None:
+    throttle.failures += 1
+    throttle.updated_at = now
+    beyond = throttle.failures - FREE_FAILURES
+    if beyond >= 0:
+        delay = min(2 ** min(beyond, 20), MAX_DELAY_SECONDS)
+        throttle.locked_until = now + timedelta(seconds=delay)

@@ -1,0 +1,423 @@
+"""Check a request document against the Convention data and the directory of States.
+
+Two kinds of checks, both reported together so an officer fixes everything in one pass:
+
+* **elements** - generic: the instrument's data lists which fields must be filled (with
+  conditions); no code per element, so a reviewer can add or reword one in YAML.
+* **rules** - cross-field logic that needs code. Each function here is registered under a
+  rule id; its message, article, severity and confidence come from ``rules.yaml``. The two
+  sets must match exactly, or the first check fails with ``ConventionDataError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from hanoi.cases.documents import DataItem, OffenceItem, Period, document_model
+from hanoi.cases.errors import DocumentError
+from hanoi.convention import (
+    Confidence,
+    Convention,
+    ConventionDataError,
+    Element,
+    Instrument,
+    Severity,
+    get_convention,
+    verify_rule_implementations,
+)
+from hanoi.directory.fixture import StateDirectory, load_fixture_directory
+
+__all__ = ["IMPLEMENTED_RULES", "CheckReport", "Problem", "check_document"]
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request, traceable to the article it comes from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    """Dotted field path (list indices as numbers); empty for the whole document."""
+    message: str
+    article: str
+    severity: Severity
+    confidence: Confidence
+    rule: str
+    """The element id or rule id that produced the problem."""
+
+
+class CheckReport(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    problems: list[Problem]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        """True when nothing stops the request from being sent (warnings allowed)."""
+        return self.errors == 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+
+@dataclass(frozen=True)
+class _Context:
+    doc: Any  # one of the request document models; fields are read by name
+    kind: str
+    instrument: Instrument
+    convention: Convention
+    directory: StateDirectory
+    today: date
+
+
+Finding = tuple[str, dict[str, object]]
+"""(path, template parameters) produced by a rule."""
+
+RuleFunction = Callable[[_Context], Iterable[Finding]]
+_RULES: dict[str, RuleFunction] = {}
+
+
+def _rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
+    def register(function: RuleFunction) -> RuleFunction:
+        _RULES[rule_id] = function
+        return function
+
+    return register
+
+
+def check_document(
+    doc: BaseModel, *, directory: StateDirectory | None = None, today: date | None = None
+) -> CheckReport:
+    """Return every problem with ``doc``: missing elements first (in the instrument's element
+    order), then cross-field rules (in data order). ``directory`` defaults to the fixture,
+    ``today`` to the local date."""
+    convention = _convention()
+    kind = getattr(doc, "kind", None)
+    if not isinstance(kind, str) or kind not in convention.instruments:
+        raise DocumentError("not a request document: it has no known 'kind'")
+    if not isinstance(doc, document_model(kind)):
+        raise DocumentError(f"not a request document of kind {kind!r}")
+    context = _Context(
+        doc=doc,
+        kind=kind,
+        instrument=convention.instrument(kind),
+        convention=convention,
+        directory=directory if directory is not None else load_fixture_directory(),
+        today=today if today is not None else date.today(),
+    )
+    problems = [*_element_problems(context), *_rule_problems(context)]
+    return CheckReport(kind=kind, problems=problems)
+
+
+IMPLEMENTED_RULES: frozenset[str]
+"""Rule ids with an implementation here (set at the end of the module)."""
+
+
+@functools.cache
+def _convention() -> Convention:
+    convention = get_convention()
+    verify_rule_implementations(convention, _RULES)
+    for instrument in convention.instruments.values():
+        model = document_model(instrument.kind)
+        for element in instrument.elements:
+            for path in filter(None, (element.field, _condition_field(element))):
+                if not _path_exists(model, path.split(".")):
+                    raise ConventionDataError(
+                        "instruments.yaml",
+                        f"{instrument.kind}: element {element.id!r} refers to "
+                        f"{path!r}, which request documents of that kind do not have",
+                    )
+    return convention
+
+
+# --- elements ---------------------------------------------------------------------------
+
+
+def _element_problems(context: _Context) -> Iterator[Problem]:
+    for element in context.instrument.elements:
+        if not _condition_holds(element, context.doc):
+            continue
+        for path, value in _resolve(context.doc, element.field.split("."), ""):
+            if _is_missing(value):
+                yield Problem(
+                    path=path,
+                    message=_missing_message(element),
+                    article=str(element.article),
+                    severity=element.severity,
+                    confidence=element.confidence,
+                    rule=element.id,
+                )
+
+
+def _missing_message(element: Element) -> str:
+    if element.severity == "error":
+        return f"Missing required element: {element.label}."
+    return f"Recommended element not given: {element.label}."
+
+
+def _condition_field(element: Element) -> str | None:
+    condition = element.when or element.unless
+    return condition.field if condition is not None else None
+
+
+def _condition_holds(element: Element, doc: object) -> bool:
+    """Whether ``element`` is required for this document."""
+    condition = element.when or element.unless
+    if condition is None:
+        return True
+    values = [value for _, value in _resolve(doc, condition.field.split("."), "")]
+    value = values[0] if values else None
+    # Compare type as well: True must not match 1, nor "true" match True.
+    matches = type(value) is type(condition.equals) and value == condition.equals
+    return matches if element.when is not None else not matches
+
+
+def _resolve(obj: object, parts: list[str], prefix: str) -> Iterator[tuple[str, object]]:
+    """Yield ``(concrete path, value)`` for a dotted path; ``*`` fans out over list items.
+
+    A missing intermediate object yields the full path with ``None`` (so an absent period
+    reports ``collection_period.start``), except below a ``*``: an empty or absent list is the
+    parent element's problem, not its items'."""
+    if not parts:
+        yield prefix, obj
+        return
+    head, rest = parts[0], parts[1:]
+    if obj is None:
+        if head != "*" and "*" not in rest:
+            yield _join(prefix, ".".join(parts)), None
+        return
+    if head == "*":
+        if isinstance(obj, list):
+            for index, item in enumerate(obj):
+                yield from _resolve(item, rest, _join(prefix, str(index)))
+        return
+    yield from _resolve(getattr(obj, head, None), rest, _join(prefix, head))
+
+
+def _join(prefix: str, part: str) -> str:
+    return f"{prefix}.{part}" if prefix else part
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list):
+        return not value
+    return False
+
+
+def _path_exists(model: type[BaseModel], parts: list[str]) -> bool:
+    current: Any = model
+    for part in parts:
+        current = _unwrap_optional(current)
+        if part == "*":
+            if typing.get_origin(current) is not list:
+                return False
+            current = typing.get_args(current)[0]
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return False
+        field = current.model_fields.get(part)
+        if field is None:
+            return False
+        current = field.annotation
+    return True
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+# --- rules ------------------------------------------------------------------------------
+
+
+def _rule_problems(context: _Context) -> Iterator[Problem]:
+    for rule in context.convention.rules_for(context.kind):
+        for path, params in _RULES[rule.id](context):
+            try:
+                message = rule.message.format(**params)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ConventionDataError(
+                    "rules.yaml", f"rule {rule.id!r}: message template cannot be filled: {exc}"
+                ) from None
+            yield Problem(
+                path=path,
+                message=message,
+                article=str(rule.article),
+                severity=rule.severity,
+                confidence=rule.confidence,
+                rule=rule.id,
+            )
+
+
+def _offences(context: _Context) -> list[OffenceItem]:
+    return list(getattr(context.doc, "offences", []))
+
+
+@_rule("states-differ")
+def _states_differ(context: _Context) -> Iterator[Finding]:
+    doc = context.doc
+    if doc.requesting_state and doc.requesting_state == doc.requested_state:
+        yield "requested_state", {"state": doc.requested_state}
+
+
+@_rule("date-not-future")
+def _date_not_future(context: _Context) -> Iterator[Finding]:
+    when = context.doc.date_of_request
+    if when is not None and when > context.today:
+        yield "date_of_request", {"date": when.isoformat(), "today": context.today.isoformat()}
+
+
+@_rule("period-order")
+def _period_order(context: _Context) -> Iterator[Finding]:
+    for name in type(context.doc).model_fields:
+        period = getattr(context.doc, name)
+        if not isinstance(period, Period) or period.start is None or period.end is None:
+            continue
+        if period.start > period.end:
+            yield (
+                f"{name}.start",
+                {"start": period.start.isoformat(), "end": period.end.isoformat()},
+            )
+
+
+@_rule("offence-code-known")
+def _offence_code_known(context: _Context) -> Iterator[Finding]:
+    codes = {o.code for o in context.convention.offences}
+    for index, offence in enumerate(_offences(context)):
+        if offence.code and offence.code not in codes:
+            yield f"offences.{index}.code", {"code": offence.code, "codes": ", ".join(codes)}
+
+
+@_rule("offence-optional-element-known")
+def _optional_element_known(context: _Context) -> Iterator[Finding]:
+    by_code = {o.code: o for o in context.convention.offences}
+    for index, item in enumerate(_offences(context)):
+        offence = by_code.get(item.code or "")
+        if offence is None:
+            continue  # unknown codes are reported by offence-code-known
+        valid = [e.id for e in offence.optional_elements]
+        for position, element in enumerate(item.optional_elements):
+            if element not in valid:
+                yield (
+                    f"offences.{index}.optional_elements.{position}",
+                    {"element": element, "code": offence.code, "valid": ", ".join(valid) or "none"},
+                )
+
+
+@_rule("serious-crime-penalty")
+def _serious_crime_penalty(context: _Context) -> Iterator[Finding]:
+    by_code = {o.code: o for o in context.convention.offences}
+    for index, item in enumerate(_offences(context)):
+        offence = by_code.get(item.code or "")
+        if offence is None or offence.minimum_max_penalty_years is None:
+            continue
+        penalty = item.maximum_penalty_years
+        if penalty is None or penalty < offence.minimum_max_penalty_years:
+            given = "no maximum penalty" if penalty is None else f"{penalty} year(s)"
+            yield (
+                f"offences.{index}.maximum_penalty_years",
+                {
+                    "code": offence.code,
+                    "minimum": offence.minimum_max_penalty_years,
+                    "given": given,
+                },
+            )
+
+
+@_rule("data-category-fits")
+def _data_category_fits(context: _Context) -> Iterator[Finding]:
+    access = context.instrument.data_access
+    if access is None:
+        return
+    items: list[DataItem] = list(getattr(context.doc, "data_items", []))
+    for index, item in enumerate(items):
+        if item.category is None or item.category in context.instrument.data_categories:
+            continue
+        category = context.convention.data_category(item.category)
+        alternatives = category.instruments_for(access)
+        advice = (
+            f"use {' or '.join(alternatives)} instead"
+            if alternatives
+            else f"no instrument asks for {access} {category.title.lower()}"
+        )
+        yield (
+            f"data_items.{index}.category",
+            {"category": category.title, "access": access, "kind": context.kind, "advice": advice},
+        )
+
+
+@_rule("preservation-mla-follows")
+def _preservation_mla_follows(context: _Context) -> Iterator[Finding]:
+    if context.doc.mla_to_follow is False:
+        yield "mla_to_follow", {}
+
+
+@_rule("preservation-minimum-period")
+def _preservation_minimum_period(context: _Context) -> Iterator[Finding]:
+    days = context.doc.preservation_days
+    minimum = next(
+        (r.days for r in context.instrument.time_rules if r.id == "preservation-minimum-period"),
+        None,
+    )
+    if days is not None and minimum is not None and days < minimum:
+        yield "preservation_days", {"days": days, "minimum": minimum}
+
+
+@_rule("requested-state-known")
+def _requested_state_known(context: _Context) -> Iterator[Finding]:
+    code = context.doc.requested_state
+    if code and context.directory.state(code) is None:
+        yield "requested_state", {"state": code}
+
+
+_STATUS_TEXT: dict[str, str] = {
+    "signatory": "has signed but not ratified the Convention",
+    "none": "has neither signed nor ratified the Convention",
+}
+
+
+@_rule("requested-state-party")
+def _requested_state_party(context: _Context) -> Iterator[Finding]:
+    code = context.doc.requested_state
+    info = context.directory.state(code) if code else None
+    if info is not None and info.status != "party":
+        yield (
+            "requested_state",
+            {"state": code, "name": info.name, "status": _STATUS_TEXT[info.status]},
+        )
+
+
+@_rule("language-accepted")
+def _language_accepted(context: _Context) -> Iterator[Finding]:
+    code, language = context.doc.requested_state, context.doc.language
+    if not code or not language or context.directory.state(code) is None:
+        return
+    accepted = context.directory.acceptable_languages(code)
+    if language not in accepted:
+        yield "language", {"state": code, "language": language, "languages": ", ".join(accepted)}
+
+
+IMPLEMENTED_RULES = frozenset(_RULES)

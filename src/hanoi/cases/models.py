@@ -1,0 +1,38 @@
+"""Drafts: request documents an officer is still writing, kept at their authority.
+
+The document is stored as JSON text exactly as the caller validated it; the draft itself
+carries only what need-to-know checks and listings require.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+import hanoi.accounts.models  # noqa: F401  (the tables our foreign keys point at)
+from hanoi.db.base import Base, UTCDateTime, new_id, utcnow
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(64))
+    authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    document_json: Mapped[str] = mapped_column("document", Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """A fresh copy of the stored document; change it through ``update_draft``."""
+        data: dict[str, Any] = json.loads(self.document_json)
+        return data
+
+    def __repr__(self) -> str:
+        return f"Draft({self.id!r}, {self.kind!r})"

@@ -1,0 +1,45 @@
+"""Reading inputs and writing outputs safely: bounded reads, atomic writes, no clobbering."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from hanoi.cli.errors import CliUsageError
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """Read at most ``limit`` bytes, refusing bigger files before loading them."""
+    if str(path) == "-":
+        import sys
+
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        if path.is_dir():
+            raise CliUsageError(f"{path}: is a directory, not a file")
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
+    if len(data) > limit:
+        raise CliUsageError(f"{path}: larger than the {limit:,}-byte limit")
+    return data
+
+
+def write_atomic(path: Path, data: bytes, *, overwrite: bool) -> None:
+    """Write to a temporary file beside ``path`` and rename it, so no reader ever sees half
+    a file and a failure leaves nothing behind."""
+    if path.exists() and not overwrite:
+        raise CliUsageError(f"{path}: already exists (use --force to replace it)")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise CliUsageError(f"{directory}: no such directory")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,99 @@
+"""`hanoi request ...`: draft, check and render request documents."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from hanoi.cases.check import CheckReport, check_document
+from hanoi.cases.documents import KINDS, MAX_DOCUMENT_BYTES, new_document, parse_document
+from hanoi.cases.render import render_html, render_pdf
+from hanoi.cli.errors import EXIT_INVALID, EXIT_OK, fail, guarded
+from hanoi.cli.files import read_bounded, write_atomic
+from hanoi.cli.output import console, print_json
+
+app = typer.Typer(help="Draft, check and render cooperation requests.", no_args_is_help=True)
+
+
+class Lang(StrEnum):
+    en = "en"
+    fr = "fr"
+
+
+class Format(StrEnum):
+    html = "html"
+    pdf = "pdf"
+
+
+def _load(path: Path):  # type: ignore[no-untyped-def]
+    return parse_document(read_bounded(path, MAX_DOCUMENT_BYTES))
+
+
+@app.command()
+@guarded
+def new(
+    kind: str = typer.Argument(..., help=f"One of: {', '.join(KINDS)}."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the blank request."),
+    requesting_state: str | None = typer.Option(None, help="ISO 3166 code of your State."),
+    requested_state: str | None = typer.Option(None, help="ISO 3166 code of the requested State."),
+    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
+) -> None:
+    """Write a blank request of KIND, ready to fill in and check."""
+    if kind not in KINDS:
+        fail(f"unknown request kind {kind!r}; choose one of: {', '.join(KINDS)}")
+    doc = new_document(kind, requesting_state=requesting_state, requested_state=requested_state)
+    text = json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(out, text.encode(), overwrite=force)
+    console.print(
+        f"Wrote a blank {kind} request to {out}. Fill it in, then: hanoi request check {out}"
+    )
+
+
+@app.command()
+@guarded
+def check(
+    file: Path = typer.Argument(..., help="The request document (JSON), or - for stdin."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Check a request against its article: exit 0 complete, 1 problems found, 2 unusable."""
+    report = check_document(_load(file))
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        _print_report(file, report)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+def _print_report(file: Path, report: CheckReport) -> None:
+    if not report.problems:
+        console.print(f"{file}: complete — every element of the {report.kind} request is present.")
+        return
+    table = Table("Severity", "Field", "Problem", "Article", "Confidence")
+    for p in report.problems:
+        table.add_row(p.severity, p.path or "(document)", p.message, p.article, p.confidence)
+    console.print(table)
+    verdict = "incomplete" if not report.ok else "complete, with warnings"
+    console.print(f"{file}: {verdict} — {report.errors} error(s), {report.warnings} warning(s).")
+
+
+@app.command()
+@guarded
+def render(
+    file: Path = typer.Argument(..., help="The request document (JSON)."),
+    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the letter."),
+    fmt: Format = typer.Option(Format.html, "--format", help="html or pdf."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the letter."),
+    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
+) -> None:
+    """Render the formal request letter, citing the articles, as HTML or PDF."""
+    doc = _load(file)
+    if fmt is Format.pdf:
+        data = render_pdf(doc, lang.value)
+    else:
+        data = render_html(doc, lang.value).encode()
+    write_atomic(out, data, overwrite=force)
+    console.print(f"Wrote the {lang.value} letter to {out}.")

@@ -1,0 +1,59 @@
+"""Alembic environment: reuse the caller's connection, never read an ini file.
+
+:func:`hanoi.db.migrate.upgrade` passes an open connection in ``config.attributes``; the
+``alembic`` command line (for developers writing new revisions) may pass ``sqlalchemy.url``.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+# Imported for autogenerate: Base.metadata must know every table the migrations manage.
+import hanoi.accounts.models
+import hanoi.audit.models
+import hanoi.cases.models  # noqa: F401
+from hanoi.db.base import Base
+from hanoi.db.database import make_engine
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no connection given and no sqlalchemy.url configured")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as fresh:
+            _run(fresh)
+    finally:
+        engine.dispose()
+
+
+def run_offline() -> None:
+    context.configure(
+        url=context.config.get_main_option("sqlalchemy.url"),
+        target_metadata=Base.metadata,
+        literal_binds=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,87 @@
+"""The node's web application: JSON API under /api/v1, server-rendered pages elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from hanoi import __version__
+from hanoi.config import Settings
+from hanoi.db import Database
+from hanoi.web import auth
+from hanoi.web.api import router as api_router
+from hanoi.web.pages import router as pages_router
+from hanoi.web.problems import install_error_handlers, page_error
+from hanoi.web.templating import make_templates
+
+HERE = Path(__file__).parent
+
+SECURITY_HEADERS = {
+    # Pages use only their own scripts and styles: no CDN, no inline script.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(
+    settings: Settings, *, database: Database | None = None, secure_cookies: bool = True
+) -> FastAPI:
+    app = FastAPI(
+        title="Hanoi node",
+        version=__version__,
+        description="Cooperation requests under the UN Convention against Cybercrime.",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.database_url)
+    app.state.templates = make_templates()
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key().decode(),
+        session_cookie="hanoi_session",
+        max_age=auth.SESSION_MAX_AGE,
+        same_site="strict",
+        https_only=secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    install_error_handlers(app)
+
+    async def on_sign_in_required(request: Request, exc: Exception) -> Response:
+        return RedirectResponse("/sign-in", status_code=303)
+
+    async def on_forbidden(request: Request, exc: Exception) -> Response:
+        return page_error(request, 403, "Not allowed", "Your role does not allow this page.")
+
+    async def on_csrf_failed(request: Request, exc: Exception) -> Response:
+        return page_error(
+            request, 403, "Form expired", "Reload the page and submit the form again."
+        )
+
+    app.add_exception_handler(auth.SignInRequired, on_sign_in_required)
+    app.add_exception_handler(auth.Forbidden, on_forbidden)
+    app.add_exception_handler(auth.CsrfFailed, on_csrf_failed)
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    return app

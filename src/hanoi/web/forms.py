@@ -1,0 +1,186 @@
+"""HTML forms generated from the request-document models, and back.
+
+The pydantic models in ``hanoi.cases.documents`` are the single description of a request;
+this module walks them to build form fields (labels from each field's ``title``) and turns a
+submitted form into the nested JSON document again. Field names are dotted paths such as
+``data_items.0.description`` — the same paths the checker reports problems on, so a problem
+lands next to its field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from starlette.datastructures import FormData
+
+WidgetKind = Literal[
+    "text",
+    "textarea",
+    "date",
+    "integer",
+    "number",
+    "checkbox",
+    "select",
+    "lines",
+    "choices",
+    "group",
+    "rows",
+    "fixed",
+]
+
+#: Blank rows offered under a repeating group, so more can be added without JavaScript.
+BLANK_ROWS = 1
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One form field. ``key`` is the model field name; full names are dotted paths built
+    by prefixing the keys of enclosing groups and row numbers."""
+
+    key: str
+    label: str
+    widget: WidgetKind
+    description: str | None = None
+    options: tuple[str, ...] = ()
+    children: tuple[FieldSpec, ...] = field(default=())
+
+
+def _strip_optional(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _literal_options(annotation: Any) -> tuple[str, ...] | None:
+    if typing.get_origin(annotation) is Literal:
+        return tuple(str(a) for a in typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return tuple(str(m.value) for m in annotation)
+    return None
+
+
+def fields_for(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
+    """The form fields of a model, in declaration order."""
+    specs = []
+    for name, info in model.model_fields.items():
+        label = info.title or name.replace("_", " ").capitalize()
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        annotation = _strip_optional(info.annotation)
+        options = _literal_options(annotation)
+        spec_args: dict[str, Any] = {"key": name, "label": label, "description": info.description}
+        if name == "kind":
+            specs.append(FieldSpec(widget="fixed", **spec_args))
+        elif options is not None:
+            specs.append(FieldSpec(widget="select", options=options, **spec_args))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            children = fields_for(annotation)
+            specs.append(FieldSpec(widget="group", children=children, **spec_args))
+        elif typing.get_origin(annotation) is list:
+            (item,) = typing.get_args(annotation)
+            item = _strip_optional(item)
+            item_options = _literal_options(item)
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                children = fields_for(item)
+                specs.append(FieldSpec(widget="rows", children=children, **spec_args))
+            elif item_options is not None:
+                specs.append(FieldSpec(widget="choices", options=item_options, **spec_args))
+            else:
+                specs.append(FieldSpec(widget="lines", **spec_args))
+        elif annotation is bool:
+            specs.append(FieldSpec(widget="checkbox", **spec_args))
+        elif annotation is int:
+            specs.append(FieldSpec(widget="integer", **spec_args))
+        elif annotation is float:
+            specs.append(FieldSpec(widget="number", **spec_args))
+        elif annotation is dt.date:
+            specs.append(FieldSpec(widget="date", **spec_args))
+        else:
+            widget: WidgetKind = "textarea" if extra.get("widget") == "textarea" else "text"
+            specs.append(FieldSpec(widget=widget, **spec_args))
+    return tuple(specs)
+
+
+def form_to_document(form: FormData, specs: tuple[FieldSpec, ...]) -> dict[str, Any]:
+    """The submitted form as a JSON-able document (not yet validated).
+
+    Empty inputs are left out, so a half-filled draft stays a valid draft and the checker,
+    not the parser, reports what is missing.
+    """
+    return _read_group(form, specs, "")
+
+
+def _read_group(form: FormData, specs: tuple[FieldSpec, ...], prefix: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for spec in specs:
+        value = _read_field(form, spec, prefix + spec.key)
+        if value is not None:
+            out[spec.key] = value
+    return out
+
+
+def _read_field(form: FormData, spec: FieldSpec, name: str) -> Any:
+    if spec.widget == "group":
+        group = _read_group(form, spec.children, f"{name}.")
+        return group or None
+    if spec.widget == "rows":
+        rows = []
+        for index in _row_indices(form, name):
+            row = _read_group(form, spec.children, f"{name}.{index}.")
+            if row:
+                rows.append(row)
+        return rows
+    if spec.widget == "checkbox":
+        return name in form
+    if spec.widget == "choices":
+        return [str(v) for v in form.getlist(name)]
+    raw = form.get(name)
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        return None
+    if spec.widget == "lines":
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if spec.widget == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            return text  # left as typed: the parser reports the wrong type on this field
+    if spec.widget == "number":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _row_indices(form: FormData, name: str) -> list[int]:
+    prefix = f"{name}."
+    indices = set()
+    for key in form:
+        if key.startswith(prefix):
+            head = key[len(prefix) :].split(".", 1)[0]
+            if head.isdigit() and len(head) < 4:
+                indices.add(int(head))
+    return sorted(indices)
+
+
+def value_at(document: Mapping[str, Any] | None, name: str) -> Any:
+    """The value at a dotted path of a document, or None."""
+    current: Any = document
+    for part in name.split("."):
+        if isinstance(current, Mapping):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current

@@ -1,0 +1,241 @@
+"""Guided drafting: a form per instrument that lists missing elements as it is filled in,
+saved drafts, and the rendered letter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from hanoi.accounts.permissions import Permission
+from hanoi.cases import drafts
+from hanoi.cases.check import CheckReport, check_document
+from hanoi.cases.documents import KINDS, document_model, new_document, parse_document_obj
+from hanoi.cases.errors import DocumentError
+from hanoi.cases.render import SUPPORTED_LANGUAGES, RenderError, render_html, render_pdf
+from hanoi.convention import get_convention
+from hanoi.web import auth
+from hanoi.web.forms import fields_for, form_to_document
+from hanoi.web.problems import page_error
+from hanoi.web.templating import page
+
+router = APIRouter()
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _drafter(request: Request) -> Any:
+    return auth.require_permission(request, Permission.DRAFT_REQUESTS)
+
+
+def _form_page(
+    request: Request,
+    *,
+    user: Any,
+    kind: str,
+    values: dict[str, Any],
+    report: CheckReport | None,
+    draft_id: str | None,
+    parse_error: str | None = None,
+    status: int = 200,
+    saved: bool = False,
+) -> Response:
+    instrument = get_convention().instrument(kind)
+    problems_by_path: dict[str, list[Any]] = {}
+    for p in report.problems if report else []:
+        problems_by_path.setdefault(p.path, []).append(p)
+    return page(
+        request,
+        "draft_form.html",
+        {
+            "kind": kind,
+            "instrument": instrument,
+            "fields": fields_for(document_model(kind)),
+            "values": values,
+            "report": report,
+            "problems_by_path": problems_by_path,
+            "draft_id": draft_id,
+            "parse_error": parse_error,
+            "saved": saved,
+            "languages": SUPPORTED_LANGUAGES,
+            "user": user,
+        },
+        status_code=status,
+    )
+
+
+def _document_from_form(
+    form: FormData, kind: str
+) -> tuple[dict[str, Any], BaseModel | None, str | None]:
+    """The form as raw values, the parsed document (or None) and the parse error (or None)."""
+    values = form_to_document(form, fields_for(document_model(kind)))
+    values["kind"] = kind  # the URL decides the kind, never a form field
+    try:
+        return values, parse_document_obj(values), None
+    except DocumentError as exc:
+        return values, None, str(exc)
+
+
+@router.get("/drafts")
+def list_page(request: Request) -> Response:
+    user = _drafter(request)
+    with request.app.state.db.session() as session:
+        rows = drafts.list_drafts(session, user=user)
+    items = []
+    for d in rows:
+        document = d.document
+        report = check_document(parse_document_obj(document))
+        items.append({"draft": d, "document": document, "report": report})
+    return page(
+        request,
+        "drafts.html",
+        {"items": items, "instruments": get_convention().instruments.values(), "user": user},
+    )
+
+
+@router.get("/requests/new/{kind}")
+def new_page(request: Request, kind: str) -> Response:
+    user = _drafter(request)
+    if kind not in KINDS:
+        return page_error(
+            request, 404, "Unknown request kind", f"Choose one of: {', '.join(KINDS)}."
+        )
+    doc = new_document(kind, requesting_state=user.authority.state)
+    return _form_page(
+        request,
+        user=user,
+        kind=kind,
+        values=doc.model_dump(mode="json"),
+        report=check_document(doc),
+        draft_id=None,
+    )
+
+
+@router.post("/requests/new/{kind}")
+async def create(request: Request, kind: str) -> Response:
+    user = _drafter(request)
+    if kind not in KINDS:
+        return page_error(request, 404, "Unknown request kind")
+    form = await auth.checked_form(request)
+    values, doc, error = _document_from_form(form, kind)
+    if doc is None:
+        return _form_page(
+            request,
+            user=user,
+            kind=kind,
+            values=values,
+            report=None,
+            draft_id=None,
+            parse_error=error,
+            status=422,
+        )
+    with request.app.state.db.session() as session:
+        draft = drafts.save_draft(
+            session,
+            user=user,
+            kind=kind,
+            document=doc.model_dump(mode="json"),
+            remote_addr=_client(request),
+        )
+        draft_id = draft.id
+    return RedirectResponse(f"/drafts/{draft_id}?saved=1", status_code=303)
+
+
+def _load(request: Request, user: Any, draft_id: str) -> Any:
+    with request.app.state.db.session() as session:
+        return drafts.get_draft(session, user=user, draft_id=draft_id, remote_addr=_client(request))
+
+
+@router.get("/drafts/{draft_id}")
+def edit_page(request: Request, draft_id: str) -> Response:
+    user = _drafter(request)
+    try:
+        draft = _load(request, user, draft_id)
+    except drafts.DraftNotFound:
+        return page_error(request, 404, "No such draft")
+    document = draft.document
+    return _form_page(
+        request,
+        user=user,
+        kind=draft.kind,
+        values=document,
+        report=check_document(parse_document_obj(document)),
+        draft_id=draft.id,
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+@router.post("/drafts/{draft_id}")
+async def update(request: Request, draft_id: str) -> Response:
+    user = _drafter(request)
+    form = await auth.checked_form(request)
+    try:
+        draft = _load(request, user, draft_id)
+    except drafts.DraftNotFound:
+        return page_error(request, 404, "No such draft")
+    values, doc, error = _document_from_form(form, draft.kind)
+    if doc is None:
+        return _form_page(
+            request,
+            user=user,
+            kind=draft.kind,
+            values=values,
+            report=None,
+            draft_id=draft.id,
+            parse_error=error,
+            status=422,
+        )
+    with request.app.state.db.session() as session:
+        drafts.update_draft(
+            session,
+            user=user,
+            draft_id=draft.id,
+            document=doc.model_dump(mode="json"),
+            remote_addr=_client(request),
+        )
+    return RedirectResponse(f"/drafts/{draft.id}?saved=1", status_code=303)
+
+
+@router.post("/requests/check-form/{kind}")
+async def check_form(request: Request, kind: str) -> Response:
+    """Live check for the form's progressive enhancement: the problems, as JSON."""
+    _drafter(request)
+    if kind not in KINDS:
+        return JSONResponse({"error": "unknown request kind"}, status_code=404)
+    form = await auth.checked_form(request)
+    _, doc, error = _document_from_form(form, kind)
+    if doc is None:
+        return JSONResponse({"parse_error": error, "problems": []})
+    report = check_document(doc)
+    return JSONResponse({"parse_error": None, **report.model_dump(mode="json")})
+
+
+@router.get("/drafts/{draft_id}/letter")
+async def letter(
+    request: Request, draft_id: str, lang: str = "en", format: str = "html"
+) -> Response:
+    user = _drafter(request)
+    try:
+        draft = _load(request, user, draft_id)
+    except drafts.DraftNotFound:
+        return page_error(request, 404, "No such draft")
+    doc = parse_document_obj(draft.document)
+    try:
+        if format == "pdf":
+            pdf = await run_in_threadpool(render_pdf, doc, lang)
+            filename = f"request-{draft.id}-{lang}.pdf"
+            return Response(
+                pdf,
+                media_type="application/pdf",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        html = await run_in_threadpool(render_html, doc, lang)
+    except RenderError as exc:
+        return page_error(request, 400, "Cannot render the letter", str(exc))
+    return HTMLResponse(html)

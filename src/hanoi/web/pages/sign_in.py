@@ -1,0 +1,75 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hanoi.accounts import authenticate
+from hanoi.accounts.errors import SignInFailed, SignInThrottled, TotpRequired
+from hanoi.web import auth
+from hanoi.web.templating import page
+
+router = APIRouter()
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    target = "/drafts" if auth.current_user(request) else "/sign-in"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request) -> Response:
+    return page(request, "sign_in.html", {"ask_totp": False, "error": None, "username": ""})
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    form = await auth.checked_form(request)
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    totp_code = str(form.get("totp_code") or "").strip() or None
+    status, error, ask_totp = 200, None, False
+    retry_after: int | None = None
+    try:
+        with request.app.state.db.session() as session:
+            user = authenticate(
+                session,
+                username=username,
+                password=password,
+                totp_code=totp_code,
+                remote_addr=_client(request),
+            )
+            user_id = user.id
+    except TotpRequired:
+        status, error, ask_totp = 401, "Enter the code from your authenticator app.", True
+    except SignInThrottled as exc:
+        retry_after = int(exc.retry_after_seconds) + 1
+        status, error = 429, f"Too many failed attempts. Try again in {retry_after} seconds."
+    except SignInFailed:
+        status, error = 401, "Wrong user name, password or code."
+        ask_totp = totp_code is not None
+    else:
+        auth.start_session(request, user_id)
+        return RedirectResponse("/drafts", status_code=303)
+    response = page(
+        request,
+        "sign_in.html",
+        {"ask_totp": ask_totp, "error": error, "username": username},
+        status_code=status,
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    await auth.checked_form(request)
+    auth.end_session(request)
+    return RedirectResponse("/sign-in", status_code=303)

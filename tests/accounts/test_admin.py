@@ -1,0 +1,130 @@
+"""Adding authorities and users validates at the boundary and is audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from hanoi import accounts, audit
+from hanoi.accounts import AuthorityKind, Role
+from hanoi.db import Database
+
+PASSWORD = "correct horse battery"
+
+
+def test_seeded_users_belong_to_their_authorities(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        users = accounts.list_users(session)
+        assert [(u.username, u.role, u.authority.code) for u in users] == [
+            ("alice", Role.MLA_OFFICER, "XA-CA"),
+            ("bob", Role.DUTY_OFFICER, "XA-247"),
+        ]
+        assert [u.username for u in accounts.list_users(session, authority_code="XA-247")] == [
+            "bob"
+        ]
+        alice = users[0]
+        assert accounts.get_user(session, alice.id) == alice
+        assert accounts.get_user(session, "01ARZ3NDEKTSV4RRFFQ69G5FAV") is None
+        assert alice.display_name == "Alice Arcadia"
+        assert alice.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in alice.password_hash
+        assert not alice.totp_enabled and not alice.disabled
+        assert alice.created_at.tzinfo is not None
+
+
+def test_authorities_are_listed_and_found_by_code(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        assert [a.code for a in accounts.list_authorities(session)] == ["XA-247", "XA-CA"]
+        found = accounts.get_authority_by_code(session, "XA-247")
+        assert found is not None
+        assert found.kind is AuthorityKind.POINT_OF_CONTACT_24_7
+        assert found.state == "XA"
+        assert accounts.get_authority_by_code(session, "XB-CA") is None
+
+
+def test_adding_users_and_authorities_is_audited(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        events = audit.list_events(session, actor="system")
+        assert [e.action for e in reversed(events)] == [
+            "authority.add",
+            "authority.add",
+            "user.add",
+            "user.add",
+        ]
+        assert events[0].detail_data == {
+            "username": "bob",
+            "role": "duty_officer",
+            "authority": "XA-247",
+        }
+        assert all(PASSWORD not in (e.detail or "") for e in events)
+
+
+def test_actor_is_recorded(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        accounts.add_user(
+            session,
+            username="carol",
+            password=PASSWORD,
+            role="auditor",
+            authority_code="XA-CA",
+            actor="alice",
+        )
+        (event,) = audit.list_events(session, actor="alice", action="user.add")
+        carol = accounts.get_user_by_username(session, "carol")
+        assert carol is not None and event.target_id == carol.id
+        assert carol.display_name == "carol"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"username": "Alice"}, accounts.InvalidUsername, "invalid username 'Alice'"),
+        ({"username": "a"}, accounts.InvalidUsername, "invalid username"),
+        ({"username": "x" * 65}, accounts.InvalidUsername, "invalid username"),
+        ({"username": "eve smith"}, accounts.InvalidUsername, "invalid username"),
+        ({"password": "short pass"}, accounts.WeakPassword, "at least 12 characters"),
+        ({"role": "president"}, accounts.UnknownRole, "unknown role 'president'"),
+        ({"authority_code": "XZ-CA"}, accounts.UnknownAuthority, "no authority with code"),
+        ({"username": "alice"}, accounts.UserExists, "already exists"),
+    ],
+)
+def test_add_user_refuses_bad_input(
+    seeded_db: Database, changes: dict[str, str], error: type[Exception], message: str
+) -> None:
+    arguments = {
+        "username": "dave",
+        "password": PASSWORD,
+        "role": "supervisor",
+        "authority_code": "XA-CA",
+    } | changes
+    with pytest.raises(error, match=message) as caught, seeded_db.session() as session:
+        accounts.add_user(session, **arguments)
+    assert isinstance(caught.value, accounts.AccountError)
+    assert "\n" not in str(caught.value)
+    assert changes.get("password", "\0") not in str(caught.value)
+    with seeded_db.session() as session:
+        assert accounts.get_user_by_username(session, "dave") is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"state": "xa"}, accounts.InvalidAuthority),
+        ({"state": "XAB"}, accounts.InvalidAuthority),
+        ({"code": "XB-MOJ"}, accounts.InvalidAuthority),
+        ({"code": "XA_MOJ"}, accounts.InvalidAuthority),
+        ({"name": "  "}, accounts.InvalidAuthority),
+        ({"kind": "ministry"}, accounts.InvalidAuthority),
+        ({"code": "XA-CA"}, accounts.AuthorityExists),
+    ],
+)
+def test_create_authority_refuses_bad_input(
+    seeded_db: Database, changes: dict[str, str], error: type[Exception]
+) -> None:
+    arguments = {
+        "state": "XA",
+        "code": "XA-MOJ",
+        "name": "Ministry of Justice",
+        "kind": "extradition_authority",
+    } | changes
+    with pytest.raises(error), seeded_db.session() as session:
+        accounts.create_authority(session, **arguments)

@@ -1,0 +1,167 @@
+"""Signing in: one answer for every wrong guess, throttling that survives restarts, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+
+from hanoi import accounts, audit
+from hanoi.accounts import SignInFailed, SignInThrottled
+from hanoi.db import Database
+
+PASSWORD = "correct horse battery"
+T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+
+
+def _sign_in(
+    db: Database, username: str, password: str, *, at: datetime, addr: str | None = None
+) -> accounts.User:
+    with db.session() as session:
+        return accounts.authenticate(
+            session, username=username, password=password, remote_addr=addr, now=at
+        )
+
+
+def _fail(db: Database, username: str, *, at: datetime, addr: str | None = None) -> None:
+    with pytest.raises(SignInFailed):
+        _sign_in(db, username, "not the password", at=at, addr=addr)
+
+
+def _throttled(db: Database, username: str, password: str, *, at: datetime,
+               addr: str | None = None) -> int:  # fmt: skip
+    with pytest.raises(SignInThrottled) as caught:
+        _sign_in(db, username, password, at=at, addr=addr)
+    return caught.value.retry_after_seconds
+
+
+def test_right_password_signs_in_and_is_audited(seeded_db: Database) -> None:
+    user = _sign_in(seeded_db, "alice", PASSWORD, at=T0, addr="192.0.2.7")
+    assert user.username == "alice"
+    assert user.authority.code == "XA-CA"
+    with seeded_db.session() as session:
+        (event,) = audit.list_events(session, action="sign_in.success")
+    assert (event.actor, event.target_id, event.remote_addr) == ("alice", user.id, "192.0.2.7")
+    assert event.at == T0
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(seeded_db: Database) -> None:
+    with pytest.raises(SignInFailed) as wrong:
+        _sign_in(seeded_db, "alice", "not the password", at=T0)
+    with pytest.raises(SignInFailed) as unknown:
+        _sign_in(seeded_db, "mallory", "not the password", at=T0)
+    assert str(wrong.value) == str(unknown.value)
+    assert type(wrong.value) is type(unknown.value)
+
+
+def test_unknown_user_still_costs_a_hash_verification(
+    seeded_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real_verify = PasswordHasher.verify
+
+    def counting_verify(self: PasswordHasher, hash: str, password: str) -> bool:
+        calls.append(password)
+        return bool(real_verify(self, hash, password))
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    with pytest.raises(SignInFailed):
+        _sign_in(seeded_db, "mallory", "guess number one", at=T0)
+    assert calls == ["guess number one"]
+
+
+def test_failures_are_audited_without_the_password(seeded_db: Database) -> None:
+    _fail(seeded_db, "alice", at=T0, addr="198.51.100.9")
+    _fail(seeded_db, "nobody", at=T0)
+    with seeded_db.session() as session:
+        events = audit.list_events(session, action="sign_in.failure")
+    assert [(e.actor, e.detail_data) for e in events] == [
+        ("nobody", {"reason": "unknown_user"}),
+        ("alice", {"reason": "bad_password"}),
+    ]
+    assert events[1].remote_addr == "198.51.100.9"
+    assert all("not the password" not in (e.detail or "") for e in events)
+
+
+def test_disabled_user_cannot_sign_in(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        user = accounts.get_user_by_username(session, "alice")
+        assert user is not None
+        user.disabled = True
+    with pytest.raises(SignInFailed):
+        _sign_in(seeded_db, "alice", PASSWORD, at=T0)
+
+
+def test_five_failures_then_delays_double(seeded_db: Database) -> None:
+    for n in range(5):
+        _fail(seeded_db, "alice", at=T0 + timedelta(milliseconds=n))
+    last = T0 + timedelta(milliseconds=4)
+    # Even the right password is refused while the lock lasts.
+    assert _throttled(seeded_db, "alice", PASSWORD, at=last + timedelta(milliseconds=500)) == 1
+
+    now = last
+    for expected in (2, 4, 8, 16):
+        now += timedelta(seconds=expected // 2)
+        _fail(seeded_db, "alice", at=now)
+        assert _throttled(seeded_db, "alice", PASSWORD, at=now) == expected
+        almost = now + timedelta(seconds=expected - 1)
+        assert _throttled(seeded_db, "alice", PASSWORD, at=almost) == 1
+
+    user = _sign_in(seeded_db, "alice", PASSWORD, at=now + timedelta(seconds=16))
+    assert user.username == "alice"
+
+
+def test_delay_is_capped_at_fifteen_minutes(seeded_db: Database) -> None:
+    now = T0
+    for _ in range(30):
+        _fail(seeded_db, "alice", at=now)
+        now += timedelta(minutes=16)
+    _fail(seeded_db, "alice", at=now)
+    assert _throttled(seeded_db, "alice", PASSWORD, at=now) == 15 * 60
+
+
+def test_success_resets_the_count(seeded_db: Database) -> None:
+    for n in range(4):
+        _fail(seeded_db, "alice", at=T0 + timedelta(seconds=n))
+    _sign_in(seeded_db, "alice", PASSWORD, at=T0 + timedelta(seconds=5))
+    for n in range(4):
+        _fail(seeded_db, "alice", at=T0 + timedelta(seconds=10 + n))
+    assert _sign_in(seeded_db, "alice", PASSWORD, at=T0 + timedelta(seconds=20))
+
+
+def test_unknown_usernames_are_throttled_like_real_ones(seeded_db: Database) -> None:
+    for _ in range(5):
+        _fail(seeded_db, "mallory", at=T0)
+    assert _throttled(seeded_db, "mallory", "anything at all", at=T0) == 1
+
+
+def test_remote_address_is_throttled_across_usernames(seeded_db: Database) -> None:
+    for n, name in enumerate(["carol", "dave", "erin", "frank", "grace"]):
+        _fail(seeded_db, name, at=T0 + timedelta(milliseconds=n), addr="203.0.113.5")
+    last = T0 + timedelta(milliseconds=4)
+    assert _throttled(seeded_db, "alice", PASSWORD, at=last, addr="203.0.113.5") == 1
+    # The same user from elsewhere is not locked out by the attacker's address.
+    assert _sign_in(seeded_db, "alice", PASSWORD, at=last, addr="192.0.2.50")
+
+
+def test_throttling_survives_a_restart(seeded_db: Database) -> None:
+    for _ in range(5):
+        _fail(seeded_db, "alice", at=T0)
+    restarted = Database(seeded_db.url)
+    try:
+        assert _throttled(restarted, "alice", PASSWORD, at=T0) == 1
+    finally:
+        restarted.dispose()
+
+
+def test_throttled_attempts_are_audited(seeded_db: Database) -> None:
+    for _ in range(5):
+        _fail(seeded_db, "alice", at=T0, addr="192.0.2.1")
+    _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="192.0.2.1")
+    with seeded_db.session() as session:
+        (event,) = audit.list_events(session, action="sign_in.throttled")
+        assert event.actor == "alice"
+        assert event.detail_data == {"retry_after": 1}
+        assert len(audit.list_events(session, action="sign_in.failure")) == 5
+        assert audit.verify_chain(session) == []

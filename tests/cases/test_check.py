@@ -1,0 +1,328 @@
+"""The checker: missing elements, conditional elements and every cross-field rule."""
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hanoi.cases.check import IMPLEMENTED_RULES, CheckReport, check_document
+from hanoi.cases.documents import KINDS, new_document, parse_document, parse_document_obj
+from hanoi.convention import get_convention
+from hanoi.directory.fixture import StateDirectory, StateInfo, load_fixture_directory
+
+TODAY = date(2026, 11, 29)
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "requests"
+
+
+def _example(kind: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{kind}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _check(data: dict[str, Any], **kwargs: Any) -> CheckReport:
+    return check_document(parse_document_obj(data), today=TODAY, **kwargs)
+
+
+def _found(report: CheckReport) -> set[tuple[str, str]]:
+    return {(p.rule, p.path) for p in report.problems}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_example_passes_without_problems(kind: str) -> None:
+    doc = parse_document((EXAMPLES / f"{kind}.json").read_bytes())
+    report = check_document(doc, today=TODAY)
+    assert report.problems == [], [p.message for p in report.problems]
+    assert report.ok
+    assert (report.errors, report.warnings) == (0, 0)
+
+
+def test_example_headers_are_the_demo_pair() -> None:
+    for kind in KINDS:
+        data = _example(kind)
+        assert (data["requesting_state"], data["requested_state"], data["language"]) == (
+            "XA",
+            "XB",
+            "en",
+        )
+
+
+def test_blank_preservation_lists_every_missing_element() -> None:
+    blank = parse_document('{"kind": "preservation"}')
+    report = check_document(blank, today=TODAY)
+    assert _found(report) == {
+        ("requesting-state", "requesting_state"),
+        ("requested-state", "requested_state"),
+        ("reference", "reference"),
+        ("date-of-request", "date_of_request"),
+        ("language", "language"),
+        ("authority", "requesting_authority.name"),
+        ("offences", "offences"),
+        ("summary-of-facts", "summary_of_facts"),
+        ("data-items", "data_items"),
+        ("link-to-offence", "link_to_offence"),
+        ("necessity", "necessity"),
+        ("mla-to-follow", "mla_to_follow"),
+        ("do-not-notify", "do_not_notify_user"),
+    }
+    assert not report.ok
+    assert (report.errors, report.warnings) == (12, 1)
+    by_rule = {p.rule: p for p in report.problems}
+    assert by_rule["mla-to-follow"].article == "Art. 42(3)(f)"
+    assert by_rule["mla-to-follow"].confidence == "unconfirmed"
+    assert by_rule["do-not-notify"].severity == "warning"
+    # Problems come in the instrument's element order.
+    order = [e.id for e in get_convention().instrument("preservation").elements]
+    assert [p.rule for p in report.problems] == [i for i in order if i in by_rule]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_blank_draft_of_every_kind_is_not_ok(kind: str) -> None:
+    report = check_document(new_document(kind), today=TODAY)
+    assert not report.ok
+    elements = {e.id for e in get_convention().instrument(kind).elements}
+    assert {p.rule for p in report.problems} <= elements | IMPLEMENTED_RULES
+    assert "authority" in {p.rule for p in report.problems}
+
+
+def test_list_items_are_checked_one_by_one() -> None:
+    data = _example("preservation")
+    data["data_items"][1]["description"] = "   "
+    data["offences"][0]["code"] = None
+    data["data_items"][2]["custodian"] = None
+    report = _check(data)
+    assert _found(report) == {
+        ("offence-code", "offences.0.code"),
+        ("data-description", "data_items.1.description"),
+        ("custodian", "data_items.2.custodian"),
+    }
+    assert [p.severity for p in report.problems] == ["error", "error", "warning"]
+
+
+def test_missing_collection_period_is_reported_for_live_collection() -> None:
+    for kind in ("realtime-traffic", "interception"):
+        data = _example(kind)
+        del data["collection_period"]
+        assert _found(_check(data)) == {
+            ("collection-start", "collection_period.start"),
+            ("collection-end", "collection_period.end"),
+        }
+
+
+def test_mere_service_of_documents_needs_no_summary_of_facts() -> None:
+    data = _example("mla")
+    data["summary_of_facts"] = None
+    data["assistance_type"] = "service_of_documents"
+    assert _check(data).ok
+    data["assistance_type"] = "taking_evidence"
+    report = _check(data)
+    assert _found(report) == {("summary-of-facts", "summary_of_facts")}
+    assert report.problems[0].article == "Art. 40(c)"
+
+
+def test_spontaneous_information_on_proceeds_needs_property() -> None:
+    data = _example("spontaneous-information")
+    data["property_items"] = []
+    assert _found(_check(data)) == {("property-items", "property_items")}
+    data["relates_to_proceeds"] = False
+    assert _check(data).ok
+
+
+def test_confiscation_order_only_needed_for_confiscation() -> None:
+    data = _example("confiscation")
+    data["order_reference"] = None
+    data["third_party_protection"] = None
+    assert _found(_check(data)) == {
+        ("order", "order_reference"),
+        ("third-party-protection", "third_party_protection"),
+    }
+    data["measure"] = "freezing"
+    assert _check(data).ok
+
+
+def _rule_cases() -> dict[str, tuple[str, Any, str, str]]:
+    """rule id -> (kind, mutation, expected path, text expected in the message)."""
+
+    def setter(**changes: Any) -> Any:
+        def mutate(data: dict[str, Any]) -> None:
+            data.update(changes)
+
+        return mutate
+
+    def offence(**changes: Any) -> Any:
+        def mutate(data: dict[str, Any]) -> None:
+            data["offences"][0].update(changes)
+
+        return mutate
+
+    def content_in_traffic_disclosure(data: dict[str, Any]) -> None:
+        data["data_items"][0]["category"] = "content_data"
+
+    return {
+        "states-differ": ("mla", setter(requested_state="XA"), "requested_state", "XA"),
+        "date-not-future": (
+            "preservation",
+            setter(date_of_request="2026-12-01"),
+            "date_of_request",
+            "2026-12-01",
+        ),
+        "period-order": (
+            "preservation",
+            setter(time_period={"start": "2026-11-01", "end": "2026-10-01"}),
+            "time_period.start",
+            "2026-10-01",
+        ),
+        "offence-code-known": ("mla", offence(code="UNCC-99"), "offences.0.code", "UNCC-99"),
+        "offence-optional-element-known": (
+            "preservation",
+            lambda d: d["offences"][1].update(optional_elements=["security-breach", "sunspots"]),
+            "offences.1.optional_elements.1",
+            "sunspots",
+        ),
+        "serious-crime-penalty": (
+            "mla-stored-data",
+            offence(code="UNCC-SC", maximum_penalty_years=3),
+            "offences.0.maximum_penalty_years",
+            "at least 4 years",
+        ),
+        "data-category-fits": (
+            "traffic-disclosure",
+            content_in_traffic_disclosure,
+            "data_items.0.category",
+            "Content data",
+        ),
+        "preservation-mla-follows": (
+            "preservation",
+            setter(mla_to_follow=False),
+            "mla_to_follow",
+            "will follow",
+        ),
+        "preservation-minimum-period": (
+            "preservation",
+            setter(preservation_days=30),
+            "preservation_days",
+            "60-day",
+        ),
+        "requested-state-known": ("mla", setter(requested_state="QQ"), "requested_state", "QQ"),
+        "requested-state-party": (
+            "mla",
+            setter(requested_state="XC"),
+            "requested_state",
+            "Cascadia",
+        ),
+        "language-accepted": ("preservation", setter(language="fr"), "language", "en, es"),
+    }
+
+
+RULE_CASES = _rule_cases()
+
+
+def test_every_implemented_rule_has_a_triggering_case() -> None:
+    assert set(RULE_CASES) == IMPLEMENTED_RULES == {r.id for r in get_convention().rules}
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_CASES))
+def test_each_rule_triggers_on_a_crafted_document(rule_id: str) -> None:
+    kind, mutate, path, text = RULE_CASES[rule_id]
+    data = _example(kind)
+    mutate(data)
+    report = _check(data)
+    problems = [p for p in report.problems if p.rule == rule_id]
+    assert len(problems) == 1, report.problems
+    (problem,) = problems
+    rule = get_convention().rule(rule_id)
+    assert problem.path == path
+    assert text in problem.message
+    assert problem.message.endswith(".")
+    assert (problem.severity, problem.confidence, problem.article) == (
+        rule.severity,
+        rule.confidence,
+        str(rule.article),
+    )
+    assert report.ok == (rule.severity == "warning")
+
+
+def test_content_asked_live_in_realtime_traffic_points_to_interception() -> None:
+    data = _example("realtime-traffic")
+    data["data_items"][0]["category"] = "content_data"
+    (problem,) = _check(data).problems
+    assert problem.rule == "data-category-fits"
+    assert "use interception instead" in problem.message
+
+
+def test_subscriber_information_cannot_be_collected_live() -> None:
+    data = _example("interception")
+    data["data_items"][0]["category"] = "subscriber_information"
+    (problem,) = _check(data).problems
+    assert "no instrument asks for live subscriber information" in problem.message
+
+
+def test_serious_crime_without_penalty_is_an_error() -> None:
+    data = _example("mla")
+    data["offences"][0].update(code="UNCC-SC", maximum_penalty_years=None)
+    (problem,) = _check(data).problems
+    assert "no maximum penalty" in problem.message
+    data["offences"][0]["maximum_penalty_years"] = 4
+    assert _check(data).ok
+
+
+def test_date_today_is_fine() -> None:
+    data = _example("mla")
+    data["date_of_request"] = TODAY.isoformat()
+    assert _check(data).ok
+
+
+def test_all_problems_are_returned_at_once_elements_before_rules() -> None:
+    data = _example("preservation")
+    data.update(necessity="", mla_to_follow=False, language="de", requested_state="XA")
+    report = _check(data)
+    assert [p.rule for p in report.problems] == [
+        "necessity",
+        "states-differ",
+        "preservation-mla-follows",
+        "language-accepted",
+    ]
+
+
+def test_directory_can_be_supplied() -> None:
+    only_xb = StateDirectory(
+        [
+            StateInfo(
+                code="XB",
+                name="Borealis",
+                status="party",
+                languages=("es",),
+                central_authority="CA",
+                point_of_contact_24_7="POC",
+                time_zone="UTC",
+            )
+        ]
+    )
+    report = _check(_example("mla"), directory=only_xb)
+    (problem,) = report.problems
+    assert problem.rule == "language-accepted"
+    assert problem.message == "XB does not accept requests in 'en'; acceptable languages: es."
+
+
+def test_report_dumps_to_json() -> None:
+    report = check_document(parse_document('{"kind": "mla"}'), today=TODAY)
+    dumped = json.loads(report.model_dump_json())
+    assert dumped["kind"] == "mla"
+    assert dumped["ok"] is False
+    assert dumped["errors"] == len(dumped["problems"]) - dumped["warnings"]
+    assert {"path", "message", "article", "severity", "confidence", "rule"} == set(
+        dumped["problems"][0]
+    )
+
+
+def test_fixture_directory_has_the_demo_states() -> None:
+    directory = load_fixture_directory()
+    assert [s.code for s in directory.states] == ["XA", "XB", "XC"]
+    assert directory.acceptable_languages("XB") == ("en", "es")
+    assert directory.acceptable_languages("XC") == ("fr", "en")
+    assert directory.acceptable_languages("ZZ") == ()
+    assert directory.state("ZZ") is None
+    xa = directory.state("XA")
+    assert xa is not None and xa.fictional and xa.status == "party"
+    assert directory is load_fixture_directory()

@@ -1,0 +1,115 @@
+"""The JSON API under /api/v1, including bad input: every refusal is a problem document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hanoi.cases.documents import KINDS
+
+EXAMPLES = Path(__file__).parents[1] / "data" / "requests"
+PROBLEM = "application/problem+json"
+
+
+def example(kind: str) -> bytes:
+    return (EXAMPLES / f"{kind}.json").read_bytes()
+
+
+def test_articles_lists_all_68(client: TestClient) -> None:
+    response = client.get("/api/v1/convention/articles")
+    assert response.status_code == 200
+    numbers = [a["number"] for a in response.json()]
+    assert numbers == list(range(1, 69))
+
+
+def test_instruments_carry_articles_and_confidence(client: TestClient) -> None:
+    instruments = client.get("/api/v1/convention/instruments").json()
+    assert [i["kind"] for i in instruments] == list(KINDS)
+    preservation = client.get("/api/v1/convention/instruments/preservation").json()
+    assert preservation["elements"], "preservation has no elements"
+    for element in preservation["elements"]:
+        assert element["confidence"] in ("confirmed", "unconfirmed")
+        assert element["article"]
+
+
+def test_unknown_instrument_is_a_problem_document(client: TestClient) -> None:
+    response = client.get("/api/v1/convention/instruments/telepathy")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["status"] == 404
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_complete_examples_pass_the_check(client: TestClient, kind: str) -> None:
+    response = client.post(
+        "/api/v1/requests/check",
+        content=example(kind),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["ok"] is True, report["problems"]
+
+
+def test_blank_preservation_lists_missing_elements(client: TestClient) -> None:
+    blank = client.get("/api/v1/requests/templates/preservation").json()
+    report = client.post("/api/v1/requests/check", json=blank).json()
+    assert report["ok"] is False
+    articles = {p["article"] for p in report["problems"]}
+    assert any(a.startswith("Art. 42") for a in articles), articles
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"{not json", "JSON"),
+        (b'{"kind": "preservation", "surprise": 1}', "surprise"),
+        (b'{"kind": "preservation", "urgent": "very"}', "urgent"),
+        (b'{"kind": "telepathy"}', "kind"),
+        (b"[]", ""),
+    ],
+)
+def test_bad_documents_are_refused_with_one_line(
+    client: TestClient, body: bytes, fragment: str
+) -> None:
+    response = client.post(
+        "/api/v1/requests/check", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    detail = response.json()["detail"]
+    assert "\n" not in detail
+    assert fragment in detail
+
+
+def test_oversized_document_is_refused(client: TestClient) -> None:
+    doc = json.loads(example("mla"))
+    doc["summary_of_facts"] = "x" * (1 << 20)
+    response = client.post("/api/v1/requests/check", content=json.dumps(doc))
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_render_html_and_pdf(client: TestClient) -> None:
+    html = client.post("/api/v1/requests/render?lang=fr", content=example("preservation"))
+    assert html.status_code == 200
+    assert "42" in html.text
+    pdf = client.post("/api/v1/requests/render?lang=en&format=pdf", content=example("preservation"))
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_render_refuses_unknown_language(client: TestClient) -> None:
+    response = client.post("/api/v1/requests/render?lang=xx", content=example("preservation"))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_security_headers(client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+    assert response.json() == {"status": "ok"}
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
