@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
@@ -13,17 +13,16 @@ from hanoi.db import Database, upgrade
 from hanoi.web.app import create_app
 
 
-@pytest.fixture
-def api_schema(tmp_path: Path) -> schemathesis.BaseSchema:
-    # The API under test touches no table, so one backend is enough here; the database
+def _app():  # type: ignore[no-untyped-def]
+    # The API under test touches no table, so one backend is enough here; database
     # behaviour is covered on both backends elsewhere.
-    settings_ = load_settings(home=tmp_path)
-    upgrade(settings_.database_url)
-    app = create_app(settings_, database=Database(settings_.database_url), secure_cookies=False)
-    return schemathesis.openapi.from_asgi("/api/openapi.json", app)
+    node_settings = load_settings(home=Path(tempfile.mkdtemp(prefix="hanoi-fuzz-")))
+    upgrade(node_settings.database_url)
+    database = Database(node_settings.database_url)
+    return create_app(node_settings, database=database, secure_cookies=False)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", _app())
 
 
 @schema.parametrize()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -14,37 +13,11 @@ from fastapi.testclient import TestClient
 from hanoi.accounts import add_user
 from hanoi.cases.documents import KINDS, document_model, parse_document_obj
 from hanoi.db import Database
-from hanoi.web.forms import FieldSpec, fields_for
+from hanoi.web.forms import fields_for
+from tests.formdata import form_fields
 from tests.web.conftest import csrf_of, sign_in
 
 EXAMPLES = Path(__file__).parents[1] / "data" / "requests"
-
-
-def form_fields(
-    specs: tuple[FieldSpec, ...], doc: dict[str, Any], prefix: str = ""
-) -> Iterator[tuple[str, str]]:
-    """A document as the browser would post it from the generated form."""
-    for spec in specs:
-        name = prefix + spec.key
-        value = doc.get(spec.key)
-        if value is None:
-            continue
-        if spec.widget == "group":
-            yield from form_fields(spec.children, value, f"{name}.")
-        elif spec.widget == "rows":
-            for i, row in enumerate(value):
-                yield from form_fields(spec.children, row, f"{name}.{i}.")
-        elif spec.widget == "choices":
-            for item in value:
-                yield name, str(item)
-        elif spec.widget == "lines":
-            if value:
-                yield name, "\n".join(value)
-        elif spec.widget == "checkbox":
-            if value:
-                yield name, "true"
-        else:
-            yield name, str(value)
 
 
 def post_form(client: TestClient, url: str, fields: list[tuple[str, str]]) -> Any:

@@ -13,10 +13,19 @@ label); long text carries ``json_schema_extra={"widget": "textarea"}``.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Annotated, Any, Literal, NoReturn, TypeAlias
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from hanoi.cases.errors import DocumentError
 from hanoi.convention import KINDS, UnknownInstrumentError
@@ -34,7 +43,20 @@ LongText = Annotated[str | None, Field(max_length=LONG, json_schema_extra={"widg
 StateCode = Annotated[str | None, Field(pattern=r"^[A-Z]{2}$")]
 LanguageCode = Annotated[str | None, Field(pattern=r"^[a-z]{2}$")]
 # Dates arrive as ISO strings in JSON; everything else is strict (no "5" -> 5, "yes" -> True).
-OptionalDate = Annotated[date | None, Field(strict=False)]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: object) -> object:
+    # Lax date parsing would also take numbers (and digit strings) as Unix timestamps; a date
+    # in a request is written YYYY-MM-DD and nothing else.
+    if value is None or isinstance(value, date):
+        return value
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("expected a date written YYYY-MM-DD")
+
+
+OptionalDate = Annotated[date | None, Field(strict=False), BeforeValidator(_iso_date_only)]
 
 
 def _short_items(items: list[str]) -> list[str]:
@@ -167,7 +189,7 @@ def _long(title: str, description: str | None = None) -> Any:
 class PreservationRequest(_Request):
     """Art. 42: keep stored data pending a request for mutual legal assistance."""
 
-    kind: Literal["preservation"] = Field(default="preservation", title="Kind of request")
+    kind: Literal["preservation"] = Field(title="Kind of request")
     offences: list[OffenceItem] = _offences()
     summary_of_facts: LongText = _long("Summary of the facts")
     data_items: list[DataItem] = _data_items("Data to preserve")
@@ -186,9 +208,7 @@ class PreservationRequest(_Request):
 class TrafficDisclosureRequest(_Request):
     """Art. 43: disclose enough preserved traffic data to find another provider and the path."""
 
-    kind: Literal["traffic-disclosure"] = Field(
-        default="traffic-disclosure", title="Kind of request"
-    )
+    kind: Literal["traffic-disclosure"] = Field(title="Kind of request")
     preservation_reference: ShortText = Field(
         default=None, title="Reference of the preservation request"
     )
@@ -222,7 +242,7 @@ class _MlaCommon(_Request):
 class MlaRequest(_MlaCommon):
     """Art. 40: a general request for mutual legal assistance."""
 
-    kind: Literal["mla"] = Field(default="mla", title="Kind of request")
+    kind: Literal["mla"] = Field(title="Kind of request")
     assistance_type: AssistanceType | None = Field(default=None, title="Type of assistance")
     data_items: list[DataItem] = _data_items("Stored data sought (if any)")
 
@@ -230,7 +250,7 @@ class MlaRequest(_MlaCommon):
 class MlaStoredDataRequest(_MlaCommon):
     """Art. 44: search, seize and disclose stored data."""
 
-    kind: Literal["mla-stored-data"] = Field(default="mla-stored-data", title="Kind of request")
+    kind: Literal["mla-stored-data"] = Field(title="Kind of request")
     data_items: list[DataItem] = _data_items("Stored data sought")
     preservation_reference: ShortText = Field(
         default=None, title="Reference of a related preservation request"
@@ -251,13 +271,13 @@ class _LiveCollection(_Request):
 class RealtimeTrafficRequest(_LiveCollection):
     """Art. 45: collect traffic data in real time."""
 
-    kind: Literal["realtime-traffic"] = Field(default="realtime-traffic", title="Kind of request")
+    kind: Literal["realtime-traffic"] = Field(title="Kind of request")
 
 
 class InterceptionRequest(_LiveCollection):
     """Art. 46: intercept content data."""
 
-    kind: Literal["interception"] = Field(default="interception", title="Kind of request")
+    kind: Literal["interception"] = Field(title="Kind of request")
     authorisation_reference: ShortText = Field(
         default=None, title="Reference of the requesting State's authorisation"
     )
@@ -266,7 +286,7 @@ class InterceptionRequest(_LiveCollection):
 class ExtraditionRequest(_Request):
     """Art. 37: surrender of a person."""
 
-    kind: Literal["extradition"] = Field(default="extradition", title="Kind of request")
+    kind: Literal["extradition"] = Field(title="Kind of request")
     person_sought: Person = Field(default_factory=Person, title="Person sought")
     offences: list[OffenceItem] = _offences()
     summary_of_facts: LongText = _long("Summary of the facts")
@@ -283,9 +303,7 @@ class ExtraditionRequest(_Request):
 class PoliceInformationRequest(_Request):
     """Art. 47: police-to-police information exchange."""
 
-    kind: Literal["police-information"] = Field(
-        default="police-information", title="Kind of request"
-    )
+    kind: Literal["police-information"] = Field(title="Kind of request")
     offences: list[OffenceItem] = _offences()
     summary_of_facts: LongText = _long("Background of the inquiry")
     information_sought: LongText = _long("Information sought")
@@ -299,9 +317,7 @@ class SpontaneousInformation(_Request):
     """Arts. 40 and 51: information sent without a request. The requesting fields name the
     sending State and authority."""
 
-    kind: Literal["spontaneous-information"] = Field(
-        default="spontaneous-information", title="Kind of request"
-    )
+    kind: Literal["spontaneous-information"] = Field(title="Kind of request")
     offences: list[OffenceItem] = _offences()
     information: LongText = _long("Information transmitted")
     reason: LongText = _long("Why it may help the receiving State")
@@ -315,7 +331,7 @@ class SpontaneousInformation(_Request):
 class ConfiscationRequest(_Request):
     """Art. 50: trace, freeze, seize or confiscate property."""
 
-    kind: Literal["confiscation"] = Field(default="confiscation", title="Kind of request")
+    kind: Literal["confiscation"] = Field(title="Kind of request")
     measure: ConfiscationMeasure | None = Field(default=None, title="Measure requested")
     offences: list[OffenceItem] = _offences()
     summary_of_facts: LongText = _long("Facts")

@@ -44,7 +44,9 @@ from hanoi.directory.fixture import StateDirectory, load_fixture_directory
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
+    "Letter",
     "RenderError",
+    "build_letter",
     "letter_messages",
     "load_translations",
     "render_html",
@@ -461,7 +463,7 @@ class _Builder:
             if not children:
                 return gap
             placeholder = tuple(self._child_entry(child, parent, gap) for child in children)
-            return Node("items", items=(Node("entries", entries=placeholder),))
+            return Node("entries", entries=placeholder)
         nodes: list[Node] = []
         for index, item in enumerate(items):
             entries: list[Entry] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,6 +15,7 @@ from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.web import auth
 from hanoi.web.api import router as api_router
+from hanoi.web.api.requests import add_document_schema
 from hanoi.web.pages import router as pages_router
 from hanoi.web.problems import install_error_handlers, page_error
 from hanoi.web.templating import make_templates
@@ -80,6 +82,13 @@ def create_app(
     app.add_exception_handler(auth.SignInRequired, on_sign_in_required)
     app.add_exception_handler(auth.Forbidden, on_forbidden)
     app.add_exception_handler(auth.CsrfFailed, on_csrf_failed)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_document_schema(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_router)

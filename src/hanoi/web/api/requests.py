@@ -32,6 +32,21 @@ router = APIRouter(prefix="/requests", tags=["requests"])
 DOCUMENT_SCHEMA = TypeAdapter(RequestDocument).json_schema(
     ref_template="#/components/schemas/{model}"
 )
+
+
+def add_document_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Publish the request-document schema in the OpenAPI components.
+
+    The check and render endpoints read their body raw (to bound its size and give the same
+    one-line errors as the CLI), so FastAPI cannot see the model; the schema is added here.
+    """
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    document = dict(DOCUMENT_SCHEMA)
+    schemas.update(document.pop("$defs", {}))
+    schemas["RequestDocument"] = document
+    return openapi
+
+
 _DOCUMENT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
