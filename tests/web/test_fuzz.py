@@ -5,8 +5,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import json
+from typing import Any
+
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from hanoi.config import load_settings
 from hanoi.db import Database, upgrade
@@ -28,4 +32,22 @@ schema = schemathesis.openapi.from_asgi("/api/openapi.json", _app())
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
-    case.call_and_validate()
+    # Lone UTF-16 surrogates are valid JSON Schema strings but not Unicode text: the API
+    # refuses them on purpose (they cannot be stored, printed or signed). Every other
+    # schema-valid body must be accepted.
+    if _has_lone_surrogate(case.body):
+        response = case.call()
+        case.validate_response(response, excluded_checks=[positive_data_acceptance])
+        assert response.status_code == 422, response.text
+    else:
+        case.call_and_validate()
+
+
+def _has_lone_surrogate(body: Any) -> bool:
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except TypeError:
+        return False
+    return False

@@ -56,6 +56,15 @@ def _iso_date_only(value: object) -> object:
     raise ValueError("expected a date written YYYY-MM-DD")
 
 
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 4.0 as an integer; so do we. Anything else stays strict.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+OptionalWholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+
 OptionalDate = Annotated[date | None, Field(strict=False), BeforeValidator(_iso_date_only)]
 
 
@@ -108,7 +117,7 @@ class OffenceItem(_Part):
         default=None, title="Offence code", description="From the offence list, e.g. UNCC-07."
     )
     description: LongText = Field(default=None, title="Description of the conduct")
-    maximum_penalty_years: int | None = Field(
+    maximum_penalty_years: OptionalWholeNumber = Field(
         default=None, ge=0, le=200, title="Maximum penalty (years of deprivation of liberty)"
     )
     optional_elements: ShortList = Field(
@@ -199,7 +208,7 @@ class PreservationRequest(_Request):
         default=None, title="A request for mutual legal assistance will follow"
     )
     do_not_notify_user: bool | None = Field(default=None, title="Do not notify the user")
-    preservation_days: int | None = Field(
+    preservation_days: OptionalWholeNumber = Field(
         default=None, ge=1, le=3650, title="Preservation period (days)"
     )
     time_period: Period | None = Field(default=None, title="Time span of the data")

@@ -1,0 +1,266 @@
+"""The `hanoi` command as people run it: a real process, its exit code and its output.
+
+Every test starts `.venv/bin/hanoi` in a subprocess with its own ``HANOI_HOME`` under
+``tmp_path``. The contract under test (README, ``cli/errors.py``): exit 0 ok, 1 the checked
+request has problems, 2 bad usage or unreadable input, and bad input never shows a traceback:
+it gets one line on stderr starting ``error:``.
+
+Each process costs about a second, so commands that do not depend on each other run in
+parallel (``hanoi_many``) and results shared by several tests come from module fixtures.
+
+The helpers here are imported by the other ``tests/cli`` modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hanoi.convention import CHAPTERS, get_convention
+
+HANOI = Path(sys.executable).parent / "hanoi"
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "requests"
+
+# Terminal hints that would change how Rich lays out text; a test must see what a pipe or a
+# log file sees, whatever terminal pytest itself was started from.
+_TERMINAL_VARS = ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+CONFIDENCES = {"confirmed", "unconfirmed"}
+INSTRUMENT_KINDS = [
+    "preservation",
+    "traffic-disclosure",
+    "mla",
+    "mla-stored-data",
+    "realtime-traffic",
+    "interception",
+    "extradition",
+    "police-information",
+    "spontaneous-information",
+    "confiscation",
+]
+
+
+# --- running the command ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    args: tuple[str, ...]
+    code: int
+    out: str
+    err: str
+
+    def __str__(self) -> str:  # shown by pytest when an assertion fails
+        return (
+            f"hanoi {' '.join(self.args)} -> {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}"
+        )
+
+
+@dataclass(frozen=True)
+class Cmd:
+    args: tuple[str, ...]
+    stdin: bytes = b""
+    env: Mapping[str, str] | None = field(default=None, hash=False)
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment with a private node folder and cheap password hashing."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _TERMINAL_VARS and not key.startswith("HANOI_")
+    }
+    env["HANOI_HOME"] = str(home)
+    env["HANOI_ARGON2_PROFILE"] = "test"
+    env.update(extra)
+    return env
+
+
+def hanoi(
+    cwd: Path, *args: str, stdin: str | bytes = b"", env: Mapping[str, str] | None = None
+) -> Run:
+    """Run ``hanoi ARGS`` in ``cwd``; stdin is always given so nothing waits on a terminal."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    proc = subprocess.run(
+        [str(HANOI), *args],
+        cwd=cwd,
+        env=dict(env) if env is not None else cli_env(cwd / "hanoi-home"),
+        input=data,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    return Run(
+        tuple(args),
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )
+
+
+def hanoi_many(cwd: Path, commands: Mapping[str, Cmd]) -> dict[str, Run]:
+    """Run independent commands side by side; results keyed like ``commands``."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {
+            name: pool.submit(hanoi, cwd, *cmd.args, stdin=cmd.stdin, env=cmd.env)
+            for name, cmd in commands.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+def expect(run: Run, code: int) -> Run:
+    assert "Traceback" not in run.err, run
+    assert run.code == code, run
+    return run
+
+
+def expect_usage_error(run: Run, *fragments: str) -> str:
+    """Exit 2, nothing on stdout, exactly one stderr line starting ``error:``; returns it."""
+    expect(run, 2)
+    assert run.out == "", run
+    lines = run.err.splitlines()
+    assert len(lines) == 1, f"expected one error line, got {len(lines)}:\n{run}"
+    assert lines[0].startswith("error: "), run
+    for fragment in fragments:
+        assert fragment in lines[0], run
+    return lines[0]
+
+
+# --- request documents -----------------------------------------------------------------
+
+
+def example(kind: str) -> dict[str, Any]:
+    """A complete request of ``kind``, dated today so the date rule cannot fire."""
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{kind}.json").read_text(encoding="utf-8"))
+    data["date_of_request"] = date.today().isoformat()
+    return data
+
+
+def write_json(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def value_at(data: object, dotted: str) -> object:
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def is_blank(value: object) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def table_cells(text: str, column: int) -> list[str]:
+    """The stripped cells of one column of a Rich table (continuation lines included)."""
+    cells = []
+    for line in text.splitlines():
+        parts = line.split("│")
+        if len(parts) > column + 1:
+            cells.append(parts[column + 1].strip())
+    return cells
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+# --- help ------------------------------------------------------------------------------
+
+
+GROUPS = ["convention", "request", "db", "authority", "user", "up"]
+
+
+def test_help_for_the_command_and_every_group(tmp_path: Path) -> None:
+    commands = {"hanoi": Cmd(("--help",))}
+    commands.update({group: Cmd((group, "--help")) for group in GROUPS})
+    runs = hanoi_many(tmp_path, commands)
+    top = expect(runs["hanoi"], 0)
+    for group in GROUPS:
+        assert group in top.out, top
+        assert "Usage:" in expect(runs[group], 0).out, runs[group]
+    assert "articles" in runs["convention"].out
+    for command in ("new", "check", "render"):
+        assert command in runs["request"].out, runs["request"]
+
+
+# --- convention ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def convention_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    cwd = tmp_path_factory.mktemp("convention")
+    commands = {
+        "articles-json": Cmd(("convention", "articles", "--json")),
+        "articles": Cmd(("convention", "articles")),
+        "instruments-json": Cmd(("convention", "instruments", "--json")),
+        "offences-json": Cmd(("convention", "offences", "--json")),
+    }
+    return hanoi_many(cwd, commands)
+
+
+def test_articles_json_lists_the_68_articles(convention_runs: dict[str, Run]) -> None:
+    articles = json.loads(expect(convention_runs["articles-json"], 0).out)
+    assert [a["number"] for a in articles] == list(range(1, 69))
+    data = get_convention()
+    for article in articles:
+        number = article["number"]
+        assert isinstance(article["title"], str) and article["title"].strip(), article
+        assert article["chapter"] in CHAPTERS, article
+        _, first, last = CHAPTERS[article["chapter"]]
+        assert first <= number <= last, article
+        assert article["confidence"] in CONFIDENCES, article
+        assert article["confidence"] == data.article(number).confidence
+    # Both values occur: the flag is data, not a constant.
+    assert {a["confidence"] for a in articles} == CONFIDENCES
+
+
+def test_articles_table_lists_every_article_with_its_confidence(
+    convention_runs: dict[str, Run],
+) -> None:
+    run = expect(convention_runs["articles"], 0)
+    numbers = [int(cell) for cell in table_cells(run.out, 0) if cell.isdigit()]
+    assert numbers == list(range(1, 69)), run
+    confidences = [cell for cell in table_cells(run.out, 3) if cell]
+    assert confidences == [a.confidence for a in get_convention().articles], run
+
+
+def test_instruments_json_has_the_ten_kinds_and_sourced_elements(
+    convention_runs: dict[str, Run],
+) -> None:
+    instruments = json.loads(expect(convention_runs["instruments-json"], 0).out)
+    assert [i["kind"] for i in instruments] == INSTRUMENT_KINDS
+    for instrument in instruments:
+        assert instrument["elements"], instrument["kind"]
+        assert instrument["article"].startswith("Art. "), instrument["kind"]
+        for element in instrument["elements"]:
+            where = f"{instrument['kind']}/{element.get('id')}"
+            assert element["article"].startswith("Art. "), where
+            assert element["confidence"] in CONFIDENCES, where
+            assert element["basis"] in {"convention", "platform"}, where
+            assert element["severity"] in {"error", "warning"}, where
+        ids = [e["id"] for e in instrument["elements"]]
+        assert ids == [e.id for e in get_convention().instrument(instrument["kind"]).elements]
+    preservation = next(i for i in instruments if i["kind"] == "preservation")
+    assert preservation["article"] == "Art. 42"
+
+
+def test_offences_json_lists_the_offence_codes(convention_runs: dict[str, Run]) -> None:
+    offences = json.loads(expect(convention_runs["offences-json"], 0).out)
+    expected = [o.code for o in get_convention().offences]
+    assert [o["code"] for o in offences] == expected
+    assert "UNCC-07" in expected
+    for offence in offences:
+        assert offence["article"].startswith("Art. "), offence
+        assert offence["confidence"] in CONFIDENCES, offence
+        assert offence["name"].strip(), offence

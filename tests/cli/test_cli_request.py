@@ -1,0 +1,270 @@
+"""`hanoi request new` and `hanoi request check`: drafts, reports and unusable input."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hanoi.cases.check import check_document
+from hanoi.cases.documents import KINDS, MAX_DOCUMENT_BYTES, parse_document
+from hanoi.convention import get_convention
+from tests.cli.test_cli import (
+    Cmd,
+    Run,
+    example,
+    expect,
+    expect_usage_error,
+    files_in,
+    hanoi,
+    hanoi_many,
+    is_blank,
+    table_cells,
+    value_at,
+    write_json,
+)
+
+# --- the preservation walk-through of the README ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Run]]:
+    """`request new preservation`, then checks of the blank and of the completed request."""
+    cwd = tmp_path_factory.mktemp("walkthrough")
+    runs = {"new": hanoi(cwd, "request", "new", "preservation", "-o", "r.json")}
+    if runs["new"].code != 0:
+        return cwd, runs
+    blank = json.loads((cwd / "r.json").read_text(encoding="utf-8"))
+    filled = dict(blank)
+    filled.update({k: v for k, v in example("preservation").items() if k != "date_of_request"})
+    write_json(cwd / "filled.json", filled)
+    runs |= hanoi_many(
+        cwd,
+        {
+            "blank": Cmd(("request", "check", "r.json")),
+            "blank --json": Cmd(("request", "check", "r.json", "--json")),
+            "filled --json": Cmd(("request", "check", "--json", "filled.json")),
+        },
+    )
+    return cwd, runs
+
+
+def test_new_writes_a_blank_preservation_dated_today(
+    walkthrough: tuple[Path, dict[str, Run]],
+) -> None:
+    cwd, runs = walkthrough
+    expect(runs["new"], 0)
+    blank = json.loads((cwd / "r.json").read_text(encoding="utf-8"))
+    assert blank["kind"] == "preservation"
+    assert blank["date_of_request"] == date.today().isoformat()
+    assert blank["requesting_state"] is None
+    assert "hanoi request check" in runs["new"].out
+
+
+def test_blank_preservation_reports_every_missing_art42_element(
+    walkthrough: tuple[Path, dict[str, Run]],
+) -> None:
+    cwd, runs = walkthrough
+    blank = json.loads((cwd / "r.json").read_text(encoding="utf-8"))
+    report = json.loads(expect(runs["blank --json"], 1).out)
+
+    # What the data says every preservation request needs and the blank lacks. Elements below
+    # '*' have no list item to live in yet: an empty list is the list element's problem.
+    instrument = get_convention().instrument("preservation")
+    missing = [
+        e
+        for e in instrument.required_elements
+        if "*" not in e.field and is_blank(value_at(blank, e.field))
+    ]
+    assert {"authority", "offences", "data-items", "necessity", "mla-to-follow"} <= {
+        e.id for e in missing
+    }
+    expected = [(e.id, e.field, str(e.article), e.severity, e.confidence) for e in missing]
+    found = [
+        (p["rule"], p["path"], p["article"], p["severity"], p["confidence"])
+        for p in report["problems"]
+    ]
+    assert found == expected
+    assert report["kind"] == "preservation"
+    assert report["ok"] is False
+    assert report["errors"] == sum(1 for e in missing if e.severity == "error")
+    assert report["warnings"] == sum(1 for e in missing if e.severity == "warning")
+
+    table = expect(runs["blank"], 1)
+    summary = f"{report['errors']} error(s), {report['warnings']} warning(s)"
+    assert summary in table.out, table
+    assert "incomplete" in table.out
+    articles = "".join(table_cells(table.out, 3))
+    for _, _, article, _, _ in expected:
+        assert article in articles, table
+
+
+def test_blank_report_table_names_each_missing_field_in_full(
+    walkthrough: tuple[Path, dict[str, Run]],
+) -> None:
+    """Someone reading the table (a terminal, a CI log) must see which field is missing:
+    ``requesting_authority.name``, not ``requesting_auth…``."""
+    _, runs = walkthrough
+    report = json.loads(runs["blank --json"].out)
+    fields = table_cells(expect(runs["blank"], 1).out, 1)
+    for problem in report["problems"]:
+        assert problem["path"] in fields, (problem["path"], fields)
+
+
+def test_completed_preservation_passes(walkthrough: tuple[Path, dict[str, Run]]) -> None:
+    _, runs = walkthrough
+    assert json.loads(expect(runs["filled --json"], 0).out) == {
+        "kind": "preservation",
+        "problems": [],
+        "ok": True,
+        "errors": 0,
+        "warnings": 0,
+    }
+
+
+# --- request new -----------------------------------------------------------------------
+
+
+def test_every_kind_gets_a_blank_draft(tmp_path: Path) -> None:
+    states = ("--requesting-state", "XA", "--requested-state", "XB")
+    runs = hanoi_many(
+        tmp_path,
+        {kind: Cmd(("request", "new", kind, "-o", f"{kind}.json", *states)) for kind in KINDS},
+    )
+    for kind in KINDS:
+        expect(runs[kind], 0)
+        raw = (tmp_path / f"{kind}.json").read_bytes()
+        data = json.loads(raw)
+        assert (data["kind"], data["requesting_state"], data["requested_state"]) == (
+            kind,
+            "XA",
+            "XB",
+        )
+        # The draft is something `request check` can read, and it is not complete yet.
+        report = check_document(parse_document(raw))
+        assert not report.ok, kind
+        assert not {p.rule for p in report.problems} & {"requesting-state", "requested-state"}
+
+
+@pytest.fixture(scope="module")
+def new_errors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Run]]:
+    cwd = tmp_path_factory.mktemp("new-errors")
+    for name in ("kept.json", "replaced.json"):
+        (cwd / name).write_bytes(b"my own notes\n")
+    commands = {
+        "unknown kind": Cmd(("request", "new", "rogatory", "-o", "rogatory.json")),
+        "exists": Cmd(("request", "new", "mla", "-o", "kept.json")),
+        "exists --force": Cmd(("request", "new", "mla", "-o", "replaced.json", "--force")),
+        "missing directory": Cmd(("request", "new", "mla", "-o", "nowhere/r.json")),
+    }
+    return cwd, hanoi_many(cwd, commands)
+
+
+def test_new_unknown_kind_is_a_usage_error(new_errors: tuple[Path, dict[str, Run]]) -> None:
+    cwd, runs = new_errors
+    expect_usage_error(runs["unknown kind"], "rogatory", "preservation")
+    assert not (cwd / "rogatory.json").exists()
+
+
+def test_new_refuses_to_overwrite_without_force(new_errors: tuple[Path, dict[str, Run]]) -> None:
+    cwd, runs = new_errors
+    expect_usage_error(runs["exists"], "kept.json", "--force")
+    assert (cwd / "kept.json").read_bytes() == b"my own notes\n"
+    expect(runs["exists --force"], 0)
+    assert json.loads((cwd / "replaced.json").read_bytes())["kind"] == "mla"
+
+
+def test_new_failures_leave_nothing_behind(new_errors: tuple[Path, dict[str, Run]]) -> None:
+    cwd, runs = new_errors
+    expect_usage_error(runs["missing directory"], "nowhere")
+    # Only the two files the fixture made: no draft, no temporary file, no directory.
+    assert files_in(cwd) == ["kept.json", "replaced.json"]
+
+
+# --- request check ---------------------------------------------------------------------
+
+OVERSIZE = b'{"kind": "preservation"}'.ljust(MAX_DOCUMENT_BYTES + 1)
+
+BAD_FILES = {
+    "malformed": b'{"kind": "preservation",',
+    "wrong-type": b'{"kind": "preservation", "urgent": "yes"}',
+    "unknown-field": b'{"kind": "preservation", "requesting_authority": {"fax": "1"}}',
+    "unknown-kind": b'{"kind": "rogatory-letter"}',
+    "too-large": OVERSIZE,
+}
+
+# case -> (arguments after `request check`, text the one error line must contain)
+BAD_INPUTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "malformed": (("malformed.json",), "JSON"),
+    "malformed --json": (("--json", "malformed.json"), "JSON"),
+    "wrong type": (("wrong-type.json",), "urgent"),
+    "unknown field": (("unknown-field.json", "--json"), "fax"),
+    "unknown kind": (("unknown-kind.json",), "rogatory-letter"),
+    "over 1 MiB": (("too-large.json",), "limit"),
+    "over 1 MiB on stdin": (("-",), "limit"),
+    "directory": (("a-directory",), "a-directory"),
+    "missing": (("absent.json",), "absent.json"),
+    "unreadable": (("unreadable.json",), "unreadable.json"),
+}
+
+
+def _make_unreadable(path: Path) -> None:
+    """A file the command cannot open. chmod 000 stops everyone but root; as root (as in CI
+    containers) a symbolic link pointing at itself cannot be opened by anyone."""
+    if os.geteuid() != 0:
+        write_json(path, example("preservation")).chmod(0)
+    else:
+        path.symlink_to(path.name)
+
+
+@pytest.fixture(scope="module")
+def check_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    cwd = tmp_path_factory.mktemp("check")
+    for name, content in BAD_FILES.items():
+        (cwd / f"{name}.json").write_bytes(content)
+    (cwd / "a-directory").mkdir()
+    _make_unreadable(cwd / "unreadable.json")
+    complete = json.dumps(example("preservation"))
+    (cwd / "[").mkdir()
+    (cwd / "[" / "x].json").write_text(complete, encoding="utf-8")
+    markup = example("preservation")
+    markup["offences"][0]["code"] = "[/x]"
+    markup["offences"][1]["code"] = "[bold]Z"
+
+    commands = {
+        case: Cmd(("request", "check", *args), stdin=OVERSIZE if "-" in args else b"")
+        for case, (args, _) in BAD_INPUTS.items()
+    }
+    commands |= {
+        "stdin of exactly 1 MiB": Cmd(
+            ("request", "check", "--json", "-"), stdin=complete.encode().ljust(MAX_DOCUMENT_BYTES)
+        ),
+        "markup in values": Cmd(("request", "check", "-"), stdin=json.dumps(markup).encode()),
+        "markup in file name": Cmd(("request", "check", "[/x].json")),
+    }
+    return hanoi_many(cwd, commands)
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_check_refuses_unusable_input_in_one_line(check_runs: dict[str, Run], case: str) -> None:
+    expect_usage_error(check_runs[case], BAD_INPUTS[case][1])
+
+
+def test_check_reads_stdin_up_to_the_size_limit(check_runs: dict[str, Run]) -> None:
+    report = json.loads(expect(check_runs["stdin of exactly 1 MiB"], 0).out)
+    assert (report["kind"], report["ok"], report["problems"]) == ("preservation", True, [])
+
+
+def test_check_table_shows_values_literally(check_runs: dict[str, Run]) -> None:
+    """Document values reach the report table; square brackets in them are text, not
+    console markup: they must neither vanish nor crash the command."""
+    run = expect(check_runs["markup in values"], 1)
+    assert "'[/x]'" in run.out, run
+    assert "[bold]Z" in run.out, run
+
+
+def test_file_names_are_printed_not_interpreted(check_runs: dict[str, Run]) -> None:
+    assert "[/x].json" in expect(check_runs["markup in file name"], 0).out
