@@ -73,7 +73,7 @@ def test_draft_a_preservation_request(page: Page, node_url: str) -> None:
     page.get_by_role("button", name="Save and check").click()
 
     expect(page.get_by_role("status")).to_have_text("Draft saved.")
-    flagged = page.locator('#f-necessity-wrap .problem.error')
+    flagged = page.locator("#f-necessity-wrap .problem.error")
     expect(flagged).to_be_visible()
     expect(flagged).to_contain_text("Art. 42(3)(e)")
     expect(page.locator("#problem-list li.error")).to_have_count(1)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
-
-import json
 from typing import Any
 
 import schemathesis

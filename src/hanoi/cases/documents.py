@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal, NoReturn, TypeAlias
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
