@@ -236,3 +236,33 @@ def test_sign_out(alice: TestClient) -> None:
     response = alice.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     assert alice.get("/drafts", follow_redirects=False).status_code == 303
+
+
+def test_totp_second_factor(client: TestClient, seeded_db: Database, seed_password: str) -> None:
+    import pyotp
+
+    from hanoi.accounts import enable_totp
+
+    with seeded_db.session() as session:
+        secret, _ = enable_totp(session, "alice")
+    token = csrf_of(client.get("/sign-in").text)
+    creds = {"username": "alice", "password": seed_password, "csrf_token": token}
+    asked = client.post("/sign-in", data=creds)
+    assert asked.status_code == 401
+    assert 'name="totp_code"' in asked.text
+    wrong = client.post("/sign-in", data={**creds, "totp_code": "000000"})
+    assert wrong.status_code == 401
+    assert client.get("/drafts", follow_redirects=False).status_code == 303
+    code = pyotp.TOTP(secret).now()
+    ok = client.post("/sign-in", data={**creds, "totp_code": code}, follow_redirects=False)
+    assert ok.status_code == 303
+    assert client.get("/drafts").status_code == 200
+
+
+def test_sign_out_is_audited(alice: TestClient, seeded_db: Database) -> None:
+    from hanoi.audit import list_events
+
+    token = csrf_of(alice.get("/drafts").text)
+    alice.post("/sign-out", data={"csrf_token": token})
+    with seeded_db.session() as session:
+        assert [e.actor for e in list_events(session, action="sign_out")] == ["alice"]

@@ -96,6 +96,24 @@ def user_add(
     console.print(f"User {name} added to {authority} as {role}.")
 
 
+@user_app.command("enable-totp")
+@guarded
+def user_enable_totp(
+    name: str = typer.Argument(..., help="User name."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Require a TOTP code (authenticator app) at this user's sign-in from now on."""
+    from hanoi.accounts import enable_totp
+
+    db = _database(home)
+    with db.session() as session:
+        secret, uri = enable_totp(session, name, actor="cli")
+    console.print(f"Second factor enabled for {name}. Add it to an authenticator app:")
+    console.print(f"  secret: {secret}")
+    console.print(f"  URI:    {uri}", soft_wrap=True)
+    console.print("This secret is shown once; it is not kept in any log.")
+
+
 def _is_loopback(host: str) -> bool:
     return host in {"127.0.0.1", "::1", "localhost"}
 

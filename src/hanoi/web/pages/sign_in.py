@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hanoi.accounts import authenticate
 from hanoi.accounts.errors import SignInFailed, SignInThrottled, TotpRequired
+from hanoi.audit import record
 from hanoi.web import auth
 from hanoi.web.templating import page
 
@@ -71,5 +72,9 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     await auth.checked_form(request)
+    user = auth.current_user(request)
+    if user is not None:
+        with request.app.state.db.session() as session:
+            record(session, actor=user.username, action="sign_out", remote_addr=_client(request))
     auth.end_session(request)
     return RedirectResponse("/sign-in", status_code=303)
