@@ -56,7 +56,6 @@ def test_node_setup_then_refusals(database_url: str, tmp_path: Path) -> None:
     assert PASSWORD not in added.out + added.err
 
     refusals = {
-        "duplicate authority": (Cmd(AUTHORITY, env=env), "XA-CA"),
         "unknown role": (Cmd(_user("bob", role="overlord"), PASSWORD.encode(), env), "overlord"),
         "unknown authority": (
             Cmd(_user("bob", authority="ZZ-CA"), PASSWORD.encode(), env),
@@ -67,10 +66,6 @@ def test_node_setup_then_refusals(database_url: str, tmp_path: Path) -> None:
         "bad user name": (Cmd(_user("Bob Smith"), PASSWORD.encode(), env), "Bob Smith"),
     }
     runs = hanoi_many(tmp_path, {case: cmd for case, (cmd, _) in refusals.items()})
-    for case, (_, fragment) in refusals.items():
-        line = expect_usage_error(runs[case], fragment)
-        assert "password" not in line or case == "short password", case
-        assert "elevenchars" not in line, case
 
     # What the refusals left behind: nothing. What the first run stored: alice, whose
     # password is the stdin line without its newline.
@@ -82,6 +77,15 @@ def test_node_setup_then_refusals(database_url: str, tmp_path: Path) -> None:
             assert authenticate(session, username="alice", password=PASSWORD).username == "alice"
     finally:
         database.dispose()
+
+    failures = []
+    for case, (_, fragment) in refusals.items():
+        try:
+            line = expect_usage_error(runs[case], fragment)
+            assert "elevenchars" not in line, "the refused password is echoed"
+        except AssertionError as exc:
+            failures.append(f"{case}: {exc}")
+    assert not failures, "\n\n".join(failures)
 
 
 def test_unreachable_database_is_a_usage_error(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hanoi.convention import get_convention
 from tests.cli.test_cli import Cmd, Run, example, expect, expect_usage_error, hanoi_many
 
-HTML_KINDS = ("preservation", "extradition")
+HTML_KINDS = ("preservation", "police-information")
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,7 @@ def test_new_writes_a_blank_preservation_dated_today(
     assert blank["kind"] == "preservation"
     assert blank["date_of_request"] == date.today().isoformat()
     assert blank["requesting_state"] is None
-    assert "hanoi request check" in runs["new"].out
+    assert "hanoi request check r.json" in " ".join(runs["new"].out.split())
 
 
 def test_blank_preservation_reports_every_missing_art42_element(
