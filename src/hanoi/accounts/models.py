@@ -1,4 +1,4 @@
-"""Authorities, the people who work at them, and the state that throttles guessing.
+"""Authorities, the people who work at them, their sessions and the state that throttles guessing.
 
 The tables themselves are created by migration ``0001``; these classes map onto them.
 """
@@ -92,3 +92,24 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(Base):
+    """One signed-in browser, kept on the server so that signing out really ends it.
+
+    ``id`` is the SHA-256 (hex) of the session token handed to the browser; the token itself
+    is never stored, so a copy of this table cannot be replayed as a cookie.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"UserSession({self.id[:12]!r}..., user={self.user_id!r})"

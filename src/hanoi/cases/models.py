@@ -1,7 +1,8 @@
 """Drafts: request documents an officer is still writing, kept at their authority.
 
 The document is stored as JSON text exactly as the caller validated it; the draft itself
-carries only what need-to-know checks and listings require.
+carries only what need-to-know checks and listings require, and a ``version`` that starts at
+1 and grows by one per update, so an editor can tell whether someone changed it meanwhile.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 import hanoi.accounts.models  # noqa: F401  (the tables our foreign keys point at)
@@ -27,6 +28,7 @@ class Draft(Base):
     document_json: Mapped[str] = mapped_column("document", Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property
     def document(self) -> dict[str, Any]:

@@ -7,17 +7,16 @@ input. Bad input never shows a traceback: every expected error is a one-line mes
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
-err_console = Console(stderr=True, highlight=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,16 +30,28 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     # Imported lazily so `hanoi --help` stays fast and a broken optional part cannot
     # break unrelated commands.
     from hanoi.accounts.errors import AccountError
-    from hanoi.cases.drafts import DraftNotFound
     from hanoi.cases.errors import CasesError
     from hanoi.cases.render import RenderError
     from hanoi.convention.errors import ConventionError
 
-    return (CliUsageError, ConventionError, CasesError, AccountError, RenderError, DraftNotFound)
+    return (CliUsageError, ConventionError, CasesError, AccountError, RenderError)
+
+
+def _database_error(exc: BaseException) -> str | None:
+    """A one-line message when ``exc`` means the database cannot be reached or named."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return f"cannot use the database: {reason}"
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return f"cannot use the database URL: {str(exc).splitlines()[0]}"
+    return None
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"error: {message}", markup=False)
+    # Plain text on one line: no wrapping and no markup, whatever the terminal or the text.
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -51,9 +62,16 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except typer.Exit:
+            raise  # a command's own exit code, not an error
         except _expected_errors() as exc:
             fail(str(exc))
         except OSError as exc:
             fail(f"{exc.filename or 'file'}: {exc.strerror or exc}")
+        except Exception as exc:
+            message = _database_error(exc)
+            if message is None:
+                raise
+            fail(message)
 
     return wrapper

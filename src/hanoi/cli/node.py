@@ -131,6 +131,8 @@ def up(
     from hanoi.db import Database, upgrade
     from hanoi.web.app import create_app
 
+    if demo and not _is_loopback(host):
+        raise CliUsageError("--demo seeds a published password: it only listens on loopback")
     settings: Settings = load_settings(home)
     upgrade(settings.database_url)
     db = Database(settings.database_url)

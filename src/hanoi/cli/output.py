@@ -7,7 +7,9 @@ from typing import Any
 
 from rich.console import Console
 
-console = Console(highlight=False)
+# Markup off: request text and file names are printed as typed, never read as Rich markup.
+# Soft wrap: long lines stay whole when piped, so they can be searched.
+console = Console(highlight=False, markup=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

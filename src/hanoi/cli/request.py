@@ -7,7 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from hanoi.cases.check import CheckReport, check_document
 from hanoi.cases.documents import KINDS, MAX_DOCUMENT_BYTES, new_document, parse_document
@@ -69,13 +68,17 @@ def check(
 
 
 def _print_report(file: Path, report: CheckReport) -> None:
+    """One block per problem: severity and full field path, the message, the article.
+
+    Blocks rather than a table, so nothing is cut short in a narrow terminal or a CI log.
+    """
     if not report.problems:
         console.print(f"{file}: complete — every element of the {report.kind} request is present.")
         return
-    table = Table("Severity", "Field", "Problem", "Article", "Confidence")
     for p in report.problems:
-        table.add_row(p.severity, p.path or "(document)", p.message, p.article, p.confidence)
-    console.print(table)
+        console.print(f"{p.severity:<8} {p.path or '(document)'}")
+        console.print(f"         {p.message}")
+        console.print(f"         {p.article} ({p.confidence})")
     verdict = "incomplete" if not report.ok else "complete, with warnings"
     console.print(f"{file}: {verdict} — {report.errors} error(s), {report.warnings} warning(s).")
 

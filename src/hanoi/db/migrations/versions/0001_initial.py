@@ -1,4 +1,4 @@
-"""Authorities, users, sign-in throttling, the append-only audit trail and drafts.
+"""Authorities, users, sign-in throttling, sessions, the append-only audit trail and drafts.
 
 Revision ID: 0001
 Revises:
@@ -81,6 +81,23 @@ def upgrade() -> None:
         _timestamp("updated_at"),
     )
     op.create_table(
+        "user_sessions",
+        # SHA-256 (hex) of the session token; the token itself is never stored.
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.String(26),
+            sa.ForeignKey("users.id", name="fk_user_sessions_user_id_users"),
+            nullable=False,
+        ),
+        _timestamp("created_at"),
+        _timestamp("last_seen_at"),
+        _timestamp("expires_at"),
+        _timestamp("revoked_at", nullable=True),
+        sa.Column("remote_addr", sa.String(64), nullable=True),
+    )
+    op.create_index("ix_user_sessions_user_id", "user_sessions", ["user_id"])
+    op.create_table(
         "audit_chain_head",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("last_hash", sa.String(64), nullable=False),
@@ -135,6 +152,8 @@ def upgrade() -> None:
         sa.Column("document", sa.Text, nullable=False),
         _timestamp("created_at"),
         _timestamp("updated_at"),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.CheckConstraint("version >= 1", name="ck_drafts_version"),
     )
     op.create_index("ix_drafts_authority_id", "drafts", ["authority_id"])
     _create_append_only_triggers()
@@ -172,6 +191,13 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events")
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS hanoi_audit_events_append_only()")
-    for table in ("drafts", "audit_events", "audit_chain_head", "sign_in_throttles", "users"):
+    for table in (
+        "drafts",
+        "audit_events",
+        "audit_chain_head",
+        "user_sessions",
+        "sign_in_throttles",
+        "users",
+    ):
         op.drop_table(table)
     op.drop_table("authorities")
