@@ -28,6 +28,8 @@ def form_fields(
         elif spec.widget == "lines":
             if value:
                 yield name, "\n".join(value)
+        elif spec.widget == "yesno":
+            yield name, "true" if value else "false"
         elif spec.widget == "checkbox":
             if value:
                 yield name, "true"

@@ -1,17 +1,28 @@
 """Where a node keeps its data and how it reaches its database.
 
 Everything a node stores lives under ``$HANOI_HOME`` (default ``./hanoi-data``); the
-database defaults to SQLite there and moves to PostgreSQL with ``HANOI_DATABASE_URL``.
+database defaults to SQLite there and moves to PostgreSQL with ``HANOI_DATABASE_URL``. The
+home is kept owner-only (0700) and the secret key file too (0600).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import os
 import secrets
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_HOME = Path("hanoi-data")
+HOME_MODE = 0o700
+SECRET_FILE_MODE = 0o600
+# 32 random bytes, written as 64 hex characters.
+SECRET_KEY_MIN_CHARS = 64
+_AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
 
 
 @dataclass(frozen=True)
@@ -23,15 +34,61 @@ class Settings:
     def secret_key_path(self) -> Path:
         return self.home / "secret.key"
 
+    def ensure_home(self) -> Path:
+        """Create ``home`` with mode 0700, or take group and world access off an existing one."""
+        try:
+            self.home.mkdir(mode=HOME_MODE, parents=True)
+        except FileExistsError:
+            if not self.home.is_dir():
+                raise NotADirectoryError(f"{self.home} is not a directory") from None
+            if stat.S_IMODE(self.home.stat().st_mode) & 0o077:
+                os.chmod(self.home, HOME_MODE)
+        else:
+            os.chmod(self.home, HOME_MODE)  # mkdir's mode is filtered by the umask
+        return self.home
+
     def secret_key(self) -> bytes:
-        """The node's cookie-signing secret, created on first use with owner-only access."""
+        """The node's cookie-signing secret, created on first use with owner-only access.
+
+        The key is written to a temporary file (0600) in the home and hard-linked into place,
+        so a process reading concurrently never sees a partly written file and two processes
+        starting at once agree on one key. An existing key file shorter than 64 characters
+        (32 bytes of hex) is refused with a :class:`ValueError` naming the file.
+        """
+        self.ensure_home()
         path = self.secret_key_path
         if not path.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+            _create_secret_file(path, secrets.token_hex(32))
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            os.chmod(path, SECRET_FILE_MODE)
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < SECRET_KEY_MIN_CHARS:
+            raise ValueError(
+                f"secret key file {path} holds {len(key)} characters; at least "
+                f"{SECRET_KEY_MIN_CHARS} (32 bytes as hex) are needed: remove it to have a new "
+                "one made (signed-in users will have to sign in again)"
+            )
+        return key.encode()
+
+    def audit_key(self) -> bytes:
+        """A key derived from the secret key, for ``authenticate(..., audit_key=...)``."""
+        return hmac.new(self.secret_key(), _AUDIT_KEY_LABEL, hashlib.sha256).digest()
+
+
+def _create_secret_file(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` unless it exists, never exposing a partial file."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, SECRET_FILE_MODE)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        # FileExistsError: another process made the key first, and everyone uses that one.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def load_settings(home: Path | str | None = None, database_url: str | None = None) -> Settings:

@@ -2,38 +2,72 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from hanoi import accounts, audit
 from hanoi.accounts import SignInFailed, SignInThrottled
+from hanoi.accounts.models import SignInThrottle
 from hanoi.db import Database
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 
+AUDIT_KEY = b"k" * 32
+
+
 def _sign_in(
-    db: Database, username: str, password: str, *, at: datetime, addr: str | None = None
+    db: Database,
+    username: str,
+    password: str,
+    *,
+    at: datetime,
+    addr: str | None = None,
+    audit_key: bytes | None = None,
 ) -> accounts.User:
     with db.session() as session:
         return accounts.authenticate(
-            session, username=username, password=password, remote_addr=addr, now=at
+            session,
+            username=username,
+            password=password,
+            remote_addr=addr,
+            now=at,
+            audit_key=audit_key,
         )
 
 
-def _fail(db: Database, username: str, *, at: datetime, addr: str | None = None) -> None:
+def _fail(
+    db: Database,
+    username: str,
+    *,
+    at: datetime,
+    addr: str | None = None,
+    audit_key: bytes | None = None,
+) -> None:
     with pytest.raises(SignInFailed):
-        _sign_in(db, username, "not the password", at=at, addr=addr)
+        _sign_in(db, username, "not the password", at=at, addr=addr, audit_key=audit_key)
 
 
 def _throttled(db: Database, username: str, password: str, *, at: datetime,
-               addr: str | None = None) -> int:  # fmt: skip
+               addr: str | None = None, audit_key: bytes | None = None) -> int:  # fmt: skip
     with pytest.raises(SignInThrottled) as caught:
-        _sign_in(db, username, password, at=at, addr=addr)
+        _sign_in(db, username, password, at=at, addr=addr, audit_key=audit_key)
     return caught.value.retry_after_seconds
+
+
+def _throttle_keys(db: Database) -> set[str]:
+    with db.session() as session:
+        return set(session.scalars(select(SignInThrottle.key)))
+
+
+def _expected_hmac(name: str) -> str:
+    return hmac.new(AUDIT_KEY, name.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def test_right_password_signs_in_and_is_audited(seeded_db: Database) -> None:
@@ -77,11 +111,87 @@ def test_failures_are_audited_without_the_password(seeded_db: Database) -> None:
     with seeded_db.session() as session:
         events = audit.list_events(session, action="sign_in.failure")
     assert [(e.actor, e.detail_data) for e in events] == [
-        ("nobody", {"reason": "unknown_user"}),
+        ("(unknown)", {"reason": "unknown_user"}),
         ("alice", {"reason": "bad_password"}),
     ]
     assert events[1].remote_addr == "198.51.100.9"
     assert all("not the password" not in (e.detail or "") for e in events)
+    assert all("nobody" not in (e.detail or "") for e in events)
+
+
+def test_typed_name_of_nobody_is_kept_only_as_a_keyed_hash(seeded_db: Database) -> None:
+    # A password typed into the user-name field must not stay in the audit trail forever.
+    typed = "hunter2-hunter2"
+    _fail(seeded_db, typed, at=T0, audit_key=AUDIT_KEY)
+    _fail(seeded_db, typed, at=T0, audit_key=AUDIT_KEY)
+    _fail(seeded_db, "alice", at=T0, audit_key=AUDIT_KEY)
+    with seeded_db.session() as session:
+        events = audit.list_events(session, action="sign_in.failure")
+    assert [(e.actor, e.detail_data) for e in events] == [
+        ("alice", {"reason": "bad_password"}),
+        ("(unknown)", {"reason": "unknown_user", "username_hmac": _expected_hmac(typed)}),
+        ("(unknown)", {"reason": "unknown_user", "username_hmac": _expected_hmac(typed)}),
+    ]
+    assert accounts.username_hmac(AUDIT_KEY, typed) == _expected_hmac(typed)
+    assert all(typed not in f"{e.actor} {e.detail}" for e in events)
+
+
+def test_malformed_username_is_refused_before_any_throttle_row(
+    seeded_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: list[str] = []
+    monkeypatch.setattr(PasswordHasher, "verify", lambda *args: verified.append("x"))
+    typed = "My Secret Passphrase!"
+    with pytest.raises(SignInFailed) as caught:
+        _sign_in(seeded_db, typed, "whatever", at=T0, audit_key=AUDIT_KEY)
+    assert str(caught.value) == str(SignInFailed())
+    assert _throttle_keys(seeded_db) == set()
+    # With an address, only the address's row exists: the malformed name counts against it.
+    _fail(seeded_db, "x" * 300, at=T0, addr="192.0.2.66")
+    assert _throttle_keys(seeded_db) == {"addr:192.0.2.66"}
+    # The pattern is public, so no hashing effort is spent to hide a malformed name.
+    assert verified == []
+    with seeded_db.session() as session:
+        events = audit.list_events(session, action="sign_in.failure")
+    assert [(e.actor, e.detail_data) for e in events] == [
+        ("(unknown)", {"reason": "malformed_username"}),
+        ("(unknown)", {"reason": "malformed_username", "username_hmac": _expected_hmac(typed)}),
+    ]
+    assert all(typed not in (e.detail or "") for e in events)
+
+
+def test_malformed_usernames_count_towards_the_address_lock(seeded_db: Database) -> None:
+    for n in range(5):
+        _fail(seeded_db, f"Bogus {n}", at=T0, addr="203.0.113.9")
+    assert _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="203.0.113.9") == 1
+    assert _throttle_keys(seeded_db) == {"addr:203.0.113.9"}
+
+
+def test_locked_address_adds_no_rows_for_a_flood_of_invented_names(seeded_db: Database) -> None:
+    addr = "203.0.113.77"
+    for n in range(5):
+        _fail(seeded_db, f"INVALID NAME {n}", at=T0, addr=addr)
+    assert _throttle_keys(seeded_db) == {f"addr:{addr}"}
+    for n in range(300):
+        # Half well-formed (they would get a row of their own if the address were free).
+        name = f"bogus-user-{n}" if n % 2 else f"Bogus User {n}"
+        assert _throttled(seeded_db, name, "guess", at=T0, addr=addr) == 1
+    assert _throttle_keys(seeded_db) == {f"addr:{addr}"}
+    with seeded_db.session() as session:
+        throttled = audit.list_events(session, action="sign_in.throttled", limit=1000)
+        assert len(throttled) == 300
+        assert {e.actor for e in throttled} == {"(unknown)"}
+        assert all("ogus" not in (e.detail or "") for e in throttled)
+        assert audit.verify_chain(session) == []
+
+
+def test_locked_address_is_checked_before_the_user_row_exists(seeded_db: Database) -> None:
+    for n in range(5):
+        _fail(seeded_db, f"carol{n}", at=T0, addr="198.51.100.1")
+    before = _throttle_keys(seeded_db)
+    assert _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="198.51.100.1") == 1
+    assert "user:alice" not in _throttle_keys(seeded_db)
+    assert _throttle_keys(seeded_db) == before
 
 
 def test_disabled_user_cannot_sign_in(seeded_db: Database) -> None:
@@ -133,7 +243,11 @@ def test_success_resets_the_count(seeded_db: Database) -> None:
 def test_unknown_usernames_are_throttled_like_real_ones(seeded_db: Database) -> None:
     for _ in range(5):
         _fail(seeded_db, "mallory", at=T0)
-    assert _throttled(seeded_db, "mallory", "anything at all", at=T0) == 1
+    assert _throttled(seeded_db, "mallory", "anything at all", at=T0, audit_key=AUDIT_KEY) == 1
+    with seeded_db.session() as session:
+        (event,) = audit.list_events(session, action="sign_in.throttled")
+    assert event.actor == "(unknown)"
+    assert event.detail_data == {"retry_after": 1, "username_hmac": _expected_hmac("mallory")}
 
 
 def test_remote_address_is_throttled_across_usernames(seeded_db: Database) -> None:

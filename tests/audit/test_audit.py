@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -163,3 +164,32 @@ def test_concurrent_writers_keep_one_chain(db: Database) -> None:
 
 def _record_one(session: Session, name: str, n: int) -> None:
     audit.record(session, actor=name, action="draft.view", detail={"n": n})
+
+
+def test_non_utc_time_is_stored_in_utc_and_the_chain_holds(db: Database) -> None:
+    moment = datetime(2026, 6, 1, 10, 30, 0, 250000, tzinfo=timezone(timedelta(hours=2)))
+    with db.session() as session:
+        recorded = audit.record(session, actor="alice", action="draft.view", at=moment)
+        assert recorded.at.utcoffset() == timedelta(0)
+        audit.record(session, actor="alice", action="draft.list")
+    with db.session() as session:
+        event = session.get_one(AuditEvent, recorded.id)
+        assert event.at == moment
+        assert event.at.isoformat() == "2026-06-01T08:30:00.250000+00:00"
+        assert event.hash == event.compute_hash()
+        assert audit.verify_chain(session) == []
+
+
+def test_naive_time_is_refused(db: Database) -> None:
+    with pytest.raises(ValueError, match="naive"), db.session() as session:
+        audit.record(session, actor="alice", action="draft.view", at=datetime(2026, 6, 1, 10))
+    with db.session() as session:
+        assert audit.list_events(session) == []
+
+
+def test_default_time_is_now_in_utc(db: Database) -> None:
+    before = datetime.now(UTC)
+    with db.session() as session:
+        event = audit.record(session, actor="alice", action="draft.view")
+    assert before <= event.at <= datetime.now(UTC)
+    assert event.at.tzinfo is UTC

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from hanoi.accounts.models import Authority, AuthorityKind
 from hanoi.config import load_settings
-from hanoi.db import Database, upgrade
+from hanoi.db import Database, prepare_sqlite_file, upgrade
 
 
 def _authority(code: str, created_at: datetime | None = None) -> Authority:
@@ -96,3 +100,80 @@ def test_database_from_settings_uses_the_node_home(tmp_path: Path) -> None:
         assert (tmp_path / "node" / "hanoi.db").exists()
     finally:
         database.dispose()
+
+
+# SQLite files are owner-only.
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """The common default umask, under which new files would be world-readable."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("loose_umask")
+def test_new_sqlite_database_and_its_wal_files_are_owner_only(tmp_path: Path) -> None:
+    target = tmp_path / "fresh" / "home" / "hanoi.db"
+    upgrade(f"sqlite:///{target}")
+    database = Database(f"sqlite:///{target}")
+    try:
+        with database.session() as session:
+            session.add(_authority("XA-PERM"))
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            wal, shm = (target.with_name(target.name + suffix) for suffix in ("-wal", "-shm"))
+            assert wal.exists() and shm.exists()
+            assert [_mode(p) for p in (target, wal, shm)] == [0o600, 0o600, 0o600]
+    finally:
+        database.dispose()
+    assert _mode(target.parent) == 0o700
+    assert _mode(target) == 0o600
+
+
+@pytest.mark.usefixtures("loose_umask")
+def test_existing_loose_sqlite_files_are_tightened(tmp_path: Path) -> None:
+    target = tmp_path / "old.db"
+    files = [target, target.with_name("old.db-wal"), target.with_name("old.db-shm")]
+    older = sqlite3.connect(target)  # as an older Hanoi (or an operator) left it
+    try:
+        older.execute("PRAGMA journal_mode=WAL")
+        older.execute("CREATE TABLE t (x)")
+        older.commit()
+        for path in files:
+            os.chmod(path, 0o644)
+        prepare_sqlite_file(target)
+        assert [_mode(p) for p in files] == [0o600, 0o600, 0o600]
+    finally:
+        older.close()
+
+
+@pytest.mark.usefixtures("loose_umask")
+def test_existing_database_directory_is_left_alone(tmp_path: Path) -> None:
+    home = tmp_path / "shared"
+    home.mkdir(mode=0o755)
+    prepare_sqlite_file(home / "hanoi.db")
+    assert _mode(home) == 0o755
+    assert _mode(home / "hanoi.db") == 0o600
+
+
+def test_drafts_version_cannot_be_below_one(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        authority_id, owner_id = session.execute(
+            text("SELECT authority_id, id FROM users WHERE username = 'alice'")
+        ).one()
+    with pytest.raises(IntegrityError), seeded_db.session() as session:
+        session.execute(
+            text(
+                "INSERT INTO drafts (id, kind, authority_id, owner_id, document, created_at,"
+                " updated_at, version) VALUES ('D1', 'x', :a, :o, '{}', :t, :t, 0)"
+            ),
+            {"a": authority_id, "o": owner_id, "t": datetime(2026, 1, 1, tzinfo=UTC)},
+        )

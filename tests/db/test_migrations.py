@@ -18,6 +18,7 @@ TABLES = {
     "authorities",
     "drafts",
     "sign_in_throttles",
+    "user_sessions",
     "users",
 }
 

@@ -93,17 +93,32 @@ def test_oversized_document_is_refused(client: TestClient) -> None:
     assert response.headers["content-type"] == PROBLEM
 
 
-def test_render_html_and_pdf(client: TestClient) -> None:
-    html = client.post("/api/v1/requests/render?lang=fr", content=example("preservation"))
+def test_render_html_and_pdf(alice: TestClient) -> None:
+    html = alice.post("/api/v1/requests/render?lang=fr", content=example("preservation"))
     assert html.status_code == 200
-    assert "42" in html.text
-    pdf = client.post("/api/v1/requests/render?lang=en&format=pdf", content=example("preservation"))
+    assert "article 42" in html.text
+    assert "script-src" not in html.headers["content-security-policy"]
+    assert "default-src 'none'" in html.headers["content-security-policy"]
+    pdf = alice.post("/api/v1/requests/render?lang=en&format=pdf", content=example("preservation"))
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
 
 
-def test_render_refuses_unknown_language(client: TestClient) -> None:
-    response = client.post("/api/v1/requests/render?lang=xx", content=example("preservation"))
+def test_render_needs_a_signed_in_officer(client: TestClient) -> None:
+    response = client.post("/api/v1/requests/render", content=example("preservation"))
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_oversized_body_is_cut_off(client: TestClient) -> None:
+    response = client.post("/api/v1/requests/check", content=b"x" * (5 << 20))
+    assert response.status_code == 413
+    response = client.post("/sign-in", content=b"x" * (5 << 20))
+    assert response.status_code == 413
+
+
+def test_render_refuses_unknown_language(alice: TestClient) -> None:
+    response = alice.post("/api/v1/requests/render?lang=xx", content=example("preservation"))
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
 

@@ -196,7 +196,8 @@ def test_letter_from_a_draft(alice: TestClient) -> None:
     assert "42" in html.text
     pdf = alice.get(f"/drafts/{draft_id}/letter?lang=en&format=pdf")
     assert pdf.content.startswith(b"%PDF")
-    assert alice.get(f"/drafts/{draft_id}/letter?lang=xx").status_code == 400
+    assert alice.get(f"/drafts/{draft_id}/letter?lang=xx").status_code == 422
+    assert alice.get(f"/drafts/{draft_id}/letter?format=docx").status_code == 422
 
 
 def test_live_check_endpoint(alice: TestClient) -> None:
@@ -230,11 +231,16 @@ def test_officer_cannot_read_the_audit_log(alice: TestClient) -> None:
     assert alice.get("/audit").status_code == 403
 
 
-def test_sign_out(alice: TestClient) -> None:
+def test_sign_out_ends_the_session_even_for_a_copied_cookie(alice: TestClient) -> None:
     token = csrf_of(alice.get("/drafts").text)
+    copied = dict(alice.cookies)
     assert alice.post("/sign-out", data={}).status_code == 403
     response = alice.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
+    assert alice.get("/drafts", follow_redirects=False).status_code == 303
+    alice.cookies.clear()
+    for name, value in copied.items():
+        alice.cookies.set(name, value)
     assert alice.get("/drafts", follow_redirects=False).status_code == 303
 
 
@@ -266,3 +272,76 @@ def test_sign_out_is_audited(alice: TestClient, seeded_db: Database) -> None:
     alice.post("/sign-out", data={"csrf_token": token})
     with seeded_db.session() as session:
         assert [e.actor for e in list_events(session, action="sign_out")] == ["alice"]
+
+
+def _new_draft(client: TestClient, kind: str, reference: str) -> str:
+    token = csrf_of(client.get(f"/requests/new/{kind}").text)
+    return draft_id_of(
+        client.post(
+            f"/requests/new/{kind}",
+            data={"csrf_token": token, "reference": reference},
+            follow_redirects=False,
+        )
+    )
+
+
+def test_yes_no_fields_keep_not_answered(alice: TestClient, seeded_db: Database) -> None:
+    draft_id = _new_draft(alice, "preservation", "YN-1")
+    assert _stored(seeded_db, draft_id).get("mla_to_follow") is None
+    page = alice.get(f"/drafts/{draft_id}").text
+    assert "Missing required element: Statement that a request for mutual legal" in page
+    token = csrf_of(page)
+    alice.post(
+        f"/drafts/{draft_id}",
+        data={"csrf_token": token, "reference": "YN-1", "mla_to_follow": "false"},
+    )
+    assert _stored(seeded_db, draft_id)["mla_to_follow"] is False
+
+
+def test_concurrent_edit_is_refused_not_lost(
+    client: TestClient, seeded_db: Database, seed_password: str
+) -> None:
+    sign_in(client, "alice", seed_password)
+    draft_id = _new_draft(client, "mla", "V-1")
+    page = client.get(f"/drafts/{draft_id}").text
+    token = csrf_of(page)
+    first = {"csrf_token": token, "version": "1", "reference": "V-first"}
+    second = {"csrf_token": token, "version": "1", "reference": "V-second"}
+    assert client.post(f"/drafts/{draft_id}", data=first, follow_redirects=False).status_code == 303
+    late = client.post(f"/drafts/{draft_id}", data=second)
+    assert late.status_code == 409
+    assert "V-second" in late.text, "the late editor's text must come back to them"
+    assert _stored(seeded_db, draft_id)["reference"] == "V-first"
+
+
+def test_refusals_are_audited(client: TestClient, seeded_db: Database, seed_password: str) -> None:
+    from hanoi.audit import list_events
+
+    sign_in(client, "alice", seed_password)
+    draft_id = _new_draft(client, "mla", "SECRET")
+    client.post(f"/drafts/{draft_id}", data={"reference": "no token"})
+    client.get("/audit")
+    client.cookies.clear()
+    sign_in(client, "bob", seed_password)
+    client.get(f"/drafts/{draft_id}")
+    with seeded_db.session() as session:
+        denied = [
+            (e.actor, e.detail_data["reason"]) for e in list_events(session, action="access.denied")
+        ]
+        drafts_denied = [
+            (e.actor, e.target_id) for e in list_events(session, action="draft.denied")
+        ]
+    assert sorted(denied) == [("alice", "csrf"), ("alice", "role")]
+    assert drafts_denied == [("bob", draft_id)]
+
+
+def test_letter_downloads_are_audited_apart_from_views(
+    alice: TestClient, seeded_db: Database
+) -> None:
+    from hanoi.audit import list_events
+
+    draft_id = _new_draft(alice, "mla", "L-1")
+    alice.get(f"/drafts/{draft_id}/letter?lang=fr&format=pdf")
+    with seeded_db.session() as session:
+        letters = [e.detail_data for e in list_events(session, action="draft.letter")]
+    assert letters == [{"format": "pdf", "kind": "mla", "lang": "fr"}]

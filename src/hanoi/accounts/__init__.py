@@ -1,4 +1,4 @@
-"""Authorities, users, roles and signing in (argon2id passwords, TOTP, throttling)."""
+"""Authorities, users, roles, signing in (argon2id, TOTP, throttling) and server-side sessions."""
 
 from hanoi.accounts.errors import (
     AccountError,
@@ -15,8 +15,10 @@ from hanoi.accounts.errors import (
     UserExists,
     WeakPassword,
 )
-from hanoi.accounts.models import Authority, AuthorityKind, Role, User
+from hanoi.accounts.models import Authority, AuthorityKind, Role, User, UserSession
 from hanoi.accounts.service import (
+    UNKNOWN_ACTOR,
+    USERNAME_PATTERN,
     add_user,
     authenticate,
     create_authority,
@@ -26,9 +28,20 @@ from hanoi.accounts.service import (
     get_user_by_username,
     list_authorities,
     list_users,
+    username_hmac,
+)
+from hanoi.accounts.sessions import (
+    SESSION_LIFETIME,
+    close_all_sessions,
+    close_session,
+    open_session,
+    user_for_session,
 )
 
 __all__ = [
+    "SESSION_LIFETIME",
+    "UNKNOWN_ACTOR",
+    "USERNAME_PATTERN",
     "AccountError",
     "Authority",
     "AuthorityExists",
@@ -45,9 +58,12 @@ __all__ = [
     "UnknownUser",
     "User",
     "UserExists",
+    "UserSession",
     "WeakPassword",
     "add_user",
     "authenticate",
+    "close_all_sessions",
+    "close_session",
     "create_authority",
     "enable_totp",
     "get_authority_by_code",
@@ -55,4 +71,7 @@ __all__ = [
     "get_user_by_username",
     "list_authorities",
     "list_users",
+    "open_session",
+    "user_for_session",
+    "username_hmac",
 ]

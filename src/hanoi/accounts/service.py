@@ -8,6 +8,7 @@ not reset it) and audits every attempt.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
 import re
@@ -178,6 +179,11 @@ def enable_totp(session: Session, username: str, *, actor: str | None = None) ->
 
 # Signing in
 
+# The audit actor of a refused sign-in whose user name belongs to nobody: what was typed may
+# be a password typed into the wrong field, and the audit trail keeps everything forever.
+UNKNOWN_ACTOR = "(unknown)"
+USERNAME_HMAC_CHARS = 16
+
 
 def authenticate(
     session: Session,
@@ -187,17 +193,45 @@ def authenticate(
     totp_code: str | None = None,
     remote_addr: str | None = None,
     now: datetime | None = None,
+    audit_key: bytes | None = None,
 ) -> User:
     """The user these credentials belong to, or a :class:`~errors.SignInError`.
+
+    The remote address's throttle is checked first: while it is locked nothing else happens,
+    so a flood of invented user names from one address creates no rows beyond the address's
+    own. A user name that does not match :data:`USERNAME_PATTERN` is refused as
+    :class:`~errors.SignInFailed` before any per-user state exists for it.
+
+    Refusals for a user name nobody has are audited with the actor ``(unknown)``, never the
+    typed text; when ``audit_key`` (a node secret) is given, the detail carries
+    ``username_hmac``, the first 16 hex characters of HMAC-SHA256(audit_key, typed name), so
+    repeated attempts on one name can be told apart without keeping the name.
 
     Refusals commit the session before raising: a failed attempt must leave its audit event
     and throttling count behind even though the caller's ``with db.session()`` rolls back.
     """
     now = now or utcnow()
-    throttles = _lock_throttles(session, _throttle_keys(username, remote_addr))
-    wait = max(_retry_after(t, now) for t in throttles)
+    refusal = _Refusal(session, username, remote_addr, now, audit_key)
+    address = None
+    if remote_addr:
+        (address,) = _lock_throttles(session, [f"addr:{remote_addr[:64]}"])
+        wait = _retry_after(address, now)
+        if wait > 0:
+            refusal.refuse("sign_in.throttled", retry_after=wait)
+            raise errors.SignInThrottled(wait)
+
+    if not USERNAME_PATTERN.fullmatch(username):
+        # No hashing effort: the pattern is public, so a quick answer tells nothing.
+        if address is not None:
+            _count_failure(address, now)
+        refusal.refuse("sign_in.failure", reason="malformed_username")
+        raise errors.SignInFailed()
+
+    (per_user,) = _lock_throttles(session, [f"user:{username}"])
+    throttles = [per_user] if address is None else [address, per_user]
+    wait = _retry_after(per_user, now)
     if wait > 0:
-        _refuse(session, "sign_in.throttled", username, remote_addr, now, retry_after=wait)
+        refusal.refuse("sign_in.throttled", retry_after=wait)
         raise errors.SignInThrottled(wait)
 
     user = get_user_by_username(session, username)
@@ -211,7 +245,7 @@ def authenticate(
         reason = "disabled"
     elif user.totp_secret is not None:
         if not totp_code:
-            _refuse(session, "sign_in.totp_required", username, remote_addr, now)
+            refusal.refuse("sign_in.totp_required")
             raise errors.TotpRequired()
         step = _accepted_totp_step(user, totp_code, now)
         if step is None:
@@ -222,7 +256,7 @@ def authenticate(
     if user is None or reason is not None:
         for throttle in throttles:
             _count_failure(throttle, now)
-        _refuse(session, "sign_in.failure", username, remote_addr, now, reason=reason)
+        refusal.refuse("sign_in.failure", reason=reason)
         raise errors.SignInFailed()
 
     for throttle in throttles:
@@ -241,23 +275,45 @@ def authenticate(
     return user
 
 
-def _refuse(
-    session: Session,
-    action: str,
-    username: str,
-    remote_addr: str | None,
-    now: datetime,
-    **detail: str | int | None,
-) -> None:
-    audit.record(
-        session,
-        actor=username,
-        action=action,
-        detail={k: v for k, v in detail.items() if v is not None} or None,
-        remote_addr=remote_addr,
-        at=now,
-    )
-    session.commit()
+def username_hmac(audit_key: bytes, username: str) -> str:
+    """The first 16 hex characters of HMAC-SHA256(``audit_key``, ``username``)."""
+    digest = hmac.new(audit_key, username.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return digest.hexdigest()[:USERNAME_HMAC_CHARS]
+
+
+class _Refusal:
+    """Audits a refused attempt, naming the actor only when the user name is a real user's."""
+
+    def __init__(
+        self,
+        session: Session,
+        username: str,
+        remote_addr: str | None,
+        now: datetime,
+        audit_key: bytes | None,
+    ) -> None:
+        self.session = session
+        self.username = username
+        self.remote_addr = remote_addr
+        self.now = now
+        self.audit_key = audit_key
+
+    def refuse(self, action: str, **detail: str | int | None) -> None:
+        known = bool(USERNAME_PATTERN.fullmatch(self.username)) and (
+            get_user_by_username(self.session, self.username) is not None
+        )
+        actor = self.username if known else UNKNOWN_ACTOR
+        if not known and self.audit_key is not None:
+            detail["username_hmac"] = username_hmac(self.audit_key, self.username)
+        audit.record(
+            self.session,
+            actor=actor,
+            action=action,
+            detail={k: v for k, v in detail.items() if v is not None} or None,
+            remote_addr=self.remote_addr,
+            at=self.now,
+        )
+        self.session.commit()
 
 
 def _accepted_totp_step(user: User, code: str, now: datetime) -> int | None:
@@ -279,14 +335,9 @@ def _accepted_totp_step(user: User, code: str, now: datetime) -> int | None:
 
 
 # Throttling: after FREE_FAILURES consecutive failures, each further failure locks the key
-# for 1 s, 2 s, 4 s ... up to MAX_DELAY_SECONDS. Throttled attempts do not extend the lock.
-
-
-def _throttle_keys(username: str, remote_addr: str | None) -> list[str]:
-    keys = [f"user:{username[:128]}"]
-    if remote_addr:
-        keys.append(f"addr:{remote_addr[:64]}")
-    return keys
+# (``addr:<ip>`` or ``user:<name>``) for 1 s, 2 s, 4 s ... up to MAX_DELAY_SECONDS. Throttled
+# attempts do not extend the lock. The address is always locked before the user name, so
+# concurrent attempts take their row locks in one order and cannot deadlock.
 
 
 def _lock_throttles(session: Session, keys: list[str]) -> list[SignInThrottle]:

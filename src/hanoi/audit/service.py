@@ -7,7 +7,7 @@ describes, or not at all.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -37,9 +37,15 @@ def record(
 
     ``detail`` must be JSON-able and must not contain secrets; keys that look like secrets
     (password, token, TOTP...) are refused outright rather than silently logged.
+
+    ``at`` (default: now) must be timezone-aware; it is converted to UTC before hashing, so
+    the hash covers exactly the time the database gives back. A naive ``at`` is a ValueError.
     """
     if detail is not None:
         _refuse_secrets(detail)
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise ValueError("naive datetime given for an audit event: pass a timezone-aware time")
+    at = (at or utcnow()).astimezone(UTC)
     # Taking the head row's lock first stops two writers from chaining onto the same hash.
     session.execute(
         update(AuditChainHead)
@@ -51,7 +57,7 @@ def record(
         select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
     ).scalar_one()
     event = AuditEvent(
-        at=at or utcnow(),
+        at=at,
         actor=actor[:100],
         action=action,
         target_type=target_type,

@@ -94,7 +94,7 @@ ConfiscationMeasure = Literal["tracing", "freezing", "seizure", "confiscation"]
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Authority(_Part):

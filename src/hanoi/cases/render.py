@@ -22,6 +22,7 @@ import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from importlib import resources
 from io import BytesIO
 from typing import Any, Literal
@@ -45,6 +46,8 @@ from hanoi.directory.fixture import StateDirectory, load_fixture_directory
 __all__ = [
     "SUPPORTED_LANGUAGES",
     "Letter",
+    "LetterFormat",
+    "LetterLanguage",
     "RenderError",
     "build_letter",
     "letter_messages",
@@ -53,7 +56,20 @@ __all__ = [
     "render_pdf",
 ]
 
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr")
+
+class LetterLanguage(StrEnum):
+    """Languages with a complete letter catalogue."""
+
+    EN = "en"
+    FR = "fr"
+
+
+class LetterFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in LetterLanguage)
 """Languages with a complete catalogue. A language joins this tuple only once its
 catalogue covers every label, or a letter would silently mix languages."""
 

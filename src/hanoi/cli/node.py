@@ -123,6 +123,18 @@ def up(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8400, "--port", help="Port to listen on."),
     demo: bool = typer.Option(False, "--demo", help="Seed the demo State XA and its users."),
+    public_url: str | None = typer.Option(
+        None,
+        "--public-url",
+        envvar="HANOI_PUBLIC_URL",
+        help="The address users reach, e.g. https://hanoi.example.org behind a TLS proxy; "
+        "https makes cookies Secure and turns on HSTS.",
+    ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help="Proxies whose X-Forwarded-For to trust (comma-separated). Default: none.",
+    ),
     home: Path | None = HOME_OPTION,
 ) -> None:
     """Start this node: web pages, HTTP API, migrations applied first."""
@@ -143,12 +155,22 @@ def up(
         console.print("Demo State XA (Arcadia). Sign in as any of:")
         for username, role in users:
             console.print(f"  {username:<10} ({role})  password: {DEMO_PASSWORD}")
-    if not _is_loopback(host):
+    https = (public_url or "").startswith("https://")
+    if not _is_loopback(host) and not https:
         console.print("Listening beyond loopback: serve it behind HTTPS (cookies are Secure).")
-    app = create_app(settings, database=db, secure_cookies=not _is_loopback(host))
+    app = create_app(settings, database=db, secure_cookies=https or not _is_loopback(host))
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     console.print(f"Hanoi node for {settings.home} at {url}  (Ctrl-C to stop)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            # Client addresses feed throttling and the audit log: never take them from a
+            # header unless the operator names the proxy that sets it.
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips or "",
+        )
     except SystemExit as exc:  # uvicorn exits when the port is taken
         raise CliUsageError(f"could not listen on {host}:{port}") from exc

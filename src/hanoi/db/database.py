@@ -4,10 +4,16 @@ SQLite keeps the default driver transaction mode on purpose: a transaction (and 
 lock) starts at the first write, so read-then-audit requests do not fail with a stale
 snapshot when another request wrote in between. Writers that must serialise (the audit hash
 chain) take their lock with an early write of their own.
+
+A SQLite database file is created owner-only (0600) before SQLite first opens it, in a
+directory created 0700 if missing; SQLite gives its ``-wal`` and ``-shm`` files the mode of
+the database file, and files left looser by an older version are tightened on start.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hanoi.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_DIR_MODE = 0o700
+SQLITE_FILE_MODE = 0o600
 
 
 def normalise_url(url: str) -> str:
@@ -36,11 +44,35 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        prepare_sqlite_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Make sure the database file exists owner-only (0600), with its journal files.
+
+    A missing parent directory is created 0700. An empty new file is a valid, empty SQLite
+    database; creating it ourselves means it never exists with the umask's mode.
+    """
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(mode=SQLITE_DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(parent, SQLITE_DIR_MODE)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, SQLITE_FILE_MODE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            loose = stat.S_IMODE(file.stat().st_mode) & 0o077
+        except FileNotFoundError:
+            continue
+        if loose:
+            os.chmod(file, SQLITE_FILE_MODE)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

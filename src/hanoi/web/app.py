@@ -6,18 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from hanoi import __version__
+from hanoi.accounts.sessions import SESSION_LIFETIME
 from hanoi.config import Settings
 from hanoi.db import Database
-from hanoi.web import auth
 from hanoi.web.api import router as api_router
 from hanoi.web.api.requests import add_document_schema
+from hanoi.web.limits import BodyLimit
 from hanoi.web.pages import router as pages_router
-from hanoi.web.problems import install_error_handlers, page_error
+from hanoi.web.problems import install_error_handlers
 from hanoi.web.templating import make_templates
 
 HERE = Path(__file__).parent
@@ -54,34 +55,25 @@ def create_app(
         SessionMiddleware,
         secret_key=settings.secret_key().decode(),
         session_cookie="hanoi_session",
-        max_age=auth.SESSION_MAX_AGE,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
         same_site="strict",
         https_only=secure_cookies,
     )
 
+    app.add_middleware(BodyLimit)
+    headers = dict(SECURITY_HEADERS)
+    if secure_cookies:
+        # Served over HTTPS: browsers must never come back over plain HTTP.
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 
     install_error_handlers(app)
-
-    async def on_sign_in_required(request: Request, exc: Exception) -> Response:
-        return RedirectResponse("/sign-in", status_code=303)
-
-    async def on_forbidden(request: Request, exc: Exception) -> Response:
-        return page_error(request, 403, "Not allowed", "Your role does not allow this page.")
-
-    async def on_csrf_failed(request: Request, exc: Exception) -> Response:
-        return page_error(
-            request, 403, "Form expired", "Reload the page and submit the form again."
-        )
-
-    app.add_exception_handler(auth.SignInRequired, on_sign_in_required)
-    app.add_exception_handler(auth.Forbidden, on_forbidden)
-    app.add_exception_handler(auth.CsrfFailed, on_csrf_failed)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,37 +1,32 @@
 """Signed-in sessions and CSRF protection for the web pages.
 
-The session cookie (signed, HttpOnly, SameSite=Strict, Secure beyond loopback) carries only
-the user id, the sign-in time and a CSRF token; every form posts that token back and it is
-compared in constant time.
+The session lives in the database (``hanoi.accounts.sessions``): the signed cookie carries
+only the session token and a CSRF token, so signing out really ends the session, even for
+a copy of the cookie. Every form posts the CSRF token back; it is compared in constant time.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from hanoi.accounts import get_user
+from hanoi.accounts import close_session, open_session, user_for_session
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.web.errors import ApiError, CsrfFailed, Forbidden, SignInRequired
 
-SESSION_MAX_AGE = 8 * 3600
 CSRF_FIELD = "csrf_token"
 
-
-class SignInRequired(Exception):
-    """The page needs a signed-in user; the handler redirects to the sign-in page."""
-
-
-class Forbidden(Exception):
-    """The signed-in user's role does not allow this."""
+#: Bounds on a submitted form: no file uploads at all, and no part larger than a document.
+MAX_FORM_FIELDS = 5000
+MAX_FORM_PART = 1 << 20
 
 
-class CsrfFailed(Exception):
-    """A form came back without the token this session issued."""
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def csrf_token(request: Request) -> str:
@@ -53,36 +48,37 @@ def check_csrf(request: Request, form: FormData) -> None:
 
 async def checked_form(request: Request) -> FormData:
     """The submitted form, once its CSRF token has been verified."""
-    form = await request.form()
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
     check_csrf(request, form)
     return form
 
 
-def start_session(request: Request, user_id: str) -> None:
+def start_session(request: Request, user: Any) -> None:
     """A fresh session on sign-in, so a token planted before sign-in is worthless."""
+    with request.app.state.db.session() as session:
+        token = open_session(session, user=user, remote_addr=_client(request))
     request.session.clear()
-    request.session["uid"] = user_id
-    request.session["at"] = int(time.time())
+    request.session["sid"] = token
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
 def end_session(request: Request) -> None:
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        with request.app.state.db.session() as session:
+            close_session(session, token, remote_addr=_client(request))
     request.session.clear()
 
 
 def current_user(request: Request) -> Any | None:
-    uid = request.session.get("uid")
-    at = request.session.get("at")
-    if not isinstance(uid, str) or not isinstance(at, int):
-        return None
-    if time.time() - at > SESSION_MAX_AGE:
-        request.session.clear()
+    """The user of a live session (not revoked, not expired, not disabled), or None."""
+    token = request.session.get("sid")
+    if not isinstance(token, str):
         return None
     with request.app.state.db.session() as session:
-        user = get_user(session, uid)
-    if user is None or user.disabled:
+        user = user_for_session(session, token)
+    if user is None:
         request.session.clear()
-        return None
     return user
 
 
@@ -97,4 +93,14 @@ def require_permission(request: Request, permission: Permission) -> Any:
     user = require_user(request)
     if not allowed(user.role, permission):
         raise Forbidden
+    return user
+
+
+def require_api_user(request: Request) -> Any:
+    """The signed-in drafter behind an API call; a 401 or 403 problem otherwise."""
+    user = current_user(request)
+    if user is None:
+        raise ApiError(401, "Sign-in required", "sign in to this node first")
+    if not allowed(user.role, Permission.DRAFT_REQUESTS):
+        raise ApiError(403, "Not allowed", "your role does not draft requests")
     return user

@@ -33,10 +33,8 @@ WidgetKind = Literal[
     "group",
     "rows",
     "fixed",
+    "yesno",
 ]
-
-#: Blank rows offered under a repeating group, so more can be added without JavaScript.
-BLANK_ROWS = 1
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,7 @@ def fields_for(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
         label = info.title or name.replace("_", " ").capitalize()
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         annotation = _strip_optional(info.annotation)
+        optional = annotation is not info.annotation
         options = _literal_options(annotation)
         spec_args: dict[str, Any] = {"key": name, "label": label, "description": info.description}
         if name == "kind":
@@ -97,7 +96,10 @@ def fields_for(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
             else:
                 specs.append(FieldSpec(widget="lines", **spec_args))
         elif annotation is bool:
-            specs.append(FieldSpec(widget="checkbox", **spec_args))
+            # An optional yes/no keeps "not answered" apart from "no": the checker treats
+            # a missing statement differently from a negative one.
+            widget: WidgetKind = "yesno" if optional else "checkbox"
+            specs.append(FieldSpec(widget=widget, **spec_args))
         elif annotation is int:
             specs.append(FieldSpec(widget="integer", **spec_args))
         elif annotation is float:
@@ -105,8 +107,8 @@ def fields_for(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
         elif annotation is dt.date:
             specs.append(FieldSpec(widget="date", **spec_args))
         else:
-            widget: WidgetKind = "textarea" if extra.get("widget") == "textarea" else "text"
-            specs.append(FieldSpec(widget=widget, **spec_args))
+            text: WidgetKind = "textarea" if extra.get("widget") == "textarea" else "text"
+            specs.append(FieldSpec(widget=text, **spec_args))
     return tuple(specs)
 
 
@@ -147,6 +149,8 @@ def _read_field(form: FormData, spec: FieldSpec, name: str) -> Any:
     text = raw.strip() if isinstance(raw, str) else ""
     if not text:
         return None
+    if spec.widget == "yesno":
+        return {"true": True, "false": False}.get(text, text)
     if spec.widget == "lines":
         return [line.strip() for line in text.splitlines() if line.strip()]
     if spec.widget == "integer":

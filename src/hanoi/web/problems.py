@@ -1,5 +1,5 @@
 """The one place where errors become HTTP answers: RFC 9457 problem documents for the API,
-plain error pages for the web pages."""
+error pages (or the sign-in redirect) for the web pages. Refusals are audited here too."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hanoi.cases.drafts import DraftForbidden
+from hanoi.web.errors import ApiError, CsrfFailed, Forbidden, SignInRequired
 from hanoi.web.templating import page
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -25,16 +28,6 @@ class Problem(BaseModel):
     detail: str | None = None
 
 
-class ApiError(Exception):
-    """Raised by API handlers for an answer other than success."""
-
-    def __init__(self, status: int, title: str, detail: str | None = None) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-
-
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries declaring problem bodies for the given statuses."""
     return {status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}} for status in statuses}
@@ -45,18 +38,32 @@ def problem(status: int, title: str, detail: str | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def _wants_problem(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
-
-
-def _error_page(request: Request, status: int, title: str, detail: str | None) -> Response:
+def page_error(request: Request, status: int, title: str, detail: str | None = None) -> Response:
     return page(request, "error.html", {"title": title, "detail": detail}, status_code=status)
 
 
 def _respond(request: Request, status: int, title: str, detail: str | None) -> Response:
-    if _wants_problem(request):
+    if request.url.path.startswith("/api/"):
         return problem(status, title, detail)
-    return _error_page(request, status, title, detail)
+    return page_error(request, status, title, detail)
+
+
+def _audit_refusal(request: Request, reason: str) -> None:
+    """Record a refused access: who (if anyone) tried what."""
+    from hanoi.audit import record
+    from hanoi.web.auth import current_user
+
+    user = current_user(request)
+    with request.app.state.db.session() as session:
+        record(
+            session,
+            actor=user.username if user else "(anonymous)",
+            action="access.denied",
+            target_type="path",
+            target_id=request.url.path[:200],
+            detail={"reason": reason, "method": request.method},
+            remote_addr=request.client.host if request.client else None,
+        )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -66,7 +73,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+        title = titles.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
         response = _respond(request, exc.status_code, title, detail)
         for name, value in (exc.headers or {}).items():
@@ -80,14 +88,23 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
         return _respond(request, 422, "Invalid request", detail)
 
+    async def on_sign_in_required(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return problem(401, "Sign-in required", "sign in to this node first")
+        return RedirectResponse("/sign-in", status_code=303)
+
+    async def on_forbidden(request: Request, exc: Exception) -> Response:
+        await run_in_threadpool(_audit_refusal, request, "role")
+        return _respond(request, 403, "Not allowed", "Your role does not allow this.")
+
+    async def on_csrf_failed(request: Request, exc: Exception) -> Response:
+        await run_in_threadpool(_audit_refusal, request, "csrf")
+        return _respond(request, 403, "Form expired", "Reload the page and submit the form again.")
+
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-
-
-def page_error(
-    request: Request, status: int, title: str, detail: str | None = None
-) -> HTMLResponse:
-    response = _error_page(request, status, title, detail)
-    assert isinstance(response, HTMLResponse)
-    return response
+    app.add_exception_handler(SignInRequired, on_sign_in_required)
+    app.add_exception_handler(Forbidden, on_forbidden)
+    app.add_exception_handler(DraftForbidden, on_forbidden)
+    app.add_exception_handler(CsrfFailed, on_csrf_failed)

@@ -10,10 +10,15 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from hanoi import __version__
+from hanoi.accounts.permissions import Permission, allowed
 from hanoi.web import auth
 from hanoi.web.forms import value_at
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def _allowed(role: str, permission: str) -> bool:
+    return allowed(role, Permission(permission))
 
 
 def make_templates() -> Jinja2Templates:
@@ -21,6 +26,9 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["csrf_token"] = auth.csrf_token
     templates.env.globals["version"] = __version__
     templates.env.globals["value_at"] = value_at
+    templates.env.globals["allowed"] = lambda role, permission: allowed(
+        role, Permission(permission)
+    )
     return templates
 
 

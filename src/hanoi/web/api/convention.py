@@ -8,7 +8,8 @@ from fastapi import APIRouter
 
 from hanoi.convention import get_convention
 from hanoi.convention.errors import UnknownInstrumentError
-from hanoi.web.problems import ApiError, problem_responses
+from hanoi.web.errors import ApiError
+from hanoi.web.problems import problem_responses
 
 router = APIRouter(prefix="/convention", tags=["convention"])
 

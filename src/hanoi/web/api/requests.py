@@ -6,11 +6,10 @@ gives the same one-line messages for the same bad input.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
@@ -23,8 +22,11 @@ from hanoi.cases.documents import (
     parse_document,
 )
 from hanoi.cases.errors import DocumentError
-from hanoi.cases.render import render_html, render_pdf
-from hanoi.web.problems import ApiError, problem_responses
+from hanoi.cases.render import LetterFormat, LetterLanguage
+from hanoi.web.auth import require_api_user
+from hanoi.web.errors import ApiError
+from hanoi.web.letters import letter_response
+from hanoi.web.problems import problem_responses
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
@@ -55,16 +57,6 @@ _DOCUMENT_BODY: dict[str, Any] = {
         },
     }
 }
-
-
-class Lang(StrEnum):
-    en = "en"
-    fr = "fr"
-
-
-class Format(StrEnum):
-    html = "html"
-    pdf = "pdf"
 
 
 async def _read_document(request: Request) -> Any:
@@ -104,15 +96,17 @@ async def check(request: Request) -> CheckReport:
     "/render",
     responses={
         200: {"content": {"text/html": {}, "application/pdf": {}}},
-        **problem_responses(413, 422),
+        **problem_responses(401, 403, 413, 422),
     },
     response_class=Response,
     openapi_extra=_DOCUMENT_BODY,
 )
-async def render(request: Request, lang: Lang = Lang.en, format: Format = Format.html) -> Response:
-    """The formal request letter as HTML or PDF."""
-    doc = await _read_document(request)
-    if format is Format.pdf:
-        pdf = await run_in_threadpool(render_pdf, doc, lang.value)
-        return Response(pdf, media_type="application/pdf")
-    return HTMLResponse(await run_in_threadpool(render_html, doc, lang.value))
+async def render(
+    request: Request,
+    lang: LetterLanguage = LetterLanguage.EN,
+    format: LetterFormat = LetterFormat.HTML,
+) -> Response:
+    """The formal request letter as HTML or PDF. Needs a signed-in officer: rendering is
+    the one costly thing the API does."""
+    await run_in_threadpool(require_api_user, request)
+    return await letter_response(await _read_document(request), lang, format)

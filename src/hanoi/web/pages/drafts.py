@@ -1,12 +1,16 @@
 """Guided drafting: a form per instrument that lists missing elements as it is filled in,
-saved drafts, and the rendered letter."""
+saved drafts, and the rendered letter.
+
+Handlers that touch the database or check documents are plain functions (FastAPI runs them
+in its thread pool); the POST handlers only await the form, then hand over to a thread.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -16,14 +20,17 @@ from hanoi.cases import drafts
 from hanoi.cases.check import CheckReport, check_document
 from hanoi.cases.documents import KINDS, document_model, new_document, parse_document_obj
 from hanoi.cases.errors import DocumentError
-from hanoi.cases.render import SUPPORTED_LANGUAGES, RenderError, render_html, render_pdf
+from hanoi.cases.render import SUPPORTED_LANGUAGES, LetterFormat, LetterLanguage
 from hanoi.convention import get_convention
 from hanoi.web import auth
 from hanoi.web.forms import fields_for, form_to_document
+from hanoi.web.letters import letter_response
 from hanoi.web.problems import page_error
 from hanoi.web.templating import page
 
 router = APIRouter()
+
+UNKNOWN_KIND = f"Choose one of: {', '.join(KINDS)}."
 
 
 def _client(request: Request) -> str | None:
@@ -42,11 +49,11 @@ def _form_page(
     values: dict[str, Any],
     report: CheckReport | None,
     draft_id: str | None,
-    parse_error: str | None = None,
+    version: int | None = None,
+    error: str | None = None,
     status: int = 200,
     saved: bool = False,
 ) -> Response:
-    instrument = get_convention().instrument(kind)
     problems_by_path: dict[str, list[Any]] = {}
     for p in report.problems if report else []:
         problems_by_path.setdefault(p.path, []).append(p)
@@ -55,13 +62,14 @@ def _form_page(
         "draft_form.html",
         {
             "kind": kind,
-            "instrument": instrument,
+            "instrument": get_convention().instrument(kind),
             "fields": fields_for(document_model(kind)),
             "values": values,
             "report": report,
             "problems_by_path": problems_by_path,
             "draft_id": draft_id,
-            "parse_error": parse_error,
+            "version": version,
+            "error": error,
             "saved": saved,
             "languages": SUPPORTED_LANGUAGES,
             "user": user,
@@ -82,11 +90,17 @@ def _document_from_form(
         return values, None, str(exc)
 
 
+def _not_found(request: Request, user: Any, draft_id: str) -> Response:
+    with request.app.state.db.session() as session:
+        drafts.record_denied(session, user=user, draft_id=draft_id, remote_addr=_client(request))
+    return page_error(request, 404, "No such draft")
+
+
 @router.get("/drafts")
 def list_page(request: Request) -> Response:
     user = _drafter(request)
     with request.app.state.db.session() as session:
-        rows = drafts.list_drafts(session, user=user)
+        rows = drafts.list_drafts(session, user=user, remote_addr=_client(request))
     items = []
     for d in rows:
         document = d.document
@@ -103,9 +117,7 @@ def list_page(request: Request) -> Response:
 def new_page(request: Request, kind: str) -> Response:
     user = _drafter(request)
     if kind not in KINDS:
-        return page_error(
-            request, 404, "Unknown request kind", f"Choose one of: {', '.join(KINDS)}."
-        )
+        return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
     doc = new_document(kind, requesting_state=user.authority.state)
     return _form_page(
         request,
@@ -119,10 +131,14 @@ def new_page(request: Request, kind: str) -> Response:
 
 @router.post("/requests/new/{kind}")
 async def create(request: Request, kind: str) -> Response:
+    form = await auth.checked_form(request)
+    return await run_in_threadpool(_create, request, kind, form)
+
+
+def _create(request: Request, kind: str, form: FormData) -> Response:
     user = _drafter(request)
     if kind not in KINDS:
-        return page_error(request, 404, "Unknown request kind")
-    form = await auth.checked_form(request)
+        return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
     values, doc, error = _document_from_form(form, kind)
     if doc is None:
         return _form_page(
@@ -132,33 +148,36 @@ async def create(request: Request, kind: str) -> Response:
             values=values,
             report=None,
             draft_id=None,
-            parse_error=error,
+            error=f"Not saved: {error}",
             status=422,
         )
-    with request.app.state.db.session() as session:
-        draft = drafts.save_draft(
-            session,
-            user=user,
-            kind=kind,
-            document=doc.model_dump(mode="json"),
-            remote_addr=_client(request),
-        )
-        draft_id = draft.id
-    return RedirectResponse(f"/drafts/{draft_id}?saved=1", status_code=303)
-
-
-def _load(request: Request, user: Any, draft_id: str) -> Any:
-    with request.app.state.db.session() as session:
-        return drafts.get_draft(session, user=user, draft_id=draft_id, remote_addr=_client(request))
+    try:
+        with request.app.state.db.session() as session:
+            draft = drafts.save_draft(
+                session,
+                user=user,
+                kind=kind,
+                document=doc.model_dump(mode="json"),
+                remote_addr=_client(request),
+            )
+    except drafts.InvalidDraft as exc:
+        return _form_page(
+            request, user=user, kind=kind, values=values, report=None, draft_id=None,
+            error=f"Not saved: {exc}", status=422,
+        )  # fmt: skip
+    return RedirectResponse(f"/drafts/{draft.id}?saved=1", status_code=303)
 
 
 @router.get("/drafts/{draft_id}")
 def edit_page(request: Request, draft_id: str) -> Response:
     user = _drafter(request)
     try:
-        draft = _load(request, user, draft_id)
+        with request.app.state.db.session() as session:
+            draft = drafts.get_draft(
+                session, user=user, draft_id=draft_id, remote_addr=_client(request)
+            )
     except drafts.DraftNotFound:
-        return page_error(request, 404, "No such draft")
+        return _not_found(request, user, draft_id)
     document = draft.document
     return _form_page(
         request,
@@ -167,48 +186,67 @@ def edit_page(request: Request, draft_id: str) -> Response:
         values=document,
         report=check_document(parse_document_obj(document)),
         draft_id=draft.id,
+        version=draft.version,
         saved=request.query_params.get("saved") == "1",
     )
 
 
 @router.post("/drafts/{draft_id}")
 async def update(request: Request, draft_id: str) -> Response:
-    user = _drafter(request)
     form = await auth.checked_form(request)
+    return await run_in_threadpool(_update, request, draft_id, form)
+
+
+def _update(request: Request, draft_id: str, form: FormData) -> Response:
+    user = _drafter(request)
     try:
-        draft = _load(request, user, draft_id)
+        with request.app.state.db.session() as session:
+            draft = drafts.get_draft(
+                session, user=user, draft_id=draft_id, remote_addr=_client(request)
+            )
     except drafts.DraftNotFound:
-        return page_error(request, 404, "No such draft")
+        return _not_found(request, user, draft_id)
+    raw_version = str(form.get("version") or "")
+    expected = int(raw_version) if raw_version.isdigit() else None
     values, doc, error = _document_from_form(form, draft.kind)
-    if doc is None:
+
+    def again(message: str, status: int) -> Response:
+        # What the officer typed comes back with the message: nothing is lost.
         return _form_page(
-            request,
-            user=user,
-            kind=draft.kind,
-            values=values,
-            report=None,
-            draft_id=draft.id,
-            parse_error=error,
-            status=422,
-        )
-    with request.app.state.db.session() as session:
-        drafts.update_draft(
-            session,
-            user=user,
-            draft_id=draft.id,
-            document=doc.model_dump(mode="json"),
-            remote_addr=_client(request),
-        )
+            request, user=user, kind=draft.kind, values=values, report=None,
+            draft_id=draft.id, version=expected, error=message, status=status,
+        )  # fmt: skip
+
+    if doc is None:
+        return again(f"Not saved: {error}", 422)
+    try:
+        with request.app.state.db.session() as session:
+            drafts.update_draft(
+                session,
+                user=user,
+                draft_id=draft.id,
+                document=doc.model_dump(mode="json"),
+                expected_version=expected,
+                remote_addr=_client(request),
+            )
+    except drafts.DraftConflict as exc:
+        return again(f"Not saved: {exc}. Reload the draft to see the other changes.", 409)
+    except drafts.InvalidDraft as exc:
+        return again(f"Not saved: {exc}", 422)
     return RedirectResponse(f"/drafts/{draft.id}?saved=1", status_code=303)
 
 
 @router.post("/requests/check-form/{kind}")
 async def check_form(request: Request, kind: str) -> Response:
     """Live check for the form's progressive enhancement: the problems, as JSON."""
+    form = await auth.checked_form(request)
+    return await run_in_threadpool(_check_form, request, kind, form)
+
+
+def _check_form(request: Request, kind: str, form: FormData) -> Response:
     _drafter(request)
     if kind not in KINDS:
         return JSONResponse({"error": "unknown request kind"}, status_code=404)
-    form = await auth.checked_form(request)
     _, doc, error = _document_from_form(form, kind)
     if doc is None:
         return JSONResponse({"parse_error": error, "problems": []})
@@ -218,24 +256,30 @@ async def check_form(request: Request, kind: str) -> Response:
 
 @router.get("/drafts/{draft_id}/letter")
 async def letter(
-    request: Request, draft_id: str, lang: str = "en", format: str = "html"
+    request: Request,
+    draft_id: str,
+    lang: LetterLanguage = LetterLanguage.EN,
+    format: LetterFormat = LetterFormat.HTML,
 ) -> Response:
-    user = _drafter(request)
-    try:
-        draft = _load(request, user, draft_id)
-    except drafts.DraftNotFound:
-        return page_error(request, 404, "No such draft")
+    """The formal letter of a draft, as a page or a PDF download."""
+
+    def load() -> Any:
+        user = _drafter(request)
+        try:
+            with request.app.state.db.session() as session:
+                return drafts.get_draft(
+                    session,
+                    user=user,
+                    draft_id=draft_id,
+                    purpose="letter",
+                    detail={"format": format.value, "lang": lang.value},
+                    remote_addr=_client(request),
+                )
+        except drafts.DraftNotFound:
+            return _not_found(request, user, draft_id)
+
+    draft = await run_in_threadpool(load)
+    if isinstance(draft, Response):
+        return draft
     doc = parse_document_obj(draft.document)
-    try:
-        if format == "pdf":
-            pdf = await run_in_threadpool(render_pdf, doc, lang)
-            filename = f"request-{draft.id}-{lang}.pdf"
-            return Response(
-                pdf,
-                media_type="application/pdf",
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-            )
-        html = await run_in_threadpool(render_html, doc, lang)
-    except RenderError as exc:
-        return page_error(request, 400, "Cannot render the letter", str(exc))
-    return HTMLResponse(html)
+    return await letter_response(doc, lang, format, filename=f"request-{draft.id}-{lang.value}")

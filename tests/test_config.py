@@ -1,0 +1,172 @@
+"""A node's home is owner-only and its secret key appears whole, once, with mode 0600."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hanoi.config import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def loose_umask() -> Iterator[None]:
+    """The common default umask, under which new files would be group- and world-readable."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _settings(home: Path) -> Settings:
+    return load_settings(home=home, database_url="sqlite:///:memory:")
+
+
+def test_ensure_home_creates_an_owner_only_directory(tmp_path: Path) -> None:
+    home = tmp_path / "a" / "b" / "node"
+    assert _settings(home).ensure_home() == home
+    assert home.is_dir()
+    assert _mode(home) == 0o700
+
+
+@pytest.mark.parametrize("loose", [0o755, 0o750, 0o701, 0o777])
+def test_ensure_home_tightens_an_accessible_home(tmp_path: Path, loose: int) -> None:
+    home = tmp_path / "node"
+    home.mkdir()
+    os.chmod(home, loose)
+    _settings(home).ensure_home()
+    assert _mode(home) == 0o700
+
+
+def test_ensure_home_leaves_a_private_home_as_it_is(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    home.mkdir()
+    os.chmod(home, 0o500)  # stricter than 0700: the operator's choice
+    try:
+        _settings(home).ensure_home()
+        assert _mode(home) == 0o500
+    finally:
+        os.chmod(home, 0o700)
+
+
+def test_ensure_home_refuses_a_file(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    home.write_text("not a directory")
+    with pytest.raises(NotADirectoryError, match="not a directory"):
+        _settings(home).ensure_home()
+
+
+def test_secret_key_is_made_once_with_owner_only_access(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    settings = _settings(home)
+    key = settings.secret_key()
+    assert len(key) == 64
+    int(key, 16)  # hex
+    assert settings.secret_key() == key
+    assert _settings(home).secret_key() == key
+    assert _mode(settings.secret_key_path) == 0o600
+    assert _mode(home) == 0o700
+    assert sorted(p.name for p in home.iterdir()) == ["secret.key"]  # no temporary left
+
+
+def test_secret_key_tightens_a_loose_home_and_key_file(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    home.mkdir(mode=0o755)
+    key_file = home / "secret.key"
+    key_file.write_text("ab" * 32 + "\n")
+    os.chmod(key_file, 0o644)
+    assert _settings(home).secret_key() == b"ab" * 32
+    assert (_mode(home), _mode(key_file)) == (0o700, 0o600)
+
+
+@pytest.mark.parametrize("content", ["", "\n", "abc123", "f" * 63 + "\n"])
+def test_short_secret_key_is_refused_naming_the_file(tmp_path: Path, content: str) -> None:
+    home = tmp_path / "node"
+    home.mkdir()
+    (home / "secret.key").write_text(content)
+    with pytest.raises(ValueError, match="at least 64") as caught:
+        _settings(home).secret_key()
+    assert str(home / "secret.key") in str(caught.value)
+
+
+def test_key_is_complete_and_private_before_it_gets_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, int]] = []
+    real_link = os.link
+
+    def watching_link(src: str | Path, dst: str | Path) -> None:
+        seen.append((Path(src).read_text(), _mode(Path(src))))
+        real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", watching_link)
+    key = _settings(tmp_path / "node").secret_key()
+    assert seen == [(key.decode(), 0o600)]
+
+
+def test_a_key_made_meanwhile_by_another_process_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "node"
+    theirs = "cd" * 32
+    real_link = os.link
+
+    def racing_link(src: str | Path, dst: str | Path) -> None:
+        Path(dst).write_text(theirs)  # the other process linked its key first
+        real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", racing_link)
+    assert _settings(home).secret_key() == theirs.encode()
+    assert sorted(p.name for p in home.iterdir()) == ["secret.key"]
+
+
+def test_concurrent_first_use_agrees_on_one_key(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    start = threading.Barrier(8)
+    keys: list[bytes] = []
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        start.wait()
+        try:
+            keys.append(_settings(home).secret_key())
+        except BaseException as exc:  # surfaced below; a thread cannot fail the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(keys) == 8 and len(set(keys)) == 1
+    assert sorted(p.name for p in home.iterdir()) == ["secret.key"]
+
+
+def test_audit_key_is_derived_from_the_secret_key(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "node")
+    audit_key = settings.audit_key()
+    assert len(audit_key) == 32
+    assert audit_key == _settings(tmp_path / "node").audit_key()
+    assert audit_key not in settings.secret_key()
+    assert _settings(tmp_path / "other").audit_key() != audit_key
+
+
+def test_load_settings_defaults_to_sqlite_in_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HANOI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HANOI_HOME", str(tmp_path / "env-home"))
+    settings = load_settings()
+    assert settings.home == tmp_path / "env-home"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'env-home' / 'hanoi.db'}"
+    assert not settings.home.exists()  # loading settings writes nothing
