@@ -190,8 +190,15 @@ def test_locked_address_is_checked_before_the_user_row_exists(seeded_db: Databas
         _fail(seeded_db, f"carol{n}", at=T0, addr="198.51.100.1")
     before = _throttle_keys(seeded_db)
     assert _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="198.51.100.1") == 1
-    assert "user:alice" not in _throttle_keys(seeded_db)
     assert _throttle_keys(seeded_db) == before
+
+
+def test_typed_user_names_are_not_kept_in_throttle_keys(seeded_db: Database) -> None:
+    _fail(seeded_db, "hunter2hunter2", at=T0, addr="192.0.2.77")
+    _fail(seeded_db, "alice", at=T0, addr="192.0.2.77")
+    keys = _throttle_keys(seeded_db)
+    assert len([k for k in keys if k.startswith("user:")]) == 2
+    assert not any("hunter2" in k or "alice" in k for k in keys)
 
 
 def test_disabled_user_cannot_sign_in(seeded_db: Database) -> None:
@@ -242,7 +249,7 @@ def test_success_resets_the_count(seeded_db: Database) -> None:
 
 def test_unknown_usernames_are_throttled_like_real_ones(seeded_db: Database) -> None:
     for _ in range(5):
-        _fail(seeded_db, "mallory", at=T0)
+        _fail(seeded_db, "mallory", at=T0, audit_key=AUDIT_KEY)
     assert _throttled(seeded_db, "mallory", "anything at all", at=T0, audit_key=AUDIT_KEY) == 1
     with seeded_db.session() as session:
         (event,) = audit.list_events(session, action="sign_in.throttled")

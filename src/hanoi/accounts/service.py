@@ -227,7 +227,9 @@ def authenticate(
         refusal.refuse("sign_in.failure", reason="malformed_username")
         raise errors.SignInFailed()
 
-    (per_user,) = _lock_throttles(session, [f"user:{username}"])
+    # Keyed by a hash: a password typed into the user-name field must not sit in a table.
+    user_key = hmac.new(audit_key or b"", username.encode(), hashlib.sha256).hexdigest()
+    (per_user,) = _lock_throttles(session, [f"user:{user_key}"])
     throttles = [per_user] if address is None else [address, per_user]
     wait = _retry_after(per_user, now)
     if wait > 0:
