@@ -33,8 +33,18 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hanoi.cases.errors import CasesError
     from hanoi.cases.render import RenderError
     from hanoi.convention.errors import ConventionError
+    from hanoi.crypto.errors import CryptoError
+    from hanoi.directory.errors import DirectoryError
 
-    return (CliUsageError, ConventionError, CasesError, AccountError, RenderError)
+    return (
+        CliUsageError,
+        ConventionError,
+        CasesError,
+        AccountError,
+        RenderError,
+        CryptoError,
+        DirectoryError,
+    )
 
 
 def _database_error(exc: BaseException) -> str | None:

@@ -1,0 +1,104 @@
+"""The directory of States: who they are, how to reach them, which keys speak for them.
+
+- :mod:`~hanoi.directory.entry`: a State's entry (the model, parsing, canonical bytes).
+- :mod:`~hanoi.directory.repository`: the Secretariat's TUF repository, and
+  :func:`sign_entry`, with which a State signs its own entry.
+- :mod:`~hanoi.directory.client`: a node's verified, offline copy.
+- :mod:`~hanoi.directory.fixture`: the fixed demo directory the checker still reads.
+
+Names are exported lazily: ``hanoi.directory.fixture`` is imported by the request checker on
+every start, and should not pay for loading python-tuf.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hanoi.directory.client import CacheStatus, DirectoryClient
+    from hanoi.directory.entry import Authority, Declaration, Entry, canonical_bytes, parse_entry
+    from hanoi.directory.errors import (
+        DirectoryCacheError,
+        DirectoryError,
+        DirectoryRefreshError,
+        DirectoryVerificationError,
+        EntryError,
+        KeyFileError,
+        PublishRefusedError,
+        RepositorySetupError,
+    )
+    from hanoi.directory.keys import load_public_keys, public_jwk
+    from hanoi.directory.repository import (
+        Expiry,
+        PublishResult,
+        SecretariatRepository,
+        SignedEntry,
+        StateDelegation,
+        sign_entry,
+    )
+
+_EXPORTS = {
+    "hanoi.directory.client": ("CacheStatus", "DirectoryClient"),
+    "hanoi.directory.entry": (
+        "Authority",
+        "Declaration",
+        "Entry",
+        "canonical_bytes",
+        "parse_entry",
+    ),
+    "hanoi.directory.errors": (
+        "DirectoryCacheError",
+        "DirectoryError",
+        "DirectoryRefreshError",
+        "DirectoryVerificationError",
+        "EntryError",
+        "KeyFileError",
+        "PublishRefusedError",
+        "RepositorySetupError",
+    ),
+    "hanoi.directory.keys": ("load_public_keys", "public_jwk"),
+    "hanoi.directory.repository": (
+        "Expiry",
+        "PublishResult",
+        "SecretariatRepository",
+        "SignedEntry",
+        "StateDelegation",
+        "sign_entry",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hanoi.directory' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "Authority",
+    "CacheStatus",
+    "Declaration",
+    "DirectoryCacheError",
+    "DirectoryClient",
+    "DirectoryError",
+    "DirectoryRefreshError",
+    "DirectoryVerificationError",
+    "Entry",
+    "EntryError",
+    "Expiry",
+    "KeyFileError",
+    "PublishRefusedError",
+    "PublishResult",
+    "RepositorySetupError",
+    "SecretariatRepository",
+    "SignedEntry",
+    "StateDelegation",
+    "canonical_bytes",
+    "load_public_keys",
+    "parse_entry",
+    "public_jwk",
+    "sign_entry",
+]

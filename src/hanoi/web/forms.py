@@ -188,3 +188,25 @@ def value_at(document: Mapping[str, Any] | None, name: str) -> Any:
         else:
             return None
     return current
+
+
+def labels_by_path(specs: tuple[FieldSpec, ...], prefix: str = "") -> dict[str, str]:
+    """Field labels by dotted path, list positions written ``*`` (``offences.*.code``)."""
+    labels: dict[str, str] = {}
+    for spec in specs:
+        path = prefix + spec.key
+        labels[path] = spec.label
+        if spec.widget == "group":
+            labels.update(labels_by_path(spec.children, f"{path}."))
+        elif spec.widget == "rows":
+            labels.update(labels_by_path(spec.children, f"{path}.*."))
+    return labels
+
+
+def label_for(labels: dict[str, str], path: str) -> str:
+    """The label of a concrete path such as ``offences.0.code``, numbered for list items."""
+    parts = path.split(".")
+    generic = ".".join("*" if p.isdigit() else p for p in parts)
+    label = labels.get(generic, path or "Document")
+    numbers = [str(int(p) + 1) for p in parts if p.isdigit()]
+    return f"{label} ({', '.join(numbers)})" if numbers else label

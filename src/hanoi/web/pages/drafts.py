@@ -23,7 +23,7 @@ from hanoi.cases.errors import DocumentError
 from hanoi.cases.render import SUPPORTED_LANGUAGES, LetterFormat, LetterLanguage
 from hanoi.convention import get_convention
 from hanoi.web import auth
-from hanoi.web.forms import fields_for, form_to_document
+from hanoi.web.forms import fields_for, form_to_document, label_for, labels_by_path
 from hanoi.web.letters import letter_response
 from hanoi.web.problems import page_error
 from hanoi.web.templating import page
@@ -54,6 +54,8 @@ def _form_page(
     status: int = 200,
     saved: bool = False,
 ) -> Response:
+    fields = fields_for(document_model(kind))
+    labels = labels_by_path(fields)
     problems_by_path: dict[str, list[Any]] = {}
     for p in report.problems if report else []:
         problems_by_path.setdefault(p.path, []).append(p)
@@ -63,7 +65,8 @@ def _form_page(
         {
             "kind": kind,
             "instrument": get_convention().instrument(kind),
-            "fields": fields_for(document_model(kind)),
+            "fields": fields,
+            "label_of": lambda path: label_for(labels, path),
             "values": values,
             "report": report,
             "problems_by_path": problems_by_path,

@@ -1,0 +1,326 @@
+"""`hanoi directory ...`: the signed directory of States.
+
+Secretariat side: ``init``, ``add-state``, ``publish``, ``rotate-root`` work on
+``<home>/secretariat``. State side: ``sign-entry`` signs the State's own entry with its
+node key. Node side: ``trust``, ``refresh`` and ``show`` work on ``<home>/directory``.
+Verification failures (a bad signature, a wrong delegation, a tampered file) exit 1 and
+name the file; bad arguments and unreadable input exit 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.table import Table
+
+from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
+from hanoi.cli.files import read_bounded
+from hanoi.cli.output import console, print_json
+from hanoi.config import load_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help="The signed directory of States: Secretariat repository, State entries, node copy.",
+    no_args_is_help=True,
+)
+
+HOME_OPTION = typer.Option(None, "--home", help="Folder (default $HANOI_HOME or ./hanoi-data).")
+SECRETARIAT_HOME_OPTION = typer.Option(
+    None,
+    "--home",
+    help="The Secretariat's folder; the repository lives in its secretariat/ (default "
+    "$HANOI_HOME or ./hanoi-data).",
+)
+MAX_ENTRY_FILE = 256 * 1024
+MAX_ROOT_FILE = 1024 * 1024
+
+
+def _checked(command: Callable[P, R]) -> Callable[P, R]:
+    """A failed verification means the checked thing is invalid: exit 1, naming the file."""
+    from hanoi.directory.errors import DirectoryVerificationError
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except DirectoryVerificationError as exc:
+            fail(str(exc), EXIT_INVALID)
+
+    return wrapper
+
+
+def _secretariat_folder(home: Path | None) -> Path:
+    return load_settings(home).home / "secretariat"
+
+
+def _node_home(home: Path | None) -> Path:
+    return load_settings(home).home
+
+
+# --- Secretariat -------------------------------------------------------------------------
+
+
+@app.command("init")
+@guarded
+def init(
+    home: Path | None = SECRETARIAT_HOME_OPTION,
+    root_keys: int = typer.Option(3, "--root-keys", help="How many root keys to create."),
+    threshold: int = typer.Option(2, "--threshold", help="Root keys needed to sign a root."),
+) -> None:
+    """Create the Secretariat's repository: keys, root, targets, snapshot, timestamp."""
+    from hanoi.directory.repository import SecretariatRepository
+
+    settings = load_settings(home)
+    settings.ensure_home()
+    repo = SecretariatRepository.init(
+        settings.home / "secretariat", root_keys=root_keys, threshold=threshold
+    )
+    console.print(f"Secretariat repository created in {repo.path}.")
+    console.print(f"Serve {repo.repository_dir} as static files.")
+    console.print(
+        f"Nodes pin {repo.metadata_dir / '1.root.json'}; move the root keys in "
+        f"{repo.keys_dir / 'root'} offline."
+    )
+
+
+@app.command("add-state")
+@guarded
+def add_state(
+    code: str = typer.Argument(..., help="ISO 3166 code of the State, e.g. XA."),
+    key: list[Path] = typer.Option(
+        ..., "--key", help="Public key file (JWK, the node's JWKS, or PEM); repeatable."
+    ),
+    threshold: int = typer.Option(1, "--threshold", help="Signatures the State needs."),
+    home: Path | None = SECRETARIAT_HOME_OPTION,
+) -> None:
+    """Delegate states/CODE/* to the State's keys (again with new keys to rotate them)."""
+    from hanoi.directory.keys import load_public_keys
+    from hanoi.directory.repository import SecretariatRepository
+
+    keys = [k for path in key for k in load_public_keys(path)]
+    repo = SecretariatRepository(_secretariat_folder(home))
+    delegation = repo.add_state(code, keys, threshold=threshold)
+    console.print(
+        f"{delegation.code} delegated to {len(delegation.keyids)} key(s), threshold "
+        f"{delegation.threshold}: {', '.join(delegation.keyids)}. Publish to make it visible."
+    )
+
+
+@app.command("publish")
+@guarded
+@_checked
+def publish(
+    incoming: list[Path] | None = typer.Option(
+        None,
+        "--incoming",
+        help="A folder a State handed in (from sign-entry --out); repeatable. Default: "
+        "the Secretariat's incoming/ folder.",
+    ),
+    home: Path | None = SECRETARIAT_HOME_OPTION,
+) -> None:
+    """Check what the States signed and publish a new snapshot and timestamp."""
+    from hanoi.directory.repository import SecretariatRepository
+
+    repo = SecretariatRepository(_secretariat_folder(home))
+    result = repo.publish(incoming or None)
+    updated = ", ".join(result.updated) if result.updated else "no State"
+    console.print(
+        f"Published snapshot {result.snapshot_version}, timestamp {result.timestamp_version} "
+        f"(new entries: {updated})."
+    )
+
+
+@app.command("rotate-root")
+@guarded
+def rotate_root(
+    old_key: list[Path] | None = typer.Option(
+        None, "--old-key", help="An old root key brought out for signing; repeatable."
+    ),
+    root_keys: int = typer.Option(3, "--root-keys", help="How many new root keys."),
+    threshold: int = typer.Option(2, "--threshold", help="New root keys needed."),
+    home: Path | None = SECRETARIAT_HOME_OPTION,
+) -> None:
+    """Replace the root keys; the new root is signed by old and new keys alike."""
+    from hanoi.directory.repository import SecretariatRepository
+
+    repo = SecretariatRepository(_secretariat_folder(home))
+    new = repo.rotate_root(old_key_files=old_key, new_keys=root_keys, threshold=threshold)
+    console.print(f"Root version {repo.root().version} signed; new keys: {len(new)}.")
+
+
+# --- a State -----------------------------------------------------------------------------
+
+
+@app.command("sign-entry")
+@guarded
+def sign_entry(
+    entry: Path = typer.Argument(..., help="The State's entry (JSON)."),
+    home: Path | None = HOME_OPTION,
+    key: Path | None = typer.Option(
+        None, "--key", help="Ed25519 private key (PEM) instead of the node's own key."
+    ),
+    passphrase_stdin: bool = typer.Option(
+        False, "--passphrase-stdin", help="Read the key's passphrase from standard input."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder to write into (default ./signed-CODE)."
+    ),
+    version: int | None = typer.Option(
+        None, "--version", help="Metadata version (default: one above the node's copy)."
+    ),
+) -> None:
+    """Sign this State's entry with its node key, ready to hand to the Secretariat."""
+    from hanoi.directory.client import DirectoryClient
+    from hanoi.directory.entry import parse_entry
+    from hanoi.directory.keys import load_private_key, node_signing_key
+    from hanoi.directory.repository import metadata_version
+    from hanoi.directory.repository import sign_entry as sign
+
+    parsed = parse_entry(read_bounded(entry, MAX_ENTRY_FILE), source=str(entry))
+    passphrase = sys.stdin.readline().rstrip("\n") if passphrase_stdin else None
+    node_home = _node_home(home)
+    if key is not None:
+        private = load_private_key(key, passphrase.encode() if passphrase else None)
+        kid = None
+    else:
+        private, kid = node_signing_key(node_home, passphrase)
+    folder = out if out is not None else Path(f"signed-{parsed.code}")
+    if version is None:
+        known = [DirectoryClient(node_home).role_version(parsed.code) or 0]
+        previous = folder / f"states-{parsed.code}.json"
+        if previous.is_file():
+            known.append(metadata_version(previous.read_bytes()))
+        version = max(known) + 1
+    signed = sign(parsed, private, version=version, kid=kid)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = signed.write(folder)
+    console.print(
+        f"{parsed.code} entry signed as {signed.metadata_name} version {signed.version}: "
+        f"hand {folder} to the Secretariat ({', '.join(str(p) for p in written)})."
+    )
+
+
+# --- a node ------------------------------------------------------------------------------
+
+
+@app.command("trust")
+@guarded
+@_checked
+def trust(
+    root: Path = typer.Argument(..., help="The Secretariat's root metadata, got out of band."),
+    url: str = typer.Option(..., "--url", help="Base URL of the directory repository."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Pin the directory's root on this node (once; later roots must chain to it)."""
+    from hanoi.directory.client import DirectoryClient
+
+    client = DirectoryClient(_node_home(home), url=url)
+    pinned = client.init(read_bounded(root, MAX_ROOT_FILE))
+    console.print(f"Root version {pinned.version} pinned; directory at {url}.")
+
+
+@app.command("refresh")
+@guarded
+@_checked
+def refresh(
+    home: Path | None = HOME_OPTION,
+    url: str | None = typer.Option(None, "--url", help="Repository URL (remembered)."),
+) -> None:
+    """Fetch and verify the directory; keep the last good copy if anything fails."""
+    from hanoi.directory.client import DirectoryClient
+
+    status = DirectoryClient(_node_home(home), url=url).refresh()
+    states = ", ".join(status.states) if status.states else "none"
+    console.print(
+        f"Directory verified: root {status.root_version}, snapshot {status.snapshot_version}, "
+        f"timestamp {status.timestamp_version}; States: {states}."
+    )
+
+
+@app.command("show")
+@guarded
+def show(
+    code: str | None = typer.Argument(None, help="One State's code; all States if omitted."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Show the States in this node's verified copy of the directory (works offline)."""
+    from hanoi.directory.client import DirectoryClient
+
+    client = DirectoryClient(_node_home(home))
+    if code is None:
+        entries = client.entries()
+        if as_json:
+            print_json([e.model_dump(mode="json", exclude_none=True) for e in entries])
+            return
+        table = Table("Code", "Name", "Treaty", "Languages", "Channels", "Node", "Version")
+        for e in entries:
+            table.add_row(
+                e.code,
+                e.display_name() + (" (fictional)" if e.fictional else ""),
+                e.treaty.status,
+                ", ".join(e.languages),
+                ", ".join(e.channels),
+                e.node.url,
+                str(e.version),
+            )
+        console.print(table)
+        status = client.status()
+        console.print(
+            f"Verified copy from {status.refreshed_at:%Y-%m-%d %H:%M} UTC; timestamp valid "
+            f"until {status.timestamp_expires:%Y-%m-%d %H:%M} UTC."
+        )
+        return
+    entry = client.entry(code)
+    if entry is None:
+        raise CliUsageError(f"{code}: no entry in this node's copy of the directory")
+    if as_json:
+        print_json(entry.model_dump(mode="json", exclude_none=True))
+        return
+    _print_entry(entry)
+
+
+def _print_entry(entry: object) -> None:
+    from hanoi.directory.entry import Entry
+
+    assert isinstance(entry, Entry)
+    names = "; ".join(f"{lang}: {name}" for lang, name in entry.display_names().items())
+    console.print(f"{entry.code} — {names}" + (" (fictional)" if entry.fictional else ""))
+    t = entry.treaty
+    dates = ", ".join(
+        f"{label} {value}"
+        for label, value in (
+            ("signed", t.signed_on),
+            (t.instrument or "instrument", t.instrument_deposited_on),
+            ("in force", t.entry_into_force_on),
+        )
+        if value is not None
+    )
+    console.print(f"Treaty: {t.status} ({dates or 'no dates'}) [{t.confidence}]")
+    console.print(
+        f"Entry version {entry.version}, effective {entry.effective_from}"
+        + (f" until {entry.valid_until}" if entry.valid_until else "")
+    )
+    console.print(f"Languages: {', '.join(entry.languages)}; channels: {', '.join(entry.channels)}")
+    authorities = Table(
+        "Kind", "Name", "Hours", "Time zone", "E-mail", "Phone", title="Authorities"
+    )
+    for a in entry.authorities:
+        authorities.add_row(a.kind, a.name, a.hours, a.time_zone, a.email or "", a.phone or "")
+    console.print(authorities)
+    if entry.declarations:
+        declarations = Table("Article", "Kind", "Confidence", "Text", title="Declarations")
+        for d in entry.declarations:
+            declarations.add_row(d.article, d.kind, d.confidence, d.text)
+        console.print(declarations)
+    keys = Table("kid", "Curve", "Use", title=f"Node {entry.node.url}")
+    for k in entry.node.public_keys:
+        keys.add_row(k.kid, k.crv, k.use or "")
+    console.print(keys)

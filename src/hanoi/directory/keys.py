@@ -1,0 +1,180 @@
+"""Ed25519 keys as the directory sees them: public JWKs, their RFC 7638 ``kid``, TUF keys.
+
+A State speaks in the directory with the same Ed25519 key its node signs messages with, so
+the TUF key id of a delegated key is the key's JWK thumbprint (RFC 7638): one name for one
+key everywhere. This module turns the forms keys arrive in (a public JWK, a node's public
+JWKS, a PEM public key, a PEM private key) into those two views.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+# The package re-exports these without __all__, which mypy --strict reads as private.
+from securesystemslib.signer import CryptoSigner, SSlibKey  # type: ignore[attr-defined]
+
+from hanoi.directory.errors import KeyFileError
+
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    if not text or any(c not in _B64URL for c in text):
+        raise ValueError("not unpadded base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def okp_thumbprint(crv: str, x: str) -> str:
+    """RFC 7638 thumbprint of an OKP key: SHA-256 over its required members, in order."""
+    canonical = json.dumps({"crv": crv, "kty": "OKP", "x": x}, separators=(",", ":"))
+    return b64url(hashlib.sha256(canonical.encode("ascii")).digest())
+
+
+def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
+    """The public JWK of ``key`` with its thumbprint as ``kid``."""
+    x = b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": okp_thumbprint("Ed25519", x)}
+
+
+def kid_of(key: Ed25519PublicKey) -> str:
+    return public_jwk(key)["kid"]
+
+
+def ed25519_from_jwk(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
+    """The Ed25519 public key of a JWK; a ``kid``, if present, must be its thumbprint."""
+    if jwk.get("status") in ("retired", "revoked"):
+        raise KeyFileError(f"the key is {jwk['status']}")
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise KeyFileError("not an Ed25519 public JWK (kty OKP, crv Ed25519)")
+    if "d" in jwk:
+        raise KeyFileError("the JWK holds a private key; give the public key only")
+    x = jwk.get("x")
+    try:
+        raw = b64url_decode(x) if isinstance(x, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise KeyFileError("the JWK's x is not 32 bytes of unpadded base64url")
+    kid = jwk.get("kid")
+    if kid is not None and kid != okp_thumbprint("Ed25519", str(x)):
+        raise KeyFileError(f"the JWK's kid {kid!r} is not its RFC 7638 thumbprint")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def tuf_key(key: Ed25519PublicKey) -> SSlibKey:
+    """The TUF view of ``key``, named by its JWK thumbprint."""
+    return SSlibKey.from_crypto(key, keyid=kid_of(key))
+
+
+def tuf_signer(private_key: Ed25519PrivateKey) -> CryptoSigner:
+    return CryptoSigner(private_key, tuf_key(private_key.public_key()))
+
+
+def load_public_keys(path: Path) -> list[Ed25519PublicKey]:
+    """Ed25519 public keys from a public JWK, a JWKS (its Ed25519 keys) or a PEM file."""
+    data = _read_key_file(path)
+    if data.lstrip().startswith(b"-----BEGIN"):
+        try:
+            loaded = serialization.load_pem_public_key(data)
+        except (ValueError, UnsupportedAlgorithm):
+            raise KeyFileError(f"{path}: not a PEM public key") from None
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise KeyFileError(f"{path}: not an Ed25519 public key")
+        return [loaded]
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise KeyFileError(f"{path}: neither a PEM key nor a JSON Web Key") from None
+    if isinstance(doc, dict) and isinstance(doc.get("keys"), list):
+        # A node's key set also lists retired and revoked keys: those never speak again.
+        candidates = [
+            k
+            for k in doc["keys"]
+            if isinstance(k, dict)
+            and k.get("crv") == "Ed25519"
+            and k.get("status") not in ("retired", "revoked")
+        ]
+        if not candidates:
+            raise KeyFileError(f"{path}: the key set holds no usable Ed25519 key")
+    elif isinstance(doc, dict):
+        candidates = [doc]
+    else:
+        raise KeyFileError(f"{path}: neither a JWK nor a JWK set")
+    keys: list[Ed25519PublicKey] = []
+    for jwk in candidates:
+        try:
+            keys.append(ed25519_from_jwk(jwk))
+        except KeyFileError as exc:
+            raise KeyFileError(f"{path}: {exc}") from None
+    return keys
+
+
+def load_private_key(path: Path, passphrase: bytes | None = None) -> Ed25519PrivateKey:
+    """An Ed25519 private key from a PKCS#8 PEM file."""
+    data = _read_key_file(path)
+    try:
+        loaded = serialization.load_pem_private_key(data, password=passphrase)
+    except TypeError:
+        raise KeyFileError(f"{path}: the key is encrypted: a passphrase is needed") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyFileError(f"{path}: not a PEM private key, or a wrong passphrase") from None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise KeyFileError(f"{path}: not an Ed25519 private key")
+    return loaded
+
+
+def private_key_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def node_signing_key(home: Path, passphrase: str | None = None) -> tuple[Ed25519PrivateKey, str]:
+    """The node's own signing key and ``kid``, from ``hanoi.crypto``'s key store.
+
+    ``hanoi.crypto`` is built separately; until it is installed, callers pass a key file.
+    """
+    try:
+        module = importlib.import_module("hanoi.crypto.keys")
+    except ImportError:
+        raise KeyFileError(
+            "this installation has no node key store (hanoi.crypto); pass the key with --key"
+        ) from None
+    store: Any = module.KeyStore(home)
+    key, kid = store.signing_key(passphrase=passphrase)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{home}: the node's signing key is not an Ed25519 key")
+    return key, str(kid)
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise KeyFileError(f"{path}: too large for a key file")
+    return data
