@@ -178,7 +178,7 @@ def files_in(directory: Path) -> list[str]:
 # --- help ------------------------------------------------------------------------------
 
 
-GROUPS = ["convention", "request", "db", "authority", "user", "up"]
+GROUPS = ["convention", "request", "db", "authority", "user", "up", "node", "directory"]
 
 
 def test_help_for_the_command_and_every_group(tmp_path: Path) -> None:

@@ -100,25 +100,24 @@ def _check_name(name: str) -> str:
 
 
 def _check_url(url: str) -> str:
-    problem = None
     if len(url) > MAX_URL_CHARS or any(c.isspace() or not c.isprintable() for c in url):
-        problem = "no spaces or control characters, at most 2048 characters"
-    else:
-        try:
-            parts = urlsplit(url)
-            port_ok = parts.port is None or parts.port > 0
-        except ValueError:
-            parts, port_ok = None, False
-        if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
-            problem = "an http:// or https:// address with a host name"
-        elif not port_ok:
-            problem = "a valid port"
-        elif parts.username is not None or parts.password is not None:
-            problem = "no user name or password in it"
-        elif parts.fragment:
-            problem = "no #fragment"
-    if problem:
-        raise CliUsageError(f"--url must be {problem}")
+        raise CliUsageError("--url must have no spaces or control characters, at most 2048")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise CliUsageError("--url is not a valid address") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise CliUsageError("--url must be an http:// or https:// address with a host name")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise CliUsageError("--url has an invalid port")
+    if parts.username is not None or parts.password is not None:
+        raise CliUsageError("--url must hold no user name or password")
+    if parts.fragment:
+        raise CliUsageError("--url must have no #fragment")
     return url
 
 
@@ -239,7 +238,8 @@ def rotate_key(
     console.print(f"New {checked} key: {new.kid}")
     if old is not None:
         until = format_time(now + timedelta(days=grace_days))
-        console.print(f"Old {checked} key {old} is valid for verifying until {until}.")
+        use = "verifies" if checked == "signing" else "is still accepted"
+        console.print(f"Old {checked} key {old} {use} until {until} (grace period).")
 
 
 @app.command("revoke-key")
