@@ -337,8 +337,16 @@ def _explain(exc: Exception, fetcher: _NamingFetcher) -> DirectoryRefreshError:
     if isinstance(exc, tuf_errors.DownloadHTTPError):
         return DirectoryRefreshError(file, f"HTTP {exc.status_code}")
     if isinstance(exc, tuf_errors.DownloadError):
-        return DirectoryRefreshError(file, f"cannot download: {str(exc).splitlines()[0]}")
-    return DirectoryRefreshError(file, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return DirectoryRefreshError(file, f"cannot download: {_first_line(exc)}")
+    return DirectoryRefreshError(file, _first_line(exc))
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, or of its cause's, or its type's name."""
+    for candidate in (exc, exc.__cause__):
+        if candidate is not None and str(candidate).strip():
+            return str(candidate).strip().splitlines()[0]
+    return type(exc).__name__
 
 
 def _check_root(data: bytes) -> Root:
