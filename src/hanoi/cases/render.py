@@ -273,16 +273,19 @@ def _models_under(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
 # --- public API -----------------------------------------------------------------------------
 
 
-def render_html(doc: BaseModel, lang: str) -> str:
-    """The letter for ``doc`` as a standalone HTML page (styles inline, no external links)."""
+def render_html(doc: BaseModel, lang: str, *, directory: StateDirectory | None = None) -> str:
+    """The letter for ``doc`` as a standalone HTML page (styles inline, no external links).
+
+    ``directory`` names the addressee and checks the document; the demo fixture by default.
+    """
     _check_language(lang)
-    letter = build_letter(doc, lang)
+    letter = build_letter(doc, lang, directory=directory)
     return _environment(lang).get_template(TEMPLATE).render(letter=letter)
 
 
-def render_pdf(doc: BaseModel, lang: str) -> bytes:
+def render_pdf(doc: BaseModel, lang: str, *, directory: StateDirectory | None = None) -> bytes:
     """The letter for ``doc`` as an A4 PDF, printed from exactly the HTML of ``render_html``."""
-    html = render_html(doc, lang)
+    html = render_html(doc, lang, directory=directory)
     from weasyprint import HTML  # imported late: loading pango costs time the CLI rarely needs
 
     pdf = HTML(string=html, url_fetcher=_offline_fetcher()).write_pdf()
@@ -311,7 +314,7 @@ def _offline_fetcher() -> Any:
 # --- building the view ----------------------------------------------------------------------
 
 
-def build_letter(doc: BaseModel, lang: str) -> Letter:
+def build_letter(doc: BaseModel, lang: str, *, directory: StateDirectory | None = None) -> Letter:
     """The language-resolved view of ``doc``; ``render_html`` draws it."""
     _check_language(lang)
     kind = getattr(doc, "kind", None)
@@ -320,7 +323,7 @@ def build_letter(doc: BaseModel, lang: str) -> Letter:
         raise RenderError("not a request document: it has no known 'kind'")
     if not isinstance(doc, document_model(kind)):
         raise RenderError(f"not a request document of kind {kind!r}")
-    builder = _Builder(doc, lang, convention.instrument(kind), convention)
+    builder = _Builder(doc, lang, convention.instrument(kind), convention, directory)
     return builder.letter()
 
 
@@ -328,14 +331,19 @@ class _Builder:
     """Walks one document against its instrument, formatting as it goes."""
 
     def __init__(
-        self, doc: BaseModel, lang: str, instrument: Instrument, convention: Convention
+        self,
+        doc: BaseModel,
+        lang: str,
+        instrument: Instrument,
+        convention: Convention,
+        directory: StateDirectory | None = None,
     ) -> None:
         self.doc = doc
         self.lang = lang
         self.locale = _FORMAT_LOCALES.get(lang, lang)
         self.instrument = instrument
         self.convention = convention
-        self.directory: StateDirectory = load_fixture_directory()
+        self.directory = directory if directory is not None else load_fixture_directory()
         translations = load_translations(lang)
         self._ = translations.gettext
         self.pgettext = translations.pgettext

@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from hanoi.cases.check import CheckReport, check_document
 from hanoi.cases.documents import KINDS, MAX_DOCUMENT_BYTES, new_document, parse_document
-from hanoi.cases.render import render_html, render_pdf
+from hanoi.cases.render import LetterFormat, LetterLanguage, render_html, render_pdf
 from hanoi.cli.errors import EXIT_INVALID, EXIT_OK, fail, guarded
 from hanoi.cli.files import read_bounded, write_atomic
 from hanoi.cli.output import console, print_json
+from hanoi.config import load_settings
+from hanoi.directory.fixture import StateDirectory
+from hanoi.directory.lookup import node_directory
 
 app = typer.Typer(help="Draft, check and render cooperation requests.", no_args_is_help=True)
 
 
-class Lang(StrEnum):
-    en = "en"
-    fr = "fr"
-
-
-class Format(StrEnum):
-    html = "html"
-    pdf = "pdf"
+HOME_OPTION = typer.Option(
+    None,
+    "--home",
+    help="Node folder whose verified directory names the States "
+    "(default $HANOI_HOME or ./hanoi-data; the demo States if it has none).",
+)
 
 
 def _load(path: Path):  # type: ignore[no-untyped-def]
     return parse_document(read_bounded(path, MAX_DOCUMENT_BYTES))
+
+
+def _states(home: Path | None) -> StateDirectory:
+    return node_directory(load_settings(home).home)
 
 
 @app.command()
@@ -57,9 +61,10 @@ def new(
 def check(
     file: Path = typer.Argument(..., help="The request document (JSON), or - for stdin."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    home: Path | None = HOME_OPTION,
 ) -> None:
     """Check a request against its article: exit 0 complete, 1 problems found, 2 unusable."""
-    report = check_document(_load(file))
+    report = check_document(_load(file), directory=_states(home))
     if as_json:
         print_json(report.model_dump(mode="json"))
     else:
@@ -87,16 +92,20 @@ def _print_report(file: Path, report: CheckReport) -> None:
 @guarded
 def render(
     file: Path = typer.Argument(..., help="The request document (JSON)."),
-    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the letter."),
-    fmt: Format = typer.Option(Format.html, "--format", help="html or pdf."),
+    lang: LetterLanguage = typer.Option(
+        LetterLanguage.EN, "--lang", help="Language of the letter."
+    ),
+    fmt: LetterFormat = typer.Option(LetterFormat.HTML, "--format", help="html or pdf."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the letter."),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
+    home: Path | None = HOME_OPTION,
 ) -> None:
     """Render the formal request letter, citing the articles, as HTML or PDF."""
     doc = _load(file)
-    if fmt is Format.pdf:
-        data = render_pdf(doc, lang.value)
+    states = _states(home)
+    if fmt is LetterFormat.PDF:
+        data = render_pdf(doc, lang.value, directory=states)
     else:
-        data = render_html(doc, lang.value).encode()
+        data = render_html(doc, lang.value, directory=states).encode()
     write_atomic(out, data, overwrite=force)
     console.print(f"Wrote the {lang.value} letter to {out}.")

@@ -6,11 +6,14 @@ letter requests from taking every worker thread while sign-in and pages stay res
 
 from __future__ import annotations
 
+import functools
+
 import anyio
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from hanoi.cases.render import LetterFormat, LetterLanguage, render_html, render_pdf
+from hanoi.directory.fixture import StateDirectory
 
 RENDER_LIMITER = anyio.CapacityLimiter(2)
 
@@ -22,13 +25,24 @@ LETTER_CSP = (
 
 
 async def letter_response(
-    doc: BaseModel, lang: LetterLanguage, fmt: LetterFormat, *, filename: str | None = None
+    doc: BaseModel,
+    lang: LetterLanguage,
+    fmt: LetterFormat,
+    directory: StateDirectory,
+    *,
+    filename: str | None = None,
 ) -> Response:
     if fmt is LetterFormat.PDF:
-        pdf = await anyio.to_thread.run_sync(render_pdf, doc, lang.value, limiter=RENDER_LIMITER)
+        pdf = await anyio.to_thread.run_sync(
+            functools.partial(render_pdf, doc, lang.value, directory=directory),
+            limiter=RENDER_LIMITER,
+        )
         headers = {}
         if filename:
             headers["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
         return Response(pdf, media_type="application/pdf", headers=headers)
-    html = await anyio.to_thread.run_sync(render_html, doc, lang.value, limiter=RENDER_LIMITER)
+    html = await anyio.to_thread.run_sync(
+        functools.partial(render_html, doc, lang.value, directory=directory),
+        limiter=RENDER_LIMITER,
+    )
     return HTMLResponse(html, headers={"Content-Security-Policy": LETTER_CSP})

@@ -6,6 +6,7 @@ gives the same one-line messages for the same bad input.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,6 +27,7 @@ from hanoi.cases.render import LetterFormat, LetterLanguage
 from hanoi.web.auth import require_api_user
 from hanoi.web.errors import ApiError
 from hanoi.web.letters import letter_response
+from hanoi.web.node import states
 from hanoi.web.problems import problem_responses
 
 router = APIRouter(prefix="/requests", tags=["requests"])
@@ -89,7 +91,10 @@ def template(kind: str) -> dict[str, Any]:
 )
 async def check(request: Request) -> CheckReport:
     """Check a request against its article; every problem is listed at once."""
-    return await run_in_threadpool(check_document, await _read_document(request))
+    doc = await _read_document(request)
+    return await run_in_threadpool(
+        functools.partial(check_document, doc, directory=states(request))
+    )
 
 
 @router.post(
@@ -109,4 +114,4 @@ async def render(
     """The formal request letter as HTML or PDF. Needs a signed-in officer: rendering is
     the one costly thing the API does."""
     await run_in_threadpool(require_api_user, request)
-    return await letter_response(await _read_document(request), lang, format)
+    return await letter_response(await _read_document(request), lang, format, states(request))

@@ -25,6 +25,7 @@ from hanoi.convention import get_convention
 from hanoi.web import auth
 from hanoi.web.forms import fields_for, form_to_document, label_for, labels_by_path
 from hanoi.web.letters import letter_response
+from hanoi.web.node import states
 from hanoi.web.problems import page_error
 from hanoi.web.templating import page
 
@@ -105,9 +106,10 @@ def list_page(request: Request) -> Response:
     with request.app.state.db.session() as session:
         rows = drafts.list_drafts(session, user=user, remote_addr=_client(request))
     items = []
+    known = states(request)
     for d in rows:
         document = d.document
-        report = check_document(parse_document_obj(document))
+        report = check_document(parse_document_obj(document), directory=known)
         items.append({"draft": d, "document": document, "report": report})
     return page(
         request,
@@ -127,7 +129,7 @@ def new_page(request: Request, kind: str) -> Response:
         user=user,
         kind=kind,
         values=doc.model_dump(mode="json"),
-        report=check_document(doc),
+        report=check_document(doc, directory=states(request)),
         draft_id=None,
     )
 
@@ -187,7 +189,7 @@ def edit_page(request: Request, draft_id: str) -> Response:
         user=user,
         kind=draft.kind,
         values=document,
-        report=check_document(parse_document_obj(document)),
+        report=check_document(parse_document_obj(document), directory=states(request)),
         draft_id=draft.id,
         version=draft.version,
         saved=request.query_params.get("saved") == "1",
@@ -253,7 +255,7 @@ def _check_form(request: Request, kind: str, form: FormData) -> Response:
     _, doc, error = _document_from_form(form, kind)
     if doc is None:
         return JSONResponse({"parse_error": error, "problems": []})
-    report = check_document(doc)
+    report = check_document(doc, directory=states(request))
     return JSONResponse({"parse_error": None, **report.model_dump(mode="json")})
 
 
@@ -285,4 +287,6 @@ async def letter(
     if isinstance(draft, Response):
         return draft
     doc = parse_document_obj(draft.document)
-    return await letter_response(doc, lang, format, filename=f"request-{draft.id}-{lang.value}")
+    return await letter_response(
+        doc, lang, format, states(request), filename=f"request-{draft.id}-{lang.value}"
+    )
