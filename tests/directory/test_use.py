@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from hanoi.cases.check import check_document
 from hanoi.cases.documents import parse_document_obj
@@ -20,14 +21,10 @@ from tests.web.conftest import sign_in
 EXAMPLES = Path(__file__).parents[1] / "data" / "requests"
 
 
-def _mla(requested: str, language: str) -> object:
+def _mla(requested: str, language: str) -> BaseModel:
     doc = json.loads((EXAMPLES / "mla.json").read_text())
     doc.update(requested_state=requested, language=language)
     return parse_document_obj(doc)
-
-
-def _rules(report: object) -> set[str]:
-    return {p.rule for p in report.problems}  # type: ignore[attr-defined]
 
 
 def test_a_node_without_a_pinned_directory_uses_the_demo_states(tmp_path: Path) -> None:
