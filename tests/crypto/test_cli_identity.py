@@ -138,32 +138,38 @@ def test_passphrase_protected_node(tmp_path: Path) -> None:
 
 
 def test_bad_input_is_one_error_line(node: Path, tmp_path: Path) -> None:
-    fresh = cli_env(tmp_path / "fresh")
+    def fresh(tag: str) -> dict[str, str]:
+        # One empty home per command: they run side by side and must not race.
+        return cli_env(tmp_path / f"fresh-{tag}")
+
     env = cli_env(node)
     base = ("node", "init", "--name", "N")
     commands = {
         "lower-case state": (
-            Cmd((*base, "--state", "xa", "--url", "https://a.example"), env=fresh),
+            Cmd((*base, "--state", "xa", "--url", "https://a.example"), env=fresh("1")),
             "--state",
         ),
         "long state": (
-            Cmd((*base, "--state", "XAB", "--url", "https://a.example"), env=fresh),
+            Cmd((*base, "--state", "XAB", "--url", "https://a.example"), env=fresh("2")),
             "--state",
         ),
-        "ftp url": (Cmd((*base, "--state", "XA", "--url", "ftp://a.example"), env=fresh), "--url"),
-        "no host": (Cmd((*base, "--state", "XA", "--url", "https://"), env=fresh), "--url"),
+        "ftp url": (
+            Cmd((*base, "--state", "XA", "--url", "ftp://a.example"), env=fresh("3")),
+            "--url",
+        ),
+        "no host": (Cmd((*base, "--state", "XA", "--url", "https://"), env=fresh("4")), "--url"),
         "credentials": (
-            Cmd((*base, "--state", "XA", "--url", "https://u:p@a.example"), env=fresh),
+            Cmd((*base, "--state", "XA", "--url", "https://u:p@a.example"), env=fresh("5")),
             "password",
         ),
         "bad port": (
-            Cmd((*base, "--state", "XA", "--url", "https://a.example:99999"), env=fresh),
+            Cmd((*base, "--state", "XA", "--url", "https://a.example:99999"), env=fresh("6")),
             "port",
         ),
         "blank name": (
             Cmd(
                 ("node", "init", "--name", " ", "--state", "XA", "--url", "https://a.example"),
-                env=fresh,
+                env=fresh("7"),
             ),
             "--name",
         ),
@@ -171,7 +177,7 @@ def test_bad_input_is_one_error_line(node: Path, tmp_path: Path) -> None:
             Cmd(
                 (*base, "--state", "XA", "--url", "https://a.example", "--passphrase-stdin"),
                 b"short\n",
-                fresh,
+                fresh("8"),
             ),
             "8 to 1024",
         ),
@@ -203,14 +209,14 @@ def test_bad_input_is_one_error_line(node: Path, tmp_path: Path) -> None:
             ),
             "not passphrase-protected",
         ),
-        "show without node": (Cmd(("node", "show", "--json"), env=fresh), "no node identity"),
+        "show without node": (Cmd(("node", "show", "--json"), env=fresh("14")), "no node identity"),
     }
     keyring = (node / "keys" / "keyring.json").read_bytes()
     runs = hanoi_many(tmp_path, {name: cmd for name, (cmd, _) in commands.items()})
     for name, (_, fragment) in commands.items():
         expect_usage_error(runs[name], fragment)
     assert (node / "keys" / "keyring.json").read_bytes() == keyring
-    assert not (tmp_path / "fresh" / "node.json").exists()
+    assert not any(tmp_path.glob("fresh-*/node.json"))
 
 
 def test_a_damaged_keyring_is_a_usage_error(tmp_path: Path) -> None:
@@ -219,3 +225,32 @@ def test_a_damaged_keyring_is_a_usage_error(tmp_path: Path) -> None:
     expect(hanoi(tmp_path, *INIT, env=env), 0)
     (home / "keys" / "keyring.json").write_text('{"format": "hanoi-keyring/1"')
     expect_usage_error(hanoi(tmp_path, "node", "show", env=env), "keyring.json", "damaged")
+
+
+def test_show_jwks_exports_public_keys_with_status(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = cli_env(home)
+    expect(hanoi(tmp_path, *INIT, env=env), 0)
+    expect(hanoi(tmp_path, "node", "rotate-key", "signing", env=env), 0)
+    store = KeyStore(home)
+
+    printed = json.loads(expect(hanoi(tmp_path, "node", "show", "--jwks", env=env), 0).out)
+    assert printed == store.public_jwks()
+    assert _private_members(printed) == []
+    statuses = [(k["crv"], k["status"]) for k in printed["keys"]]
+    assert statuses == [("Ed25519", "grace"), ("X25519", "active"), ("Ed25519", "active")]
+
+    written = expect(hanoi(tmp_path, "node", "show", "--jwks", "-o", "xa.jwks", env=env), 0).out
+    assert "3 key(s), 3 active or in grace" in written and "no private key" in written
+    assert json.loads((tmp_path / "xa.jwks").read_text()) == printed
+    # Never overwritten without --force; with it, the file follows the keyring.
+    expect_usage_error(
+        hanoi(tmp_path, "node", "show", "--jwks", "-o", "xa.jwks", env=env), "already exists"
+    )
+    kid = store.active_kid("encryption")
+    assert kid is not None
+    expect(hanoi(tmp_path, "node", "revoke-key", kid, "--reason", "test", env=env), 0)
+    expect(hanoi(tmp_path, "node", "show", "--jwks", "-o", "xa.jwks", "--force", env=env), 0)
+    again = json.loads((tmp_path / "xa.jwks").read_text())
+    assert {k["kid"]: k["status"] for k in again["keys"]}[kid] == "revoked"
+    expect_usage_error(hanoi(tmp_path, "node", "show", "-o", "x.jwks", env=env), "--jwks")

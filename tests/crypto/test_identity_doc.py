@@ -29,6 +29,7 @@ def test_the_doc_shows_the_commands_it_promises() -> None:
         "hanoi node init ",
         "hanoi node show",
         "hanoi node show --json",
+        "hanoi node show --jwks -o ",
         "hanoi node rotate-key signing",
         "hanoi node rotate-key encryption",
         "hanoi node revoke-key ",
@@ -78,3 +79,10 @@ def test_every_command_in_the_doc_runs(tmp_path: Path) -> None:
     ]
     node = json.loads((tmp_path / "xa-node" / "node.json").read_text())
     assert node["kids"]["signing"] == xa.signing_key().kid
+    # The exported key set: the keys as they were then (before any rotation), public only.
+    exported = json.loads((tmp_path / "xa-node.jwks").read_text())
+    assert [(k["crv"], k["status"]) for k in exported["keys"]] == [
+        ("Ed25519", "active"),
+        ("X25519", "active"),
+    ]
+    assert all("d" not in k for k in exported["keys"])

@@ -1,27 +1,33 @@
 """`hanoi directory ...`: the signed directory of States.
 
 Secretariat side: ``init``, ``add-state``, ``publish``, ``rotate-root`` work on
-``<home>/secretariat``. State side: ``sign-entry`` signs the State's own entry with its
-node key. Node side: ``trust``, ``refresh`` and ``show`` work on ``<home>/directory``.
-Verification failures (a bad signature, a wrong delegation, a tampered file) exit 1 and
-name the file; bad arguments and unreadable input exit 2.
+``<home>/secretariat``. State side: ``draft-entry`` fills a template with the node's
+address and public keys, ``sign-entry`` signs the State's own entry with its node key.
+Node side: ``trust``, ``refresh`` and ``show`` work on ``<home>/directory``. Verification
+failures (a bad signature, a wrong delegation, a tampered file) exit 1 and name the file;
+bad arguments and unreadable input exit 2.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 from rich.table import Table
 
 from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
-from hanoi.cli.files import read_bounded
+from hanoi.cli.files import read_bounded, write_atomic
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
+
+if TYPE_CHECKING:
+    from hanoi.directory.entry import Entry
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -158,6 +164,39 @@ def rotate_root(
 # --- a State -----------------------------------------------------------------------------
 
 
+@app.command("draft-entry")
+@guarded
+def draft_entry(
+    template: Path = typer.Argument(..., help="The entry's template (JSON), e.g. xa-entry.json."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the drafted entry."),
+    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Fill a template's node address and public keys from this node, ready to sign."""
+    from hanoi.directory.draft import draft_entry as draft
+    from hanoi.node import directory_keys, read_node
+
+    node_home = _node_home(home)
+    node = read_node(node_home)
+    drafted = draft(
+        read_bounded(template, MAX_ENTRY_FILE),
+        state=node.state,
+        url=node.url,
+        public_keys=directory_keys(node_home),
+        source=str(template),
+    )
+    text = json.dumps(
+        drafted.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False
+    )
+    write_atomic(out, (text + "\n").encode("utf-8"), overwrite=force)
+    kids = ", ".join(k.kid for k in drafted.node.public_keys)
+    console.print(
+        f"{drafted.code} entry version {drafted.version} drafted in {out}: node "
+        f"{drafted.node.url}, keys {kids}. Review it, then sign it with "
+        "'hanoi directory sign-entry'."
+    )
+
+
 @app.command("sign-entry")
 @guarded
 def sign_entry(
@@ -190,6 +229,10 @@ def sign_entry(
         private = load_private_key(key, passphrase.encode() if passphrase else None)
         kid = None
     else:
+        from hanoi.directory.draft import check_own_entry
+        from hanoi.node import read_node
+
+        check_own_entry(parsed, read_node(node_home).state, source=str(entry))
         private, kid = node_signing_key(node_home, passphrase)
     folder = out if out is not None else Path(f"signed-{parsed.code}")
     if version is None:
@@ -251,16 +294,25 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     home: Path | None = HOME_OPTION,
 ) -> None:
-    """Show the States in this node's verified copy of the directory (works offline)."""
+    """Show the States in this node's verified copy of the directory (works offline).
+
+    Entries not in effect today (UTC) are shown too, marked; with --json a warning for each
+    goes to standard error, so standard output stays the entries as signed.
+    """
     from hanoi.directory.client import DirectoryClient
+    from hanoi.directory.entry import utc_day
 
     client = DirectoryClient(_node_home(home))
+    today = utc_day()
     if code is None:
-        entries = client.entries()
+        entries = client.verified_entries()
         if as_json:
+            _warn_not_in_effect(entries, today)
             print_json([e.model_dump(mode="json", exclude_none=True) for e in entries])
             return
-        table = Table("Code", "Name", "Treaty", "Languages", "Channels", "Node", "Version")
+        table = Table(
+            "Code", "Name", "Treaty", "Languages", "Channels", "Node", "Version", "In effect"
+        )
         for e in entries:
             table.add_row(
                 e.code,
@@ -270,6 +322,7 @@ def show(
                 ", ".join(e.channels),
                 e.node.url,
                 str(e.version),
+                e.effect_note(today) or "yes",
             )
         console.print(table)
         status = client.status()
@@ -278,21 +331,32 @@ def show(
             f"until {status.timestamp_expires:%Y-%m-%d %H:%M} UTC."
         )
         return
-    entry = client.entry(code)
+    entry = client.verified_entry(code)
     if entry is None:
         raise CliUsageError(f"{code}: no entry in this node's copy of the directory")
     if as_json:
+        _warn_not_in_effect([entry], today)
         print_json(entry.model_dump(mode="json", exclude_none=True))
         return
-    _print_entry(entry)
+    _print_entry(entry, today)
 
 
-def _print_entry(entry: object) -> None:
-    from hanoi.directory.entry import Entry
+def _warn_not_in_effect(entries: list[Entry], today: date) -> None:
+    for e in entries:
+        note = e.effect_note(today)
+        if note is not None:
+            print(f"warning: {e.code}: {note} (today is {today}, UTC)", file=sys.stderr)
 
-    assert isinstance(entry, Entry)
+
+def _print_entry(entry: Entry, today: date) -> None:
     names = "; ".join(f"{lang}: {name}" for lang, name in entry.display_names().items())
     console.print(f"{entry.code} — {names}" + (" (fictional)" if entry.fictional else ""))
+    note = entry.effect_note(today)
+    if note is not None:
+        console.print(
+            f"NOT IN EFFECT: {note} (today is {today}, UTC); requests are not checked "
+            "against this entry."
+        )
     t = entry.treaty
     dates = ", ".join(
         f"{label} {value}"

@@ -35,6 +35,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hanoi.convention.errors import ConventionError
     from hanoi.crypto.errors import CryptoError
     from hanoi.directory.errors import DirectoryError
+    from hanoi.node import NodeError
 
     return (
         CliUsageError,
@@ -44,7 +45,16 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         RenderError,
         CryptoError,
         DirectoryError,
+        NodeError,
     )
+
+
+def _message(exc: BaseException) -> str:
+    from hanoi.node import NodeFieldError
+
+    if isinstance(exc, NodeFieldError):  # phrased for the option that was given
+        return f"--{exc.field} {exc.reason}"
+    return str(exc)
 
 
 def _database_error(exc: BaseException) -> str | None:
@@ -75,7 +85,7 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         except typer.Exit:
             raise  # a command's own exit code, not an error
         except _expected_errors() as exc:
-            fail(str(exc))
+            fail(_message(exc))
         except OSError as exc:
             fail(f"{exc.filename or 'file'}: {exc.strerror or exc}")
         except Exception as exc:

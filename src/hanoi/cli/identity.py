@@ -1,19 +1,16 @@
 """`hanoi node ...`: the node's identity (State, name, address) and its keys.
 
-The keys themselves are managed by :class:`hanoi.crypto.KeyStore`; this module adds
-``node.json`` beside them (State code, name, public URL and the current key ids) and turns
-options into calls. Nothing printed here ever contains private key material.
+The keys are managed by :class:`hanoi.crypto.KeyStore` and ``node.json`` by
+:mod:`hanoi.node`; this module only turns options into calls and prints the results.
+Nothing printed here ever contains private key material.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import typer
 
@@ -23,12 +20,17 @@ from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
 from hanoi.crypto import KEY_KINDS, KeyKind, KeyStore
 from hanoi.crypto.keys import format_time
+from hanoi.node import (
+    check_name,
+    check_state,
+    check_url,
+    create_node,
+    current_kids,
+    read_node,
+    sync_kids,
+)
 
-NODE_FILE = "node.json"
-MAX_NAME_CHARS = 200
-MAX_URL_CHARS = 2048
 MAX_GRACE_DAYS = 3650
-_STATE = re.compile(r"[A-Z]{2}")
 
 HOME_OPTION = typer.Option(
     None, "--home", help="Node folder (default $HANOI_HOME or ./hanoi-data)."
@@ -42,83 +44,7 @@ PASSPHRASE_OPTION = typer.Option(
 app = typer.Typer(help="This node's identity and keys.", no_args_is_help=True)
 
 
-# --- node.json -----------------------------------------------------------------------------
-
-
-def _node_path(home: Path) -> Path:
-    return home / NODE_FILE
-
-
-def read_node(home: Path) -> dict[str, Any]:
-    """The node description in ``home/node.json``; a usage error if there is none."""
-    path = _node_path(home)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CliUsageError(f"no node identity in {home}: run 'hanoi node init'") from None
-    except (ValueError, UnicodeDecodeError):
-        raise CliUsageError(f"{path}: not readable JSON") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(data.get(k), str) for k in ("state", "name", "url")
-    ):
-        raise CliUsageError(f"{path}: state, name and url are missing")
-    return data
-
-
-def _write_node(home: Path, data: dict[str, Any], *, overwrite: bool) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    write_atomic(_node_path(home), text.encode("utf-8"), overwrite=overwrite)
-
-
-def _current_kids(store: KeyStore) -> dict[str, str | None]:
-    return {kind: store.active_kid(kind) for kind in KEY_KINDS}
-
-
-def _refresh_node(home: Path, store: KeyStore) -> None:
-    """Keep the key ids in node.json in step with the keyring after a change."""
-    node = read_node(home)
-    node["kids"] = _current_kids(store)
-    _write_node(home, node, overwrite=True)
-
-
 # --- checks of user input ------------------------------------------------------------------
-
-
-def _check_state(state: str) -> str:
-    if not _STATE.fullmatch(state):
-        raise CliUsageError(f"--state must be two capital letters (ISO 3166), not {state!r:.20}")
-    return state
-
-
-def _check_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise CliUsageError("--name cannot be empty")
-    if len(cleaned) > MAX_NAME_CHARS or any(not c.isprintable() for c in cleaned):
-        raise CliUsageError(f"--name must be printable text of at most {MAX_NAME_CHARS} characters")
-    return cleaned
-
-
-def _check_url(url: str) -> str:
-    if len(url) > MAX_URL_CHARS or any(c.isspace() or not c.isprintable() for c in url):
-        raise CliUsageError("--url must have no spaces or control characters, at most 2048")
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise CliUsageError("--url is not a valid address") from None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise CliUsageError("--url must be an http:// or https:// address with a host name")
-    try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise CliUsageError("--url has an invalid port")
-    if parts.username is not None or parts.password is not None:
-        raise CliUsageError("--url must hold no user name or password")
-    if parts.fragment:
-        raise CliUsageError("--url must have no #fragment")
-    return url
 
 
 def _check_kind(kind: str) -> KeyKind:
@@ -151,25 +77,17 @@ def init(
     passphrase_stdin: bool = PASSPHRASE_OPTION,
 ) -> None:
     """Create this node's keys and node.json; refuses if the node already has an identity."""
-    node: dict[str, Any] = {
-        "state": _check_state(state),
-        "name": _check_name(name),
-        "url": _check_url(url),
-    }
+    # Checked before anything is created, so bad options leave no folder behind.
+    check_state(state)
+    check_name(name)
+    check_url(url)
     passphrase = _read_passphrase(passphrase_stdin)
     settings = load_settings(home)
     settings.ensure_home()
-    if _node_path(settings.home).exists():
-        raise CliUsageError(f"{settings.home} already has a node identity: refusing to replace it")
-    store = KeyStore(settings.home)
-    keyring = store.init(passphrase)
-    node["kids"] = _current_kids(store)
-    node["age_recipient"] = keyring.age.recipient
-    node["created"] = format_time(keyring.age.created)
-    _write_node(settings.home, node, overwrite=False)
-    console.print(f"Node {node['state']} ({node['name']}) created in {settings.home}.")
-    _print_kids(store)
-    console.print(f"  age recipient:  {keyring.age.recipient}")
+    node = create_node(settings.home, state=state, name=name, url=url, passphrase=passphrase)
+    console.print(f"Node {node.state} ({node.name}) created in {settings.home}.")
+    _print_kids(KeyStore(settings.home))
+    console.print(f"  age recipient:  {node.age_recipient}")
     if passphrase is None:
         console.print("Private keys are not passphrase-protected (see docs/identity.md).")
 
@@ -179,27 +97,51 @@ def init(
 def show(
     home: Path | None = HOME_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    jwks_only: bool = typer.Option(
+        False,
+        "--jwks",
+        help="Print only the public JWK Set (every key with its status), the file the "
+        "Secretariat delegates to with 'hanoi directory add-state --key'.",
+    ),
+    out: Path | None = typer.Option(
+        None, "-o", "--out", help="With --jwks: write the JWK Set to this file."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
 ) -> None:
     """Public information about this node: State, address, key ids and statuses."""
+    if out is not None and not jwks_only:
+        raise CliUsageError("-o/--out writes the JWK Set: use it with --jwks")
     settings = load_settings(home)
     node = read_node(settings.home)
     store = KeyStore(settings.home)
     keyring = store.keyring()
     jwks = store.public_jwks()
+    if jwks_only:
+        if out is None:
+            print_json(jwks)
+            return
+        text = json.dumps(jwks, indent=2, ensure_ascii=False) + "\n"
+        write_atomic(out, text.encode("utf-8"), overwrite=force)
+        usable = sum(1 for k in jwks["keys"] if k["status"] in ("active", "grace"))
+        console.print(
+            f"Public keys of {node.state} written to {out} ({len(jwks['keys'])} key(s), "
+            f"{usable} active or in grace); no private key is in it."
+        )
+        return
     if as_json:
         print_json(
             {
-                "state": node["state"],
-                "name": node["name"],
-                "url": node["url"],
-                "kids": _current_kids(store),
+                "state": node.state,
+                "name": node.name,
+                "url": node.url,
+                "kids": current_kids(store),
                 "age_recipient": keyring.age.recipient,
                 "protected": keyring.protected,
                 "jwks": jwks,
             }
         )
         return
-    console.print(f"Node {node['state']} ({node['name']}) at {node['url']}")
+    console.print(f"Node {node.state} ({node.name}) at {node.url}")
     console.print(f"  age recipient: {keyring.age.recipient}")
     console.print(f"  passphrase-protected: {'yes' if keyring.protected else 'no'}")
     # One line per key, nothing cut short: a kid is copied from here into revoke-key.
@@ -234,7 +176,7 @@ def rotate_key(
     old = store.active_kid(checked)
     now = datetime.now(UTC)
     new = store.rotate(checked, timedelta(days=grace_days), now, passphrase=passphrase)
-    _refresh_node(settings.home, store)
+    sync_kids(settings.home, store)
     console.print(f"New {checked} key: {new.kid}")
     if old is not None:
         until = format_time(now + timedelta(days=grace_days))
@@ -254,7 +196,7 @@ def revoke_key(
     read_node(settings.home)
     store = KeyStore(settings.home)
     record = store.revoke(kid, reason)
-    _refresh_node(settings.home, store)
+    sync_kids(settings.home, store)
     console.print(f"Revoked {record.kind} key {record.kid}.")
     if store.active_kid(record.kind) is None:
         console.print(
@@ -263,7 +205,7 @@ def revoke_key(
 
 
 def _print_kids(store: KeyStore) -> None:
-    for kind, kid in _current_kids(store).items():
+    for kind, kid in current_kids(store).items():
         console.print(f"  {kind} key:{' ' * (12 - len(kind))}{kid}")
 
 

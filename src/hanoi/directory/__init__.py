@@ -1,6 +1,8 @@
 """The directory of States: who they are, how to reach them, which keys speak for them.
 
-- :mod:`~hanoi.directory.entry`: a State's entry (the model, parsing, canonical bytes).
+- :mod:`~hanoi.directory.entry`: a State's entry (the model, parsing, canonical bytes,
+  its validity window).
+- :mod:`~hanoi.directory.draft`: an entry drafted from a template and the node's identity.
 - :mod:`~hanoi.directory.repository`: the Secretariat's TUF repository, and
   :func:`sign_entry`, with which a State signs its own entry.
 - :mod:`~hanoi.directory.client`: a node's verified, offline copy.
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hanoi.directory.client import CacheStatus, DirectoryClient
+    from hanoi.directory.draft import check_own_entry, draft_entry
     from hanoi.directory.entry import Authority, Declaration, Entry, canonical_bytes, parse_entry
     from hanoi.directory.errors import (
         DirectoryCacheError,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "hanoi.directory.client": ("CacheStatus", "DirectoryClient"),
+    "hanoi.directory.draft": ("check_own_entry", "draft_entry"),
     "hanoi.directory.entry": (
         "Authority",
         "Declaration",
@@ -97,6 +101,8 @@ __all__ = [
     "SignedEntry",
     "StateDelegation",
     "canonical_bytes",
+    "check_own_entry",
+    "draft_entry",
     "load_public_keys",
     "parse_entry",
     "public_jwk",

@@ -5,6 +5,10 @@ else must chain to it. A refresh downloads into a fresh staging folder, seeded w
 good metadata so that rollbacks are caught, and swaps it in only when every file verified:
 if anything fails, the error names the file and the node keeps reading its last good copy.
 
+Reading is offline. :meth:`DirectoryClient.entries` and :meth:`DirectoryClient.entry` give
+only entries in effect (their validity window holds the current UTC day); the
+``verified_*`` methods give every verified entry, for showing what is not in effect.
+
 Layout under ``<node home>/directory/``::
 
     pinned-root.json     the root this node trusts first
@@ -42,7 +46,7 @@ from tuf.ngclient.config import UpdaterConfig
 from tuf.ngclient.updater import Updater
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
-from hanoi.directory.entry import Entry, parse_entry
+from hanoi.directory.entry import Entry, parse_entry, utc_day
 from hanoi.directory.errors import (
     DirectoryCacheError,
     DirectoryRefreshError,
@@ -234,12 +238,31 @@ class DirectoryClient:
             states=tuple(data["states"]),
         )
 
-    def entries(self) -> list[Entry]:
-        """Every State's entry from the last good copy, by State code."""
+    def entries(self, now: datetime | None = None) -> list[Entry]:
+        """The entries in effect at ``now`` (default: now, UTC), by State code.
+
+        An entry whose ``effective_from`` is after the UTC day of ``now``, or whose
+        ``valid_until`` is before it, is left out: nothing may be sent on what a State will
+        say or said in the past. :meth:`verified_entries` lists them all.
+        """
+        day = utc_day(now)
+        return [e for e in self.verified_entries() if e.in_effect(day)]
+
+    def entry(self, code: str, now: datetime | None = None) -> Entry | None:
+        """State ``code``'s entry if it is in effect at ``now`` (default: now, UTC), else
+        ``None``: the State has no entry, or not one in effect (see :meth:`entries`)."""
+        found = self.verified_entry(code)
+        if found is None or not found.in_effect(utc_day(now)):
+            return None
+        return found
+
+    def verified_entries(self) -> list[Entry]:
+        """Every State's entry from the last good copy, in effect or not, by State code."""
         return [self._cached_entry(code) for code in self.status().states]
 
-    def entry(self, code: str) -> Entry | None:
-        """State ``code``'s entry from the last good copy, or ``None`` if it has none."""
+    def verified_entry(self, code: str) -> Entry | None:
+        """State ``code``'s entry from the last good copy, in effect or not; ``None`` if the
+        copy has no entry for ``code``."""
         if code not in self.status().states:
             return None
         return self._cached_entry(code)

@@ -17,7 +17,7 @@ import functools
 import gettext
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +47,7 @@ AuthorityKind = Literal[
     "central_authority", "point_of_contact_24_7", "extradition_authority", "competent_authority"
 ]
 Channel = Literal["platform", "diplomatic", "interpol"]
+Effect = Literal["not_yet", "in_effect", "ended"]
 
 # ISO 3166-1 keeps these alpha-2 codes for users' own purposes; the demo States use XA-XC.
 _USER_ASSIGNED = re.compile(r"^(AA|Q[M-Z]|X[A-Z]|ZZ)$")
@@ -296,6 +297,35 @@ class Entry(_Model):
     def authorities_of(self, kind: AuthorityKind) -> tuple[Authority, ...]:
         return tuple(a for a in self.authorities if a.kind == kind)
 
+    def effect_on(self, day: date) -> Effect:
+        """Whether the entry speaks for ``day``: from ``effective_from`` through
+        ``valid_until``, both days included (``valid_until`` absent: no end)."""
+        if day < self.effective_from:
+            return "not_yet"
+        if self.valid_until is not None and day > self.valid_until:
+            return "ended"
+        return "in_effect"
+
+    def in_effect(self, day: date) -> bool:
+        return self.effect_on(day) == "in_effect"
+
+    def effect_note(self, day: date) -> str | None:
+        """One line saying why the entry is not in effect on ``day``; ``None`` if it is."""
+        effect = self.effect_on(day)
+        if effect == "not_yet":
+            return f"not yet in effect: effective from {self.effective_from}"
+        if effect == "ended":
+            return f"no longer in effect: valid until {self.valid_until}"
+        return None
+
+
+def utc_day(now: datetime | None = None) -> date:
+    """The UTC calendar day of ``now`` (default: now), the day entries' windows are read in."""
+    moment = now if now is not None else datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return moment.astimezone(UTC).date()
+
 
 @functools.cache
 def _catalogue(lang: str) -> gettext.NullTranslations | None:
@@ -324,6 +354,19 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def parse_entry(data: bytes, *, source: str = "entry") -> Entry:
     """Read and validate an entry; :class:`EntryError` with one line naming ``source``."""
+    return validate_entry(read_entry_object(data, source=source), source=source)
+
+
+def validate_entry(raw: dict[str, Any], *, source: str = "entry") -> Entry:
+    """An entry from a JSON object already read; :class:`EntryError` naming ``source``."""
+    try:
+        return Entry.model_validate(raw)
+    except ValidationError as exc:
+        raise EntryError(f"{source}: {_first_problem(exc)}") from None
+
+
+def read_entry_object(data: bytes, *, source: str = "entry") -> dict[str, Any]:
+    """The JSON object of an entry file (bounded, duplicate keys refused), not yet checked."""
     if len(data) > MAX_ENTRY_BYTES:
         raise EntryError(f"{source}: larger than the {MAX_ENTRY_BYTES:,}-byte limit")
     try:
@@ -336,10 +379,7 @@ def parse_entry(data: bytes, *, source: str = "entry") -> Entry:
         raise EntryError(f"{source}: {exc}") from None
     if not isinstance(raw, dict):
         raise EntryError(f"{source}: an entry is a JSON object")
-    try:
-        return Entry.model_validate(raw)
-    except ValidationError as exc:
-        raise EntryError(f"{source}: {_first_problem(exc)}") from None
+    return raw
 
 
 def _first_problem(exc: ValidationError) -> str:

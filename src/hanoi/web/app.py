@@ -1,4 +1,8 @@
-"""The node's web application: JSON API under /api/v1, server-rendered pages elsewhere."""
+"""The node's web application: JSON API under /api/v1, server-rendered pages elsewhere.
+
+On the Secretariat's node (a home holding ``secretariat/repository``), the signed directory
+of States is also served, read-only, as static files under /directory/.
+"""
 
 from __future__ import annotations
 
@@ -83,6 +87,16 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    repository = settings.home / "secretariat" / "repository"
+    if repository.is_dir():
+        # The Secretariat's node serves its signed directory as plain static files, as any
+        # web server could: GET and HEAD only, no listing, nothing outside the folder (a
+        # symbolic link leading out is refused). Nodes verify every byte themselves.
+        app.mount(
+            "/directory",
+            StaticFiles(directory=repository, html=False, follow_symlink=False),
+            name="directory",
+        )
     app.include_router(api_router)
     app.include_router(pages_router)
     return app

@@ -48,11 +48,17 @@ def _copy(request: Request) -> tuple[DirectoryClient, Any, str | None]:
 def states_page(request: Request) -> Response:
     user = auth.require_user(request)
     client, status, problem = _copy(request)
-    entries = client.entries() if status is not None else []
+    entries = client.verified_entries() if status is not None else []
     return page(
         request,
         "states.html",
-        {"user": user, "entries": entries, "status": status, "problem": problem},
+        {
+            "user": user,
+            "entries": entries,
+            "status": status,
+            "problem": problem,
+            "today": datetime.now(UTC).date(),
+        },
     )
 
 
@@ -60,7 +66,7 @@ def states_page(request: Request) -> Response:
 def state_page(request: Request, code: str) -> Response:
     user = auth.require_user(request)
     client, status, problem = _copy(request)
-    entry = client.entry(code) if status is not None and len(code) == 2 else None
+    entry = client.verified_entry(code) if status is not None and len(code) == 2 else None
     if entry is None:
         return page_error(request, 404, "Unknown State", problem or f"No entry for {code!r}.")
     now = datetime.now(UTC)
@@ -72,5 +78,6 @@ def state_page(request: Request, code: str) -> Response:
             "entry": entry,
             "status": status,
             "clocks": [local_clock(a, now) for a in entry.authorities],
+            "in_effect": entry.in_effect(now.date()),
         },
     )
