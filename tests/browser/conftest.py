@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from hanoi.config import load_settings
 from hanoi.db import Database, upgrade
 from hanoi.demo import seed_demo_node
 from hanoi.web.app import create_app
+from tests.serving import served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,12 +25,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def node_url(tmp_path: Path) -> Iterator[str]:
     """A seeded demo node listening on a free loopback port for the test's duration."""
@@ -41,26 +32,10 @@ def node_url(tmp_path: Path) -> Iterator[str]:
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     seed_demo_node(db)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, database=db, secure_cookies=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the node did not start", pytrace=False)
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with served(create_app(settings, database=db, secure_cookies=False)) as port:
+            yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 

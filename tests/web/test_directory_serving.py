@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from hanoi.config import load_settings
@@ -22,6 +18,7 @@ from hanoi.directory.client import DirectoryClient
 from hanoi.directory.repository import SecretariatRepository, sign_entry
 from hanoi.web.app import create_app
 from tests.directory.conftest import entry_bytes, entry_dict, state_key
+from tests.serving import served
 
 
 @dataclass
@@ -39,12 +36,6 @@ class SecretariatNode:
             return response.status, response.read(), dict(response.getheaders())
         finally:
             conn.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _publish_two_states(home: Path) -> SecretariatRepository:
@@ -68,26 +59,10 @@ def secretariat_node(tmp_path: Path) -> Iterator[SecretariatNode]:
     settings.ensure_home()
     repo = _publish_two_states(home)
     db = Database(settings.database_url)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, database=db, secure_cookies=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the node did not start", pytrace=False)
-        time.sleep(0.05)
     try:
-        yield SecretariatNode(home, repo, port)
+        with served(create_app(settings, database=db, secure_cookies=False)) as port:
+            yield SecretariatNode(home, repo, port)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 

@@ -8,6 +8,7 @@ that data so a typo fails loudly at load time instead of silently weakening a ch
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
@@ -63,18 +64,7 @@ InstrumentKind = Literal[
     "confiscation",
 ]
 
-KINDS: tuple[str, ...] = (
-    "preservation",
-    "traffic-disclosure",
-    "mla",
-    "mla-stored-data",
-    "realtime-traffic",
-    "interception",
-    "extradition",
-    "police-information",
-    "spontaneous-information",
-    "confiscation",
-)
+KINDS: tuple[str, ...] = typing.get_args(InstrumentKind)
 """Every request kind, in the order the platform presents them."""
 
 ARTICLE_COUNT = 68
