@@ -1,9 +1,33 @@
-"""Keys, canonical JSON and (later) JOSE envelopes, signed notes and age sealing.
+"""Keys, canonical JSON, JOSE message envelopes and receipts, (later) signed notes and age.
 
 Imports nothing else of ``hanoi`` (rule of the house): every other package may rely on it.
 """
 
 from hanoi.crypto.canonical import canonical_json, sha256_hex
+from hanoi.crypto.envelope import (
+    BadSignature,
+    DecryptionFailed,
+    DigestMismatch,
+    EnvelopeError,
+    ExpiredMessage,
+    IssuedInFuture,
+    MalformedMessage,
+    MessageClaims,
+    OpenedMessage,
+    OversizedMessage,
+    Party,
+    ReplayedMessage,
+    SignerKeys,
+    UnexpectedAlgorithm,
+    UnknownRecipientKey,
+    UnknownSignerKey,
+    WrongRecipient,
+    keyring_lookup,
+    new_message_id,
+    open_message,
+    seal_message,
+    token_sha256,
+)
 from hanoi.crypto.errors import (
     CanonicalizationError,
     CryptoError,
@@ -22,22 +46,48 @@ from hanoi.crypto.keys import (
     SigningKey,
     jwk_thumbprint,
 )
+from hanoi.crypto.receipts import Receipt, sign_receipt, verify_receipt
 
 __all__ = [
     "DEFAULT_GRACE",
     "KEY_KINDS",
+    "BadSignature",
     "CanonicalizationError",
     "CryptoError",
+    "DecryptionFailed",
+    "DigestMismatch",
     "EncryptionKey",
+    "EnvelopeError",
+    "ExpiredMessage",
+    "IssuedInFuture",
     "KeyKind",
     "KeyRecord",
     "KeyStatus",
     "KeyStore",
     "KeyStoreError",
+    "MalformedMessage",
+    "MessageClaims",
+    "OpenedMessage",
+    "OversizedMessage",
+    "Party",
+    "Receipt",
+    "ReplayedMessage",
+    "SignerKeys",
     "SigningKey",
+    "UnexpectedAlgorithm",
     "UnknownKey",
+    "UnknownRecipientKey",
+    "UnknownSignerKey",
     "WrongPassphrase",
+    "WrongRecipient",
     "canonical_json",
     "jwk_thumbprint",
+    "keyring_lookup",
+    "new_message_id",
+    "open_message",
+    "seal_message",
     "sha256_hex",
+    "sign_receipt",
+    "token_sha256",
+    "verify_receipt",
 ]
