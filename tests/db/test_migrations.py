@@ -8,7 +8,8 @@ from sqlalchemy import create_engine, inspect
 
 import hanoi.accounts.models
 import hanoi.audit.models
-import hanoi.cases.models  # noqa: F401
+import hanoi.cases.models
+import hanoi.exchange.models  # noqa: F401
 from hanoi.db import Base, Database, current_revision, head_revision, upgrade
 
 TABLES = {
@@ -17,6 +18,10 @@ TABLES = {
     "audit_events",
     "authorities",
     "drafts",
+    "inbox",
+    "outbox",
+    "request_events",
+    "requests",
     "sign_in_throttles",
     "user_sessions",
     "users",
@@ -38,12 +43,12 @@ def test_fresh_database_has_no_revision_and_no_tables(database_url: str) -> None
 
 def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> None:
     upgrade(database_url)
-    assert current_revision(database_url) == head_revision() == "0001"
+    assert current_revision(database_url) == head_revision() == "0002"
     assert _tables(database_url) >= TABLES
 
     upgrade(database_url)  # a node restarting runs this again: nothing may change or fail
 
-    assert current_revision(database_url) == "0001"
+    assert current_revision(database_url) == "0002"
     assert _tables(database_url) >= TABLES
 
 
@@ -57,7 +62,7 @@ def test_upgrade_accepts_a_plain_postgresql_url(database_url: str) -> None:
     # Operators write postgresql://...; the psycopg 3 driver must be chosen for them.
     plain = database_url.replace("postgresql+psycopg://", "postgresql://")
     upgrade(plain)
-    assert current_revision(database_url) == "0001"
+    assert current_revision(database_url) == "0002"
 
 
 def test_sqlite_database_directory_is_created(tmp_path: object) -> None:

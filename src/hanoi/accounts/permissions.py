@@ -7,13 +7,27 @@ from enum import StrEnum
 
 class Permission(StrEnum):
     DRAFT_REQUESTS = "draft_requests"
+    SEND_REQUESTS = "send_requests"
+    ACT_ON_REQUESTS = "act_on_requests"
+    #: Refusing is a decision of the authority, not of the officer on duty (Art. 40).
+    REFUSE_REQUESTS = "refuse_requests"
+    READ_REQUESTS = "read_requests"
     READ_AUDIT = "read_audit"
 
 
+_OFFICER = frozenset(
+    {
+        Permission.DRAFT_REQUESTS,
+        Permission.SEND_REQUESTS,
+        Permission.ACT_ON_REQUESTS,
+        Permission.READ_REQUESTS,
+    }
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "mla_officer": frozenset({Permission.DRAFT_REQUESTS}),
-    "duty_officer": frozenset({Permission.DRAFT_REQUESTS}),
-    "supervisor": frozenset({Permission.DRAFT_REQUESTS}),
+    "mla_officer": _OFFICER | {Permission.REFUSE_REQUESTS},
+    "duty_officer": _OFFICER,
+    "supervisor": _OFFICER | {Permission.REFUSE_REQUESTS},
     "auditor": frozenset({Permission.READ_AUDIT}),
     "admin": frozenset({Permission.READ_AUDIT}),
 }

@@ -34,7 +34,9 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hanoi.cases.render import RenderError
     from hanoi.convention.errors import ConventionError
     from hanoi.crypto.errors import CryptoError
+    from hanoi.demo.serving import DemoServeError
     from hanoi.directory.errors import DirectoryError
+    from hanoi.exchange.errors import ExchangeError
     from hanoi.node import NodeError
 
     return (
@@ -46,6 +48,8 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         CryptoError,
         DirectoryError,
         NodeError,
+        ExchangeError,
+        DemoServeError,
     )
 
 

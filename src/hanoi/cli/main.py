@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hanoi.cli import convention, directory, identity, node, request
+from hanoi.cli import convention, demo, directory, identity, node, request
 
 app = typer.Typer(
     help="Hanoi: cooperation requests under the UN Convention against Cybercrime.",
@@ -19,4 +19,5 @@ app.add_typer(node.db_app, name="db")
 app.add_typer(node.authority_app, name="authority")
 app.add_typer(node.user_app, name="user")
 app.command("up")(node.up)
+app.command("demo")(demo.demo)
 app.add_typer(identity.app, name="node")

@@ -141,7 +141,7 @@ def up(
     import uvicorn
 
     from hanoi.db import Database, upgrade
-    from hanoi.web.app import create_app
+    from hanoi.runtime import node_runtime
 
     if demo and not _is_loopback(host):
         raise CliUsageError("--demo seeds a published password: it only listens on loopback")
@@ -153,17 +153,20 @@ def up(
 
         users = seed_demo_node(db)
         console.print("Demo State XA (Arcadia). Sign in as any of:")
-        for username, role in users:
+        for username, role, _authority in users:
             console.print(f"  {username:<10} ({role})  password: {DEMO_PASSWORD}")
     https = (public_url or "").startswith("https://")
     if not _is_loopback(host) and not https:
         console.print("Listening beyond loopback: serve it behind HTTPS (cookies are Secure).")
-    app = create_app(settings, database=db, secure_cookies=https or not _is_loopback(host))
+    runtime = node_runtime(settings, db, secure_cookies=https or not _is_loopback(host))
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     console.print(f"Hanoi node for {settings.home} at {url}  (Ctrl-C to stop)")
+    if runtime.node is not None:
+        console.print(f"Exchanging with other nodes as {runtime.node.state}.")
+    runtime.start()
     try:
         uvicorn.run(
-            app,
+            runtime.app,
             host=host,
             port=port,
             log_level="warning",
@@ -174,3 +177,5 @@ def up(
         )
     except SystemExit as exc:  # uvicorn exits when the port is taken
         raise CliUsageError(f"could not listen on {host}:{port}") from exc
+    finally:
+        runtime.stop()

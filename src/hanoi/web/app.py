@@ -18,8 +18,11 @@ from hanoi import __version__
 from hanoi.accounts.sessions import SESSION_LIFETIME
 from hanoi.config import Settings
 from hanoi.db import Database
+from hanoi.exchange.delivery import Worker
+from hanoi.exchange.identity import LocalNode
 from hanoi.web.api import router as api_router
 from hanoi.web.api.requests import add_document_schema
+from hanoi.web.federation import router as federation_router
 from hanoi.web.limits import BodyLimit
 from hanoi.web.pages import router as pages_router
 from hanoi.web.problems import install_error_handlers
@@ -41,8 +44,15 @@ SECURITY_HEADERS = {
 
 
 def create_app(
-    settings: Settings, *, database: Database | None = None, secure_cookies: bool = True
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    secure_cookies: bool = True,
+    node: LocalNode | None = None,
+    worker: Worker | None = None,
 ) -> FastAPI:
+    """The node's app. ``node`` (this node's identity and keys) enables /federation/v1;
+    ``worker`` is the delivery loop to wake when something is queued."""
     app = FastAPI(
         title="Hanoi node",
         version=__version__,
@@ -54,6 +64,8 @@ def create_app(
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
     app.state.templates = make_templates()
+    app.state.node = node
+    app.state.worker = worker
 
     app.add_middleware(
         SessionMiddleware,
@@ -98,5 +110,6 @@ def create_app(
             name="directory",
         )
     app.include_router(api_router)
+    app.include_router(federation_router)
     app.include_router(pages_router)
     return app

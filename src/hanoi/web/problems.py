@@ -13,6 +13,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hanoi.cases.drafts import DraftForbidden
+from hanoi.crypto.envelope import (
+    BadSignature,
+    DigestMismatch,
+    EnvelopeError,
+    ExpiredMessage,
+    IssuedInFuture,
+    OversizedMessage,
+    ReplayedMessage,
+    UnknownSignerKey,
+    WrongRecipient,
+)
+from hanoi.exchange.errors import MessageRejected
 from hanoi.web.errors import ApiError, CsrfFailed, Forbidden, SignInRequired
 from hanoi.web.templating import page
 
@@ -42,8 +54,28 @@ def page_error(request: Request, status: int, title: str, detail: str | None = N
     return page(request, "error.html", {"title": title, "detail": detail}, status_code=status)
 
 
+#: Refused messages from other nodes. A sender retries only 5xx, 408, 425 and 429, so every
+#: status here is final for that message: it is quarantined with the detail as its reason.
+ENVELOPE_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (OversizedMessage, 413, "Message too large"),
+    (UnknownSignerKey, 403, "Unknown signer"),
+    (BadSignature, 403, "Bad signature"),
+    (WrongRecipient, 421, "Wrong recipient"),
+    (ReplayedMessage, 409, "Replayed message"),
+    (ExpiredMessage, 422, "Message expired"),
+    (IssuedInFuture, 422, "Issued in the future"),
+    (DigestMismatch, 422, "Payload digest mismatch"),
+    (MessageRejected, 422, "Message rejected"),
+    (EnvelopeError, 400, "Malformed message"),
+)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/federation/"))
+
+
 def _respond(request: Request, status: int, title: str, detail: str | None) -> Response:
-    if request.url.path.startswith("/api/"):
+    if _is_api(request):
         return problem(status, title, detail)
     return page_error(request, status, title, detail)
 
@@ -88,8 +120,15 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
         return _respond(request, 422, "Invalid request", detail)
 
+    async def on_refused_message(request: Request, exc: Exception) -> Response:
+        # Already audited by the exchange, which saw the whole message.
+        for kind, status, title in ENVELOPE_STATUS:
+            if isinstance(exc, kind):
+                return problem(status, title, str(exc))
+        return problem(400, "Malformed message", str(exc))
+
     async def on_sign_in_required(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/api/"):
+        if _is_api(request):
             return problem(401, "Sign-in required", "sign in to this node first")
         return RedirectResponse("/sign-in", status_code=303)
 
@@ -108,3 +147,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, on_forbidden)
     app.add_exception_handler(DraftForbidden, on_forbidden)
     app.add_exception_handler(CsrfFailed, on_csrf_failed)
+    app.add_exception_handler(EnvelopeError, on_refused_message)
+    app.add_exception_handler(MessageRejected, on_refused_message)

@@ -1,0 +1,413 @@
+"""The life of a cooperation request: which actions are possible now and what they do.
+
+Both the requesting and the requested node keep a copy of every request with the same
+status, so this module is pure: the same inputs give the same answer on both nodes, and
+the exchange, the pages and the CLI all ask it instead of deciding for themselves.
+
+What depends on the Convention comes from its data, never from a list of kinds here: an
+instrument can be preserved iff it has the ``preservation-minimum-period`` time rule (which
+also gives the minimum number of days), and refusal and postponement grounds are the ids
+the instrument lists.
+
+An unknown request kind raises the convention's ``UnknownInstrumentError`` everywhere.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from hanoi.cases.errors import CasesError
+from hanoi.convention import Ground, Instrument, TimeRule, get_convention
+
+__all__ = [
+    "MAX_REASON_LENGTH",
+    "PRESERVATION_RULE",
+    "SYSTEM_ACTIONS",
+    "Action",
+    "ActionNotAllowed",
+    "ActionRequest",
+    "CaseState",
+    "InvalidReason",
+    "InvalidUntil",
+    "LifecycleError",
+    "Outcome",
+    "ReasonRequired",
+    "Side",
+    "Status",
+    "UnknownGround",
+    "apply_action",
+    "is_final",
+    "is_preservable",
+    "minimum_preservation_days",
+    "preservation_rule",
+    "user_actions",
+]
+
+PRESERVATION_RULE = "preservation-minimum-period"
+"""The time rule whose presence makes an instrument preservable."""
+
+MAX_REASON_LENGTH = 4000
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    IN_EXECUTION = "in_execution"
+    EXECUTED = "executed"
+    PARTIALLY_EXECUTED = "partially_executed"
+    REFUSED = "refused"
+    POSTPONED = "postponed"
+    WITHDRAWN = "withdrawn"
+    PRESERVED = "preserved"
+    LAPSED = "lapsed"
+    RELEASED = "released"
+
+
+class Side(StrEnum):
+    REQUESTING = "requesting"
+    REQUESTED = "requested"
+
+
+class Action(StrEnum):
+    # System actions: done by the exchange, never offered to users.
+    SEND = "send"
+    RECEIVE = "receive"
+    LAPSE = "lapse"
+    # User actions.
+    ACKNOWLEDGE = "acknowledge"
+    START = "start"
+    EXECUTE = "execute"
+    EXECUTE_PARTIALLY = "execute-partially"
+    REFUSE = "refuse"
+    POSTPONE = "postpone"
+    PRESERVE = "preserve"
+    EXTEND = "extend"
+    RELEASE = "release"
+    WITHDRAW = "withdraw"
+    INQUIRE = "inquire"
+    REPLY = "reply"
+    CONSULT = "consult"
+
+
+class LifecycleError(CasesError):
+    """An action cannot be applied to a request as asked."""
+
+
+class ActionNotAllowed(LifecycleError):
+    """Wrong side, wrong status, wrong instrument, or the request is already final."""
+
+    def __init__(self, action: Action, message: str) -> None:
+        self.action = action
+        super().__init__(message)
+
+
+class ReasonRequired(LifecycleError):
+    """The action must say why (or, for inquire/reply, what)."""
+
+
+class InvalidReason(LifecycleError):
+    """The reason is too long or holds control characters."""
+
+
+class UnknownGround(LifecycleError):
+    """The ground is missing or not one the instrument allows; ``allowed`` lists them."""
+
+    def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
+        self.allowed = allowed
+        super().__init__(message)
+
+
+class InvalidUntil(LifecycleError):
+    """The preservation date is missing or too early; ``earliest`` is the first valid one."""
+
+    def __init__(self, message: str, earliest: date | None) -> None:
+        self.earliest = earliest
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """What a user (or the exchange) asks for. Fields an action does not use are ignored."""
+
+    action: Action
+    reason: str | None = None
+    ground: str | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """The part of a request the lifecycle needs.
+
+    ``disclosed`` records that data of a preserved request were already disclosed (e.g.
+    traffic data under Art. 43); from then on the preservation can no longer be refused.
+    """
+
+    kind: str
+    status: Status
+    preserved_until: date | None = None
+    followup_pending: bool = False
+    disclosed: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of an action; ``detail`` is what the timeline records (applicable keys only)."""
+
+    status: Status
+    preserved_until: date | None
+    detail: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Transition:
+    sides: frozenset[Side]
+    sources: frozenset[Status]
+    target: Status | None  # None: the status does not change
+    needs_reason: bool = False
+
+
+_FINAL = frozenset(
+    {
+        Status.EXECUTED,
+        Status.PARTIALLY_EXECUTED,
+        Status.REFUSED,
+        Status.WITHDRAWN,
+        Status.LAPSED,
+        Status.RELEASED,
+    }
+)
+_OPEN = frozenset(Status) - _FINAL - {Status.DRAFT}
+_REFUSABLE = frozenset(
+    {
+        Status.RECEIVED,
+        Status.ACKNOWLEDGED,
+        Status.IN_EXECUTION,
+        Status.POSTPONED,
+        Status.PRESERVED,
+    }
+)
+_WORKING = frozenset({Status.ACKNOWLEDGED, Status.IN_EXECUTION})
+_BOTH = frozenset(Side)
+_REQUESTING = frozenset({Side.REQUESTING})
+_REQUESTED = frozenset({Side.REQUESTED})
+
+_TRANSITIONS: dict[Action, _Transition] = {
+    Action.SEND: _Transition(_REQUESTING, frozenset({Status.DRAFT}), Status.SENT),
+    Action.RECEIVE: _Transition(_BOTH, frozenset({Status.SENT}), Status.RECEIVED),
+    Action.LAPSE: _Transition(_REQUESTED, frozenset({Status.PRESERVED}), Status.LAPSED),
+    Action.ACKNOWLEDGE: _Transition(_REQUESTED, frozenset({Status.RECEIVED}), Status.ACKNOWLEDGED),
+    Action.START: _Transition(
+        _REQUESTED, frozenset({Status.ACKNOWLEDGED, Status.POSTPONED}), Status.IN_EXECUTION
+    ),
+    Action.EXECUTE: _Transition(_REQUESTED, _WORKING, Status.EXECUTED),
+    Action.EXECUTE_PARTIALLY: _Transition(
+        _REQUESTED, _WORKING, Status.PARTIALLY_EXECUTED, needs_reason=True
+    ),
+    Action.REFUSE: _Transition(_REQUESTED, _REFUSABLE, Status.REFUSED, needs_reason=True),
+    Action.POSTPONE: _Transition(_REQUESTED, _WORKING, Status.POSTPONED, needs_reason=True),
+    Action.PRESERVE: _Transition(
+        _REQUESTED, frozenset({Status.RECEIVED, Status.ACKNOWLEDGED}), Status.PRESERVED
+    ),
+    Action.EXTEND: _Transition(_REQUESTED, frozenset({Status.PRESERVED}), Status.PRESERVED),
+    Action.RELEASE: _Transition(
+        _REQUESTED, frozenset({Status.PRESERVED}), Status.RELEASED, needs_reason=True
+    ),
+    Action.WITHDRAW: _Transition(_REQUESTING, _OPEN, Status.WITHDRAWN, needs_reason=True),
+    Action.INQUIRE: _Transition(_BOTH, _OPEN, None, needs_reason=True),
+    Action.REPLY: _Transition(_BOTH, _OPEN, None, needs_reason=True),
+    Action.CONSULT: _Transition(_REQUESTED, _REFUSABLE, None, needs_reason=True),
+}
+
+SYSTEM_ACTIONS = frozenset({Action.SEND, Action.RECEIVE, Action.LAPSE})
+"""Done by the exchange on its own; never offered to a user."""
+_PRESERVATION_ONLY = frozenset({Action.PRESERVE, Action.EXTEND, Action.RELEASE})
+# A preservable instrument is carried out by preserving, so it has no separate execution.
+_NOT_FOR_PRESERVATION = frozenset({Action.START, Action.EXECUTE, Action.EXECUTE_PARTIALLY})
+
+
+def is_final(status: Status) -> bool:
+    """Whether no action can change the request any more."""
+    return status in _FINAL
+
+
+def preservation_rule(kind: str) -> TimeRule | None:
+    """The instrument's ``preservation-minimum-period`` time rule, if it has one."""
+    return _preservation_rule(get_convention().instrument(kind))
+
+
+def is_preservable(kind: str) -> bool:
+    """Whether requests of this kind can be preserved (decided by the Convention data)."""
+    return preservation_rule(kind) is not None
+
+
+def minimum_preservation_days(kind: str) -> int | None:
+    """The minimum preservation period in whole days (rounded up), or None if the kind is
+    not preservable."""
+    rule = preservation_rule(kind)
+    if rule is None:
+        return None
+    hours = (rule.days or 0) * 24 + (rule.hours or 0)
+    return -(-hours // 24)
+
+
+def _preservation_rule(instrument: Instrument) -> TimeRule | None:
+    for rule in instrument.time_rules:
+        if rule.id == PRESERVATION_RULE:
+            return rule
+    return None
+
+
+def user_actions(state: CaseState, side: Side, *, today: date) -> list[Action]:
+    """The user actions allowed now, in the order of ``Action`` (never system actions)."""
+    instrument = get_convention().instrument(state.kind)
+    return [
+        action
+        for action in Action
+        if action not in SYSTEM_ACTIONS and _refusal(state, side, action, instrument, today) is None
+    ]
+
+
+def apply_action(state: CaseState, side: Side, request: ActionRequest, *, today: date) -> Outcome:
+    """Check ``request`` against the state and return the new status and what to record.
+
+    Raises a ``LifecycleError`` subclass naming the first problem found: whether the action
+    is allowed at all, then the reason, the ground and the date.
+    """
+    action = Action(request.action)
+    instrument = get_convention().instrument(state.kind)
+    problem = _refusal(state, side, action, instrument, today)
+    if problem is not None:
+        raise ActionNotAllowed(action, problem)
+    transition = _TRANSITIONS[action]
+    detail: dict[str, str] = {}
+    reason = _clean_reason(request.reason)
+    if reason is not None:
+        detail["reason"] = reason
+    elif transition.needs_reason:
+        raise ReasonRequired(f"{action} needs a reason; none was given")
+
+    if action is Action.REFUSE:
+        ground = _ground(action, request.ground, instrument.refusal_grounds, required=True)
+        _record_ground(detail, ground)
+    elif action is Action.POSTPONE:
+        ground = _ground(action, request.ground, instrument.postponement_grounds)
+        _record_ground(detail, ground)
+
+    preserved_until = state.preserved_until
+    if action in (Action.PRESERVE, Action.EXTEND):
+        preserved_until = _until(state, action, request.until, today)
+        detail["until"] = preserved_until.isoformat()
+
+    target = state.status if transition.target is None else transition.target
+    return Outcome(status=target, preserved_until=preserved_until, detail=detail)
+
+
+def _refusal(
+    state: CaseState, side: Side, action: Action, instrument: Instrument, today: date
+) -> str | None:
+    """Why ``action`` is not allowed now, as one sentence; None if it is."""
+    transition = _TRANSITIONS[action]
+    status = Status(state.status)
+    if is_final(status):
+        return f"cannot {action} a request that is already {status}"
+    if side not in transition.sides:
+        return f"the {side} side cannot {action} a request"
+    preservable = _preservation_rule(instrument) is not None
+    if action in _PRESERVATION_ONLY and not preservable:
+        return f"{action} applies only to preservation requests, not to {instrument.kind}"
+    if action in _NOT_FOR_PRESERVATION and preservable:
+        return f"a {instrument.kind} request is carried out by preserving, not by {action}"
+    if status not in transition.sources:
+        allowed = " or ".join(s for s in Status if s in transition.sources)
+        return f"cannot {action} a request that is {status}; it must be {allowed}"
+    if action is Action.POSTPONE and not instrument.postponement_grounds:
+        return f"a {instrument.kind} request cannot be postponed: it has no postponement grounds"
+    if action in (Action.REFUSE, Action.CONSULT):
+        if not instrument.refusal_grounds:
+            return f"a {instrument.kind} request cannot be refused: it has no refusal grounds"
+        if status is Status.PRESERVED and state.disclosed:
+            return f"cannot {action} a preservation once data have been disclosed"
+    if (
+        action in (Action.REFUSE, Action.CONSULT, Action.RELEASE, Action.LAPSE)
+        and status is Status.PRESERVED
+        and state.followup_pending
+    ):
+        return f"cannot {action} the preservation while the follow-up request is pending"
+    if action is Action.LAPSE:
+        if state.preserved_until is None:
+            return "cannot lapse a preservation that has no end date"
+        if today <= state.preserved_until:
+            return f"cannot lapse before the preservation ends on {state.preserved_until}"
+    return None
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    """Strip the text and normalise line ends (browsers send CRLF); refuse what a letter or
+    a log line could not show safely."""
+    if reason is None:
+        return None
+    text = reason.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        return None
+    if len(text) > MAX_REASON_LENGTH:
+        raise InvalidReason(
+            f"the reason is {len(text)} characters long; the limit is {MAX_REASON_LENGTH}"
+        )
+    for char in text:
+        if char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs"):
+            raise InvalidReason(
+                f"the reason contains the control character U+{ord(char):04X}; "
+                "only line breaks and tabs are allowed"
+            )
+    return text
+
+
+def _ground(
+    action: Action, ground_id: str | None, allowed: tuple[str, ...], *, required: bool = False
+) -> Ground | None:
+    """Resolve a ground id the instrument allows for ``action``."""
+    ground_id = (ground_id or "").strip() or None
+    if ground_id is None and not required:
+        return None
+    if ground_id not in allowed:
+        choices = ", ".join(allowed)
+        given = "" if ground_id is None else f", not {ground_id!r}"
+        raise UnknownGround(f"{action} needs a ground: one of {choices}{given}", allowed)
+    convention = get_convention()
+    if action is Action.REFUSE:
+        return convention.refusal_ground(ground_id)
+    return convention.postponement_ground(ground_id)
+
+
+def _record_ground(detail: dict[str, str], ground: Ground | None) -> None:
+    if ground is not None:
+        detail["ground"] = ground.id
+        detail["ground_text"] = ground.text
+        detail["article"] = str(ground.article)
+
+
+def _until(state: CaseState, action: Action, until: date | None, today: date) -> date:
+    """The new end of preservation: at least the minimum period for preserve; later than
+    the current end (and not in the past) for extend."""
+    current = state.preserved_until
+    if action is Action.PRESERVE or current is None:
+        days = minimum_preservation_days(state.kind) or 0
+        earliest = today + timedelta(days=days)
+        rule = f"at least {days} days after {today}"
+    else:
+        earliest = max(current + timedelta(days=1), today)
+        rule = f"later than the current end {current} and not in the past"
+    if until is None:
+        raise InvalidUntil(f"{action} needs an end date on or after {earliest}", earliest)
+    if until < earliest:
+        raise InvalidUntil(
+            f"{action} to {until} is too soon: the end date must be {rule}, so {earliest} or later",
+            earliest,
+        )
+    return until

@@ -1,0 +1,175 @@
+"""Build the demo federation in one folder: the Secretariat and the nodes of XA, XB, XC.
+
+```
+<home>/secretariat/   the Secretariat's node; its TUF repository in secretariat/repository
+<home>/XA/ XB/ XC/    one node each: keys, node.json, database, verified directory copy
+```
+
+Everything is made the way an operator would make it (node keys, delegations, entries
+signed by each State's own node key, a published directory, a pinned root), only in one
+step; what already exists is kept, so a second run reuses the same federation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hanoi.config import load_settings
+from hanoi.crypto.keys import KeyStore
+from hanoi.db import Database, upgrade
+from hanoi.demo.seed import demo_authorities, seed_demo_node
+from hanoi.directory.client import DirectoryClient
+from hanoi.directory.draft import draft_entry
+from hanoi.directory.fixture import load_fixture_directory
+from hanoi.directory.keys import ed25519_from_jwk
+from hanoi.directory.repository import SecretariatRepository, sign_entry
+from hanoi.node import create_node, directory_keys, has_node, read_node
+
+DEMO_STATES = ("XA", "XB", "XC")
+SECRETARIAT = "secretariat"
+
+
+@dataclass(frozen=True)
+class DemoNode:
+    code: str
+    name: str
+    home: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class DemoFederation:
+    home: Path
+    port_base: int
+
+    @property
+    def secretariat(self) -> DemoNode:
+        return DemoNode("UN", "Secretariat (directory)", self.home / SECRETARIAT, self.port_base)
+
+    @property
+    def directory_url(self) -> str:
+        return f"{self.secretariat.url}/directory/"
+
+    @property
+    def repository(self) -> SecretariatRepository:
+        return SecretariatRepository(self.secretariat.home / "secretariat")
+
+    @property
+    def nodes(self) -> dict[str, DemoNode]:
+        names = {s.code: s.name for s in load_fixture_directory().states}
+        return {
+            code: DemoNode(code, names[code], self.home / code, self.port_base + 1 + i)
+            for i, code in enumerate(DEMO_STATES)
+        }
+
+    def database(self, code: str) -> Database:
+        return Database(load_settings(self.nodes[code].home).database_url)
+
+
+def build(federation: DemoFederation) -> None:
+    """Create whatever part of the federation is missing (idempotent)."""
+    federation.home.mkdir(parents=True, exist_ok=True)
+    federation.home.chmod(0o700)
+    secretariat = federation.secretariat
+    load_settings(secretariat.home).ensure_home()
+    repo_folder = secretariat.home / "secretariat"
+    repo = (
+        federation.repository
+        if (repo_folder / "repository").exists()
+        else SecretariatRepository.init(repo_folder)
+    )
+    published = False
+    for node in federation.nodes.values():
+        settings = load_settings(node.home)
+        settings.ensure_home()
+        if not has_node(node.home):
+            create_node(node.home, state=node.code, name=f"{node.name} node", url=node.url)
+        upgrade(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            seed_demo_node(database, node.code)
+        finally:
+            database.dispose()
+        if node.code not in {d.code for d in repo.states()}:
+            _hand_in(repo, node)
+            published = True
+    if published:
+        repo.publish()
+    root = repo.root_bytes(1)
+    for node in federation.nodes.values():
+        client = DirectoryClient(node.home, federation.directory_url)
+        if not client.is_pinned:
+            client.init(root)
+
+
+def refresh_directories(federation: DemoFederation) -> None:
+    """Each node fetches and verifies the directory (the Secretariat must be serving)."""
+    for node in federation.nodes.values():
+        DirectoryClient(node.home).refresh()
+
+
+def _hand_in(repo: SecretariatRepository, node: DemoNode) -> None:
+    keys = directory_keys(node.home)
+    signing = [k for k in keys if k["crv"] == "Ed25519"]
+    repo.add_state(node.code, [ed25519_from_jwk(k) for k in signing])
+    info = read_node(node.home)
+    entry = draft_entry(
+        json.dumps(_template(node.code)).encode(),
+        state=node.code,
+        url=info.url,
+        public_keys=keys,
+        source=f"demo entry of {node.code}",
+    )
+    private, kid = KeyStore(node.home).signing_key()
+    sign_entry(entry, private, kid=kid).write(repo.incoming_dir)
+
+
+def _template(code: str) -> dict[str, Any]:
+    info = load_fixture_directory().state(code)
+    assert info is not None
+    treaty: dict[str, Any] = {"status": info.status, "signed_on": "2025-10-25"}
+    if info.status == "party":
+        treaty |= {"instrument": "ratification", "instrument_deposited_on": "2026-02-23"}
+    authorities = [
+        {
+            "kind": kind,
+            "code": authority_code,
+            "name": name,
+            "hours": "24/7" if kind == "point_of_contact_24_7" else "Mon-Fri 09:00-17:00",
+            "time_zone": info.time_zone,
+        }
+        for authority_code, name, kind in demo_authorities(code)
+    ]
+    return {
+        "format": "hanoi.directory-entry/1",
+        "code": code,
+        "version": 1,
+        "effective_from": "2026-01-01",
+        "fictional": True,
+        "names": {"en": info.name},
+        "treaty": treaty | {"confidence": "unconfirmed"},
+        "authorities": authorities,
+        "languages": list(info.languages),
+        "channels": ["platform"],
+        "declarations": [],
+        "node": {"url": "http://127.0.0.1", "public_keys": []},
+    }
+
+
+def check_ports(federation: DemoFederation) -> None:
+    """Refuse a folder built for other ports: the directory holds the nodes' addresses."""
+    from hanoi.demo.serving import DemoServeError
+
+    for node in federation.nodes.values():
+        if has_node(node.home) and read_node(node.home).url != node.url:
+            raise DemoServeError(
+                f"{node.home} was built for {read_node(node.home).url}: use the same "
+                "--port-base, or another --home"
+            )

@@ -1,0 +1,236 @@
+"""The demo scenario, played by the demo users of each node through the service API.
+
+1. XA's 24/7 point asks XB to preserve stored data (Art. 42).
+2. XB's 24/7 point acknowledges it and preserves the data for 90 days.
+3. XA's central authority sends the follow-up request for the stored data (Art. 44).
+4. XB's central authority acknowledges, executes it.
+5. XA's central authority asks XC for assistance; XC refuses it with a ground and a reason.
+
+Each step waits until the other node has the message (signed receipt stored) and checks that
+both nodes show the request in the same status.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+
+from hanoi.accounts.service import get_user_by_username
+from hanoi.cases.documents import parse_document_obj
+from hanoi.cases.errors import CasesError
+from hanoi.cases.lifecycle import Action, ActionRequest
+from hanoi.cases.models import CaseRequest
+from hanoi.cases.requests import act, send_request
+from hanoi.db.base import utcnow
+from hanoi.demo.federation import DemoFederation
+from hanoi.demo.serving import ServedNode
+from hanoi.exchange.errors import ExchangeError
+from hanoi.exchange.models import DeliveryState, OutboxMessage
+
+DELIVERY_TIMEOUT = 30.0
+
+
+class ScenarioFailed(Exception):
+    """A step of the demo scenario did not end as expected."""
+
+
+@dataclass
+class Step:
+    number: int
+    title: str
+    reference: str
+    status: str
+    ok: bool
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.number,
+            "title": self.title,
+            "reference": self.reference,
+            "status": self.status,
+            "ok": self.ok,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class ScenarioResult:
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(step.ok for step in self.steps)
+
+
+def example_document(name: str, **changes: Any) -> dict[str, Any]:
+    text = resources.files("hanoi.demo").joinpath(f"data/{name}.json").read_text("utf-8")
+    document: dict[str, Any] = json.loads(text) | changes
+    return document
+
+
+class _Play:
+    def __init__(self, federation: DemoFederation, served: dict[str, ServedNode]) -> None:
+        self.federation = federation
+        self.served = served
+        self.result = ScenarioResult()
+
+    def send(
+        self, state: str, username: str, document: dict[str, Any], parent: str | None = None
+    ) -> str:
+        runtime = self.served[state].runtime
+        assert runtime.node is not None
+        with runtime.db.session() as session:
+            user = _user(session, username)
+            case = send_request(
+                session,
+                runtime.node,
+                user=user,
+                document=parse_document_obj(document),
+                parent_reference=parent,
+            )
+            reference = case.reference
+        self._deliver(state, reference)
+        return reference
+
+    def act(self, state: str, username: str, reference: str, action: Action, **fields: Any) -> None:
+        runtime = self.served[state].runtime
+        assert runtime.node is not None
+        with runtime.db.session() as session:
+            act(
+                session,
+                runtime.node,
+                user=_user(session, username),
+                reference=reference,
+                request=ActionRequest(action, **fields),
+            )
+        self._deliver(state, reference)
+
+    def check(self, title: str, reference: str, expected: str, *states: str) -> None:
+        seen = {state: self.status(state, reference) for state in states}
+        ok = all(status == expected for status in seen.values())
+        detail = ", ".join(f"{state}: {status}" for state, status in seen.items())
+        self.result.steps.append(
+            Step(len(self.result.steps) + 1, title, reference, expected, ok, detail)
+        )
+        if not ok:
+            raise ScenarioFailed(
+                f"step {len(self.result.steps)} ({title}): expected {expected}, {detail}"
+            )
+
+    def status(self, state: str, reference: str) -> str:
+        with self.served[state].runtime.db.session() as session:
+            found = session.scalar(
+                select(CaseRequest.status).where(CaseRequest.reference == reference)
+            )
+        return found or "(unknown)"
+
+    def _deliver(self, state: str, reference: str) -> None:
+        """Wake the sender's worker and wait until every message of the request has its
+        receipt (or fail naming the delivery error)."""
+        runtime = self.served[state].runtime
+        assert runtime.worker is not None
+        runtime.worker.wake()
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        while True:
+            with runtime.db.session() as session:
+                rows = list(
+                    session.scalars(
+                        select(OutboxMessage)
+                        .join(CaseRequest, CaseRequest.id == OutboxMessage.request_id)
+                        .where(CaseRequest.reference == reference)
+                    )
+                )
+            stuck = [r for r in rows if r.status == DeliveryState.QUARANTINED.value]
+            if stuck:
+                raise ScenarioFailed(f"{reference}: message quarantined: {stuck[0].last_error}")
+            if all(r.status == DeliveryState.DELIVERED.value for r in rows):
+                return
+            if time.monotonic() > deadline:
+                errors = "; ".join(sorted({str(r.last_error) for r in rows if r.last_error}))
+                raise ScenarioFailed(
+                    f"{reference}: not delivered in time ({errors or 'no answer'})"
+                )
+            time.sleep(0.05)
+            runtime.worker.wake()
+
+
+def _user(session: Any, username: str) -> Any:
+    user = get_user_by_username(session, username)
+    if user is None:
+        raise ScenarioFailed(f"demo user {username!r} is missing")
+    return user
+
+
+def run_scenario(
+    federation: DemoFederation,
+    served: dict[str, ServedNode],
+    *,
+    now: Callable[[], datetime] = utcnow,
+) -> ScenarioResult:
+    """Play the scenario; the result lists every step, and stops at the first failure."""
+    play = _Play(federation, served)
+    today = now().date()
+    try:
+        preservation = play.send(
+            "XA", "duty", example_document("preservation", date_of_request=today.isoformat())
+        )
+        play.check("XA 24/7 asks XB to preserve stored data", preservation, "received", "XA", "XB")
+        play.act("XB", "duty", preservation, Action.ACKNOWLEDGE)
+        play.check("XB 24/7 acknowledges", preservation, "acknowledged", "XA", "XB")
+        until = today + timedelta(days=90)
+        play.act(
+            "XB",
+            "duty",
+            preservation,
+            Action.PRESERVE,
+            until=until,
+            reason="Provider ordered to keep the data.",
+        )
+        play.check(f"XB preserves the data until {until}", preservation, "preserved", "XA", "XB")
+        mla = play.send(
+            "XA",
+            "officer",
+            example_document("mla-stored-data", date_of_request=today.isoformat()),
+            parent=preservation,
+        )
+        play.check(
+            "XA central authority sends the follow-up MLA (Art. 44)", mla, "received", "XA", "XB"
+        )
+        play.act("XB", "officer", mla, Action.ACKNOWLEDGE)
+        play.act("XB", "officer", mla, Action.START)
+        play.act(
+            "XB",
+            "officer",
+            mla,
+            Action.EXECUTE,
+            reason="Data obtained from the provider; evidence follows.",
+        )
+        play.check("XB executes the follow-up MLA", mla, "executed", "XA", "XB")
+        refused = play.send(
+            "XA",
+            "officer",
+            example_document("mla", date_of_request=today.isoformat(), requested_state="XC"),
+        )
+        play.check("XA asks XC for mutual legal assistance", refused, "received", "XA", "XC")
+        play.act(
+            "XC",
+            "officer",
+            refused,
+            Action.REFUSE,
+            ground="domestic-law-bar",
+            reason="Cascadian law forbids this measure for the offence described (demo).",
+        )
+        play.check("XC refuses, with a ground and a reason", refused, "refused", "XA", "XC")
+    except (ScenarioFailed, CasesError, ExchangeError) as exc:
+        play.result.steps.append(
+            Step(len(play.result.steps) + 1, "scenario stopped", "", "", False, str(exc))
+        )
+    return play.result

@@ -1,0 +1,66 @@
+"""Serve the demo federation's nodes from one process, each on its own loopback port."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from hanoi.config import load_settings
+from hanoi.db import Database
+from hanoi.demo.federation import DemoFederation, DemoNode
+from hanoi.runtime import NodeRuntime, node_runtime
+
+
+class DemoServeError(Exception):
+    """A demo node could not start (typically: its port is taken)."""
+
+
+@dataclass
+class ServedNode:
+    node: DemoNode
+    runtime: NodeRuntime
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.runtime.stop()
+        self.runtime.db.dispose()
+
+
+def serve_node(node: DemoNode, *, start_timeout: float = 30.0) -> ServedNode:
+    settings = load_settings(node.home)
+    runtime = node_runtime(settings, Database(settings.database_url), secure_cookies=False)
+    config = uvicorn.Config(runtime.app, host="127.0.0.1", port=node.port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"demo-{node.code}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            runtime.db.dispose()
+            raise DemoServeError(f"{node.name}: could not listen on 127.0.0.1:{node.port}")
+        time.sleep(0.05)
+    runtime.start()
+    return ServedNode(node, runtime, server, thread)
+
+
+def serve_federation(federation: DemoFederation) -> list[ServedNode]:
+    """Start the Secretariat's node, then every State's node; stop them all on failure."""
+    served: list[ServedNode] = []
+    try:
+        for node in (federation.secretariat, *federation.nodes.values()):
+            served.append(serve_node(node))
+    except BaseException:
+        stop_all(served)
+        raise
+    return served
+
+
+def stop_all(served: list[ServedNode]) -> None:
+    for item in reversed(served):
+        item.stop()

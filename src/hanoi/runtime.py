@@ -1,0 +1,71 @@
+"""What runs inside a node's process besides the web app: the exchange with other nodes.
+
+The one place where the exchange (delivery, inbox) is wired to the requests domain (what a
+receipt or a timer changes), so ``hanoi up``, the demo and the tests start nodes alike.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from hanoi.cases.requests import lapse_due, on_receipt
+from hanoi.config import Settings
+from hanoi.db import Database
+from hanoi.exchange.delivery import Worker
+from hanoi.exchange.identity import LocalNode
+from hanoi.node import has_node
+from hanoi.web.app import create_app
+
+#: How often preservation periods are checked for lapsing.
+TIMER_PERIOD = 60.0
+
+
+@dataclass
+class NodeRuntime:
+    app: FastAPI
+    db: Database
+    node: LocalNode | None
+    worker: Worker | None
+
+    def start(self) -> None:
+        if self.worker is not None:
+            self.worker.start()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+
+
+def make_worker(db: Database, node: LocalNode, *, idle: float = 1.0) -> Worker:
+    """A delivery loop that also lapses preservations whose period has passed."""
+    last = [0.0]
+
+    def tick() -> None:
+        if time.monotonic() - last[0] < TIMER_PERIOD:
+            return
+        last[0] = time.monotonic()
+        with db.session() as session:
+            lapse_due(session, node)
+
+    return Worker(db, node, on_receipt=on_receipt, tick=tick, idle=idle)
+
+
+def node_runtime(
+    settings: Settings,
+    db: Database,
+    *,
+    secure_cookies: bool,
+    passphrase: str | None = None,
+) -> NodeRuntime:
+    """The app and, for a node with an identity (``hanoi node init``), its delivery worker.
+
+    A home without ``node.json`` (e.g. the Secretariat's directory server) serves pages and
+    the directory only: no keys, so no exchange.
+    """
+    node = LocalNode.load(settings.home, passphrase) if has_node(settings.home) else None
+    worker = make_worker(db, node) if node is not None else None
+    app = create_app(settings, database=db, secure_cookies=secure_cookies, node=node, worker=worker)
+    return NodeRuntime(app=app, db=db, node=node, worker=worker)
