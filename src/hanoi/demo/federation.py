@@ -13,11 +13,12 @@ step; what already exists is kept, so a second run reuses the same federation.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hanoi.config import load_settings
+from hanoi.config import Settings, load_settings
 from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database, upgrade
 from hanoi.demo.seed import demo_authorities, seed_demo_node
@@ -48,6 +49,8 @@ class DemoNode:
 class DemoFederation:
     home: Path
     port_base: int
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    """Per State code, a database URL other than the node's SQLite file (e.g. PostgreSQL)."""
 
     @property
     def secretariat(self) -> DemoNode:
@@ -69,8 +72,13 @@ class DemoFederation:
             for i, code in enumerate(DEMO_STATES)
         }
 
+    def settings(self, node: DemoNode) -> Settings:
+        # Never HANOI_DATABASE_URL: the demo nodes must not share one database.
+        url = self.database_urls.get(node.code) or f"sqlite:///{node.home / 'hanoi.db'}"
+        return load_settings(node.home, url)
+
     def database(self, code: str) -> Database:
-        return Database(load_settings(self.nodes[code].home).database_url)
+        return Database(self.settings(self.nodes[code]).database_url)
 
 
 def build(federation: DemoFederation) -> None:
@@ -87,7 +95,7 @@ def build(federation: DemoFederation) -> None:
     )
     published = False
     for node in federation.nodes.values():
-        settings = load_settings(node.home)
+        settings = federation.settings(node)
         settings.ensure_home()
         if not has_node(node.home):
             create_node(node.home, state=node.code, name=f"{node.name} node", url=node.url)

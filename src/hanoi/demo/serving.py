@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from hanoi.config import load_settings
+from hanoi.config import Settings, load_settings
 from hanoi.db import Database
 from hanoi.demo.federation import DemoFederation, DemoNode
 from hanoi.runtime import NodeRuntime, node_runtime
@@ -32,8 +32,10 @@ class ServedNode:
         self.runtime.db.dispose()
 
 
-def serve_node(node: DemoNode, *, start_timeout: float = 30.0) -> ServedNode:
-    settings = load_settings(node.home)
+def serve_node(
+    node: DemoNode, *, settings: Settings | None = None, start_timeout: float = 30.0
+) -> ServedNode:
+    settings = settings or load_settings(node.home)
     runtime = node_runtime(settings, Database(settings.database_url), secure_cookies=False)
     config = uvicorn.Config(runtime.app, host="127.0.0.1", port=node.port, log_level="warning")
     server = uvicorn.Server(config)
@@ -54,7 +56,7 @@ def serve_federation(federation: DemoFederation) -> list[ServedNode]:
     served: list[ServedNode] = []
     try:
         for node in (federation.secretariat, *federation.nodes.values()):
-            served.append(serve_node(node))
+            served.append(serve_node(node, settings=federation.settings(node)))
     except BaseException:
         stop_all(served)
         raise

@@ -110,6 +110,8 @@ def create_app(
             name="directory",
         )
     app.include_router(api_router)
-    app.include_router(federation_router)
+    if node is not None:
+        # Only a node with an identity (keys, node.json) opens the door to other nodes.
+        app.include_router(federation_router)
     app.include_router(pages_router)
     return app
