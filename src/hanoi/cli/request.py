@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -109,3 +110,326 @@ def render(
         data = render_html(doc, lang.value, directory=states).encode()
     write_atomic(out, data, overwrite=force)
     console.print(f"Wrote the {lang.value} letter to {out}.")
+
+
+# --- requests exchanged with other States -------------------------------------------------
+#
+# These commands act as a user of this node (--user, or $HANOI_USER): whoever runs them can
+# read the node's folder and keys anyway, so naming the user is about the audit trail and
+# need-to-know (a user sees only their authority's requests), not about authentication.
+
+USER_OPTION = typer.Option(
+    ..., "--user", envvar="HANOI_USER", help="Act as this user of the node (or $HANOI_USER)."
+)
+NODE_HOME_OPTION = typer.Option(
+    None, "--home", help="The node's folder (default $HANOI_HOME or ./hanoi-data)."
+)
+
+
+class _NodeContext:
+    """The node's settings, database and identity, opened once per command."""
+
+    def __init__(self, home: Path | None) -> None:
+        from hanoi.db import Database, upgrade
+        from hanoi.exchange.identity import LocalNode
+        from hanoi.node import has_node
+
+        self.settings = load_settings(home)
+        if not has_node(self.settings.home):
+            fail(f"{self.settings.home} has no node identity: run 'hanoi node init' first")
+        upgrade(self.settings.database_url)
+        self.db = Database(self.settings.database_url)
+        self.node = LocalNode.load(self.settings.home)
+
+    def user(self, session: Any, username: str) -> Any:
+        from hanoi.accounts.service import get_user_by_username
+
+        user = get_user_by_username(session, username)
+        if user is None or user.disabled:
+            fail(f"no active user {username!r} at this node")
+        return user
+
+    def deliver(self) -> None:
+        """Try to send what is queued now; the node's worker retries whatever fails."""
+        from hanoi.cases.requests import on_receipt
+        from hanoi.exchange.delivery import deliver_due
+        from hanoi.exchange.transport import HttpTransport
+
+        transport = HttpTransport()
+        try:
+            deliver_due(self.db, self.node, transport, on_receipt=on_receipt)
+        finally:
+            transport.close()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _delivery(db: Any, reference: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from hanoi.cases.models import CaseRequest
+    from hanoi.exchange.models import OutboxMessage
+
+    with db.session() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .join(CaseRequest, CaseRequest.id == OutboxMessage.request_id)
+            .where(CaseRequest.reference == reference)
+            .order_by(OutboxMessage.seq)
+        )
+        return [
+            {
+                "message_id": r.message_id,
+                "type": r.message_type,
+                "to": r.recipient_authority,
+                "delivery": r.status,
+                "attempts": r.attempts,
+                "error": r.last_error,
+            }
+            for r in rows
+        ]
+
+
+def _delivery_line(messages: list[dict[str, Any]]) -> str:
+    last = messages[-1]
+    if last["delivery"] == "delivered":
+        return f"delivered to {last['to']}; signed receipt stored"
+    if last["delivery"] == "quarantined":
+        return f"REFUSED by {last['to']} (quarantined): {last['error']}"
+    return f"queued for {last['to']}; not delivered yet ({last['error'] or 'waiting'}), retried"
+
+
+@app.command()
+@guarded
+def send(
+    file: Path = typer.Argument(..., help="The request document (JSON)."),
+    user: str = USER_OPTION,
+    to: str | None = typer.Option(
+        None, "--to", help="Authority code to address (default: from the instrument's channels)."
+    ),
+    follows: str | None = typer.Option(
+        None, "--follows", help="Reference of the preservation this request follows."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    home: Path | None = NODE_HOME_OPTION,
+) -> None:
+    """Check, sign, encrypt and send a request to the requested State's node; print its
+    reference. Exit 1 if the request does not pass the check."""
+    from hanoi.cases.requests import RequestNotReady, send_request
+
+    document = _load(file)
+    context = _NodeContext(home)
+    try:
+        with context.db.session() as session:
+            try:
+                case = send_request(
+                    session,
+                    context.node,
+                    user=context.user(session, user),
+                    document=document,
+                    to_authority=to,
+                    parent_reference=follows,
+                )
+            except RequestNotReady as exc:
+                for problem in exc.problems:
+                    console.print(f"error    {problem}")
+                console.print(
+                    f"{file}: not sent — {len(exc.problems)} error(s); see 'hanoi request check'."
+                )
+                raise typer.Exit(EXIT_INVALID) from None
+            reference = case.reference
+        context.deliver()
+        messages = _delivery(context.db, reference)
+    finally:
+        context.close()
+    if as_json:
+        print_json({"reference": reference, "messages": messages})
+    else:
+        print(reference)
+        console.print(_delivery_line(messages))
+
+
+@app.command("list")
+@guarded
+def list_(
+    user: str = USER_OPTION,
+    inbox: bool = typer.Option(False, "--inbox", help="Only requests received."),
+    outbox: bool = typer.Option(False, "--outbox", help="Only requests sent."),
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+    home: Path | None = NODE_HOME_OPTION,
+) -> None:
+    """The requests of your authority, newest first."""
+    from hanoi.cases.requests import Box, list_requests, request_deadlines
+
+    if inbox and outbox:
+        fail("--inbox and --outbox exclude each other")
+    box: Box = "inbox" if inbox else "outbox" if outbox else "all"
+    context = _NodeContext(home)
+    try:
+        with context.db.session() as session:
+            rows = []
+            for case in list_requests(session, user=context.user(session, user), box=box):
+                upcoming = request_deadlines(case)
+                rows.append(
+                    _summary(case) | {"next_deadline": _deadline(upcoming[0]) if upcoming else None}
+                )
+    finally:
+        context.close()
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No requests.")
+    for row in rows:
+        other = (
+            row["requested_authority"]
+            if row["side"] == "requesting"
+            else row["requesting_authority"]
+        )
+        arrow = "→" if row["side"] == "requesting" else "←"
+        due = f"  due {row['next_deadline']['due']}" if row["next_deadline"] else ""
+        console.print(
+            f"{row['reference']}  {row['kind']:<22} {arrow} {other:<10} {row['status']}{due}"
+        )
+
+
+@app.command()
+@guarded
+def show(
+    reference: str = typer.Argument(..., help="The request's reference, e.g. XA-2026-000001."),
+    user: str = USER_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print everything as JSON."),
+    home: Path | None = NODE_HOME_OPTION,
+) -> None:
+    """One request: its status, deadlines, what you may do now, and its whole timeline."""
+    from hanoi.cases.requests import allowed_actions, get_request, request_deadlines, timeline
+    from hanoi.db.base import utcnow
+
+    context = _NodeContext(home)
+    try:
+        with context.db.session() as session:
+            account = context.user(session, user)
+            case = get_request(session, user=account, reference=reference)
+            data = _summary(case) | {
+                "document": case.document,
+                "conditions": case.conditions,
+                "deadlines": [_deadline(d) for d in request_deadlines(case)],
+                "actions": [a.value for a in allowed_actions(case, account, today=utcnow().date())],
+                "timeline": [
+                    {
+                        "at": i.at.isoformat(),
+                        "what": i.what,
+                        "actor": i.actor,
+                        "status": i.status,
+                        "detail": i.detail,
+                    }
+                    for i in timeline(session, case)
+                ],
+            }
+    finally:
+        context.close()
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"{data['reference']}  {data['kind']}  {data['status']}")
+    console.print(
+        f"  from {data['requesting_authority']} to {data['requested_authority']}"
+        f"  ({data['side']} side)"
+    )
+    if data["preserved_until"]:
+        console.print(f"  preserved until {data['preserved_until']}")
+    if data["parent_reference"]:
+        console.print(f"  {data['relation']} of {data['parent_reference']}")
+    for deadline in data["deadlines"]:
+        console.print(
+            f"  deadline: {deadline['label']} by {deadline['due']} ({deadline['article']})"
+        )
+    console.print(f"  you may: {', '.join(data['actions']) or 'nothing now'}")
+    console.print("Timeline:")
+    for item in data["timeline"]:
+        detail = "; ".join(f"{k}: {v}" for k, v in item["detail"].items())
+        console.print(
+            f"  {item['at'][:19]}  {item['what']:<16} {item['actor']:<10} "
+            f"{item['status'] or ''}  {detail}"
+        )
+
+
+@app.command("act")
+@guarded
+def act_(
+    reference: str = typer.Argument(..., help="The request's reference."),
+    action: str = typer.Argument(
+        ...,
+        help="acknowledge, start, execute, execute-partially, refuse, postpone, preserve, "
+        "extend, release, withdraw, inquire, reply or consult.",
+    ),
+    user: str = USER_OPTION,
+    reason: str | None = typer.Option(None, "--reason", help="Why (required by some actions)."),
+    ground: str | None = typer.Option(None, "--ground", help="Refusal or postponement ground id."),
+    until: str | None = typer.Option(
+        None, "--until", help="Preserve or extend until DATE (YYYY-MM-DD)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    home: Path | None = NODE_HOME_OPTION,
+) -> None:
+    """Act on a request (acknowledge it, preserve the data, refuse it, ...) and tell the
+    other State's node."""
+    from datetime import date
+
+    from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest
+    from hanoi.cases.requests import act
+
+    chosen = next((a for a in Action if a.value == action and a not in SYSTEM_ACTIONS), None)
+    if chosen is None:
+        fail(f"unknown action {action!r}; see 'hanoi request act --help'")
+    try:
+        day = date.fromisoformat(until) if until is not None else None
+    except ValueError:
+        fail(f"--until {until!r} is not a date like 2027-03-01")
+    context = _NodeContext(home)
+    try:
+        with context.db.session() as session:
+            case = act(
+                session,
+                context.node,
+                user=context.user(session, user),
+                reference=reference,
+                request=ActionRequest(chosen, reason=reason, ground=ground, until=day),
+            )
+            status = case.status
+        context.deliver()
+        messages = _delivery(context.db, reference)
+    finally:
+        context.close()
+    if as_json:
+        print_json({"reference": reference, "status": status, "messages": messages})
+    else:
+        console.print(f"{reference}: {status}; {_delivery_line(messages)}")
+
+
+def _summary(case: Any) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "kind": case.kind,
+        "side": case.side,
+        "status": case.status,
+        "urgent": case.urgent,
+        "requesting_authority": case.requesting_authority,
+        "requested_authority": case.requested_authority,
+        "parent_reference": case.parent_reference,
+        "relation": case.relation,
+        "preserved_until": case.preserved_until.isoformat() if case.preserved_until else None,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+def _deadline(deadline: Any) -> dict[str, Any]:
+    return {
+        "rule": deadline.rule,
+        "label": deadline.label,
+        "due": deadline.due.isoformat(),
+        "article": deadline.article,
+        "confidence": deadline.confidence,
+    }
