@@ -73,7 +73,7 @@ class CaseRequest(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # Joined eagerly: listings show which local authority handles each request.
-    authority: Mapped[Authority] = relationship(lazy="joined")
+    authority: Mapped[Authority] = relationship(lazy="joined", innerjoin=True)
 
     @property
     def document(self) -> dict[str, Any]:

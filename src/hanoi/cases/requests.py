@@ -387,7 +387,7 @@ def get_request(
     _require(user, Permission.READ_REQUESTS, "read requests")
     query = select(CaseRequest).where(CaseRequest.reference == reference)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=CaseRequest)
     case = session.scalar(query)
     if case is None or case.authority_id != user.authority_id:
         audit.record(
@@ -607,7 +607,9 @@ def _receive_action(
 ) -> str:
     sender = opened.claims.sender
     case = session.scalar(
-        select(CaseRequest).where(CaseRequest.reference == payload["reference"]).with_for_update()
+        select(CaseRequest)
+        .where(CaseRequest.reference == payload["reference"])
+        .with_for_update(of=CaseRequest)
     )
     if case is None or _counterpart(case).state != sender.state:
         raise MessageRejected(f"no request {payload['reference']!r} with {sender.state} here")
@@ -661,7 +663,7 @@ def lapse_due(session: Session, node: LocalNode, *, now: datetime | None = None)
             CaseRequest.followup_pending.is_(False),
             CaseRequest.preserved_until < now.date(),
         )
-        .with_for_update()
+        .with_for_update(of=CaseRequest)
     )
     lapsed = []
     for case in due:

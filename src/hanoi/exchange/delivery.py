@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from hanoi.audit.service import SYSTEM_ACTOR, record
@@ -35,7 +35,9 @@ from hanoi.exchange.transport import Answer, HttpTransport, Transport, Transport
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+#: Longer than an HTTP attempt may take (10 s); a send that outlives it may be repeated by
+#: another worker, which is harmless: the receiver answers a repeat with its first receipt.
+LEASE = timedelta(seconds=15)
 FIRST_RETRY = timedelta(seconds=1)
 MAX_RETRY = timedelta(minutes=5)
 #: Answers that mean "try again later"; any other 4xx is the peer's final word.
@@ -78,6 +80,13 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def claim_due(db: Database, *, now: datetime, limit: int) -> list[_Claimed]:
+    """Lease up to ``limit`` due messages to this worker.
+
+    Each lease is taken with a compare-and-set ``UPDATE`` (only if the row is still pending
+    and unleased), so two workers never hold the same message, on either backend; on
+    PostgreSQL the candidates are also read ``FOR UPDATE SKIP LOCKED``, so concurrent
+    workers pick different rows instead of queueing behind each other.
+    """
     earlier = aliased(OutboxMessage)
     pending = DeliveryState.PENDING.value
     blocked = exists().where(
@@ -87,34 +96,42 @@ def claim_due(db: Database, *, now: datetime, limit: int) -> list[_Claimed]:
             earlier.seq < OutboxMessage.seq,
         )
     )
+    free = or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
     query = (
         select(OutboxMessage)
         .where(
             OutboxMessage.status == pending,
             OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
+            free,
             or_(OutboxMessage.request_id.is_(None), ~blocked),
         )
         .order_by(OutboxMessage.seq)
         .limit(limit)
         .with_for_update(skip_locked=True, of=OutboxMessage)
     )
+    claimed = []
     with db.session() as session:
-        rows = list(session.scalars(query))
-        for row in rows:
-            row.lease_until = now + LEASE
-        return [
-            _Claimed(
-                seq=row.seq,
-                message_id=row.message_id,
-                recipient=Party(row.recipient_state, row.recipient_authority),
-                token=row.token,
-                token_sha256=row.token_sha256,
-                expires_at=row.expires_at,
-                attempts=row.attempts,
+        for row in list(session.scalars(query)):
+            taken = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.seq == row.seq, OutboxMessage.status == pending, free)
+                .values(lease_until=now + LEASE)
+                .execution_options(synchronize_session=False)
             )
-            for row in rows
-        ]
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                continue  # another worker leased it first
+            claimed.append(
+                _Claimed(
+                    seq=row.seq,
+                    message_id=row.message_id,
+                    recipient=Party(row.recipient_state, row.recipient_authority),
+                    token=row.token,
+                    token_sha256=row.token_sha256,
+                    expires_at=row.expires_at,
+                    attempts=row.attempts,
+                )
+            )
+    return claimed
 
 
 def deliver_due(

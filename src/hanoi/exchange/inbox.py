@@ -73,7 +73,7 @@ def receive(
             return earlier
         return _store(db, node, token, opened, handler, now)
     except (EnvelopeError, MessageRejected) as exc:
-        _audit_refusal(db, exc, remote_addr, now)
+        audit_refusal(db, exc, remote_addr, now)
         raise
 
 
@@ -144,7 +144,10 @@ def _store(
     return Received(claims.message_id, receipt, duplicate=False)
 
 
-def _audit_refusal(db: Database, exc: Exception, remote_addr: str | None, now: datetime) -> None:
+def audit_refusal(
+    db: Database, exc: Exception, remote_addr: str | None, now: datetime | None = None
+) -> None:
+    """Record a refused message: what was wrong and where it came from (never its bytes)."""
     with db.session() as session:
         record(
             session,
@@ -153,5 +156,5 @@ def _audit_refusal(db: Database, exc: Exception, remote_addr: str | None, now: d
             target_type="message",
             detail={"reason": str(exc)[:500], "error": type(exc).__name__},
             remote_addr=remote_addr,
-            at=now,
+            at=now or utcnow(),
         )

@@ -12,9 +12,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from hanoi.cases.requests import apply_message
-from hanoi.crypto.envelope import MAX_MESSAGE_BYTES
-from hanoi.exchange.inbox import receive
-from hanoi.web.errors import ApiError
+from hanoi.crypto.envelope import MAX_MESSAGE_BYTES, OversizedMessage
+from hanoi.exchange.inbox import audit_refusal, receive
 from hanoi.web.problems import problem_responses
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
@@ -40,18 +39,22 @@ class Delivered(BaseModel):
 async def deliver(request: Request) -> Delivered:
     """Take one sealed message (compact JWE) from another State's node."""
     node = request.app.state.node
+    remote_addr = request.client.host if request.client else None
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_MESSAGE_BYTES:
-            raise ApiError(413, "Message too large", f"the limit is {MAX_MESSAGE_BYTES} bytes")
+            # Cut off before reading the rest: the envelope check would say the same.
+            refused = OversizedMessage(f"size: the message exceeds {MAX_MESSAGE_BYTES} bytes")
+            await run_in_threadpool(audit_refusal, request.app.state.db, refused, remote_addr)
+            raise refused
     received = await run_in_threadpool(
         receive,
         request.app.state.db,
         node,
         bytes(body),
         handler=apply_message,
-        remote_addr=request.client.host if request.client else None,
+        remote_addr=remote_addr,
     )
     return Delivered(
         message_id=received.message_id, receipt=received.receipt, duplicate=received.duplicate
