@@ -1,8 +1,9 @@
-# Two commands for a newcomer: `make demo` runs a seeded node, `make test` runs the whole suite.
+# Two commands for a newcomer: `make demo` runs the demo federation, `make test` the whole suite.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_HOME ?= demo-data
+DEMO_HOME ?= demo-federation
+DEMO_PORT_BASE ?= 8400
 
 .PHONY: demo test install system-deps postgres lint check-types pytest clean
 
@@ -14,9 +15,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## demo: install Hanoi and run one seeded node for the demo State XA (Arcadia).
+## demo: install Hanoi; on loopback, the Secretariat's directory and the nodes of XA, XB and XC,
+## the scenario run end to end, then everything kept serving until Ctrl-C.
 demo: install
-	$(BIN)/hanoi up --demo --home $(DEMO_HOME)
+	$(BIN)/hanoi demo --home $(DEMO_HOME) --port-base $(DEMO_PORT_BASE)
 
 ## test: install what the tests need (Chromium, poppler, PostgreSQL if none runs) and run everything.
 test: install system-deps postgres lint check-types pytest

@@ -26,6 +26,9 @@ os.environ["HANOI_ARGON2_PROFILE"] = "test"
 from hanoi.accounts import AuthorityKind, Role, add_user, create_authority
 from hanoi.db import Database, upgrade
 
+# The running demo federation (Secretariat, XA, XB, XC) for exchange, CLI and page tests.
+pytest_plugins = ["tests.federation"]
+
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_PASSWORD = "correct horse battery"
 

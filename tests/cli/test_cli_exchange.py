@@ -1,0 +1,114 @@
+"""`hanoi request send|list|show|act` between running nodes, and `hanoi demo`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from tests.cli.test_cli import cli_env, hanoi
+from tests.exchange.conftest import Running, free_port_base
+from tests.exchange.helpers import preservation
+
+
+def _env(running: Running, code: str, user: str) -> dict[str, str]:
+    node = running.federation.nodes[code]
+    env = cli_env(node.home, HANOI_USER=user)
+    env["HANOI_DATABASE_URL"] = running.federation.settings(node).database_url
+    return env
+
+
+def test_send_act_list_show_between_two_nodes(running: Running, tmp_path: Path) -> None:
+    document = tmp_path / "preservation.json"
+    document.write_text(json.dumps(preservation()))
+    xa, xb = _env(running, "XA", "duty"), _env(running, "XB", "duty")
+
+    sent = hanoi(tmp_path, "request", "send", str(document), env=xa)
+    assert sent.code == 0, sent.err
+    reference = sent.out.splitlines()[0]
+    assert reference.startswith(f"XA-{date.today().year}-")
+    assert "delivered to XB-247; signed receipt stored" in sent.out
+
+    inbox = hanoi(tmp_path, "request", "list", "--inbox", "--json", env=xb)
+    assert inbox.code == 0, inbox.err
+    [row] = json.loads(inbox.out)
+    assert row["reference"] == reference and row["status"] == "received"
+    assert row["next_deadline"]["rule"] == "acknowledge-24-7"
+    assert json.loads(hanoi(tmp_path, "request", "list", "--outbox", "--json", env=xb).out) == []
+
+    acknowledged = hanoi(tmp_path, "request", "act", reference, "acknowledge", env=xb)
+    assert acknowledged.code == 0 and "acknowledged; delivered to XA-247" in acknowledged.out
+
+    too_soon = (date.today() + timedelta(days=59)).isoformat()
+    refused = hanoi(tmp_path, "request", "act", reference, "preserve", "--until", too_soon, env=xb)
+    assert refused.code == 2 and "at least 60 days" in refused.err
+    until = (date.today() + timedelta(days=90)).isoformat()
+    preserved = hanoi(tmp_path, "request", "act", reference, "preserve", "--until", until, env=xb)
+    assert preserved.code == 0, preserved.err
+
+    no_ground = hanoi(
+        tmp_path, "request", "act", reference, "refuse", env=_env(running, "XB", "officer")
+    )
+    assert no_ground.code == 2 and "no request" in no_ground.err  # other authority: need-to-know
+    duty_refuses = hanoi(tmp_path, "request", "act", reference, "refuse", "--reason", "x", env=xb)
+    assert duty_refuses.code == 2 and "may not refuse" in duty_refuses.err
+    bad_action = hanoi(tmp_path, "request", "act", reference, "lapse", env=xb)
+    assert bad_action.code == 2 and "unknown action" in bad_action.err
+    bad_date = hanoi(tmp_path, "request", "act", reference, "extend", "--until", "soon", env=xb)
+    assert bad_date.code == 2 and "not a date" in bad_date.err
+
+    shown = hanoi(tmp_path, "request", "show", reference, "--json", env=xa)
+    assert shown.code == 0, shown.err
+    data = json.loads(shown.out)
+    assert data["status"] == "preserved" and data["preserved_until"] == until
+    assert data["actions"] == ["withdraw", "inquire", "reply"]
+    whats = [item["what"] for item in data["timeline"]]
+    assert whats.count("message received") == 2 and "receipt" in whats
+    human = hanoi(tmp_path, "request", "show", reference, env=xa)
+    assert "preserved until" in human.out and "Timeline:" in human.out
+
+
+def test_send_refuses_an_incomplete_request_and_an_unknown_user(
+    running: Running, tmp_path: Path
+) -> None:
+    document = tmp_path / "incomplete.json"
+    document.write_text(json.dumps(preservation(necessity=None)))
+    xa = _env(running, "XA", "duty")
+
+    incomplete = hanoi(tmp_path, "request", "send", str(document), env=xa)
+    assert (
+        incomplete.code == 1
+        and "necessity" in incomplete.out
+        and "not sent" in incomplete.out
+    )
+    stranger = hanoi(tmp_path, "request", "send", str(document), env=_env(running, "XA", "mallory"))
+    assert stranger.code == 2 and "no active user 'mallory'" in stranger.err
+    listed = hanoi(tmp_path, "request", "list", "--json", env=xa)
+    assert json.loads(listed.out) == []
+
+
+def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
+    run = hanoi(
+        tmp_path,
+        "demo",
+        "--home",
+        str(tmp_path / "demo"),
+        "--port-base",
+        str(free_port_base()),
+        "--scenario-only",
+        "--json",
+    )
+    assert run.code == 0, run.out + run.err
+    summary = json.loads(run.out)
+    assert summary["scenario"]["ok"] is True
+    assert [s["status"] for s in summary["scenario"]["steps"]] == [
+        "received",
+        "acknowledged",
+        "preserved",
+        "received",
+        "executed",
+        "received",
+        "refused",
+    ]
+    assert [n["state"] for n in summary["nodes"]] == ["XA", "XB", "XC"]
+    assert {p.name for p in (tmp_path / "demo").iterdir()} == {"XA", "XB", "XC", "secretariat"}
