@@ -25,10 +25,17 @@ SECRET_KEY_MIN_CHARS = 64
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
 
 
+class ConfigError(ValueError):
+    """A setting from the environment that cannot be used."""
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
     database_url: str
+    ack_hours_24_7: int | None = None
+    """Hours a 24/7 point has to acknowledge a request before it shows as overdue
+    (``HANOI_ACK_HOURS_24_7``); ``None`` keeps the convention data's service level."""
 
     @property
     def secret_key_path(self) -> Path:
@@ -97,4 +104,13 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
     url = database_url or os.environ.get("HANOI_DATABASE_URL")
     if not url:
         url = f"sqlite:///{resolved_home / 'hanoi.db'}"
-    return Settings(home=resolved_home, database_url=url)
+    return Settings(home=resolved_home, database_url=url, ack_hours_24_7=_ack_hours())
+
+
+def _ack_hours() -> int | None:
+    raw = os.environ.get("HANOI_ACK_HOURS_24_7")
+    if raw is None or raw.strip() == "":
+        return None
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 720:
+        raise ConfigError(f"HANOI_ACK_HOURS_24_7={raw!r}: a whole number of hours from 1 to 720")
+    return int(raw)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from hanoi.cases.requests import lapse_due, on_receipt
+from hanoi.cases.requests import lapse_due, on_receipt, remind_due
 from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.exchange.delivery import Worker
@@ -39,8 +39,11 @@ class NodeRuntime:
             self.worker.stop()
 
 
-def make_worker(db: Database, node: LocalNode, *, idle: float = 1.0) -> Worker:
-    """A delivery loop that also lapses preservations whose period has passed."""
+def make_worker(
+    db: Database, node: LocalNode, *, ack_hours_24_7: int | None = None, idle: float = 1.0
+) -> Worker:
+    """A delivery loop that also lapses preservations whose period has passed and records
+    reminders and overdue deadlines on the requests' timelines."""
     last = [0.0]
 
     def tick() -> None:
@@ -49,6 +52,8 @@ def make_worker(db: Database, node: LocalNode, *, idle: float = 1.0) -> Worker:
         last[0] = time.monotonic()
         with db.session() as session:
             lapse_due(session, node)
+        with db.session() as session:
+            remind_due(session, ack_hours_24_7=ack_hours_24_7)
 
     return Worker(db, node, on_receipt=on_receipt, tick=tick, idle=idle)
 
@@ -66,6 +71,8 @@ def node_runtime(
     the directory only: no keys, so no exchange.
     """
     node = LocalNode.load(settings.home, passphrase) if has_node(settings.home) else None
-    worker = make_worker(db, node) if node is not None else None
+    worker = (
+        make_worker(db, node, ack_hours_24_7=settings.ack_hours_24_7) if node is not None else None
+    )
     app = create_app(settings, database=db, secure_cookies=secure_cookies, node=node, worker=worker)
     return NodeRuntime(app=app, db=db, node=node, worker=worker)

@@ -67,6 +67,8 @@ class CaseRequest(Base):
     relation: Mapped[str | None] = mapped_column(String(32))
     preserved_until: Mapped[date | None] = mapped_column(Date)
     followup_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Data of this preservation were already disclosed (Art. 43): it can no longer be refused.
+    disclosed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

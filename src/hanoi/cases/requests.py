@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -26,6 +26,14 @@ from hanoi import audit
 from hanoi.accounts.models import Authority, User
 from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.check import check_document
+from hanoi.cases.conditions import (
+    Condition,
+    add_condition,
+    check_onward_transfer,
+    new_condition,
+    parse_condition,
+    parse_conditions,
+)
 from hanoi.cases.deadlines import CaseTimes, Deadline, deadlines
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.errors import CasesError, DocumentError
@@ -60,6 +68,7 @@ from hanoi.exchange.peers import authority_code
 PAYLOAD_FORMAT = "hanoi-request-message/1"
 SUBMIT = "request.submit"
 ACTION = "request.action"
+CONDITION = "request.condition"
 SYSTEM = "system"
 
 Box = Literal["all", "inbox", "outbox"]
@@ -100,11 +109,18 @@ def send_request(
     document: BaseModel,
     to_authority: str | None = None,
     parent_reference: str | None = None,
+    forwards: str | None = None,
+    conditions: Sequence[tuple[str, str]] = (),
     directory: StateDirectory | None = None,
     now: datetime | None = None,
 ) -> CaseRequest:
     """Check ``document``, record it as sent by the user's authority and queue it for the
-    requested State's node, all in ``session``. Returns the new request (its reference)."""
+    requested State's node, all in ``session``. Returns the new request (its reference).
+
+    ``parent_reference`` links a follow-up (or an Art. 43 disclosure) to its preservation;
+    ``forwards`` names a request whose data this one passes on to a third State, which its
+    source must have authorised (Art. 36): its conditions travel with the data.
+    ``conditions`` are (kind, text) pairs the requesting side attaches."""
     now = now or utcnow()
     _require(user, Permission.SEND_REQUESTS, "send requests")
     if user.authority.state != node.state:
@@ -131,7 +147,20 @@ def send_request(
     recipient = Party(
         requested_state, to_authority or _default_authority(node, kind, requested_state, now)
     )
+    if parent_reference is not None and forwards is not None:
+        raise RequestError("a request either follows a preservation or forwards data, not both")
     parent, relation = _parent(session, user, parent_reference, kind, requested_state)
+    attached = [
+        new_condition(k, t, state=node.state, authority=user.authority.code, at=now.isoformat())
+        for k, t in conditions
+    ]
+    if forwards is not None:
+        source = get_request(session, user=user, reference=forwards, record_view=False)
+        supplier = _counterpart(source).state
+        check_onward_transfer(_conditions(source), source=supplier, to=requested_state)
+        # The source's conditions on use travel with its data (Art. 36).
+        attached = [c for c in _conditions(source) if c.kind != "onward-transfer"] + attached
+        parent, relation = source, "onward-transfer"
     case = CaseRequest(
         reference=_next_reference(session, node.state, now),
         kind=kind,
@@ -147,6 +176,7 @@ def send_request(
         document_sha256=hashlib.sha256(canonical_json(data)).hexdigest(),
         parent_reference=parent.reference if parent else None,
         relation=relation,
+        conditions_json=_conditions_json(attached),
         created_at=now,
         updated_at=now,
     )
@@ -178,6 +208,7 @@ def send_request(
             "document": data,
             "parent_reference": case.parent_reference,
             "relation": relation,
+            "conditions": [c.to_json() for c in attached],
         },
         request_id=case.id,
         actor=user.username,
@@ -296,13 +327,74 @@ def act(
     return case
 
 
+def attach_condition(
+    session: Session,
+    node: LocalNode,
+    *,
+    user: User,
+    reference: str,
+    kind: str,
+    text: str,
+    to: str | None = None,
+    now: datetime | None = None,
+) -> CaseRequest:
+    """Attach a condition on use (or, with kind ``onward-transfer`` and ``to``, authorise
+    passing the data to a third State) and tell the other node."""
+    now = now or utcnow()
+    _require(user, Permission.ACT_ON_REQUESTS, "attach conditions")
+    case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
+    own = _own_party(case)
+    condition = new_condition(
+        kind, text, state=own.state, authority=own.authority, at=now.isoformat(), to=to
+    )
+    case.conditions_json = _conditions_json(add_condition(_conditions(case), condition))
+    case.updated_at = now
+    case.version += 1
+    detail = {"kind": kind, "text": condition.text} | ({"to": to} if to else {})
+    _event(session, case, user.username, Side(case.side), "condition", detail, now, case.status)
+    enqueue(
+        session,
+        node,
+        sender=own,
+        recipient=_counterpart(case),
+        message_type=CONDITION,
+        payload={
+            "format": PAYLOAD_FORMAT,
+            "reference": case.reference,
+            "condition": condition.to_json(),
+        },
+        request_id=case.id,
+        actor=user.username,
+        now=now,
+    )
+    audit.record(
+        session,
+        actor=user.username,
+        action="request.condition",
+        target_type="request",
+        target_id=case.reference,
+        detail={"kind": kind, "to": to},
+        at=now,
+    )
+    return case
+
+
 def _state(case: CaseRequest) -> CaseState:
     return CaseState(
         kind=case.kind,
         status=Status(case.status),
         preserved_until=case.preserved_until,
         followup_pending=case.followup_pending,
+        disclosed=case.disclosed,
     )
+
+
+def _conditions(case: CaseRequest) -> list[Condition]:
+    return parse_conditions(case.conditions)
+
+
+def _conditions_json(conditions: Sequence[Condition]) -> str:
+    return json.dumps([c.to_json() for c in conditions], ensure_ascii=False)
 
 
 def _change(
@@ -313,19 +405,23 @@ def _change(
     actor: str,
     now: datetime,
     message_id: str | None = None,
+    today: date | None = None,
 ) -> RequestEvent:
-    outcome = apply_action(_state(case), side, request, today=now.date())
+    outcome = apply_action(_state(case), side, request, today=today or now.date())
     before = case.status
     case.status = outcome.status.value
     case.preserved_until = outcome.preserved_until
     case.updated_at = now
     case.version += 1
-    if case.relation == "follow-up" and is_final(outcome.status) and case.parent_reference:
+    if case.relation in ("follow-up", "partial-disclosure") and case.parent_reference:
         parent = session.scalar(
             select(CaseRequest).where(CaseRequest.reference == case.parent_reference)
         )
-        if parent is not None:
-            parent.followup_pending = False
+        if parent is not None and case.relation == "follow-up" and is_final(outcome.status):
+            parent.followup_pending = False  # decided: the preservation may end now
+        executed = outcome.status in (Status.EXECUTED, Status.PARTIALLY_EXECUTED)
+        if parent is not None and executed and case.relation == "partial-disclosure":
+            parent.disclosed = True  # Art. 43 data went out: no refusal any more
     return _event(
         session, case, actor, side, request.action.value, outcome.detail, now, before, message_id
     )
@@ -512,6 +608,8 @@ def apply_message(session: Session, opened: OpenedMessage, now: datetime) -> str
             return _receive_submission(session, opened, payload, now)
         if opened.claims.message_type == ACTION:
             return _receive_action(session, opened, payload, now)
+        if opened.claims.message_type == CONDITION:
+            return _receive_condition(session, opened, payload, now)
         raise MessageRejected(f"unknown message type {opened.claims.message_type!r}")
     except (ValueError, KeyError, TypeError) as exc:
         raise MessageRejected(f"the payload does not fit its type: {exc}") from None
@@ -561,8 +659,12 @@ def _receive_submission(
         updated_at=now,
         received_at=now,
     )
+    case.conditions_json = _conditions_json(parse_conditions(payload.get("conditions", [])))
     parent_reference = payload.get("parent_reference")
-    if parent_reference is not None:
+    if parent_reference is not None and payload.get("relation") == "onward-transfer":
+        # Data passed on from a request between two other States: a pointer, nothing here.
+        case.parent_reference, case.relation = str(parent_reference)[:32], "onward-transfer"
+    elif parent_reference is not None:
         parent = session.scalar(
             select(CaseRequest).where(CaseRequest.reference == parent_reference)
         )
@@ -606,13 +708,7 @@ def _receive_action(
     session: Session, opened: OpenedMessage, payload: dict[str, Any], now: datetime
 ) -> str:
     sender = opened.claims.sender
-    case = session.scalar(
-        select(CaseRequest)
-        .where(CaseRequest.reference == payload["reference"])
-        .with_for_update(of=CaseRequest)
-    )
-    if case is None or _counterpart(case).state != sender.state:
-        raise MessageRejected(f"no request {payload['reference']!r} with {sender.state} here")
+    case = _counterpart_case(session, sender.state, payload["reference"])
     side = Side.REQUESTED if case.side == Side.REQUESTING.value else Side.REQUESTING
     until = payload.get("until")
     request = ActionRequest(
@@ -624,7 +720,18 @@ def _receive_action(
     if request.action in (Action.SEND, Action.RECEIVE):
         raise MessageRejected(f"{request.action.value} is not sent between nodes")
     try:
-        _change(session, case, request, side, sender.authority, now, opened.claims.message_id)
+        # Judged on the day the sender acted (its signed issue time), not on this node's
+        # clock: a lapse sent at 00:00:01 UTC must not be refused by a clock a second behind.
+        _change(
+            session,
+            case,
+            request,
+            side,
+            sender.authority,
+            now,
+            opened.claims.message_id,
+            today=opened.claims.issued_at.astimezone(UTC).date(),
+        )
     except LifecycleError as exc:
         raise MessageRejected(f"{case.reference}: {exc}") from None
     if case.status != payload["status"]:
@@ -632,6 +739,45 @@ def _receive_action(
             f"{case.reference}: the two nodes disagree on its status ({case.status} here)"
         )
     return case.id
+
+
+def _receive_condition(
+    session: Session, opened: OpenedMessage, payload: dict[str, Any], now: datetime
+) -> str:
+    sender = opened.claims.sender
+    case = _counterpart_case(session, sender.state, payload["reference"])
+    condition = parse_condition(payload["condition"])
+    if (condition.state, condition.authority) != (sender.state, sender.authority):
+        raise MessageRejected("a condition must be set by the State that sends it")
+    case.conditions_json = _conditions_json(add_condition(_conditions(case), condition))
+    case.updated_at = now
+    detail = {"kind": condition.kind, "text": condition.text}
+    if condition.to:
+        detail["to"] = condition.to
+    side = Side.REQUESTED if case.side == Side.REQUESTING.value else Side.REQUESTING
+    _event(
+        session,
+        case,
+        sender.authority,
+        side,
+        "condition",
+        detail,
+        now,
+        case.status,
+        opened.claims.message_id,
+    )
+    return case.id
+
+
+def _counterpart_case(session: Session, state: str, reference: object) -> CaseRequest:
+    case = session.scalar(
+        select(CaseRequest)
+        .where(CaseRequest.reference == reference)
+        .with_for_update(of=CaseRequest)
+    )
+    if case is None or _counterpart(case).state != state:
+        raise MessageRejected(f"no request {reference!r} with {state} here")
+    return case
 
 
 def on_receipt(session: Session, message: OutboxMessage, receipt: Receipt) -> None:
@@ -689,6 +835,50 @@ def lapse_due(session: Session, node: LocalNode, *, now: datetime | None = None)
         )
         lapsed.append(case.reference)
     return lapsed
+
+
+def remind_due(
+    session: Session, *, now: datetime | None = None, ack_hours_24_7: int | None = None
+) -> list[tuple[str, str]]:
+    """Record, once per deadline, a ``reminder`` when its reminder time has come and an
+    ``overdue`` event when it has passed, on the timeline of every open request. Returns
+    (reference, event) pairs recorded now."""
+    now = now or utcnow()
+    recorded = []
+    open_cases = session.scalars(
+        select(CaseRequest).where(CaseRequest.status.not_in([s.value for s in _FINAL]))
+    )
+    for case in open_cases:
+        done = {
+            (e.action, e.detail.get("rule"), e.detail.get("due"))
+            for e in session.scalars(
+                select(RequestEvent).where(
+                    RequestEvent.request_id == case.id,
+                    RequestEvent.action.in_(("reminder", "overdue")),
+                )
+            )
+        }
+        for deadline in request_deadlines(case, ack_hours_24_7=ack_hours_24_7):
+            what = (
+                "overdue"
+                if deadline.is_overdue(now)
+                else "reminder"
+                if deadline.reminder_due(now)
+                else None
+            )
+            if what is None or (what, deadline.rule, deadline.due.isoformat()) in done:
+                continue
+            detail = {
+                "rule": deadline.rule,
+                "due": deadline.due.isoformat(),
+                "label": deadline.label,
+            }
+            _event(session, case, SYSTEM, Side(case.side), what, detail, now, case.status)
+            recorded.append((case.reference, what))
+    return recorded
+
+
+_FINAL = tuple(status for status in Status if is_final(status))
 
 
 def _require(user: User, permission: Permission, what: str) -> None:

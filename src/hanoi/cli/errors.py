@@ -32,6 +32,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hanoi.accounts.errors import AccountError
     from hanoi.cases.errors import CasesError
     from hanoi.cases.render import RenderError
+    from hanoi.config import ConfigError
     from hanoi.convention.errors import ConventionError
     from hanoi.crypto.errors import CryptoError
     from hanoi.demo.serving import DemoServeError
@@ -50,6 +51,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         NodeError,
         ExchangeError,
         DemoServeError,
+        ConfigError,
     )
 
 

@@ -211,6 +211,18 @@ def send(
     follows: str | None = typer.Option(
         None, "--follows", help="Reference of the preservation this request follows."
     ),
+    forwards: str | None = typer.Option(
+        None,
+        "--forwards",
+        help="Reference of a request whose data this one passes to a third State "
+        "(needs its source's recorded authorisation, Art. 36).",
+    ),
+    condition: list[str] = typer.Option(
+        [],
+        "--condition",
+        help="KIND:TEXT, a condition on use: confidentiality, speciality or data-protection "
+        "(repeatable).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     home: Path | None = NODE_HOME_OPTION,
 ) -> None:
@@ -230,6 +242,8 @@ def send(
                     document=document,
                     to_authority=to,
                     parent_reference=follows,
+                    forwards=forwards,
+                    conditions=[_condition_option(c) for c in condition],
                 )
             except RequestNotReady as exc:
                 for problem in exc.problems:
@@ -248,6 +262,50 @@ def send(
     else:
         print(reference)
         console.print(_delivery_line(messages))
+
+
+def _condition_option(value: str) -> tuple[str, str]:
+    kind, sep, text = value.partition(":")
+    if not sep or not text.strip():
+        fail(f"--condition {value!r}: write KIND:TEXT, e.g. speciality:Only for case 123")
+    return kind.strip(), text
+
+
+@app.command("condition")
+@guarded
+def condition_(
+    reference: str = typer.Argument(..., help="The request's reference."),
+    kind: str = typer.Argument(
+        ..., help="confidentiality, speciality, data-protection or onward-transfer."
+    ),
+    text: str = typer.Argument(..., help="The condition, or the terms of the authorisation."),
+    to: str | None = typer.Option(
+        None, "--to", help="onward-transfer: the third State the data may go to."
+    ),
+    user: str = USER_OPTION,
+    home: Path | None = NODE_HOME_OPTION,
+) -> None:
+    """Attach a condition on use to a request, or authorise the other State to pass its
+    data to a third State (Art. 36); the other node is told."""
+    from hanoi.cases.requests import attach_condition
+
+    context = _NodeContext(home)
+    try:
+        with context.db.session() as session:
+            attach_condition(
+                session,
+                context.node,
+                user=context.user(session, user),
+                reference=reference,
+                kind=kind,
+                text=text,
+                to=to,
+            )
+        context.deliver()
+        messages = _delivery(context.db, reference)
+    finally:
+        context.close()
+    console.print(f"{reference}: {kind} recorded; {_delivery_line(messages)}")
 
 
 @app.command("list")
@@ -270,7 +328,7 @@ def list_(
         with context.db.session() as session:
             rows = []
             for case in list_requests(session, user=context.user(session, user), box=box):
-                upcoming = request_deadlines(case)
+                upcoming = request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
                 rows.append(
                     _summary(case) | {"next_deadline": _deadline(upcoming[0]) if upcoming else None}
                 )
@@ -314,7 +372,10 @@ def show(
             data = _summary(case) | {
                 "document": case.document,
                 "conditions": case.conditions,
-                "deadlines": [_deadline(d) for d in request_deadlines(case)],
+                "deadlines": [
+                    _deadline(d)
+                    for d in request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
+                ],
                 "actions": [a.value for a in allowed_actions(case, account, today=utcnow().date())],
                 "timeline": [
                     {
@@ -341,6 +402,11 @@ def show(
         console.print(f"  preserved until {data['preserved_until']}")
     if data["parent_reference"]:
         console.print(f"  {data['relation']} of {data['parent_reference']}")
+    for item in data["conditions"]:
+        target = f" to {item['to']}" if item.get("to") else ""
+        console.print(
+            f"  condition ({item['kind']}{target}, set by {item['state']}): {item['text']}"
+        )
     for deadline in data["deadlines"]:
         console.print(
             f"  deadline: {deadline['label']} by {deadline['due']} ({deadline['article']})"
@@ -406,6 +472,52 @@ def act_(
         print_json({"reference": reference, "status": status, "messages": messages})
     else:
         console.print(f"{reference}: {status}; {_delivery_line(messages)}")
+
+
+@app.command()
+@guarded
+def deadlines(
+    user: str = USER_OPTION,
+    overdue_only: bool = typer.Option(False, "--overdue", help="Only deadlines already passed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+    home: Path | None = NODE_HOME_OPTION,
+) -> None:
+    """Open deadlines of your authority's requests, overdue first, then by due time."""
+    from hanoi.cases.requests import list_requests, request_deadlines
+    from hanoi.db.base import utcnow
+
+    now = utcnow()
+    context = _NodeContext(home)
+    try:
+        with context.db.session() as session:
+            rows = [
+                {"reference": case.reference, "kind": case.kind, "status": case.status}
+                | _deadline(d)
+                | {
+                    "state": "overdue"
+                    if d.is_overdue(now)
+                    else "reminder"
+                    if d.reminder_due(now)
+                    else "open"
+                }
+                for case in list_requests(session, user=context.user(session, user))
+                for d in request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
+            ]
+    finally:
+        context.close()
+    rows.sort(key=lambda r: (r["state"] != "overdue", r["due"]))
+    if overdue_only:
+        rows = [r for r in rows if r["state"] == "overdue"]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No open deadlines.")
+    for row in rows:
+        mark = {"overdue": "OVERDUE ", "reminder": "soon    ", "open": "        "}[row["state"]]
+        console.print(
+            f"{mark}{row['due'][:16]}  {row['reference']}  {row['label']} ({row['article']})"
+        )
 
 
 def _summary(case: Any) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("relation", sa.String(32), nullable=True),
         sa.Column("preserved_until", sa.Date, nullable=True),
         sa.Column("followup_pending", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("disclosed", sa.Boolean, nullable=False, server_default=sa.false()),
         _timestamp("created_at"),
         _timestamp("updated_at"),
         _timestamp("received_at", nullable=True),
