@@ -76,11 +76,7 @@ def test_send_refuses_an_incomplete_request_and_an_unknown_user(
     xa = _env(running, "XA", "duty")
 
     incomplete = hanoi(tmp_path, "request", "send", str(document), env=xa)
-    assert (
-        incomplete.code == 1
-        and "necessity" in incomplete.out
-        and "not sent" in incomplete.out
-    )
+    assert incomplete.code == 1 and "necessity" in incomplete.out and "not sent" in incomplete.out
     stranger = hanoi(tmp_path, "request", "send", str(document), env=_env(running, "XA", "mallory"))
     assert stranger.code == 2 and "no active user 'mallory'" in stranger.err
     listed = hanoi(tmp_path, "request", "list", "--json", env=xa)
@@ -112,3 +108,43 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
     ]
     assert [n["state"] for n in summary["nodes"]] == ["XA", "XB", "XC"]
     assert {p.name for p in (tmp_path / "demo").iterdir()} == {"XA", "XB", "XC", "secretariat"}
+
+
+def test_conditions_and_deadlines_from_the_command_line(running: Running, tmp_path: Path) -> None:
+    document = tmp_path / "preservation.json"
+    document.write_text(json.dumps(preservation()))
+    xa, xb = _env(running, "XA", "duty"), _env(running, "XB", "duty")
+    sent = hanoi(
+        tmp_path, "request", "send", str(document), "--condition", "speciality:Only case 17", env=xa
+    )
+    assert sent.code == 0, sent
+    reference = sent.out.splitlines()[0]
+    bad = hanoi(tmp_path, "request", "send", str(document), "--condition", "nonsense", env=xa)
+    assert bad.code == 2 and "KIND:TEXT" in bad.err
+
+    added = hanoi(
+        tmp_path,
+        "request",
+        "condition",
+        reference,
+        "confidentiality",
+        "Do not tell the user.",
+        env=xb,
+    )
+    assert added.code == 0 and "confidentiality recorded; delivered to XA-247" in added.out
+    no_target = hanoi(tmp_path, "request", "condition", reference, "onward-transfer", "ok", env=xb)
+    assert no_target.code == 2 and "names the third State" in no_target.err
+    shown = hanoi(tmp_path, "request", "show", reference, env=xa)
+    assert "condition (speciality, set by XA): Only case 17" in shown.out
+    assert "condition (confidentiality, set by XB): Do not tell the user." in shown.out
+
+    due = json.loads(hanoi(tmp_path, "request", "deadlines", "--json", env=xb).out)
+    assert [(d["reference"], d["rule"], d["state"]) for d in due] == [
+        (reference, "acknowledge-24-7", "open")
+    ]
+    assert (
+        json.loads(hanoi(tmp_path, "request", "deadlines", "--overdue", "--json", env=xb).out) == []
+    )
+    env = xb | {"HANOI_ACK_HOURS_24_7": "many"}
+    misconfigured = hanoi(tmp_path, "request", "deadlines", env=env)
+    assert misconfigured.code == 2 and "HANOI_ACK_HOURS_24_7" in misconfigured.err

@@ -11,6 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from hanoi.cases.documents import MAX_DOCUMENT_BYTES
 from hanoi.config import load_settings
 from hanoi.db import Database, upgrade
 from hanoi.exchange.identity import LocalNode
@@ -54,12 +55,25 @@ def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
         response = case.call()
         case.validate_response(response, excluded_checks=[positive_data_acceptance])
         assert 400 <= response.status_code < 500, response.text
+    elif _oversized(case.body):
+        # Schema-valid but over the documented size limit: refused before parsing.
+        response = case.call()
+        case.validate_response(response, excluded_checks=[positive_data_acceptance])
+        assert response.status_code == 413, response.text
     elif _has_lone_surrogate(case.body):
         response = case.call()
         case.validate_response(response, excluded_checks=[positive_data_acceptance])
         assert response.status_code == 422, response.text
     else:
         case.call_and_validate()
+
+
+def _oversized(body: Any) -> bool:
+    try:
+        size = len(json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except TypeError:
+        return False
+    return size > MAX_DOCUMENT_BYTES
 
 
 def _has_lone_surrogate(body: Any) -> bool:

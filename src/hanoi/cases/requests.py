@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -70,6 +71,7 @@ SUBMIT = "request.submit"
 ACTION = "request.action"
 CONDITION = "request.condition"
 SYSTEM = "system"
+_REFERENCE = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{6}")
 
 Box = Literal["all", "inbox", "outbox"]
 
@@ -486,14 +488,16 @@ def get_request(
         query = query.with_for_update(of=CaseRequest)
     case = session.scalar(query)
     if case is None or case.authority_id != user.authority_id:
-        audit.record(
-            session,
-            actor=user.username,
-            action="request.denied",
-            target_type="request",
-            target_id=reference[:64],
-            remote_addr=remote_addr,
-        )
+        # In a transaction of its own: the caller's rolls back with the error we raise.
+        with Session(session.get_bind()) as own, own.begin():
+            audit.record(
+                own,
+                actor=user.username,
+                action="request.denied",
+                target_type="request",
+                target_id=reference[:64],
+                remote_addr=remote_addr,
+            )
         raise RequestNotFound(reference)
     if record_view:
         audit.record(
@@ -624,8 +628,8 @@ def _receive_submission(
     reference = payload["reference"]
     if (
         not isinstance(reference, str)
-        or not reference.startswith(f"{sender.state}-")
-        or len(reference) > 32
+        or not _REFERENCE.fullmatch(reference)
+        or (not reference.startswith(f"{sender.state}-"))
     ):
         raise MessageRejected(f"reference {reference!r} is not one of {sender.state}'s")
     document = parse_document_obj(payload["document"])

@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hanoi.cases.drafts import DraftForbidden
+from hanoi.cases.lifecycle import LifecycleError
+from hanoi.cases.requests import RequestForbidden, RequestNotFound
 from hanoi.crypto.envelope import (
     BadSignature,
     DigestMismatch,
@@ -136,6 +138,15 @@ def install_error_handlers(app: FastAPI) -> None:
         await run_in_threadpool(_audit_refusal, request, "role")
         return _respond(request, 403, "Not allowed", "Your role does not allow this.")
 
+    async def on_request_not_found(request: Request, exc: Exception) -> Response:
+        # Already audited by the requests service (request.denied); the same answer whether
+        # the request exists at another authority or not at all.
+        return _respond(request, 404, "No such request", str(exc))
+
+    async def on_lifecycle_error(request: Request, exc: Exception) -> Response:
+        # Pages that offer the action re-show their form instead; this is the fallback.
+        return _respond(request, 422, "Action not possible", str(exc))
+
     async def on_csrf_failed(request: Request, exc: Exception) -> Response:
         await run_in_threadpool(_audit_refusal, request, "csrf")
         return _respond(request, 403, "Form expired", "Reload the page and submit the form again.")
@@ -146,6 +157,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, on_sign_in_required)
     app.add_exception_handler(Forbidden, on_forbidden)
     app.add_exception_handler(DraftForbidden, on_forbidden)
+    app.add_exception_handler(RequestForbidden, on_forbidden)
+    app.add_exception_handler(RequestNotFound, on_request_not_found)
+    app.add_exception_handler(LifecycleError, on_lifecycle_error)
     app.add_exception_handler(CsrfFailed, on_csrf_failed)
     app.add_exception_handler(EnvelopeError, on_refused_message)
     app.add_exception_handler(MessageRejected, on_refused_message)

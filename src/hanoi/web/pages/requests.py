@@ -1,0 +1,398 @@
+"""Requests exchanged with other States: the inbox and outbox of the user's authority, one
+page per request (document, timeline, deadlines and the actions allowed now), the 24/7
+console and the deadlines dashboard.
+
+Every read and every action goes through :mod:`hanoi.cases.requests`, which enforces
+need-to-know (the user's own authority only) and the life cycle; these handlers only turn
+its answers into pages. Handlers that touch the database are plain functions (FastAPI runs
+them in its thread pool); the POST handler awaits the form, then hands over to a thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from hanoi.accounts.models import User
+from hanoi.accounts.permissions import Permission
+from hanoi.cases.deadlines import Deadline, next_due, overdue
+from hanoi.cases.documents import document_model
+from hanoi.cases.lifecycle import (
+    Action,
+    ActionRequest,
+    LifecycleError,
+    Side,
+    Status,
+    is_final,
+    minimum_preservation_days,
+)
+from hanoi.cases.models import CaseRequest
+from hanoi.cases.requests import (
+    Box,
+    TimelineItem,
+    act,
+    allowed_actions,
+    get_request,
+    list_requests,
+    request_deadlines,
+    timeline,
+)
+from hanoi.convention import Ground, get_convention
+from hanoi.db.base import utcnow
+from hanoi.web import auth
+from hanoi.web.forms import fields_for
+from hanoi.web.problems import page_error
+from hanoi.web.templating import page
+
+router = APIRouter()
+
+BOXES: tuple[tuple[Box, str], ...] = (
+    ("all", "All"),
+    ("inbox", "Received"),
+    ("outbox", "Sent"),
+)
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """How one action is offered on the request page: its button and the fields it needs.
+    Whether a field is really required is still decided by the life cycle on submit."""
+
+    label: str
+    hint: str
+    reason: Literal["required", "optional"] | None = None
+    reason_label: str = "Reason"
+    grounds: Literal["refusal", "postponement"] | None = None
+    until: bool = False
+
+
+ACTION_FORMS: dict[Action, ActionForm] = {
+    Action.ACKNOWLEDGE: ActionForm(
+        "Acknowledge receipt", "Tells the requesting State that the request is being handled."
+    ),
+    Action.START: ActionForm("Start execution", "The request is now being carried out."),
+    Action.EXECUTE: ActionForm(
+        "Mark as executed",
+        "Everything asked for was done.",
+        reason="optional",
+        reason_label="Note (optional)",
+    ),
+    Action.EXECUTE_PARTIALLY: ActionForm(
+        "Mark as partially executed",
+        "Part of what was asked for was done.",
+        reason="required",
+        reason_label="What was not done, and why",
+    ),
+    Action.REFUSE: ActionForm(
+        "Refuse",
+        "A ground of the Convention and the reasons are sent.",
+        reason="required",
+        grounds="refusal",
+    ),
+    Action.POSTPONE: ActionForm(
+        "Postpone",
+        "Execution waits, e.g. for domestic proceedings.",
+        reason="required",
+        grounds="postponement",
+    ),
+    Action.PRESERVE: ActionForm(
+        "Preserve the data",
+        "The data are kept until the date given.",
+        reason="optional",
+        reason_label="Note (optional)",
+        until=True,
+    ),
+    Action.EXTEND: ActionForm(
+        "Extend the preservation",
+        "Keep the data longer.",
+        reason="optional",
+        reason_label="Note (optional)",
+        until=True,
+    ),
+    Action.RELEASE: ActionForm(
+        "Release the data", "The data need no longer be kept.", reason="required"
+    ),
+    Action.WITHDRAW: ActionForm(
+        "Withdraw the request", "The requested State stops working on it.", reason="required"
+    ),
+    Action.INQUIRE: ActionForm(
+        "Ask a question",
+        "Sent to the other State; the status does not change.",
+        reason="required",
+        reason_label="Question",
+    ),
+    Action.REPLY: ActionForm(
+        "Reply",
+        "Answer the other State; the status does not change.",
+        reason="required",
+        reason_label="Answer",
+    ),
+    Action.CONSULT: ActionForm(
+        "Consult before refusing",
+        "Discuss conditions with the requesting State before deciding (Art. 40).",
+        reason="required",
+        reason_label="What to discuss",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One request in a listing: what the tables show besides the request itself."""
+
+    case: CaseRequest
+    title: str
+    received: bool
+    other_state: str
+    other_authority: str
+    next: Deadline | None
+    overdue: bool
+    reminder: bool
+    actions: tuple[Action, ...] = ()
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _reader(request: Request) -> Any:
+    return auth.require_permission(request, Permission.READ_REQUESTS)
+
+
+def _title(kind: str) -> str:
+    return get_convention().instrument(kind).title
+
+
+def _deadlines(request: Request, case: CaseRequest) -> list[Deadline]:
+    """The request's deadlines under this node's own 24/7 service level, so the pages agree
+    with the reminders the worker records."""
+    return request_deadlines(case, ack_hours_24_7=request.app.state.settings.ack_hours_24_7)
+
+
+def _row(request: Request, case: CaseRequest, user: User, now: datetime) -> Row:
+    received = case.side == Side.REQUESTED.value
+    deadline = next_due(_deadlines(request, case))
+    return Row(
+        case=case,
+        title=_title(case.kind),
+        received=received,
+        other_state=case.requesting_state if received else case.requested_state,
+        other_authority=case.requesting_authority if received else case.requested_authority,
+        next=deadline,
+        overdue=deadline is not None and deadline.is_overdue(now),
+        reminder=deadline is not None and deadline.reminder_due(now),
+        actions=tuple(allowed_actions(case, user, today=now.date())),
+    )
+
+
+def _rows(request: Request, user: User, box: Box) -> list[Row]:
+    with request.app.state.db.session() as session:
+        cases = list_requests(session, user=user, box=box)
+    now = utcnow()
+    return [_row(request, case, user, now) for case in cases]
+
+
+@router.get("/requests")
+def list_page(request: Request, box: Box = "all") -> Response:
+    user = _reader(request)
+    return page(
+        request,
+        "requests/list.html",
+        {"user": user, "box": box, "boxes": BOXES, "rows": _rows(request, user, box)},
+    )
+
+
+def _console_order(row: Row) -> tuple[bool, float, bool, float]:
+    """Soonest deadline first (so overdue ones lead); then urgent requests without a
+    deadline, most recently changed first."""
+    due = row.next.due.timestamp() if row.next else 0.0
+    return (row.next is None, due, not row.case.urgent, -row.case.updated_at.timestamp())
+
+
+@router.get("/console")
+def console_page(request: Request) -> Response:
+    user = _reader(request)
+    rows = [r for r in _rows(request, user, "all") if not is_final(Status(r.case.status))]
+    return page(
+        request,
+        "requests/console.html",
+        {"user": user, "rows": sorted(rows, key=_console_order), "now": utcnow()},
+    )
+
+
+@router.get("/deadlines")
+def deadlines_page(request: Request) -> Response:
+    user = _reader(request)
+    with request.app.state.db.session() as session:
+        cases = list_requests(session, user=user)
+    now = utcnow()
+    pairs = [(case, _deadlines(request, case)) for case in cases]
+    running = sorted(
+        ((case, d) for case, found in pairs for d in found if not d.is_overdue(now)),
+        key=lambda pair: pair[1].due,
+    )
+    return page(
+        request,
+        "requests/deadlines.html",
+        {
+            "user": user,
+            "late": overdue(pairs, now),
+            "running": running,
+            "now": now,
+            "title_of": _title,
+        },
+    )
+
+
+# --- one request ---------------------------------------------------------------------------
+
+
+def _load(request: Request, user: User, reference: str) -> tuple[CaseRequest, list[TimelineItem]]:
+    """The request and its timeline, if the user's authority handles it."""
+    with request.app.state.db.session() as session:
+        case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
+        items = timeline(session, case)
+    return case, items
+
+
+def _grounds(kind: str, which: Literal["refusal", "postponement"] | None) -> list[Ground]:
+    if which is None:
+        return []
+    convention = get_convention()
+    instrument = convention.instrument(kind)
+    if which == "refusal":
+        return [convention.refusal_ground(g) for g in instrument.refusal_grounds]
+    return [convention.postponement_ground(g) for g in instrument.postponement_grounds]
+
+
+def _earliest_until(case: CaseRequest, action: Action, today: date) -> date:
+    """The first end date worth offering (the life cycle has the last word on submit)."""
+    if action is Action.EXTEND and case.preserved_until is not None:
+        return max(case.preserved_until + timedelta(days=1), today)
+    return today + timedelta(days=minimum_preservation_days(case.kind) or 0)
+
+
+def _offered(case: CaseRequest, user: User, today: date) -> list[dict[str, Any]]:
+    offered = []
+    for action in allowed_actions(case, user, today=today):
+        form = ACTION_FORMS[action]
+        offered.append(
+            {
+                "action": action.value,
+                "form": form,
+                "grounds": _grounds(case.kind, form.grounds),
+                "earliest": _earliest_until(case, action, today) if form.until else None,
+            }
+        )
+    return offered
+
+
+def _request_page(
+    request: Request,
+    user: User,
+    reference: str,
+    *,
+    error: str | None = None,
+    retry: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    case, items = _load(request, user, reference)
+    now = utcnow()
+    document = case.document
+    return page(
+        request,
+        "requests/request.html",
+        {
+            "user": user,
+            "case": case,
+            "title": _title(case.kind),
+            "received": case.side == Side.REQUESTED.value,
+            "document": document,
+            "fields": [f for f in fields_for(document_model(case.kind)) if f.key != "kind"],
+            "timeline": items,
+            "followups": [i.detail["request"] for i in items if i.what == "follow-up"],
+            "deadlines": _deadlines(request, case),
+            "now": now,
+            "actions": _offered(case, user, now.date()),
+            "error": error,
+            "retry": retry or {},
+            "done": _done_label(request.query_params.get("done")),
+        },
+        status_code=status,
+    )
+
+
+def _done_label(done: str | None) -> str | None:
+    """The notice after a redirect: only an action's own label, never the query text."""
+    try:
+        return ACTION_FORMS[Action(done)].label if done else None
+    except (ValueError, KeyError):
+        return None
+
+
+@router.get("/requests/{reference}")
+def request_page(request: Request, reference: str) -> Response:
+    return _request_page(request, _reader(request), reference)
+
+
+@router.post("/requests/{reference}/act")
+async def act_on_request(request: Request, reference: str) -> Response:
+    form = await auth.checked_form(request)
+    return await run_in_threadpool(_act, request, reference, form)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _action_request(form: FormData) -> ActionRequest:
+    """The form as the life cycle's request; ValueError names a field it cannot read."""
+    raw_action = _text(form, "action")
+    try:
+        action = Action(raw_action)
+    except ValueError:
+        raise ValueError(f"unknown action {raw_action[:40]!r}") from None
+    raw_until = _text(form, "until").strip()
+    try:
+        until = date.fromisoformat(raw_until) if raw_until else None
+    except ValueError:
+        raise ValueError(f"{raw_until[:20]!r} is not a date (YYYY-MM-DD)") from None
+    return ActionRequest(
+        action=action,
+        reason=_text(form, "reason") or None,
+        ground=_text(form, "ground") or None,
+        until=until,
+    )
+
+
+def _act(request: Request, reference: str, form: FormData) -> Response:
+    user = _reader(request)
+    retry = {k: _text(form, k) for k in ("action", "reason", "ground", "until")}
+    node = request.app.state.node
+    if node is None:
+        return page_error(
+            request, 503, "No exchange", "This node has no identity: it cannot reach other States."
+        )
+    try:
+        action_request = _action_request(form)
+    except ValueError as exc:
+        return _request_page(request, user, reference, error=str(exc), retry=retry, status=422)
+    try:
+        with request.app.state.db.session() as session:
+            act(session, node, user=user, reference=reference, request=action_request)
+    except LifecycleError as exc:
+        # Rolled back: nothing changed, nothing queued. What was typed comes back.
+        return _request_page(request, user, reference, error=str(exc), retry=retry, status=422)
+    worker = request.app.state.worker
+    if worker is not None:
+        worker.wake()  # the message to the other State leaves now, not at the next poll
+    target = f"/requests/{quote(reference, safe='')}?done={action_request.action.value}"
+    return RedirectResponse(target, status_code=303)
