@@ -6,9 +6,18 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import cli_env, hanoi
 from tests.exchange.conftest import Running, free_port_base
 from tests.exchange.helpers import preservation
+
+
+# The CLI is a thin layer over the same services the exchange tests run on both engines:
+# one engine is enough here, and each of these tests starts many processes.
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
 
 
 def _env(running: Running, code: str, user: str) -> dict[str, str]:

@@ -195,9 +195,10 @@ def test_bad_input_is_one_error_line(node: Path, tmp_path: Path) -> None:
                 (
                     "node",
                     "revoke-key",
-                    KeyStore(node).active_kid("encryption") or "",
                     "--reason",
                     " ",
+                    "--",  # a kid may start with '-': never let it read as an option
+                    KeyStore(node).active_kid("encryption") or "",
                 ),
                 env=env,
             ),
