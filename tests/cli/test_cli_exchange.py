@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from hanoi.accounts.models import Authority
 from tests.cli.test_cli import cli_env, hanoi
 from tests.exchange.conftest import Running, free_port_base
-from tests.exchange.helpers import preservation
+from tests.exchange.helpers import preservation, wait_delivered
 
 
 # The CLI is a thin layer over the same services the exchange tests run on both engines:
@@ -157,3 +159,40 @@ def test_conditions_and_deadlines_from_the_command_line(running: Running, tmp_pa
     env = xb | {"HANOI_ACK_HOURS_24_7": "many"}
     misconfigured = hanoi(tmp_path, "request", "deadlines", env=env)
     assert misconfigured.code == 2 and "HANOI_ACK_HOURS_24_7" in misconfigured.err
+
+
+def test_a_refused_message_is_quarantined_then_retried_after_the_fix(
+    running: Running, tmp_path: Path
+) -> None:
+    document = tmp_path / "preservation.json"
+    document.write_text(json.dumps(preservation()))
+    xa = _env(running, "XA", "duty")
+    xb_db = running.node("XB").runtime.db
+
+    def rename(old: str, new: str) -> None:
+        with xb_db.session() as session:
+            authority = session.scalar(select(Authority).where(Authority.code == old))
+            assert authority is not None
+            authority.code = new
+
+    rename("XB-247", "XB-OLD")  # XB's node no longer has the addressed authority
+    sent = hanoi(tmp_path, "request", "send", str(document), env=xa)
+    assert sent.code == 0 and "REFUSED by XB-247 (quarantined)" in sent.out, sent
+    assert "no authority XB-247" in sent.out
+    [stuck] = json.loads(
+        hanoi(tmp_path, "exchange", "outbox", "--status", "quarantined", "--json", env=xa).out
+    )
+
+    rename("XB-OLD", "XB-247")
+    retried = hanoi(tmp_path, "exchange", "retry", stuck["message_id"], env=xa)
+    assert retried.code == 0, retried
+    again = hanoi(tmp_path, "exchange", "retry", stuck["message_id"], env=xa)
+    assert again.code == 2 and "not quarantined" in again.err
+    unknown = hanoi(tmp_path, "exchange", "retry", "01J00000000000000000000000", env=xa)
+    assert unknown.code == 2 and "no message" in unknown.err
+    bad_status = hanoi(tmp_path, "exchange", "outbox", "--status", "lost", env=xa)
+    assert bad_status.code == 2 and "unknown delivery state" in bad_status.err
+
+    wait_delivered(running.node("XA"))  # the running node's worker sends it again
+    [row] = json.loads(hanoi(tmp_path, "exchange", "outbox", "--json", env=xa).out)
+    assert row["status"] == "delivered" and row["attempts"] == 2

@@ -359,3 +359,17 @@ class Worker:
                 continue  # more may be waiting right behind
             self._wake.wait(self.idle)
             self._wake.clear()
+
+
+def list_outbox(
+    session: Session, *, status: str | None = None, limit: int = 200
+) -> list[OutboxMessage]:
+    """The newest messages of the outbox (optionally of one delivery state), newest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.seq.desc()).limit(limit)
+    if status is not None:
+        if status not in {s.value for s in DeliveryState}:
+            raise ExchangeError(
+                f"unknown delivery state {status!r}; one of pending, delivered, quarantined"
+            )
+        query = query.where(OutboxMessage.status == status)
+    return list(session.scalars(query))
