@@ -6,6 +6,7 @@ receipt or a timer changes), so ``hanoi up``, the demo and the tests start nodes
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -14,13 +15,20 @@ from fastapi import FastAPI
 from hanoi.cases.requests import lapse_due, on_receipt, remind_due
 from hanoi.config import Settings
 from hanoi.db import Database
+from hanoi.directory.client import DirectoryClient
+from hanoi.directory.errors import DirectoryError
 from hanoi.exchange.delivery import Worker
 from hanoi.exchange.identity import LocalNode
 from hanoi.node import has_node
 from hanoi.web.app import create_app
 
-#: How often preservation periods are checked for lapsing.
+#: How often preservation periods are checked for lapsing, and reminders recorded.
 TIMER_PERIOD = 60.0
+#: How often the node fetches the directory again, so peers' new keys and addresses arrive
+#: (the Secretariat's timestamp metadata lasts a day).
+DIRECTORY_PERIOD = 3600.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,8 +53,12 @@ def make_worker(
     """A delivery loop that also lapses preservations whose period has passed and records
     reminders and overdue deadlines on the requests' timelines."""
     last = [0.0]
+    refreshed = [time.monotonic() - DIRECTORY_PERIOD]  # at start, then every period
 
     def tick() -> None:
+        if time.monotonic() - refreshed[0] >= DIRECTORY_PERIOD:
+            refreshed[0] = time.monotonic()
+            _refresh_directory(node)
         if time.monotonic() - last[0] < TIMER_PERIOD:
             return
         last[0] = time.monotonic()
@@ -56,6 +68,16 @@ def make_worker(
             remind_due(session, ack_hours_24_7=ack_hours_24_7)
 
     return Worker(db, node, on_receipt=on_receipt, tick=tick, idle=idle)
+
+
+def _refresh_directory(node: LocalNode) -> None:
+    client = DirectoryClient(node.home)
+    if not client.is_pinned:
+        return
+    try:
+        client.refresh()
+    except DirectoryError as exc:  # the last good copy stays in use
+        log.warning("directory refresh failed: %s", exc)
 
 
 def node_runtime(
