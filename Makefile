@@ -36,8 +36,9 @@ lint:
 check-types:
 	$(BIN)/mypy src/hanoi
 
+# Two processes: much of the suite waits on subprocesses, servers and databases, not the CPU.
 pytest:
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) build *.egg-info

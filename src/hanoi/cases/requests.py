@@ -646,6 +646,7 @@ def _receive_submission(
         raise MessageRejected(f"no authority {recipient.authority} at this node")
     if session.scalar(select(CaseRequest.id).where(CaseRequest.reference == reference)):
         raise MessageRejected(f"request {reference} was already received")
+    canonical = canonical_json(data)
     case = CaseRequest(
         reference=reference,
         kind=data["kind"],
@@ -657,8 +658,8 @@ def _receive_submission(
         requested_authority=recipient.authority,
         authority_id=local.id,
         urgent=bool(payload.get("urgent", False)),
-        document_json=canonical_json(data).decode("utf-8"),
-        document_sha256=hashlib.sha256(canonical_json(data)).hexdigest(),
+        document_json=canonical.decode("utf-8"),
+        document_sha256=hashlib.sha256(canonical).hexdigest(),
         created_at=now,
         updated_at=now,
         received_at=now,

@@ -17,6 +17,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -141,26 +142,47 @@ def deliver_due(
     *,
     now: datetime | None = None,
     limit: int = 50,
+    parallel: int = 1,
     on_receipt: ReceiptHook | None = None,
 ) -> DeliveryReport:
-    """Send what is due now, once each; return what happened to each message."""
+    """Send what is due now, once each, up to ``parallel`` at a time (messages of one
+    request are never in flight together: see :func:`claim_due`); return what happened to
+    each message."""
+    claimed = claim_due(db, now=now or utcnow(), limit=limit)
     report = DeliveryReport()
-    for message in claim_due(db, now=now or utcnow(), limit=limit):
-        moment = now or utcnow()
-        if moment >= message.expires_at:
-            _quarantine(db, message, "expired before it could be delivered", moment)
-            report.quarantined.append(message.message_id)
-            continue
-        try:
-            peer = node.peers.peer(message.recipient.state, moment)
-            answer = transport.post(peer.endpoint, message.token)
-        except (TransportFailure, ExchangeError) as exc:
-            _retry(db, message, str(exc), moment)
-            report.retrying.append(message.message_id)
-            continue
-        outcome = _settle(db, node, message, answer, now or utcnow(), on_receipt)
-        getattr(report, outcome).append(message.message_id)
+
+    def one(message: _Claimed) -> tuple[str, str]:
+        return _deliver_one(db, node, transport, message, now, on_receipt), message.message_id
+
+    if parallel > 1 and len(claimed) > 1:
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="hanoi-send") as pool:
+            outcomes = list(pool.map(one, claimed))
+    else:
+        outcomes = [one(message) for message in claimed]
+    for outcome, message_id in outcomes:
+        getattr(report, outcome).append(message_id)
     return report
+
+
+def _deliver_one(
+    db: Database,
+    node: LocalNode,
+    transport: Transport,
+    message: _Claimed,
+    now: datetime | None,
+    on_receipt: ReceiptHook | None,
+) -> str:
+    moment = now or utcnow()
+    if moment >= message.expires_at:
+        _quarantine(db, message, "expired before it could be delivered", moment)
+        return "quarantined"
+    try:
+        peer = node.peers.peer(message.recipient.state, moment)
+        answer = transport.post(peer.endpoint, message.token)
+    except (TransportFailure, ExchangeError) as exc:
+        _retry(db, message, str(exc), moment)
+        return "retrying"
+    return _settle(db, node, message, answer, now or utcnow(), on_receipt)
 
 
 def _settle(
@@ -319,6 +341,7 @@ class Worker:
         on_receipt: ReceiptHook | None = None,
         tick: Callable[[], None] | None = None,
         idle: float = 1.0,
+        parallel: int = 4,
     ) -> None:
         self.db = db
         self.node = node
@@ -326,6 +349,7 @@ class Worker:
         self.on_receipt = on_receipt
         self.tick = tick
         self.idle = idle
+        self.parallel = parallel
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -346,7 +370,9 @@ class Worker:
     def run_once(self) -> DeliveryReport:
         if self.tick is not None:
             self.tick()
-        return deliver_due(self.db, self.node, self.transport, on_receipt=self.on_receipt)
+        return deliver_due(
+            self.db, self.node, self.transport, parallel=self.parallel, on_receipt=self.on_receipt
+        )
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -68,23 +68,19 @@ def receive(
             seen=lambda _id: False,  # repeats are recognised below, against the inbox
             skew=DEFAULT_SKEW,
         )
-        earlier = _earlier_copy(db, opened)
-        if earlier is not None:
-            return earlier
         return _store(db, node, token, opened, handler, now)
     except (EnvelopeError, MessageRejected) as exc:
         audit_refusal(db, exc, remote_addr, now)
         raise
 
 
-def _earlier_copy(db: Database, opened: OpenedMessage) -> Received | None:
-    with db.session() as session:
-        row = session.get(InboxMessage, opened.claims.message_id)
-        if row is None:
-            return None
-        if row.token_sha256 != opened.token_sha256:
-            raise ReplayedMessage("replay: this message id was received before with other content")
-        return Received(row.message_id, row.receipt, duplicate=True)
+def _earlier_copy(session: Session, opened: OpenedMessage) -> Received | None:
+    row = session.get(InboxMessage, opened.claims.message_id)
+    if row is None:
+        return None
+    if row.token_sha256 != opened.token_sha256:
+        raise ReplayedMessage("replay: this message id was received before with other content")
+    return Received(row.message_id, row.receipt, duplicate=True)
 
 
 def _store(
@@ -106,6 +102,9 @@ def _store(
     )
     try:
         with db.session() as session:
+            earlier = _earlier_copy(session, opened)
+            if earlier is not None:
+                return earlier
             row = InboxMessage(
                 message_id=claims.message_id,
                 message_type=claims.message_type,
@@ -136,8 +135,9 @@ def _store(
                 },
                 at=now,
             )
-    except IntegrityError:
-        earlier = _earlier_copy(db, opened)
+    except IntegrityError:  # the same message, stored meanwhile by a concurrent delivery
+        with db.session() as session:
+            earlier = _earlier_copy(session, opened)
         if earlier is None:
             raise
         return earlier
