@@ -46,15 +46,14 @@ def record(
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError("naive datetime given for an audit event: pass a timezone-aware time")
     at = (at or utcnow()).astimezone(UTC)
-    # Taking the head row's lock first stops two writers from chaining onto the same hash.
-    session.execute(
+    # Taking the head row's lock first stops two writers from chaining onto the same hash;
+    # the same statement hands back the hash to chain onto.
+    head = session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
         .values(length=AuditChainHead.length + 1)
+        .returning(AuditChainHead.last_hash)
         .execution_options(synchronize_session=False)
-    )
-    head = session.execute(
-        select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
     ).scalar_one()
     event = AuditEvent(
         at=at,

@@ -102,9 +102,6 @@ def _store(
     )
     try:
         with db.session() as session:
-            earlier = _earlier_copy(session, opened)
-            if earlier is not None:
-                return earlier
             row = InboxMessage(
                 message_id=claims.message_id,
                 message_type=claims.message_type,
@@ -119,7 +116,7 @@ def _store(
                 receipt=receipt,
             )
             session.add(row)
-            session.flush()  # a concurrent copy of the same message fails here
+            session.flush()  # a copy received before (or concurrently) fails here
             row.request_id = handler(session, opened, now)
             record(
                 session,
@@ -135,7 +132,7 @@ def _store(
                 },
                 at=now,
             )
-    except IntegrityError:  # the same message, stored meanwhile by a concurrent delivery
+    except IntegrityError:  # this message id is in the inbox already
         with db.session() as session:
             earlier = _earlier_copy(session, opened)
         if earlier is None:
