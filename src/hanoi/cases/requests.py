@@ -163,6 +163,7 @@ def send_request(
         # The source's conditions on use travel with its data (Art. 36).
         attached = [c for c in _conditions(source) if c.kind != "onward-transfer"] + attached
         parent, relation = source, "onward-transfer"
+    canonical = canonical_json(data)
     case = CaseRequest(
         reference=_next_reference(session, node.state, now),
         kind=kind,
@@ -174,8 +175,8 @@ def send_request(
         requested_authority=recipient.authority,
         authority_id=user.authority_id,
         urgent=bool(data.get("urgent", False)),
-        document_json=canonical_json(data).decode("utf-8"),
-        document_sha256=hashlib.sha256(canonical_json(data)).hexdigest(),
+        document_json=canonical.decode("utf-8"),
+        document_sha256=hashlib.sha256(canonical).hexdigest(),
         parent_reference=parent.reference if parent else None,
         relation=relation,
         conditions_json=_conditions_json(attached),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,10 @@ NODE_HOME_OPTION = typer.Option(
 )
 
 
+#: How long send/act wait for the outcome of a delivery another worker has taken over.
+SETTLE_WAIT = 10.0
+
+
 class _NodeContext:
     """The node's settings, database and identity, opened once per command."""
 
@@ -160,6 +165,23 @@ class _NodeContext:
             deliver_due(self.db, self.node, transport, on_receipt=on_receipt)
         finally:
             transport.close()
+
+    def deliver_and_report(self, reference: str) -> list[dict[str, Any]]:
+        """Deliver, then report the request's messages once the newest has an outcome.
+
+        A running node's own worker may have taken the message first: wait a little for its
+        outcome (delivered, refused, or a failed attempt) rather than report it unknown.
+        """
+        self.deliver()
+        deadline = time.monotonic() + SETTLE_WAIT
+        while True:
+            messages = _delivery(self.db, reference)
+            last = messages[-1] if messages else None
+            if last is None or last["delivery"] != "pending" or last["attempts"] > 0:
+                return messages
+            if time.monotonic() > deadline:
+                return messages
+            time.sleep(0.1)
 
     def close(self) -> None:
         self.db.dispose()
@@ -253,8 +275,7 @@ def send(
                 )
                 raise typer.Exit(EXIT_INVALID) from None
             reference = case.reference
-        context.deliver()
-        messages = _delivery(context.db, reference)
+        messages = context.deliver_and_report(reference)
     finally:
         context.close()
     if as_json:
@@ -301,8 +322,7 @@ def condition_(
                 text=text,
                 to=to,
             )
-        context.deliver()
-        messages = _delivery(context.db, reference)
+        messages = context.deliver_and_report(reference)
     finally:
         context.close()
     console.print(f"{reference}: {kind} recorded; {_delivery_line(messages)}")
@@ -464,8 +484,7 @@ def act_(
                 request=ActionRequest(chosen, reason=reason, ground=ground, until=day),
             )
             status = case.status
-        context.deliver()
-        messages = _delivery(context.db, reference)
+        messages = context.deliver_and_report(reference)
     finally:
         context.close()
     if as_json:
