@@ -1,0 +1,109 @@
+"""Detached Ed25519 signatures over bytes kept elsewhere (RFC 7515, Appendix F).
+
+A detached JWS is ``header..signature``: the payload travels as its own file (an evidence
+manifest, say) and the verifier puts it back in before checking. The protected header names
+the signer's ``kid`` and a ``typ``, so a signature made for one kind of document cannot be
+passed off as another's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+
+from hanoi.crypto.envelope import (
+    JWS_ALG,
+    BadSignature,
+    MalformedMessage,
+    UnexpectedAlgorithm,
+    UnknownSignerKey,
+    _b64encode,
+    _json_object,
+    check_kid,
+)
+from hanoi.crypto.keys import SigningKey
+
+MAX_DETACHED_PAYLOAD = 16 * 1024 * 1024
+_HEADER_KEYS = frozenset({"alg", "kid", "typ"})
+
+
+def sign_detached(
+    payload: bytes, *, typ: str, signing_key: SigningKey | tuple[Ed25519PrivateKey, str]
+) -> str:
+    """``header..signature`` over ``payload`` with the node's Ed25519 key."""
+    private, kid = signing_key
+    if not isinstance(private, Ed25519PrivateKey):
+        raise TypeError("the signing key must be an Ed25519 private key")
+    header = {"alg": JWS_ALG, "kid": kid, "typ": typ}
+    registry = _registry()
+    token = jws.serialize_compact(
+        header, payload, SigningKey(private, kid).jwk(), registry=registry
+    )
+    protected, _, signature = token.split(".")
+    return f"{protected}..{signature}"
+
+
+def verify_detached(
+    token: str | bytes,
+    payload: bytes,
+    *,
+    typ: str,
+    keys_for: Callable[[str], Sequence[Ed25519PublicKey]],
+) -> str:
+    """Check a detached signature over ``payload``; return the signer's kid.
+
+    ``keys_for(kid)`` names the candidate public keys (from the directory, or a key given
+    for offline use). Raises :class:`MalformedMessage`, :class:`UnexpectedAlgorithm`,
+    :class:`UnknownSignerKey` or :class:`BadSignature`.
+    """
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise MalformedMessage("signature: not ASCII text") from None
+    token = token.strip()
+    if not token.isascii():
+        raise MalformedMessage("signature: not ASCII text")
+    if len(token) > 4096:
+        raise MalformedMessage("signature: longer than any Ed25519 JWS")
+    parts = token.split(".")
+    if len(parts) != 3 or parts[1] != "":
+        raise MalformedMessage("signature: not a detached JWS (header..signature)")
+    header = _json_object(parts[0].encode("ascii"), "JWS header")
+    if header.get("alg") != JWS_ALG:
+        raise UnexpectedAlgorithm(f"JWS header: only {JWS_ALG} signatures are accepted")
+    if set(header) != _HEADER_KEYS or header.get("typ") != typ:
+        raise MalformedMessage(f"JWS header: exactly alg, kid and typ {typ}")
+    kid = header["kid"]
+    try:
+        check_kid(kid)
+    except ValueError:
+        raise MalformedMessage("JWS header: the kid is not valid") from None
+    if len(payload) > MAX_DETACHED_PAYLOAD:
+        raise MalformedMessage(f"payload: larger than {MAX_DETACHED_PAYLOAD} bytes")
+    keys = keys_for(kid)
+    if not keys:
+        raise UnknownSignerKey(f"signer key: no valid key with kid {kid}")
+    attached = f"{parts[0]}.{_b64encode(payload)}.{parts[2]}"
+    registry = _registry()
+    try:
+        signature = jws.extract_compact(attached.encode("ascii"), registry=registry)
+        valid = any(
+            jws.validate_compact(signature, OKPKey.import_key(key), registry=registry)
+            for key in keys
+        )
+    except (JoseError, ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise BadSignature("signature: the Ed25519 signature does not verify")
+    return str(kid)
+
+
+def _registry() -> jws.JWSRegistry:
+    registry = jws.JWSRegistry(algorithms=[JWS_ALG])
+    registry.max_payload_length = MAX_DETACHED_PAYLOAD
+    return registry
