@@ -1,0 +1,46 @@
+"""Electronic evidence: sealing files for a recipient node and keeping blobs on disk.
+
+:func:`seal_file` reads a file once and gives its age ciphertext with both SHA-256 hashes;
+:class:`BlobStore` keeps files named by their SHA-256. Packages, delivery and verification
+build on these two.
+"""
+
+from hanoi.evidence.blobs import BlobStore, FsckReport
+from hanoi.evidence.errors import (
+    BadRecipient,
+    BlobDamaged,
+    BlobError,
+    BlobMissing,
+    DigestMismatch,
+    EncryptionFailed,
+    EvidenceError,
+    InvalidDigest,
+    NotRegularFile,
+    SealOutputError,
+    SourceChanged,
+    SourceError,
+    SymlinkSource,
+    UnreadableSource,
+)
+from hanoi.evidence.seal import SealedFile, seal_file
+
+__all__ = [
+    "BadRecipient",
+    "BlobDamaged",
+    "BlobError",
+    "BlobMissing",
+    "BlobStore",
+    "DigestMismatch",
+    "EncryptionFailed",
+    "EvidenceError",
+    "FsckReport",
+    "InvalidDigest",
+    "NotRegularFile",
+    "SealOutputError",
+    "SealedFile",
+    "SourceChanged",
+    "SourceError",
+    "SymlinkSource",
+    "UnreadableSource",
+    "seal_file",
+]
