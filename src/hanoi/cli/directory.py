@@ -183,6 +183,7 @@ def draft_entry(
         state=node.state,
         url=node.url,
         public_keys=directory_keys(node_home),
+        age_recipient=node.age_recipient,
         source=str(template),
     )
     text = json.dumps(

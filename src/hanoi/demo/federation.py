@@ -133,6 +133,7 @@ def _hand_in(repo: SecretariatRepository, node: DemoNode) -> None:
         state=node.code,
         url=info.url,
         public_keys=keys,
+        age_recipient=info.age_recipient,
         source=f"demo entry of {node.code}",
     )
     private, kid = KeyStore(node.home).signing_key()

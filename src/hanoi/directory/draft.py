@@ -21,6 +21,7 @@ def draft_entry(
     state: str,
     url: str,
     public_keys: Sequence[Mapping[str, Any]],
+    age_recipient: str | None = None,
     source: str = "template",
 ) -> Entry:
     """The entry of ``template`` with ``node.url`` and ``node.public_keys`` replaced.
@@ -45,6 +46,8 @@ def draft_entry(
             "'hanoi node rotate-key signing' first"
         )
     raw["node"] = {"url": url, "public_keys": [dict(k) for k in public_keys]}
+    if age_recipient is not None:
+        raw["node"]["age_recipient"] = age_recipient
     return validate_entry(raw, source=source)
 
 

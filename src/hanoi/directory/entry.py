@@ -219,6 +219,8 @@ class Node(_Model):
 
     url: Annotated[str, Field(max_length=2000)]
     public_keys: Annotated[tuple[PublicKeyJwk, ...], Field(min_length=1, max_length=16)]
+    age_recipient: Annotated[str, Field(pattern=r"^age1[0-9a-z]{58}$")] | None = None
+    """The X25519 age recipient evidence for this State's node is sealed to."""
 
     @field_validator("url")
     @classmethod
