@@ -1,0 +1,337 @@
+"""An evidence package: a folder anyone can check with standard tools.
+
+```
+PKG/manifest.json      what was sealed (names, sizes, media types, both SHA-256 per file)
+PKG/manifest.jws       detached Ed25519 signature of manifest.json by the sealing node
+PKG/payload/0001.age   each file, age-encrypted to the recipient node (readable by `age -d`)
+```
+
+A package is built in a hidden folder beside its destination and renamed into place only
+once every file is sealed and on disk, so an interrupted seal (a file that changed, a full
+disk) never leaves a folder that looks complete. Verification checks, in order: the
+signature over the manifest's bytes, the manifest itself, that the payload folder holds
+exactly the files listed, and each ciphertext's size and SHA-256; it stops at the first
+failure and names the file and the check. Opening re-checks every plaintext hash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import mimetypes
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyrage  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import ValidationError
+from ulid import ULID
+
+from hanoi.crypto.envelope import EnvelopeError
+from hanoi.crypto.keys import SigningKey
+from hanoi.evidence.errors import EvidenceError
+from hanoi.evidence.manifest import (
+    Manifest,
+    ManifestError,
+    ManifestFile,
+    Recipient,
+    Sealer,
+    format_utc,
+    sign_manifest,
+    verify_manifest,
+)
+from hanoi.evidence.seal import fsync_dir, seal_file
+
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.jws"
+PAYLOAD = "payload"
+_READ = 1024 * 1024
+
+
+class PackageError(EvidenceError):
+    """A package that cannot be made, or does not verify: names the file and the check."""
+
+
+@dataclass(frozen=True)
+class Verified:
+    manifest: Manifest
+    signer_kid: str
+
+
+def seal_package(
+    sources: Sequence[Path],
+    *,
+    out: Path,
+    recipient: Recipient,
+    sealer: Sealer,
+    signing_key: SigningKey | tuple[Ed25519PrivateKey, str],
+    request: str | None = None,
+    now: datetime,
+    progress: Callable[[str, int], None] | None = None,
+) -> Manifest:
+    """Seal ``sources`` into a new package folder ``out`` (which must not exist)."""
+    if not sources:
+        raise PackageError("nothing to seal: name at least one file")
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        raise PackageError(f"{out}: already exists; a package is never overwritten")
+    planned = _plan(sources)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.sealing-", dir=out.parent))
+    try:
+        (work / PAYLOAD).mkdir()
+        files = []
+        for index, (source, name) in enumerate(planned, start=1):
+            payload = work / PAYLOAD / f"{index:04d}.age"
+            sealed = seal_file(
+                source, recipient.age_recipient, payload, progress=_per_file(progress, name)
+            )
+            files.append(
+                ManifestFile(
+                    index=index,
+                    name=name,
+                    size=sealed.plaintext_size,
+                    media_type=_media_type(name),
+                    sha256=sealed.plaintext_sha256,
+                    ciphertext_size=sealed.ciphertext_size,
+                    ciphertext_sha256=sealed.ciphertext_sha256,
+                )
+            )
+        manifest = Manifest(
+            package_id=str(ULID()),
+            request=request,
+            sealed_by=sealer,
+            sealed_at=format_utc(now),
+            recipient=recipient,
+            files=files,
+        )
+        data, signature = sign_manifest(manifest, signing_key)
+        _write_new(work / MANIFEST, data)
+        _write_new(work / SIGNATURE, signature.encode("ascii") + b"\n")
+        fsync_dir(work / PAYLOAD)
+        fsync_dir(work)
+        os.rename(work, out)  # the package appears whole, or not at all
+        fsync_dir(out.parent)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return manifest
+
+
+def verify_package(
+    folder: Path, *, keys_for: Callable[[str, datetime | None], Sequence[Ed25519PublicKey]]
+) -> Verified:
+    """Check a package without opening it; raise :class:`PackageError` at the first fault.
+
+    ``keys_for(kid, sealed_at)`` gives the sealing node's public keys (the directory's for
+    the sealing State at that time, or a key given for offline use).
+    """
+    folder = Path(folder)
+    data = _read_small(folder / MANIFEST)
+    signature = _read_small(folder / SIGNATURE)
+    sealed_at = _claimed_time(data)
+    try:
+        manifest = verify_manifest(data, signature, keys_for=lambda kid: keys_for(kid, sealed_at))
+    except EnvelopeError as exc:
+        raise PackageError(f"{SIGNATURE}: {exc}") from None
+    except ManifestError as exc:
+        raise PackageError(str(exc)) from None
+    expected = {f.payload_path for f in manifest.files}
+    present = _payload_files(folder)
+    for path in sorted(expected - present):
+        raise PackageError(f"{path}: missing from the package")
+    for path in sorted(present - expected):
+        raise PackageError(f"{path}: not listed in the manifest")
+    for entry in manifest.files:
+        size, digest = _hash_file(folder / entry.payload_path)
+        if size != entry.ciphertext_size:
+            raise PackageError(
+                f"{entry.payload_path} ({entry.name}): {size} bytes, the manifest says "
+                f"{entry.ciphertext_size}"
+            )
+        if digest != entry.ciphertext_sha256:
+            raise PackageError(
+                f"{entry.payload_path} ({entry.name}): ciphertext SHA-256 does not match the "
+                "manifest"
+            )
+    return Verified(manifest=manifest, signer_kid=manifest.sealed_by.node_kid)
+
+
+def open_package(
+    folder: Path,
+    *,
+    identity: Any,
+    out: Path,
+    keys_for: Callable[[str, datetime | None], Sequence[Ed25519PublicKey]],
+) -> list[Path]:
+    """Verify the package, then decrypt every file into the new folder ``out`` with the
+    node's age ``identity``, checking each plaintext's SHA-256 and size. ``out`` appears
+    only once every file opened and matched."""
+    verified = verify_package(folder, keys_for=keys_for)
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        raise PackageError(f"{out}: already exists; opening never overwrites")
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.opening-", dir=out.parent))
+    try:
+        for entry in verified.manifest.files:
+            _open_one(folder / entry.payload_path, work / entry.name, entry, identity)
+        fsync_dir(work)
+        os.rename(work, out)
+        fsync_dir(out.parent)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return [out / entry.name for entry in verified.manifest.files]
+
+
+def _open_one(payload: Path, target: Path, entry: ManifestFile, identity: Any) -> None:
+    writer = _HashingWriter(target)
+    try:
+        with payload.open("rb") as source:
+            pyrage.decrypt_io(source, writer, [identity])
+    except pyrage.DecryptError as exc:
+        raise PackageError(
+            f"{entry.payload_path} ({entry.name}): does not decrypt ({exc})"
+        ) from None
+    finally:
+        writer.close()
+    if writer.size != entry.size or writer.digest() != entry.sha256:
+        raise PackageError(
+            f"{entry.payload_path} ({entry.name}): the decrypted file does not match the "
+            "manifest's SHA-256 and size"
+        )
+
+
+class _HashingWriter:
+    """A file object pyrage writes into: hashes and counts what it writes."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("xb")
+        os.chmod(path, 0o600)
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._file.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+        return len(data)  # pyrage aborts the process on a short count: never return less
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def digest(self) -> str:
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+
+
+def _plan(sources: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Each source with its name in the package, checked before anything is sealed."""
+    planned: list[tuple[Path, str]] = []
+    seen: dict[str, Path] = {}
+    for source in sources:
+        path = Path(source)
+        name = path.name
+        if path.is_symlink():
+            raise PackageError(f"{path}: a symbolic link; seal the file itself")
+        if not path.is_file():
+            raise PackageError(f"{path}: not a regular file")
+        if path.stat().st_size == 0:
+            raise PackageError(f"{path}: empty; there is nothing to seal")
+        try:
+            ManifestFile.model_validate(
+                {
+                    "index": 1,
+                    "name": name,
+                    "size": 0,
+                    "media_type": "application/octet-stream",
+                    "sha256": "0" * 64,
+                    "ciphertext_size": 0,
+                    "ciphertext_sha256": "0" * 64,
+                }
+            )
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise PackageError(f"{path}: its name cannot go in a package ({reason})") from None
+        key = name.casefold()
+        if key in seen:
+            raise PackageError(f"{path}: same name as {seen[key]}; rename one of them")
+        seen[key] = path
+        planned.append((path, name))
+    return planned
+
+
+def _per_file(
+    progress: Callable[[str, int], None] | None, name: str
+) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda done: progress(name, done)
+
+
+def _media_type(name: str) -> str:
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def _payload_files(folder: Path) -> set[str]:
+    payload = folder / PAYLOAD
+    if not payload.is_dir() or payload.is_symlink():
+        raise PackageError(f"{PAYLOAD}/: missing from the package")
+    found = set()
+    for item in payload.iterdir():
+        if item.is_symlink() or not item.is_file():
+            raise PackageError(f"{PAYLOAD}/{item.name}: not a regular file")
+        found.add(f"{PAYLOAD}/{item.name}")
+    return found
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as source:
+        while chunk := source.read(_READ):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _read_small(path: Path, limit: int = 16 * 1024 * 1024) -> bytes:
+    if path.is_symlink() or not path.is_file():
+        raise PackageError(f"{path.name}: missing from the package")
+    with path.open("rb") as source:
+        data = source.read(limit + 1)
+    if len(data) > limit:
+        raise PackageError(f"{path.name}: larger than {limit} bytes")
+    return data
+
+
+def _claimed_time(data: bytes) -> datetime | None:
+    # Only to pick the keys that were valid then; the signature is checked before the
+    # manifest's content is believed.
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        value = json.loads(data).get("sealed_at")
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return None
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
