@@ -37,6 +37,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from hanoi.crypto.errors import CryptoError
     from hanoi.demo.serving import DemoServeError
     from hanoi.directory.errors import DirectoryError
+    from hanoi.evidence.errors import EvidenceError
     from hanoi.exchange.errors import ExchangeError
     from hanoi.node import NodeError
 
@@ -50,6 +51,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         DirectoryError,
         NodeError,
         ExchangeError,
+        EvidenceError,
         DemoServeError,
         ConfigError,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hanoi.cli import convention, demo, directory, exchange, identity, node, request
+from hanoi.cli import convention, demo, directory, evidence, exchange, identity, node, request
 
 app = typer.Typer(
     help="Hanoi: cooperation requests under the UN Convention against Cybercrime.",
@@ -16,6 +16,7 @@ app.add_typer(convention.app, name="convention")
 app.add_typer(request.app, name="request")
 app.add_typer(directory.app, name="directory")
 app.add_typer(exchange.app, name="exchange")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(node.db_app, name="db")
 app.add_typer(node.authority_app, name="authority")
 app.add_typer(node.user_app, name="user")

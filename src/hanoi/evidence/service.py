@@ -1,0 +1,62 @@
+"""Evidence between States: who a package is sealed for, and whose keys verify it.
+
+Both come from the node's verified directory: the recipient's age recipient from its entry,
+and the sealing State's node keys valid at the sealing time. For a verifier with no
+directory (a court expert, years later), a key given by hand does instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from hanoi.directory.keys import kid_of, load_public_keys
+from hanoi.evidence.errors import EvidenceError
+from hanoi.evidence.manifest import Recipient
+from hanoi.exchange.peers import Peers, authority_code
+
+KeysFor = Callable[[str, datetime | None], Sequence[Ed25519PublicKey]]
+
+
+class RecipientError(EvidenceError):
+    """The State or authority to seal for is not one the directory can seal to."""
+
+
+def recipient_for(peers: Peers, target: str, *, now: datetime | None = None) -> Recipient:
+    """``XA`` or ``XA/XA-CA`` (or ``XA/central_authority``) as a sealing recipient."""
+    state, _, authority = target.partition("/")
+    entry = peers.entry(state, now)
+    if entry.node.age_recipient is None:
+        raise RecipientError(f"{state}: its directory entry names no age recipient for evidence")
+    code = None
+    if authority:
+        for listed in entry.authorities:
+            listed_code = authority_code(state, listed.kind, listed.code)
+            if authority in (listed_code, listed.kind):
+                code = listed_code
+        if code is None:
+            raise RecipientError(f"{state} has no authority {authority!r} in its directory entry")
+    return Recipient(state=state, authority=code, age_recipient=entry.node.age_recipient)
+
+
+def directory_keys(peers: Peers, state: str) -> KeysFor:
+    """The sealing State's node keys that the directory says were valid at the sealing time."""
+    lookup = peers.signer_keys()
+
+    def keys_for(kid: str, at: datetime | None) -> Sequence[Ed25519PublicKey]:
+        return lookup(state, kid, at or datetime.now(UTC))
+
+    return keys_for
+
+
+def given_keys(path: Path) -> KeysFor:
+    """Keys from a file (JWK, the node's JWKS, or PEM), for verifying offline."""
+    keys = load_public_keys(path)
+
+    def keys_for(kid: str, at: datetime | None) -> Sequence[Ed25519PublicKey]:
+        return [key for key in keys if kid_of(key) == kid]
+
+    return keys_for

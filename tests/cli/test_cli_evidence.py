@@ -1,0 +1,121 @@
+"""`hanoi evidence seal|verify|open|fsck` between the demo States' nodes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import cli_env, hanoi
+from tests.exchange.conftest import Running
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # the CLI over files; databases are covered by the exchange tests
+
+
+def _env(running: Running, code: str, user: str = "officer") -> dict[str, str]:
+    node = running.federation.nodes[code]
+    env = cli_env(node.home, HANOI_USER=user)
+    env["HANOI_DATABASE_URL"] = running.federation.settings(node).database_url
+    return env
+
+
+def test_seal_for_a_state_then_verify_and_open_there(running: Running, tmp_path: Path) -> None:
+    mailbox = tmp_path / "mailbox.mbox"
+    mailbox.write_bytes(os.urandom(300_000))
+    package = tmp_path / "package"
+    xa, xb, xc = _env(running, "XA"), _env(running, "XB"), _env(running, "XC")
+
+    sealed = hanoi(
+        tmp_path, "evidence", "seal", str(mailbox), "--to", "XA/XA-CA",
+        "--request", "XA-2026-000002", "--out", str(package), "--json", env=xb,
+    )  # fmt: skip
+    assert sealed.code == 0, sealed
+    manifest = json.loads(sealed.out)
+    assert manifest["recipient"]["authority"] == "XA-CA" and manifest["sealed_by"]["state"] == "XB"
+
+    verified = hanoi(tmp_path, "evidence", "verify", str(package), env=xa)
+    assert verified.code == 0 and "verified — sealed by XB-CA (officer)" in verified.out, verified
+    jwks = tmp_path / "xb.jwks"
+    assert hanoi(tmp_path, "node", "show", "--jwks", "-o", str(jwks), env=xb).code == 0
+    offline = hanoi(
+        tmp_path,
+        "evidence",
+        "verify",
+        str(package),
+        "--key",
+        str(jwks),
+        "--json",
+        env=cli_env(tmp_path / "nowhere"),
+    )
+    assert offline.code == 0 and json.loads(offline.out)["ok"] is True, offline
+
+    opened = hanoi(
+        tmp_path, "evidence", "open", str(package), "--out", str(tmp_path / "opened"), env=xa
+    )
+    assert opened.code == 0, opened
+    assert (tmp_path / "opened" / "mailbox.mbox").read_bytes() == mailbox.read_bytes()
+    stranger = hanoi(
+        tmp_path, "evidence", "open", str(package), "--out", str(tmp_path / "o2"), env=xc
+    )
+    assert stranger.code == 2 and "does not decrypt" in stranger.err
+
+    payload = package / "payload" / "0001.age"
+    data = bytearray(payload.read_bytes())
+    data[1000] ^= 0x40
+    payload.write_bytes(bytes(data))
+    tampered = hanoi(tmp_path, "evidence", "verify", str(package), env=xa)
+    assert tampered.code == 1
+    assert "payload/0001.age (mailbox.mbox): ciphertext SHA-256 does not match" in tampered.out
+
+    empty = hanoi(tmp_path, "evidence", "fsck", env=xa)
+    assert empty.code == 0 and "no blob store yet" in empty.out
+
+
+def test_seal_refuses_unknown_recipients_and_existing_packages(
+    running: Running, tmp_path: Path
+) -> None:
+    evidence = tmp_path / "e.bin"
+    evidence.write_bytes(b"data")
+    xb = _env(running, "XB")
+    unknown_state = hanoi(
+        tmp_path,
+        "evidence",
+        "seal",
+        str(evidence),
+        "--to",
+        "XQ",
+        "--out",
+        str(tmp_path / "p"),
+        env=xb,
+    )
+    assert unknown_state.code == 2 and "XQ: no entry in effect" in unknown_state.err
+    unknown_authority = hanoi(
+        tmp_path,
+        "evidence",
+        "seal",
+        str(evidence),
+        "--to",
+        "XA/XA-ZZ",
+        "--out",
+        str(tmp_path / "p"),
+        env=xb,
+    )
+    assert unknown_authority.code == 2 and "no authority 'XA-ZZ'" in unknown_authority.err
+    (tmp_path / "p").mkdir()
+    exists = hanoi(
+        tmp_path,
+        "evidence",
+        "seal",
+        str(evidence),
+        "--to",
+        "XA",
+        "--out",
+        str(tmp_path / "p"),
+        env=xb,
+    )
+    assert exists.code == 2 and "already exists" in exists.err
