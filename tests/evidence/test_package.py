@@ -77,7 +77,12 @@ def test_seal_verify_open_round_trip(
     package = tmp_path / "pkg"
     manifest = _seal(nodes, evidence, package, progress=lambda name, n: seen.append((name, n)))
 
-    assert sorted(p.name for p in package.iterdir()) == ["manifest.json", "manifest.jws", "payload"]
+    assert sorted(p.name for p in package.iterdir()) == [
+        "custody.jsonld",
+        "manifest.json",
+        "manifest.jws",
+        "payload",
+    ]
     assert sorted(p.name for p in (package / "payload").iterdir()) == ["0001.age", "0002.age"]
     assert [f.name for f in manifest.files] == ["mailbox.mbox", "connection logs.csv"]
     assert manifest.files[1].media_type == "text/csv"
@@ -202,3 +207,20 @@ def test_bad_inputs_leave_no_package(
     out.mkdir()
     with pytest.raises(PackageError, match="already exists"):
         _seal(nodes, evidence[1:], out)
+
+
+def test_a_custody_graph_that_disagrees_with_the_manifest_is_refused(
+    nodes: dict[str, KeyStore], evidence: list[Path], tmp_path: Path
+) -> None:
+    package = tmp_path / "pkg"
+    manifest = _seal(nodes, evidence, package)
+    custody = package / "custody.jsonld"
+    original = custody.read_bytes()
+    digest = manifest.files[0].sha256.encode()
+    assert original.count(digest) == 1
+    custody.write_bytes(original.replace(digest, b"0" * 64))
+    with pytest.raises(PackageError, match=r"^custody\.jsonld: "):
+        verify_package(package, keys_for=_keys_of(nodes["XB"]))
+    custody.write_bytes(b"not json")
+    with pytest.raises(PackageError, match=r"custody\.jsonld: not JSON"):
+        verify_package(package, keys_for=_keys_of(nodes["XB"]))

@@ -4,6 +4,7 @@
 PKG/manifest.json      what was sealed (names, sizes, media types, both SHA-256 per file)
 PKG/manifest.jws       detached Ed25519 signature of manifest.json by the sealing node
 PKG/payload/0001.age   each file, age-encrypted to the recipient node (readable by `age -d`)
+PKG/custody.jsonld     the chain of custody as CASE/UCO JSON-LD (valid under case_validate)
 ```
 
 A package is built in a hidden folder beside its destination and renamed into place only
@@ -34,8 +35,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import ValidationError
 from ulid import ULID
 
+from hanoi import __version__
 from hanoi.crypto.envelope import EnvelopeError
 from hanoi.crypto.keys import SigningKey
+from hanoi.evidence.custody import CustodyEvent, check_custody, custody_bytes, custody_graph
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import (
     Manifest,
@@ -51,7 +54,9 @@ from hanoi.evidence.seal import fsync_dir, seal_file
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.jws"
+CUSTODY = "custody.jsonld"
 PAYLOAD = "payload"
+TOOL = f"Hanoi {__version__} (hanoi evidence seal)"
 _READ = 1024 * 1024
 
 
@@ -114,6 +119,15 @@ def seal_package(
         data, signature = sign_manifest(manifest, signing_key)
         _write_new(work / MANIFEST, data)
         _write_new(work / SIGNATURE, signature.encode("ascii") + b"\n")
+        sealing = CustodyEvent(
+            kind="sealing",
+            performer=f"{sealer.authority}/{sealer.officer}",
+            organization=sealer.authority,
+            tool=TOOL,
+            at=now,
+            location=f"node of {sealer.state}",
+        )
+        _write_new(work / CUSTODY, custody_bytes(custody_graph(manifest, [sealing])))
         fsync_dir(work / PAYLOAD)
         fsync_dir(work)
         os.rename(work, out)  # the package appears whole, or not at all
@@ -148,6 +162,13 @@ def verify_package(
         raise PackageError(f"{path}: missing from the package")
     for path in sorted(present - expected):
         raise PackageError(f"{path}: not listed in the manifest")
+    graph = _read_small(folder / CUSTODY)
+    try:
+        problems = check_custody(json.loads(graph), manifest)
+    except ValueError:
+        problems = ["not JSON"]
+    if problems:
+        raise PackageError(f"{CUSTODY}: {problems[0]}")
     for entry in manifest.files:
         size, digest = _hash_file(folder / entry.payload_path)
         if size != entry.ciphertext_size:
