@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: Chromium (browser tests),
-# poppler (PDF to PNG/text), Pango and fonts (WeasyPrint letters). Only what is missing.
+# poppler (PDF to PNG/text), Pango and fonts (WeasyPrint letters), ewf-tools (E01 test
+# images). Only what is missing.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v age >/dev/null || missing+=(age)
+command -v ewfacquire >/dev/null || missing+=(ewf-tools)
 ldconfig -p | grep -q libpango-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
