@@ -39,6 +39,7 @@ __all__ = [
     "Status",
     "UnknownGround",
     "apply_action",
+    "earliest_until",
     "is_final",
     "is_preservable",
     "minimum_preservation_days",
@@ -392,16 +393,24 @@ def _record_ground(detail: dict[str, str], ground: Ground | None) -> None:
         detail["article"] = str(ground.article)
 
 
+def earliest_until(state: CaseState, action: Action, *, today: date) -> date:
+    """The first end date ``preserve`` or ``extend`` accepts today: the minimum period from
+    the convention data for preserve; the day after the current end (not in the past) for
+    extend."""
+    current = state.preserved_until
+    if action is Action.PRESERVE or current is None:
+        return today + timedelta(days=minimum_preservation_days(state.kind) or 0)
+    return max(current + timedelta(days=1), today)
+
+
 def _until(state: CaseState, action: Action, until: date | None, today: date) -> date:
     """The new end of preservation: at least the minimum period for preserve; later than
     the current end (and not in the past) for extend."""
     current = state.preserved_until
+    earliest = earliest_until(state, action, today=today)
     if action is Action.PRESERVE or current is None:
-        days = minimum_preservation_days(state.kind) or 0
-        earliest = today + timedelta(days=days)
-        rule = f"at least {days} days after {today}"
+        rule = f"at least {minimum_preservation_days(state.kind) or 0} days after {today}"
     else:
-        earliest = max(current + timedelta(days=1), today)
         rule = f"later than the current end {current} and not in the past"
     if until is None:
         raise InvalidUntil(f"{action} needs an end date on or after {earliest}", earliest)

@@ -197,34 +197,17 @@ def send_request(
             {"request": case.reference},
             now,
         )
-    enqueue(
-        session,
-        node,
-        sender=Party(node.state, case.requesting_authority),
-        recipient=recipient,
-        message_type=SUBMIT,
-        payload={
-            "format": PAYLOAD_FORMAT,
-            "reference": case.reference,
-            "kind": kind,
-            "urgent": case.urgent,
-            "document": data,
-            "parent_reference": case.parent_reference,
-            "relation": relation,
-            "conditions": [c.to_json() for c in attached],
-        },
-        request_id=case.id,
-        actor=user.username,
-        now=now,
-    )
-    audit.record(
-        session,
-        actor=user.username,
-        action="request.send",
-        target_type="request",
-        target_id=case.reference,
-        detail={"kind": kind, "to": recipient.authority},
-        at=now,
+    submission = {
+        "kind": kind,
+        "urgent": case.urgent,
+        "document": data,
+        "parent_reference": case.parent_reference,
+        "relation": relation,
+        "conditions": [c.to_json() for c in attached],
+    }
+    _tell(session, node, case, SUBMIT, submission, user.username, now)
+    _audit(
+        session, user.username, "request.send", case, {"kind": kind, "to": recipient.authority}, now
     )
     return case
 
@@ -298,35 +281,8 @@ def act(
     if request.action in SYSTEM_ACTIONS:
         raise ActionNotAllowed(request.action, f"{request.action.value} is done by the node itself")
     event = _change(session, case, request, side, user.username, now)
-    counterpart = _counterpart(case)
-    enqueue(
-        session,
-        node,
-        sender=_own_party(case),
-        recipient=counterpart,
-        message_type=ACTION,
-        payload={
-            "format": PAYLOAD_FORMAT,
-            "reference": case.reference,
-            "action": request.action.value,
-            "reason": request.reason,
-            "ground": request.ground,
-            "until": request.until.isoformat() if request.until else None,
-            "status": case.status,
-        },
-        request_id=case.id,
-        actor=user.username,
-        now=now,
-    )
-    audit.record(
-        session,
-        actor=user.username,
-        action=f"request.{request.action.value}",
-        target_type="request",
-        target_id=case.reference,
-        detail=event.detail,
-        at=now,
-    )
+    _tell(session, node, case, ACTION, _action_payload(request, case.status), user.username, now)
+    _audit(session, user.username, f"request.{request.action.value}", case, event.detail, now)
     return case
 
 
@@ -355,34 +311,13 @@ def attach_condition(
     case.version += 1
     detail = {"kind": kind, "text": condition.text} | ({"to": to} if to else {})
     _event(session, case, user.username, Side(case.side), "condition", detail, now, case.status)
-    enqueue(
-        session,
-        node,
-        sender=own,
-        recipient=_counterpart(case),
-        message_type=CONDITION,
-        payload={
-            "format": PAYLOAD_FORMAT,
-            "reference": case.reference,
-            "condition": condition.to_json(),
-        },
-        request_id=case.id,
-        actor=user.username,
-        now=now,
-    )
-    audit.record(
-        session,
-        actor=user.username,
-        action="request.condition",
-        target_type="request",
-        target_id=case.reference,
-        detail={"kind": kind, "to": to},
-        at=now,
-    )
+    _tell(session, node, case, CONDITION, {"condition": condition.to_json()}, user.username, now)
+    _audit(session, user.username, "request.condition", case, {"kind": kind, "to": to}, now)
     return case
 
 
-def _state(case: CaseRequest) -> CaseState:
+def case_state(case: CaseRequest) -> CaseState:
+    """What the life cycle needs of a stored request."""
     return CaseState(
         kind=case.kind,
         status=Status(case.status),
@@ -410,7 +345,7 @@ def _change(
     message_id: str | None = None,
     today: date | None = None,
 ) -> RequestEvent:
-    outcome = apply_action(_state(case), side, request, today=today or now.date())
+    outcome = apply_action(case_state(case), side, request, today=today or now.date())
     before = case.status
     case.status = outcome.status.value
     case.preserved_until = outcome.preserved_until
@@ -467,6 +402,58 @@ def _counterpart(case: CaseRequest) -> Party:
     if case.side == Side.REQUESTING.value:
         return Party(case.requested_state, case.requested_authority)
     return Party(case.requesting_state, case.requesting_authority)
+
+
+def _action_payload(request: ActionRequest, status: str) -> dict[str, Any]:
+    return {
+        "action": request.action.value,
+        "reason": request.reason,
+        "ground": request.ground,
+        "until": request.until.isoformat() if request.until else None,
+        "status": status,
+    }
+
+
+def _tell(
+    session: Session,
+    node: LocalNode,
+    case: CaseRequest,
+    message_type: str,
+    payload: Mapping[str, Any],
+    actor: str,
+    now: datetime,
+) -> None:
+    """Queue a message about ``case`` to the other State's node, in this transaction."""
+    enqueue(
+        session,
+        node,
+        sender=_own_party(case),
+        recipient=_counterpart(case),
+        message_type=message_type,
+        payload={"format": PAYLOAD_FORMAT, "reference": case.reference, **payload},
+        request_id=case.id,
+        actor=actor,
+        now=now,
+    )
+
+
+def _audit(
+    session: Session,
+    actor: str,
+    action: str,
+    case: CaseRequest,
+    detail: Mapping[str, Any] | None,
+    now: datetime,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="request",
+        target_id=case.reference,
+        detail=detail,
+        at=now,
+    )
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -530,7 +517,7 @@ def allowed_actions(case: CaseRequest, user: User, *, today: date) -> list[Actio
     """What this user may do to this request now: its life cycle and the user's role."""
     if not allowed(user.role, Permission.ACT_ON_REQUESTS):
         return []
-    actions = user_actions(_state(case), Side(case.side), today=today)
+    actions = user_actions(case_state(case), Side(case.side), today=today)
     if not allowed(user.role, Permission.REFUSE_REQUESTS):
         actions = [a for a in actions if a != Action.REFUSE]
     return actions
@@ -820,24 +807,14 @@ def lapse_due(session: Session, node: LocalNode, *, now: datetime | None = None)
     lapsed = []
     for case in due:
         _change(session, case, ActionRequest(Action.LAPSE), Side.REQUESTED, SYSTEM, now)
-        enqueue(
+        _tell(
             session,
             node,
-            sender=_own_party(case),
-            recipient=_counterpart(case),
-            message_type=ACTION,
-            payload={
-                "format": PAYLOAD_FORMAT,
-                "reference": case.reference,
-                "action": Action.LAPSE.value,
-                "reason": None,
-                "ground": None,
-                "until": None,
-                "status": case.status,
-            },
-            request_id=case.id,
-            actor=SYSTEM,
-            now=now,
+            case,
+            ACTION,
+            _action_payload(ActionRequest(Action.LAPSE), case.status),
+            SYSTEM,
+            now,
         )
         lapsed.append(case.reference)
     return lapsed

@@ -412,7 +412,22 @@ def verify_signed_json(
     parts = token.split(b".")
     if len(parts) != 3:
         raise MalformedMessage("structure: not a compact JWS (three parts)")
-    header = _json_object(parts[0], "JWS header")
+    kid = jws_header_kid(parts[0], typ)
+    body = _json_object(parts[1], "signed body")
+    try:
+        canonical = canonical_json(body) == _b64decode(parts[1].decode("ascii"))
+    except CanonicalizationError:
+        canonical = False
+    if not canonical:
+        raise MalformedMessage("signed body: not RFC 8785 canonical JSON")
+    verify_ed25519_jws(token, keys_for(body, kid), max_bytes)
+    return body, kid
+
+
+def jws_header_kid(segment: bytes, typ: str) -> str:
+    """The signer kid of a JWS protected header holding exactly ``alg`` Ed25519, ``kid`` and
+    ``typ`` (the expected one); anything else is refused."""
+    header = _json_object(segment, "JWS header")
     if header.get("alg") != JWS_ALG:
         raise UnexpectedAlgorithm(f"JWS header: only {JWS_ALG} signatures are accepted")
     if set(header) != _JWS_HEADER_KEYS or header.get("typ") != typ:
@@ -422,14 +437,12 @@ def verify_signed_json(
         check_kid(kid)
     except ValueError:
         raise MalformedMessage("JWS header: the kid is not valid") from None
-    body = _json_object(parts[1], "signed body")
-    try:
-        canonical = canonical_json(body) == _b64decode(parts[1].decode("ascii"))
-    except CanonicalizationError:
-        canonical = False
-    if not canonical:
-        raise MalformedMessage("signed body: not RFC 8785 canonical JSON")
-    keys = keys_for(body, kid)
+    return str(kid)
+
+
+def verify_ed25519_jws(token: bytes, keys: Sequence[Ed25519PublicKey], max_bytes: int) -> None:
+    """Check a compact JWS against the candidate ``keys``: :class:`UnknownSignerKey` if
+    there are none, :class:`BadSignature` if none verifies."""
     if not keys:
         raise UnknownSignerKey("signer key: no valid key with this kid for the sender")
     registry = _jws_registry(max_bytes)
@@ -443,7 +456,11 @@ def verify_signed_json(
         valid = False
     if not valid:
         raise BadSignature("signature: the Ed25519 signature does not verify")
-    return body, kid
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url, as JOSE writes it."""
+    return _b64encode(data)
 
 
 def bounded_token(token: str | bytes, max_bytes: int, what: str = "message") -> bytes:

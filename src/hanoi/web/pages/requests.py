@@ -11,7 +11,7 @@ them in its thread pool); the POST handler awaits the form, then hands over to a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -30,8 +30,8 @@ from hanoi.cases.lifecycle import (
     LifecycleError,
     Side,
     Status,
+    earliest_until,
     is_final,
-    minimum_preservation_days,
 )
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.requests import (
@@ -39,6 +39,7 @@ from hanoi.cases.requests import (
     TimelineItem,
     act,
     allowed_actions,
+    case_state,
     get_request,
     list_requests,
     request_deadlines,
@@ -272,13 +273,6 @@ def _grounds(kind: str, which: Literal["refusal", "postponement"] | None) -> lis
     return [convention.postponement_ground(g) for g in instrument.postponement_grounds]
 
 
-def _earliest_until(case: CaseRequest, action: Action, today: date) -> date:
-    """The first end date worth offering (the life cycle has the last word on submit)."""
-    if action is Action.EXTEND and case.preserved_until is not None:
-        return max(case.preserved_until + timedelta(days=1), today)
-    return today + timedelta(days=minimum_preservation_days(case.kind) or 0)
-
-
 def _offered(case: CaseRequest, user: User, today: date) -> list[dict[str, Any]]:
     offered = []
     for action in allowed_actions(case, user, today=today):
@@ -288,7 +282,9 @@ def _offered(case: CaseRequest, user: User, today: date) -> list[dict[str, Any]]
                 "action": action.value,
                 "form": form,
                 "grounds": _grounds(case.kind, form.grounds),
-                "earliest": _earliest_until(case, action, today) if form.until else None,
+                "earliest": earliest_until(case_state(case), action, today=today)
+                if form.until
+                else None,
             }
         )
     return offered
