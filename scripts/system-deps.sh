@@ -9,6 +9,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v age >/dev/null || missing+=(age)
 command -v ewfacquire >/dev/null || missing+=(ewf-tools)
+command -v jq >/dev/null || missing+=(jq)
 ldconfig -p | grep -q libpango-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 

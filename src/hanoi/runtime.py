@@ -7,12 +7,16 @@ receipt or a timer changes), so ``hanoi up``, the demo and the tests start nodes
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
+import httpx
 from fastapi import FastAPI
 
-from hanoi.cases.requests import lapse_due, on_receipt, remind_due
+from hanoi.cases.evidence import finish_landed, push_due
+from hanoi.cases.handlers import receipt_hook
+from hanoi.cases.requests import lapse_due, remind_due
 from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.directory.client import DirectoryClient
@@ -37,14 +41,59 @@ class NodeRuntime:
     db: Database
     node: LocalNode | None
     worker: Worker | None
+    evidence: EvidenceWorker | None = None
 
     def start(self) -> None:
         if self.worker is not None:
             self.worker.start()
+        if self.evidence is not None:
+            self.evidence.start()
 
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+        if self.evidence is not None:
+            self.evidence.stop()
+
+
+class EvidenceWorker:
+    """Moves evidence beside the message worker, so a long upload never holds up the
+    messages: sends the payloads of offered packages, verifies the packages that arrived."""
+
+    def __init__(self, db: Database, node: LocalNode, *, idle: float = 1.0) -> None:
+        self.db, self.node, self.idle = db, node, idle
+        # Uploads of up to 16 MiB per request; a slow link gets minutes, not seconds.
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(300.0, connect=10.0), follow_redirects=False, trust_env=False
+        )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> bool:
+        """One round; True if it did something (so the next round starts at once)."""
+        finished = finish_landed(self.db, self.node)
+        pushed = push_due(self.db, self.node, self.client)
+        return bool(finished or pushed)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="hanoi-evidence", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.client.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # a database hiccup must not end evidence delivery for good
+                log.exception("evidence loop failed; retrying")
+                busy = False
+            if not busy:
+                self._stop.wait(self.idle)
 
 
 def make_worker(
@@ -67,7 +116,7 @@ def make_worker(
         with db.session() as session:
             remind_due(session, ack_hours_24_7=ack_hours_24_7)
 
-    return Worker(db, node, on_receipt=on_receipt, tick=tick, idle=idle)
+    return Worker(db, node, on_receipt=receipt_hook(), tick=tick, idle=idle)
 
 
 def _refresh_directory(node: LocalNode) -> None:
@@ -96,5 +145,6 @@ def node_runtime(
     worker = (
         make_worker(db, node, ack_hours_24_7=settings.ack_hours_24_7) if node is not None else None
     )
+    evidence = EvidenceWorker(db, node) if node is not None else None
     app = create_app(settings, database=db, secure_cookies=secure_cookies, node=node, worker=worker)
-    return NodeRuntime(app=app, db=db, node=node, worker=worker)
+    return NodeRuntime(app=app, db=db, node=node, worker=worker, evidence=evidence)

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, inspect
 import hanoi.accounts.models
 import hanoi.audit.models
 import hanoi.cases.models
+import hanoi.evidence.models
 import hanoi.exchange.models  # noqa: F401
 from hanoi.db import Base, Database, current_revision, head_revision, upgrade
 
@@ -18,6 +19,7 @@ TABLES = {
     "audit_events",
     "authorities",
     "drafts",
+    "evidence_packages",
     "inbox",
     "outbox",
     "request_events",
@@ -43,12 +45,12 @@ def test_fresh_database_has_no_revision_and_no_tables(database_url: str) -> None
 
 def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> None:
     upgrade(database_url)
-    assert current_revision(database_url) == head_revision() == "0002"
+    assert current_revision(database_url) == head_revision() == "0003"
     assert _tables(database_url) >= TABLES
 
     upgrade(database_url)  # a node restarting runs this again: nothing may change or fail
 
-    assert current_revision(database_url) == "0002"
+    assert current_revision(database_url) == "0003"
     assert _tables(database_url) >= TABLES
 
 
@@ -62,7 +64,7 @@ def test_upgrade_accepts_a_plain_postgresql_url(database_url: str) -> None:
     # Operators write postgresql://...; the psycopg 3 driver must be chosen for them.
     plain = database_url.replace("postgresql+psycopg://", "postgresql://")
     upgrade(plain)
-    assert current_revision(database_url) == "0002"
+    assert current_revision(database_url) == "0003"
 
 
 def test_sqlite_database_directory_is_created(tmp_path: object) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from hanoi.accounts.service import get_user_by_username
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import on_receipt, send_request
+from hanoi.cases.handlers import receipt_hook
+from hanoi.cases.requests import send_request
 from hanoi.demo.scenario import example_document
 from hanoi.demo.serving import ServedNode
 from hanoi.exchange.delivery import DeliveryReport, deliver_due
@@ -46,7 +47,7 @@ def deliver_now(node: ServedNode, **kwargs: Any) -> DeliveryReport:
     assert runtime.node is not None
     transport = HttpTransport()
     try:
-        return deliver_due(runtime.db, runtime.node, transport, on_receipt=on_receipt, **kwargs)
+        return deliver_due(runtime.db, runtime.node, transport, on_receipt=receipt_hook(), **kwargs)
     finally:
         transport.close()
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from hanoi.audit.models import AuditEvent
-from hanoi.cases.requests import apply_message
+from hanoi.cases.handlers import message_handler, receipt_hook
 from hanoi.crypto.envelope import (
     ExpiredMessage,
     MessageClaims,
@@ -185,7 +185,7 @@ def test_an_expired_message_is_refused(running: Running) -> None:
     token, claims = _seal(running)
     later = claims.expires_at + timedelta(minutes=6)
     with pytest.raises(ExpiredMessage):
-        receive(xb.runtime.db, xb.runtime.node, token.encode(), handler=apply_message, now=later)
+        receive(xb.runtime.db, xb.runtime.node, token.encode(), handler=message_handler(xb.runtime.node), now=later)
     assert inbox(xb) == [] and _refusals(running, "XB")
 
 
@@ -275,13 +275,12 @@ def test_several_workers_send_each_message_once(running: Running, workers: int) 
             return self.inner.post(url, token)
 
     def work() -> None:
-        from hanoi.cases.requests import on_receipt
         from hanoi.exchange.delivery import deliver_due
 
         assert xa.runtime.node is not None
         transport = Counting()
         while deliver_due(
-            xa.runtime.db, xa.runtime.node, transport, limit=3, on_receipt=on_receipt
+            xa.runtime.db, xa.runtime.node, transport, limit=3, on_receipt=receipt_hook()
         ).attempted:
             pass
 

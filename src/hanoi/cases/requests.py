@@ -422,9 +422,9 @@ def _tell(
     payload: Mapping[str, Any],
     actor: str,
     now: datetime,
-) -> None:
+) -> OutboxMessage:
     """Queue a message about ``case`` to the other State's node, in this transaction."""
-    enqueue(
+    return enqueue(
         session,
         node,
         sender=_own_party(case),

@@ -156,13 +156,13 @@ class _NodeContext:
 
     def deliver(self) -> None:
         """Try to send what is queued now; the node's worker retries whatever fails."""
-        from hanoi.cases.requests import on_receipt
+        from hanoi.cases.handlers import receipt_hook
         from hanoi.exchange.delivery import deliver_due
         from hanoi.exchange.transport import HttpTransport
 
         transport = HttpTransport()
         try:
-            deliver_due(self.db, self.node, transport, on_receipt=on_receipt)
+            deliver_due(self.db, self.node, transport, on_receipt=receipt_hook())
         finally:
             transport.close()
 

@@ -3,16 +3,23 @@
 No session, no cookie: a message proves itself (signature by a key the directory lists for
 its sender, encryption to this node's key). The answer to an accepted message is the signed
 receipt; a refusal is a problem document whose status tells the sender whether to retry.
+
+Evidence payloads are uploaded beside messages (``/evidence/<package>/<n>``, tus-style
+``HEAD`` and ``PATCH``): only with the bearer token that came inside the sender's signed
+offer, and each payload is checked against the offer's hash once complete.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
-from hanoi.cases.requests import apply_message
+from hanoi.cases.evidence import NodeFiles, upload_progress, upload_target
+from hanoi.cases.handlers import message_handler
 from hanoi.crypto.envelope import MAX_MESSAGE_BYTES, OversizedMessage
+from hanoi.evidence.transfer import CHUNK_CONTENT_TYPE, TUS_VERSION, BadUpload, Expected
 from hanoi.exchange.inbox import audit_refusal, receive
 from hanoi.web.problems import problem_responses
 
@@ -53,9 +60,75 @@ async def deliver(request: Request) -> Delivered:
         request.app.state.db,
         node,
         bytes(body),
-        handler=apply_message,
+        handler=message_handler(node),
         remote_addr=remote_addr,
     )
     return Delivered(
         message_id=received.message_id, receipt=received.receipt, duplicate=received.duplicate
     )
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise BadUpload("an upload needs the bearer token of its offer")
+    if request.headers.get("tus-resumable") != TUS_VERSION:
+        raise BadUpload(f"Tus-Resumable: {TUS_VERSION} expected")
+    return token
+
+
+def _offset_header(request: Request, name: str) -> int:
+    value = request.headers.get(name, "")
+    if not value.isdigit() or len(value) > 15:
+        raise BadUpload(f"{name}: a whole number of bytes expected")
+    return int(value)
+
+
+def _upload_answer(offset: int, expected: Expected, status: int) -> Response:
+    return Response(
+        status_code=status,
+        headers={
+            "Upload-Offset": str(offset),
+            "Upload-Length": str(expected.size),
+            "Tus-Resumable": TUS_VERSION,
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.head("/evidence/{package_id}/{index}", responses=problem_responses(400, 404))
+async def upload_offset(request: Request, package_id: str, index: int) -> Response:
+    """How many bytes of one payload this node holds (``Upload-Offset``)."""
+    db, files = request.app.state.db, NodeFiles(request.app.state.node.home)
+    expected = await run_in_threadpool(upload_target, db, package_id, index, _bearer(request))
+    offset = await run_in_threadpool(files.uploads.offset, expected, files.blobs)
+    return _upload_answer(offset, expected, 200)
+
+
+@router.patch(
+    "/evidence/{package_id}/{index}",
+    status_code=204,
+    responses=problem_responses(400, 404, 409, 413, 422),
+)
+async def upload_chunk(request: Request, package_id: str, index: int) -> Response:
+    """Append bytes to one payload at ``Upload-Offset``; answers the new offset."""
+    db, node = request.app.state.db, request.app.state.node
+    files = NodeFiles(node.home)
+    token = _bearer(request)
+    if request.headers.get("content-type") != CHUNK_CONTENT_TYPE:
+        raise BadUpload(f"Content-Type: {CHUNK_CONTENT_TYPE} expected")
+    offset = _offset_header(request, "upload-offset")
+    length = _offset_header(request, "content-length")
+    expected = await run_in_threadpool(upload_target, db, package_id, index, token)
+    upload = await run_in_threadpool(files.uploads.begin, expected, offset, length, files.blobs)
+    try:
+        async for chunk in request.stream():
+            upload.write(chunk)  # bounded by Content-Length; blocking but short
+    except ClientDisconnect:
+        pass  # the sender went away: what arrived is kept, its next HEAD says how much
+    finally:
+        held = await run_in_threadpool(upload.commit)
+    if held == expected.size:
+        await run_in_threadpool(files.uploads.complete, expected, files.blobs)
+    await run_in_threadpool(upload_progress, db, node, package_id)
+    return _upload_answer(held, expected, 204)

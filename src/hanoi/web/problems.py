@@ -26,6 +26,14 @@ from hanoi.crypto.envelope import (
     UnknownSignerKey,
     WrongRecipient,
 )
+from hanoi.evidence.transfer import (
+    BadUpload,
+    PayloadMismatch,
+    TransferError,
+    UploadConflict,
+    UploadNotFound,
+    UploadTooLarge,
+)
 from hanoi.exchange.errors import MessageRejected
 from hanoi.web.errors import ApiError, CsrfFailed, Forbidden, SignInRequired
 from hanoi.web.templating import page
@@ -69,6 +77,17 @@ ENVELOPE_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (DigestMismatch, 422, "Payload digest mismatch"),
     (MessageRejected, 422, "Message rejected"),
     (EnvelopeError, 400, "Malformed message"),
+)
+
+
+#: Refused uploads of evidence payloads (tus-style HEAD/PATCH). A 409 or 422 tells the
+#: sender to ask the offset again and go on; the others are final.
+UPLOAD_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (UploadNotFound, 404, "No such upload"),
+    (UploadConflict, 409, "Offset conflict"),
+    (UploadTooLarge, 413, "Upload too large"),
+    (PayloadMismatch, 422, "Payload hash mismatch"),
+    (BadUpload, 400, "Malformed upload"),
 )
 
 
@@ -129,6 +148,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 return problem(status, title, str(exc))
         return problem(400, "Malformed message", str(exc))
 
+    async def on_refused_upload(request: Request, exc: Exception) -> Response:
+        for kind, status, title in UPLOAD_STATUS:
+            if isinstance(exc, kind):
+                return problem(status, title, str(exc))
+        return problem(400, "Malformed upload", str(exc))
+
     async def on_sign_in_required(request: Request, exc: Exception) -> Response:
         if _is_api(request):
             return problem(401, "Sign-in required", "sign in to this node first")
@@ -163,3 +188,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CsrfFailed, on_csrf_failed)
     app.add_exception_handler(EnvelopeError, on_refused_message)
     app.add_exception_handler(MessageRejected, on_refused_message)
+    app.add_exception_handler(TransferError, on_refused_upload)

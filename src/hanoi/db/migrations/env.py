@@ -12,7 +12,8 @@ from sqlalchemy import Connection
 # Imported for autogenerate: Base.metadata must know every table the migrations manage.
 import hanoi.accounts.models
 import hanoi.audit.models
-import hanoi.cases.models  # noqa: F401
+import hanoi.cases.models
+import hanoi.evidence.models  # noqa: F401
 from hanoi.db.base import Base
 from hanoi.db.database import make_engine
 

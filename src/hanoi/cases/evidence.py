@@ -1,0 +1,814 @@
+"""Evidence delivered for a request: the requested State sends sealed packages, the
+requesting State receives, verifies and opens them.
+
+The steps, each on the node that does it::
+
+    deliver_package   (requested)   check the package, store its payloads, queue a signed
+                                    offer: manifest, signature, custody graph, upload token
+    receive offer     (requesting)  check the manifest's signature against the directory and
+                                    the custody graph; await the payloads
+    push_due          (requested)   once the offer's receipt is in, upload every payload,
+                                    resuming where the receiver stands
+    accept_upload     (requesting)  each payload is hashed as it lands (evidence/transfer.py)
+    finish_landed     (requesting)  rebuild the package folder, verify it whole, record the
+                                    receipt in its custody graph, answer with a signed receipt
+    receive receipt   (requested)   the package is delivered; the receiver's custody graph kept
+    open_received     (requesting)  decrypt with the node's identity, re-check each plaintext
+                                    hash, record the opening
+
+Every step leaves an event on the request's timeline and an audit entry. On disk, per node:
+``blobs/`` (payloads by SHA-256), ``uploads/`` (partial uploads), ``evidence/<package>/``
+(the package folder, its payloads hard links into the blob store).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hanoi import __version__
+from hanoi.accounts.models import User
+from hanoi.accounts.permissions import Permission
+from hanoi.cases.errors import CasesError
+from hanoi.cases.lifecycle import Side, Status
+from hanoi.cases.models import CaseRequest
+from hanoi.cases.requests import (
+    PAYLOAD_FORMAT,
+    _audit,
+    _counterpart_case,
+    _event,
+    _require,
+    _tell,
+    get_request,
+)
+from hanoi.crypto.envelope import EnvelopeError, OpenedMessage
+from hanoi.db import Database
+from hanoi.db.base import utcnow
+from hanoi.evidence.blobs import BlobStore
+from hanoi.evidence.custody import CustodyEvent, add_event, check_custody
+from hanoi.evidence.errors import EvidenceError
+from hanoi.evidence.manifest import (
+    Manifest,
+    ManifestError,
+    Sealer,
+    parse_manifest,
+    verify_manifest,
+)
+from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
+from hanoi.evidence.package import (
+    CUSTODY,
+    MANIFEST,
+    PAYLOAD,
+    SIGNATURE,
+    PackageError,
+    open_package,
+    seal_package,
+    verify_package,
+)
+from hanoi.evidence.service import directory_keys, recipient_for
+from hanoi.evidence.transfer import (
+    Expected,
+    TransferFailed,
+    TransferRefused,
+    UploadArea,
+    UploadNotFound,
+    push_payload,
+)
+from hanoi.exchange.delivery import retry_delay
+from hanoi.exchange.errors import ExchangeError, MessageRejected
+from hanoi.exchange.identity import LocalNode
+from hanoi.exchange.models import OutboxMessage
+from hanoi.exchange.outbox import payload_json
+
+OFFER = "evidence.offer"
+RECEIPT = "evidence.receipt"
+TOOL = f"Hanoi {__version__} (federation delivery)"
+#: Requests whose evidence may go out: being executed, or executed (wholly or in part).
+DELIVERABLE = frozenset({Status.IN_EXECUTION, Status.EXECUTED, Status.PARTIALLY_EXECUTED})
+#: How long a push may hold a package before another worker may take it over.
+PUSH_LEASE = timedelta(hours=1)
+SYSTEM = "system"
+
+
+class EvidenceDeliveryError(CasesError):
+    """A package that cannot be delivered or opened for this request: says why."""
+
+
+@dataclass(frozen=True)
+class NodeFiles:
+    """Where a node keeps evidence on disk."""
+
+    home: Path
+
+    @property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.home / "blobs")
+
+    @property
+    def uploads(self) -> UploadArea:
+        return UploadArea(self.home / "uploads")
+
+    def folder(self, package_id: str) -> Path:
+        return self.home / "evidence" / package_id
+
+
+# --- sending (the requested State) ----------------------------------------------------------
+
+
+def deliver_package(
+    db: Database,
+    node: LocalNode,
+    *,
+    user: User,
+    reference: str,
+    package: Path,
+    now: datetime | None = None,
+) -> EvidencePackage:
+    """Offer the sealed package folder ``package`` to the State that made request
+    ``reference``; its payloads are uploaded once the other node has the offer."""
+    now = now or utcnow()
+    files = NodeFiles(node.home)
+    with db.session() as session:  # cheap checks first: nothing is copied for a refusal
+        case = get_request(session, user=user, reference=reference, record_view=False)
+        _check_deliverable(case, user)
+    manifest = _verify_own(node, package)
+    _check_for(manifest, case)
+    for entry in manifest.files:  # outside any transaction: may be many gigabytes
+        files.blobs.put_file(package / entry.payload_path, entry.ciphertext_sha256)
+    token = secrets.token_urlsafe(32)
+    with db.session() as session:
+        case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
+        _check_deliverable(case, user)
+        if session.get(EvidencePackage, manifest.package_id) is not None:
+            raise EvidenceDeliveryError(f"package {manifest.package_id} was delivered before")
+        authority = case.requested_authority
+        custody = add_event(
+            (package / CUSTODY).read_bytes(),
+            manifest,
+            CustodyEvent(
+                kind="transfer",
+                performer=f"{authority}/{user.username}",
+                organization=authority,
+                tool=TOOL,
+                at=now,
+                location=_place(node, node.state),
+                description=f"sent to {case.requesting_authority} ({case.requesting_state})",
+            ),
+        ).decode("utf-8")
+        manifest_text = (package / MANIFEST).read_text("utf-8")
+        signature = (package / SIGNATURE).read_text("ascii").strip()
+        message = _tell(
+            session,
+            node,
+            case,
+            OFFER,
+            {
+                "package_id": manifest.package_id,
+                "manifest": manifest_text,
+                "signature": signature,
+                "custody": custody,
+                "upload_token": token,
+            },
+            user.username,
+            now,
+        )
+        row = EvidencePackage(
+            id=manifest.package_id,
+            request_id=case.id,
+            direction=Direction.OUTGOING.value,
+            status=PackageStatus.OFFERED.value,
+            peer_state=case.requesting_state,
+            manifest_text=manifest_text,
+            manifest_sha256=hashlib.sha256(manifest_text.encode("utf-8")).hexdigest(),
+            signature=signature,
+            custody=custody,
+            bytes_total=sum(f.ciphertext_size for f in manifest.files),
+            bytes_done=0,
+            upload_token=token,
+            upload_token_sha256=_token_hash(token),
+            offer_message_id=message.message_id,
+            attempts=0,
+            created_by=user.username,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        detail = _summary(manifest)
+        _event(session, case, user.username, Side.REQUESTED, "evidence-offered", detail, now)
+        _audit(session, user.username, "evidence.offered", case, detail, now)
+        session.flush()
+        _write_folder(files, row)
+        session.expunge(row)
+        return row
+
+
+def seal_for_request(
+    db: Database,
+    node: LocalNode,
+    *,
+    user: User,
+    reference: str,
+    sources: Sequence[Path],
+    out: Path,
+    now: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> Manifest:
+    """Seal ``sources`` as evidence for request ``reference``, into the new package folder
+    ``out``: for the authority that made the request, signed by this node."""
+    now = now or utcnow()
+    with db.session() as session:
+        case = get_request(session, user=user, reference=reference, record_view=False)
+        _check_deliverable(case, user)
+        target = f"{case.requesting_state}/{case.requesting_authority}"
+        authority = case.requested_authority
+    manifest = seal_package(
+        sources,
+        out=out,
+        recipient=recipient_for(node.peers, target, now=now),
+        sealer=Sealer(
+            state=node.state,
+            authority=authority,
+            officer=user.username,
+            node_kid=node.signing_key.kid,
+        ),
+        signing_key=node.signing_key,
+        request=reference,
+        now=now,
+        progress=progress,
+    )
+    with db.session() as session:
+        case = get_request(session, user=user, reference=reference, record_view=False)
+        _audit(session, user.username, "evidence.sealed", case, _summary(manifest), now)
+    return manifest
+
+
+def _check_deliverable(case: CaseRequest, user: User) -> None:
+    _require(user, Permission.ACT_ON_REQUESTS, "deliver evidence")
+    if case.side != Side.REQUESTED.value:
+        raise EvidenceDeliveryError(
+            f"{case.reference}: evidence goes from the requested State; this node made the request"
+        )
+    if Status(case.status) not in DELIVERABLE:
+        raise EvidenceDeliveryError(
+            f"{case.reference} is {case.status}: evidence is delivered while it is in execution "
+            "or once executed"
+        )
+
+
+def _verify_own(node: LocalNode, package: Path) -> Manifest:
+    """The package verifies against this node's own signing key (it sealed it)."""
+    public = node.signing_key.key.public_key()
+    kid = node.signing_key.kid
+
+    def keys_for(wanted: str, _at: datetime | None) -> list[Any]:
+        return [public] if wanted == kid else []
+
+    try:
+        return verify_package(package, keys_for=keys_for).manifest
+    except PackageError as exc:
+        raise EvidenceDeliveryError(
+            f"{package}: not a package sealed by this node: {exc}"
+        ) from None
+
+
+def _check_for(manifest: Manifest, case: CaseRequest) -> None:
+    """The package was sealed for this request and for the State that made it."""
+    if manifest.request != case.reference:
+        raise EvidenceDeliveryError(
+            f"the package was sealed for request {manifest.request or '(none)'}, "
+            f"not {case.reference}"
+        )
+    if manifest.recipient.state != case.requesting_state:
+        raise EvidenceDeliveryError(
+            f"the package is sealed for {manifest.recipient.state}, but {case.reference} "
+            f"came from {case.requesting_state}"
+        )
+    wanted = manifest.recipient.authority
+    if wanted is not None and wanted != case.requesting_authority:
+        raise EvidenceDeliveryError(
+            f"the package is sealed for {wanted}, not {case.requesting_authority}"
+        )
+
+
+def on_offer_receipt(session: Session, message: OutboxMessage) -> None:
+    """The other node holds the offer: the uploads may start."""
+    session.execute(
+        update(EvidencePackage)
+        .where(
+            EvidencePackage.offer_message_id == message.message_id,
+            EvidencePackage.status == PackageStatus.OFFERED.value,
+        )
+        .values(status=PackageStatus.TRANSFERRING.value, next_attempt_at=utcnow())
+    )
+
+
+def push_due(
+    db: Database, node: LocalNode, client: httpx.Client, *, now: datetime | None = None
+) -> list[str]:
+    """Upload the payloads of every package whose offer was received; returns the ids of
+    the packages now fully sent. A failure waits (backoff) and resumes later."""
+    now = now or utcnow()
+    sent = []
+    for package_id in _claim_pushes(db, now):
+        if _push_one(db, node, client, package_id):
+            sent.append(package_id)
+    return sent
+
+
+def _claim_pushes(db: Database, now: datetime) -> list[str]:
+    with db.session() as session:
+        rows = session.execute(
+            select(EvidencePackage.id, EvidencePackage.next_attempt_at).where(
+                EvidencePackage.direction == Direction.OUTGOING.value,
+                EvidencePackage.status == PackageStatus.TRANSFERRING.value,
+                EvidencePackage.next_attempt_at <= now,
+            )
+        ).all()
+        claimed = []
+        for package_id, due in rows:
+            taken = session.execute(
+                update(EvidencePackage)
+                .where(EvidencePackage.id == package_id, EvidencePackage.next_attempt_at == due)
+                .values(next_attempt_at=now + PUSH_LEASE)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(package_id)
+    return claimed
+
+
+def _push_one(db: Database, node: LocalNode, client: httpx.Client, package_id: str) -> bool:
+    files = NodeFiles(node.home)
+    with db.session() as session:
+        row = session.get(EvidencePackage, package_id)
+        assert row is not None and row.upload_token is not None
+        manifest, token, state = row.manifest, row.upload_token, row.peer_state
+    base = node.peers.peer(state).url.rstrip("/") + f"/federation/v1/evidence/{package_id}"
+    before = 0
+    try:
+        for entry in manifest.files:
+
+            def progress(offset: int, before: int = before) -> None:
+                _set_progress(db, package_id, before + offset)
+
+            push_payload(
+                client,
+                f"{base}/{entry.index}",
+                token,
+                files.blobs.path(entry.ciphertext_sha256),
+                entry.ciphertext_size,
+                progress=progress,
+            )
+            before += entry.ciphertext_size
+    except TransferRefused as exc:
+        _push_ended(db, package_id, PackageStatus.FAILED, str(exc))
+        return False
+    except (TransferFailed, EvidenceError) as exc:
+        _push_retry(db, package_id, str(exc))
+        return False
+    _push_ended(db, package_id, PackageStatus.SENT, None)
+    return True
+
+
+def _set_progress(db: Database, package_id: str, done: int) -> None:
+    with db.session() as session:
+        session.execute(
+            update(EvidencePackage)
+            .where(EvidencePackage.id == package_id)
+            .values(bytes_done=done, updated_at=utcnow())
+        )
+
+
+def _push_retry(db: Database, package_id: str, error: str) -> None:
+    with db.session() as session:
+        row = session.get(EvidencePackage, package_id)
+        assert row is not None
+        row.attempts += 1
+        row.last_error = error[:1000]
+        row.next_attempt_at = utcnow() + retry_delay(row.attempts)
+
+
+def _push_ended(db: Database, package_id: str, status: PackageStatus, error: str | None) -> None:
+    with db.session() as session:
+        row = session.get(EvidencePackage, package_id)
+        assert row is not None
+        row.status, row.last_error, row.updated_at = status.value, error, utcnow()
+        if status == PackageStatus.SENT:
+            row.bytes_done = row.bytes_total
+        case = session.get(CaseRequest, row.request_id)
+        assert case is not None
+        action = "evidence-uploaded" if status == PackageStatus.SENT else "evidence-failed"
+        detail = {"package": package_id} | ({"error": error[:300]} if error else {})
+        _event(session, case, SYSTEM, Side.REQUESTED, action, detail, utcnow())
+
+
+# --- receiving (the requesting State) -------------------------------------------------------
+
+
+def apply_evidence_message(
+    session: Session, node: LocalNode, opened: OpenedMessage, now: datetime
+) -> str:
+    """The exchange's handler for ``evidence.*`` messages from another node."""
+    try:
+        payload = payload_json(opened.payload)
+        if payload.get("format") != PAYLOAD_FORMAT:
+            raise MessageRejected(f"not a {PAYLOAD_FORMAT} message")
+        if opened.claims.message_type == OFFER:
+            return _receive_offer(session, node, opened, payload, now)
+        if opened.claims.message_type == RECEIPT:
+            return _receive_receipt(session, opened, payload, now)
+        raise MessageRejected(f"unknown message type {opened.claims.message_type!r}")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MessageRejected(f"the payload does not fit its type: {exc}") from None
+    except (CasesError, EvidenceError) as exc:
+        raise MessageRejected(str(exc)) from None
+
+
+def _receive_offer(
+    session: Session,
+    node: LocalNode,
+    opened: OpenedMessage,
+    payload: dict[str, Any],
+    now: datetime,
+) -> str:
+    sender = opened.claims.sender
+    case = _counterpart_case(session, sender.state, payload["reference"])
+    if case.side != Side.REQUESTING.value:
+        raise MessageRejected(f"{case.reference}: evidence comes to the State that requested")
+    manifest_text, signature = str(payload["manifest"]), str(payload["signature"])
+    keys = directory_keys(node.peers, sender.state)
+    try:
+        manifest = verify_manifest(
+            manifest_text.encode("utf-8"),
+            signature,
+            keys_for=lambda kid: keys(kid, _sealed_at(manifest_text)),
+        )
+    except (EnvelopeError, ManifestError) as exc:
+        raise MessageRejected(f"the package's manifest does not verify: {exc}") from None
+    if manifest.package_id != payload["package_id"] or manifest.sealed_by.state != sender.state:
+        raise MessageRejected("the offer and its signed manifest disagree")
+    if manifest.request != case.reference or manifest.recipient.state != node.state:
+        raise MessageRejected(f"the package is not sealed for {case.reference} at {node.state}")
+    custody = str(payload["custody"])
+    problems = check_custody(_json(custody), manifest)
+    if problems:
+        raise MessageRejected(f"the package's custody graph: {problems[0]}")
+    token = payload["upload_token"]
+    if not isinstance(token, str) or not 32 <= len(token) <= 64:
+        raise MessageRejected("the offer carries no valid upload token")
+    if session.get(EvidencePackage, manifest.package_id) is not None:
+        raise MessageRejected(f"package {manifest.package_id} was offered before")
+    session.add(
+        EvidencePackage(
+            id=manifest.package_id,
+            request_id=case.id,
+            direction=Direction.INCOMING.value,
+            status=PackageStatus.TRANSFERRING.value,
+            peer_state=sender.state,
+            manifest_text=manifest_text,
+            manifest_sha256=hashlib.sha256(manifest_text.encode("utf-8")).hexdigest(),
+            signature=signature,
+            custody=custody,
+            bytes_total=sum(f.ciphertext_size for f in manifest.files),
+            bytes_done=0,
+            upload_token=None,
+            upload_token_sha256=_token_hash(token),
+            offer_message_id=opened.claims.message_id,
+            attempts=0,
+            created_by=f"node:{sender.state}",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    detail = _summary(manifest)
+    message_id = opened.claims.message_id
+    _event(session, case, sender.authority, Side.REQUESTED, "evidence-offered", detail, now,
+           message_id=message_id)  # fmt: skip
+    return case.id
+
+
+def upload_target(db: Database, package_id: str, index: int, token: str) -> Expected:
+    """The payload an upload request may write, if its bearer token is the offer's."""
+    with db.session() as session:
+        row = session.get(EvidencePackage, package_id)
+        if (
+            row is None
+            or row.direction != Direction.INCOMING.value
+            or not hmac.compare_digest(row.upload_token_sha256, _token_hash(token))
+        ):
+            raise UploadNotFound("no such upload")
+        if row.status != PackageStatus.TRANSFERRING.value:
+            raise UploadNotFound(f"package {package_id} is {row.status}: no upload expected")
+        for entry in row.manifest.files:
+            if entry.index == index:
+                return Expected(package_id, index, entry.ciphertext_size, entry.ciphertext_sha256)
+    raise UploadNotFound("no such upload")
+
+
+def upload_progress(db: Database, node: LocalNode, package_id: str) -> None:
+    """Record how much of the package has arrived; once all of it, mark it landed."""
+    files = NodeFiles(node.home)
+    with db.session() as session:
+        row = session.get(EvidencePackage, package_id)
+        if row is None or row.status != PackageStatus.TRANSFERRING.value:
+            return
+        held = [
+            files.uploads.offset(
+                Expected(package_id, f.index, f.ciphertext_size, f.ciphertext_sha256), files.blobs
+            )
+            for f in row.manifest.files
+        ]
+        row.bytes_done, row.updated_at = sum(held), utcnow()
+        if all(files.blobs.has(f.ciphertext_sha256) for f in row.manifest.files):
+            row.status = PackageStatus.LANDED.value
+
+
+def finish_landed(db: Database, node: LocalNode, *, now: datetime | None = None) -> list[str]:
+    """Verify every package whose payloads all arrived, answer each with a signed receipt.
+    Returns the ids of the packages verified."""
+    with db.session() as session:
+        landed = list(
+            session.scalars(
+                select(EvidencePackage.id).where(
+                    EvidencePackage.direction == Direction.INCOMING.value,
+                    EvidencePackage.status == PackageStatus.LANDED.value,
+                )
+            )
+        )
+    return [package_id for package_id in landed if _finish_one(db, node, package_id, now)]
+
+
+def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | None) -> bool:
+    files = NodeFiles(node.home)
+    with db.session() as session:
+        row = session.get(EvidencePackage, package_id)
+        if row is None or row.status != PackageStatus.LANDED.value:
+            return False
+        session.expunge(row)
+    problem = None
+    try:
+        folder = _write_folder(files, row)
+        verify_package(folder, keys_for=directory_keys(node.peers, row.peer_state))
+    except EvidenceError as exc:
+        problem = str(exc)
+    now = now or utcnow()
+    with db.session() as session:
+        row = session.get(EvidencePackage, package_id, with_for_update=True)
+        if row is None or row.status != PackageStatus.LANDED.value:
+            return False  # another worker finished it meanwhile
+        case = session.get(CaseRequest, row.request_id)
+        assert case is not None
+        if problem is None:
+            row.custody = add_event(
+                row.custody.encode("utf-8"),
+                row.manifest,
+                CustodyEvent(
+                    kind="receipt",
+                    performer=f"{case.requesting_authority}/{SYSTEM}",
+                    organization=case.requesting_authority,
+                    tool=TOOL,
+                    at=now,
+                    location=_place(node, node.state),
+                    description=f"received from {case.requested_authority}, verified",
+                ),
+            ).decode("utf-8")
+            row.status, row.verified, row.delivered_at = PackageStatus.DELIVERED.value, True, now
+        else:
+            row.status, row.verified, row.last_error = PackageStatus.FAILED.value, False, problem
+        row.updated_at = now
+        _tell(
+            session,
+            node,
+            case,
+            RECEIPT,
+            {
+                "package_id": package_id,
+                "manifest_sha256": row.manifest_sha256,
+                "verified": problem is None,
+                "problem": problem,
+                "custody": row.custody if problem is None else None,
+            },
+            SYSTEM,
+            now,
+        )
+        action = "evidence-received" if problem is None else "evidence-rejected"
+        detail = {"package": package_id} | ({"problem": problem[:300]} if problem else {})
+        _event(session, case, SYSTEM, Side.REQUESTING, action, detail, now)
+        _audit(session, SYSTEM, f"evidence.{action.removeprefix('evidence-')}", case, detail, now)
+        if problem is None:
+            _write_custody(files.folder(package_id), row.custody)
+    files.uploads.discard(package_id)
+    return problem is None
+
+
+def _receive_receipt(
+    session: Session, opened: OpenedMessage, payload: dict[str, Any], now: datetime
+) -> str:
+    sender = opened.claims.sender
+    case = _counterpart_case(session, sender.state, payload["reference"])
+    row = session.get(EvidencePackage, str(payload["package_id"]), with_for_update=True)
+    if row is None or row.request_id != case.id or row.direction != Direction.OUTGOING.value:
+        raise MessageRejected(f"no package {payload['package_id']!r} was sent for {case.reference}")
+    if payload["manifest_sha256"] != row.manifest_sha256:
+        raise MessageRejected("the receipt is for another manifest than the one sent")
+    if row.status not in (PackageStatus.SENT.value, PackageStatus.TRANSFERRING.value):
+        raise MessageRejected(f"package {row.id} is {row.status}: no receipt expected")
+    message_id = opened.claims.message_id
+    if payload["verified"] is True:
+        custody = str(payload["custody"])
+        if check_custody(_json(custody), row.manifest):
+            raise MessageRejected("the receiver's custody graph does not fit the package")
+        row.custody, row.verified, row.delivered_at = custody, True, now
+        row.status = PackageStatus.DELIVERED.value
+        detail = {"package": row.id}
+        action = "evidence-delivered"
+    else:
+        row.status, row.verified = PackageStatus.FAILED.value, False
+        row.last_error = f"{sender.state} could not verify it: {payload['problem']}"[:1000]
+        detail = {"package": row.id, "problem": str(payload["problem"])[:300]}
+        action = "evidence-rejected"
+    row.updated_at = now
+    _event(session, case, sender.authority, Side.REQUESTING, action, detail, now,
+           message_id=message_id)  # fmt: skip
+    return case.id
+
+
+# --- reading and opening --------------------------------------------------------------------
+
+
+def list_packages(session: Session, *, user: User, reference: str) -> list[EvidencePackage]:
+    """The packages of a request the user's authority handles, oldest first."""
+    case = get_request(session, user=user, reference=reference, record_view=False)
+    return list(
+        session.scalars(
+            select(EvidencePackage)
+            .where(EvidencePackage.request_id == case.id)
+            .order_by(EvidencePackage.created_at, EvidencePackage.id)
+        )
+    )
+
+
+def package_for(
+    session: Session, *, user: User, reference: str, package_id: str
+) -> EvidencePackage:
+    """One package of a request the user's authority handles (need-to-know)."""
+    for row in list_packages(session, user=user, reference=reference):
+        if row.id == package_id:
+            return row
+    raise EvidenceDeliveryError(f"no package {package_id!r} for {reference}")
+
+
+def package_folder(node_home: Path, package: EvidencePackage) -> Path:
+    folder = NodeFiles(node_home).folder(package.id)
+    if not folder.is_dir():
+        raise EvidenceDeliveryError(f"package {package.id} is not complete on this node yet")
+    return folder
+
+
+def open_received(
+    db: Database,
+    node: LocalNode,
+    *,
+    user: User,
+    reference: str,
+    package_id: str,
+    identity: Any,
+    out: Path,
+    now: datetime | None = None,
+) -> list[Path]:
+    """Decrypt a delivered package into the new folder ``out``, re-checking every hash,
+    and record the opening in its custody graph, on the timeline and in the audit log."""
+    _require(user, Permission.ACT_ON_REQUESTS, "open evidence")
+    with db.session() as session:
+        row = package_for(session, user=user, reference=reference, package_id=package_id)
+        if row.direction != Direction.INCOMING.value or row.status != PackageStatus.DELIVERED:
+            raise EvidenceDeliveryError(f"package {package_id} is not a verified delivery here")
+        session.expunge(row)
+    folder = package_folder(node.home, row)
+    opened = open_package(
+        folder, identity=identity, out=out, keys_for=directory_keys(node.peers, row.peer_state)
+    )
+    now = now or utcnow()
+    with db.session() as session:
+        stored = session.get(EvidencePackage, package_id, with_for_update=True)
+        case = get_request(session, user=user, reference=reference, record_view=False)
+        assert stored is not None
+        authority = case.requesting_authority
+        stored.custody = add_event(
+            stored.custody.encode("utf-8"),
+            stored.manifest,
+            CustodyEvent(
+                kind="opening",
+                performer=f"{authority}/{user.username}",
+                organization=authority,
+                tool=f"Hanoi {__version__} (hanoi evidence open)",
+                at=now,
+                location=_place(node, node.state),
+                description=f"opened into {out.name}",
+            ),
+        ).decode("utf-8")
+        stored.updated_at = now
+        detail = {"package": package_id, "files": str(len(opened))}
+        _event(session, case, user.username, Side.REQUESTING, "evidence-opened", detail, now)
+        _audit(session, user.username, "evidence.opened", case, detail, now)
+        _write_custody(folder, stored.custody)
+    return opened
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _write_folder(files: NodeFiles, row: EvidencePackage) -> Path:
+    """The package folder on this node, built from the blob store (hard links) and the
+    stored texts; made whole in a hidden folder and renamed into place."""
+    folder = files.folder(row.id)
+    if folder.is_dir():
+        _write_custody(folder, row.custody)
+        return folder
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{row.id}.building-", dir=folder.parent))
+    try:
+        (work / PAYLOAD).mkdir()
+        for entry in row.manifest.files:
+            source = files.blobs.path(entry.ciphertext_sha256)
+            try:
+                os.link(source, work / entry.payload_path)
+            except OSError:  # another file system: copy
+                shutil.copyfile(source, work / entry.payload_path)
+        (work / MANIFEST).write_text(row.manifest_text, "utf-8")
+        (work / SIGNATURE).write_text(row.signature + "\n", "ascii")
+        (work / CUSTODY).write_text(row.custody, "utf-8")
+        os.rename(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return folder
+
+
+def _write_custody(folder: Path, custody: str) -> None:
+    """Replace the folder's custody.jsonld atomically (it grows with each step)."""
+    fd, name = tempfile.mkstemp(prefix=".custody-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(custody)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(name, folder / CUSTODY)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+
+
+def _summary(manifest: Manifest) -> dict[str, str]:
+    return {
+        "package": manifest.package_id,
+        "files": str(len(manifest.files)),
+        "bytes": str(sum(f.ciphertext_size for f in manifest.files)),
+    }
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _place(node: LocalNode, state: str) -> str:
+    """A State as custody records name a location: its name and code."""
+    try:
+        return f"{node.peers.entry(state).display_name('en')} ({state})"
+    except ExchangeError:
+        return state
+
+
+def _sealed_at(manifest_text: str) -> datetime | None:
+    # Only to pick the keys valid then: the signature is checked before the content counts.
+    try:
+        return datetime.fromisoformat(
+            parse_manifest(manifest_text.encode("utf-8")).sealed_at.replace("Z", "+00:00")
+        )
+    except (ManifestError, ValueError):
+        return None
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise MessageRejected("the custody graph is not JSON") from None
+    if not isinstance(value, dict):
+        raise MessageRejected("the custody graph is not a JSON object")
+    return value

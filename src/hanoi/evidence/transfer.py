@@ -1,0 +1,273 @@
+"""Moving encrypted payloads between nodes: resumable uploads, both ends.
+
+The protocol is the core of tus 1.0 (https://tus.io/protocols/resumable-upload): ``HEAD``
+tells how many bytes of an upload the receiver holds (``Upload-Offset``), ``PATCH`` appends
+bytes at that offset. The upload itself is never created by HTTP: the sender's signed offer
+(a sealed message, :mod:`hanoi.exchange`) announces the package, each payload's size and
+SHA-256, and a random upload token; the receiver answers only requests bearing that token.
+
+Receiving side (:class:`UploadArea`): bytes go to ``uploads/<package>/<NNNN>.part`` under
+the node's home, appended under an exclusive lock and fsynced before the new offset is
+answered, so an acknowledged byte survives a crash. Once a payload is complete its SHA-256
+is checked and the file is moved into the blob store; a payload with another hash is thrown
+away whole (the sender starts it again). Sending side (:func:`push_payload`): ask the
+offset, send the rest in bounded pieces, read from disk as they go (constant memory).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from hanoi.evidence.blobs import BlobStore
+from hanoi.evidence.errors import DigestMismatch, EvidenceError, shown
+from hanoi.evidence.seal import fsync_dir
+
+TUS_VERSION = "1.0.0"
+CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
+#: The most one PATCH may carry; the sender uses less, so a cut connection loses little.
+MAX_PATCH_BYTES = 64 * 1024 * 1024
+PATCH_BYTES = 16 * 1024 * 1024
+_READ = 1024 * 1024
+_PACKAGE_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+
+class TransferError(EvidenceError):
+    """Base of upload errors."""
+
+
+class UploadNotFound(TransferError):
+    """No such upload, or not for this token: the same answer, so ids cannot be probed."""
+
+
+class UploadConflict(TransferError):
+    """The offset is not where the receiver is, or another request is writing this upload."""
+
+
+class UploadTooLarge(TransferError):
+    """More bytes than the payload's announced size, or than one request may carry."""
+
+
+class BadUpload(TransferError):
+    """A malformed upload request (headers missing or invalid)."""
+
+
+class PayloadMismatch(TransferError):
+    """A complete payload whose SHA-256 is not the announced one: discarded, to resend."""
+
+
+class TransferFailed(TransferError):
+    """The sender could not finish (peer down, network); worth trying again later."""
+
+
+class TransferRefused(TransferError):
+    """The receiver refused the upload for good (unknown upload, repeated hash mismatch)."""
+
+
+# --- receiving ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the signed offer announced for one payload."""
+
+    package_id: str
+    index: int
+    size: int
+    sha256: str
+
+
+class UploadArea:
+    """Partial uploads under ``root`` (the node uses ``$HANOI_HOME/uploads``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, package_id: str, index: int) -> Path:
+        if not _PACKAGE_ID.fullmatch(package_id) or not 1 <= index <= 9999:
+            raise UploadNotFound("no such upload")
+        return self.root / package_id / f"{index:04d}.part"
+
+    def offset(self, expected: Expected, blobs: BlobStore) -> int:
+        """How many bytes of the payload this node holds (all of them once it is stored)."""
+        if blobs.has(expected.sha256):
+            return expected.size
+        try:
+            return self._path(expected.package_id, expected.index).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def begin(self, expected: Expected, offset: int, length: int, blobs: BlobStore) -> Upload:
+        """Lock the payload's partial file for appending ``length`` bytes at ``offset``."""
+        if length > MAX_PATCH_BYTES:
+            raise UploadTooLarge(f"one request may carry at most {MAX_PATCH_BYTES} bytes")
+        if offset + length > expected.size:
+            raise UploadTooLarge(
+                f"payload {expected.index} has {expected.size} bytes; "
+                f"{length} more at offset {offset} would exceed it"
+            )
+        path = self._path(expected.package_id, expected.index)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UploadConflict("another request is writing this payload") from None
+        held = expected.size if blobs.has(expected.sha256) else os.fstat(fd).st_size
+        if held != offset:
+            os.close(fd)
+            raise UploadConflict(f"the receiver holds {held} bytes of this payload, not {offset}")
+        return Upload(fd, path, expected, offset, length)
+
+    def complete(self, expected: Expected, blobs: BlobStore) -> None:
+        """Check a complete payload's hash and move it into the blob store.
+
+        A payload whose hash does not match is deleted (:class:`PayloadMismatch`), so the
+        sender's next ``HEAD`` says 0 and it starts over.
+        """
+        path = self._path(expected.package_id, expected.index)
+        if blobs.has(expected.sha256):
+            path.unlink(missing_ok=True)
+            return
+        try:
+            blobs.adopt(path, expected.sha256)
+        except DigestMismatch:
+            path.unlink(missing_ok=True)
+            raise PayloadMismatch(
+                f"payload {expected.index} does not have the announced SHA-256: discarded"
+            ) from None
+
+    def discard(self, package_id: str) -> None:
+        """Forget every partial upload of a package (delivered, or given up)."""
+        if _PACKAGE_ID.fullmatch(package_id):
+            shutil.rmtree(self.root / package_id, ignore_errors=True)
+
+
+class Upload:
+    """One ``PATCH`` being written: bytes are appended, then made durable by :meth:`commit`."""
+
+    def __init__(self, fd: int, path: Path, expected: Expected, offset: int, length: int) -> None:
+        self._fd, self.path, self.expected = fd, path, expected
+        self.offset, self._left = offset, length
+
+    def write(self, data: bytes) -> None:
+        if len(data) > self._left:
+            raise UploadTooLarge("the request carries more bytes than its Content-Length")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        self._left -= len(data)
+        self.offset += len(data)
+
+    def commit(self) -> int:
+        """fsync, unlock and return the new offset. Called after a cut connection too:
+        the bytes received in order are kept (tus: the bytes received are the bytes held)."""
+        try:
+            os.fsync(self._fd)
+        finally:
+            os.close(self._fd)
+        fsync_dir(self.path.parent)
+        return self.offset
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def push_payload(
+    client: httpx.Client,
+    url: str,
+    token: str,
+    source: Path,
+    size: int,
+    *,
+    patch_bytes: int = PATCH_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Upload ``source`` (``size`` bytes) to ``url``, resuming where the receiver stands.
+
+    Raises :class:`TransferFailed` when worth retrying later (network, 5xx, busy) and
+    :class:`TransferRefused` when the receiver said no for good.
+    """
+    headers = {"Tus-Resumable": TUS_VERSION, "Authorization": f"Bearer {token}"}
+    offset = _offset(client, url, headers)
+    while offset < size:
+        length = min(patch_bytes, size - offset)
+        try:
+            response = client.patch(
+                url,
+                content=_read_range(source, offset, length),
+                headers={
+                    **headers,
+                    "Upload-Offset": str(offset),
+                    "Content-Type": CHUNK_CONTENT_TYPE,
+                    "Content-Length": str(length),
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise TransferFailed(f"{url}: {type(exc).__name__}: {exc}") from None
+        if response.status_code == 409:  # we were behind or ahead: ask again
+            offset = _offset(client, url, headers)
+            continue
+        _raise_for(url, response)
+        offset = _header_offset(url, response)
+        if progress is not None:
+            progress(offset)
+
+
+def _offset(client: httpx.Client, url: str, headers: dict[str, str]) -> int:
+    try:
+        response = client.head(url, headers=headers)
+    except httpx.HTTPError as exc:
+        raise TransferFailed(f"{url}: {type(exc).__name__}: {exc}") from None
+    _raise_for(url, response)
+    return _header_offset(url, response)
+
+
+def _raise_for(url: str, response: httpx.Response) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    detail = _problem_detail(response)
+    if status >= 500 or status in (408, 409, 423, 425, 429):
+        raise TransferFailed(f"{url}: HTTP {status}: {detail}")
+    if status == 422:  # the payload did not hash right: it was discarded, start it again
+        raise TransferFailed(f"{url}: {detail}")
+    raise TransferRefused(f"{url}: HTTP {status}: {detail}")
+
+
+def _problem_detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    return str(body.get("detail", response.reason_phrase))[:300] if isinstance(body, dict) else ""
+
+
+def _header_offset(url: str, response: httpx.Response) -> int:
+    value = response.headers.get("Upload-Offset", "")
+    if not value.isdigit():
+        raise TransferFailed(f"{url}: the answer has no valid Upload-Offset")
+    return int(value)
+
+
+def _read_range(source: Path, offset: int, length: int) -> Iterator[bytes]:
+    try:
+        with open(source, "rb") as f:
+            f.seek(offset)
+            left = length
+            while left:
+                data = f.read(min(_READ, left))
+                if not data:
+                    raise TransferFailed(f"{shown(source)}: shorter than announced")
+                left -= len(data)
+                yield data
+    except OSError as exc:
+        raise TransferFailed(f"cannot read {shown(source)}: {exc.strerror or exc}") from None

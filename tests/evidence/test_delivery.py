@@ -1,0 +1,80 @@
+"""Evidence between two running nodes, on SQLite and PostgreSQL: XB seals for XA's request
+and delivers; XA verifies and opens; both keep the same custody record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from hanoi.cases.evidence import (
+    NodeFiles,
+    open_received,
+)
+from hanoi.cases.models import CaseRequest
+from hanoi.cases.requests import timeline
+from hanoi.crypto.keys import KeyStore
+from hanoi.evidence.custody import check_custody
+from hanoi.evidence.models import EvidencePackage
+from hanoi.evidence.package import verify_package
+from hanoi.evidence.service import directory_keys
+from tests.evidence.delivery import (
+    custody_kinds,
+    deliver,
+    executed_mla,
+    package_row,
+    seal_for,
+    user_of,
+    wait_for,
+)
+from tests.federation import Running
+
+
+def test_evidence_is_sealed_delivered_verified_and_opened(running: Running, tmp_path: Path) -> None:
+    xa, xb = running.node("XA"), running.node("XB")
+    assert xa.runtime.node is not None
+    reference = executed_mla(running)
+    package = seal_for(running, reference, tmp_path)
+    package_id = deliver(running, reference, package)
+
+    wait_for(lambda: (package_row(xb, package_id) or EvidencePackage()).status == "delivered", 60)
+    received = package_row(xa, package_id)
+    sent = package_row(xb, package_id)
+    assert received is not None and sent is not None
+    assert received.status == "delivered" and received.verified is True
+    assert received.bytes_done == received.bytes_total == sent.bytes_total
+    assert custody_kinds(received.custody) == ["sealing", "transfer", "receipt"]
+    assert sent.custody == received.custody  # the sender keeps the receiver's record
+    assert check_custody(json.loads(received.custody), received.manifest) == []
+
+    folder = NodeFiles(xa.runtime.node.home).folder(package_id)
+    keys = directory_keys(xa.runtime.node.peers, "XB")
+    assert verify_package(folder, keys_for=keys).manifest.package_id == package_id
+    assert not (NodeFiles(xa.runtime.node.home).home / "uploads" / package_id).exists()
+
+    out = tmp_path / "opened"
+    identity = KeyStore(xa.runtime.node.home).age_identity()
+    opened = open_received(
+        xa.runtime.db, xa.runtime.node, user=user_of(xa, "officer"), reference=reference,
+        package_id=package_id, identity=identity, out=out,
+    )  # fmt: skip
+    originals = tmp_path / "pkg-files"
+    assert sorted(p.name for p in opened) == ["mailbox.mbox", "subscriber.txt"]
+    for path in opened:
+        assert path.read_bytes() == (originals / path.name).read_bytes()
+    opened_row = package_row(xa, package_id)
+    assert opened_row is not None
+    assert custody_kinds(opened_row.custody) == ["sealing", "transfer", "receipt", "opening"]
+    assert (folder / "custody.jsonld").read_text("utf-8") == opened_row.custody
+
+    with xa.runtime.db.session() as session:
+        case = session.scalar(select(CaseRequest).where(CaseRequest.reference == reference))
+        assert case is not None
+        seen = [item.what for item in timeline(session, case)]
+    assert {"evidence-offered", "evidence-received", "evidence-opened"} <= set(seen)
+    with xb.runtime.db.session() as session:
+        case = session.scalar(select(CaseRequest).where(CaseRequest.reference == reference))
+        assert case is not None
+        seen = [item.what for item in timeline(session, case)]
+    assert {"evidence-offered", "evidence-uploaded", "evidence-delivered"} <= set(seen)
