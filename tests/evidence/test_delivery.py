@@ -3,7 +3,9 @@ and delivers; XA verifies and opens; both keep the same custody record."""
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -29,6 +31,7 @@ from tests.evidence.delivery import (
     wait_for,
 )
 from tests.federation import Running
+from tests.web.test_request_pages import signed_in
 
 
 def test_evidence_is_sealed_delivered_verified_and_opened(running: Running, tmp_path: Path) -> None:
@@ -78,3 +81,27 @@ def test_evidence_is_sealed_delivered_verified_and_opened(running: Running, tmp_
         assert case is not None
         seen = [item.what for item in timeline(session, case)]
     assert {"evidence-offered", "evidence-uploaded", "evidence-delivered"} <= set(seen)
+
+    # The request page shows the package, its files, hashes and state; the download is the
+    # package exactly as verified, and still verifies once unpacked.
+    received = package_row(xa, package_id)
+    assert received is not None
+    with signed_in(running, "XA", "officer") as browser:
+        page = browser.get(f"/requests/{reference}").text
+        for entry in received.manifest.files:
+            assert entry.name in page and entry.sha256 in page and entry.ciphertext_sha256 in page
+        assert f"Package {package_id}: received from XB" in page
+        assert "Delivered" in page and "verified here" in page
+        download = browser.get(f"/requests/{reference}/evidence/{package_id}.tar")
+        assert download.status_code == 200
+        assert download.headers["content-type"] == "application/x-tar"
+        assert int(download.headers["content-length"]) == len(download.content)
+    with tarfile.open(fileobj=io.BytesIO(download.content)) as tar:
+        tar.extractall(tmp_path / "court", filter="data")
+    unpacked = tmp_path / "court" / f"{reference}-{package_id}"
+    assert verify_package(unpacked, keys_for=keys).manifest.package_id == package_id
+    with signed_in(running, "XA", "duty") as other:  # another authority: need-to-know
+        assert other.get(f"/requests/{reference}/evidence/{package_id}.tar").status_code == 404
+    with signed_in(running, "XB", "officer") as sender:
+        page = sender.get(f"/requests/{reference}").text
+        assert f"Package {package_id}: sent to XA" in page and "verified by XA" in page

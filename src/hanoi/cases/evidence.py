@@ -109,6 +109,10 @@ class EvidenceDeliveryError(CasesError):
     """A package that cannot be delivered or opened for this request: says why."""
 
 
+class PackageNotFound(EvidenceDeliveryError):
+    """No such package for this request at the user's authority (or not complete here)."""
+
+
 @dataclass(frozen=True)
 class NodeFiles:
     """Where a node keeps evidence on disk."""
@@ -652,7 +656,13 @@ def _receive_receipt(
 
 def list_packages(session: Session, *, user: User, reference: str) -> list[EvidencePackage]:
     """The packages of a request the user's authority handles, oldest first."""
-    case = get_request(session, user=user, reference=reference, record_view=False)
+    return packages_of(
+        session, get_request(session, user=user, reference=reference, record_view=False)
+    )
+
+
+def packages_of(session: Session, case: CaseRequest) -> list[EvidencePackage]:
+    """The packages of a request the caller has already read under need-to-know."""
     return list(
         session.scalars(
             select(EvidencePackage)
@@ -669,13 +679,13 @@ def package_for(
     for row in list_packages(session, user=user, reference=reference):
         if row.id == package_id:
             return row
-    raise EvidenceDeliveryError(f"no package {package_id!r} for {reference}")
+    raise PackageNotFound(f"no package {package_id!r} for {reference}")
 
 
 def package_folder(node_home: Path, package: EvidencePackage) -> Path:
     folder = NodeFiles(node_home).folder(package.id)
     if not folder.is_dir():
-        raise EvidenceDeliveryError(f"package {package.id} is not complete on this node yet")
+        raise PackageNotFound(f"package {package.id} is not complete on this node yet")
     return folder
 
 

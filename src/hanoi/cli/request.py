@@ -131,7 +131,7 @@ NODE_HOME_OPTION = typer.Option(
 SETTLE_WAIT = 10.0
 
 
-class _NodeContext:
+class NodeContext:
     """The node's settings, database and identity, opened once per command."""
 
     def __init__(self, home: Path | None) -> None:
@@ -253,7 +253,7 @@ def send(
     from hanoi.cases.requests import RequestNotReady, send_request
 
     document = _load(file)
-    context = _NodeContext(home)
+    context = NodeContext(home)
     try:
         with context.db.session() as session:
             try:
@@ -310,7 +310,7 @@ def condition_(
     data to a third State (Art. 36); the other node is told."""
     from hanoi.cases.requests import attach_condition
 
-    context = _NodeContext(home)
+    context = NodeContext(home)
     try:
         with context.db.session() as session:
             attach_condition(
@@ -343,7 +343,7 @@ def list_(
     if inbox and outbox:
         fail("--inbox and --outbox exclude each other")
     box: Box = "inbox" if inbox else "outbox" if outbox else "all"
-    context = _NodeContext(home)
+    context = NodeContext(home)
     try:
         with context.db.session() as session:
             rows = []
@@ -384,7 +384,7 @@ def show(
     from hanoi.cases.requests import allowed_actions, get_request, request_deadlines, timeline
     from hanoi.db.base import utcnow
 
-    context = _NodeContext(home)
+    context = NodeContext(home)
     try:
         with context.db.session() as session:
             account = context.user(session, user)
@@ -473,7 +473,7 @@ def act_(
         day = date.fromisoformat(until) if until is not None else None
     except ValueError:
         fail(f"--until {until!r} is not a date like 2027-03-01")
-    context = _NodeContext(home)
+    context = NodeContext(home)
     try:
         with context.db.session() as session:
             case = act(
@@ -506,7 +506,7 @@ def deadlines(
     from hanoi.db.base import utcnow
 
     now = utcnow()
-    context = _NodeContext(home)
+    context = NodeContext(home)
     try:
         with context.db.session() as session:
             rows = [

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hanoi.cases.drafts import DraftForbidden
+from hanoi.cases.evidence import EvidenceDeliveryError, PackageNotFound
 from hanoi.cases.lifecycle import LifecycleError
 from hanoi.cases.requests import RequestForbidden, RequestNotFound
 from hanoi.crypto.envelope import (
@@ -168,6 +169,11 @@ def install_error_handlers(app: FastAPI) -> None:
         # the request exists at another authority or not at all.
         return _respond(request, 404, "No such request", str(exc))
 
+    async def on_evidence_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, PackageNotFound):
+            return _respond(request, 404, "No such evidence package", str(exc))
+        return _respond(request, 422, "Evidence not possible", str(exc))
+
     async def on_lifecycle_error(request: Request, exc: Exception) -> Response:
         # Pages that offer the action re-show their form instead; this is the fallback.
         return _respond(request, 422, "Action not possible", str(exc))
@@ -185,6 +191,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestForbidden, on_forbidden)
     app.add_exception_handler(RequestNotFound, on_request_not_found)
     app.add_exception_handler(LifecycleError, on_lifecycle_error)
+    app.add_exception_handler(EvidenceDeliveryError, on_evidence_error)
     app.add_exception_handler(CsrfFailed, on_csrf_failed)
     app.add_exception_handler(EnvelopeError, on_refused_message)
     app.add_exception_handler(MessageRejected, on_refused_message)

@@ -49,6 +49,7 @@ from hanoi.convention import Ground, get_convention
 from hanoi.db.base import utcnow
 from hanoi.web import auth
 from hanoi.web.forms import fields_for
+from hanoi.web.pages.evidence import PackageView, package_views
 from hanoi.web.problems import page_error
 from hanoi.web.templating import page
 
@@ -255,12 +256,16 @@ def deadlines_page(request: Request) -> Response:
 # --- one request ---------------------------------------------------------------------------
 
 
-def _load(request: Request, user: User, reference: str) -> tuple[CaseRequest, list[TimelineItem]]:
-    """The request and its timeline, if the user's authority handles it."""
+def _load(
+    request: Request, user: User, reference: str
+) -> tuple[CaseRequest, list[TimelineItem], list[PackageView]]:
+    """The request, its timeline and its evidence, if the user's authority handles it."""
+    node = request.app.state.node
     with request.app.state.db.session() as session:
         case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
         items = timeline(session, case)
-    return case, items
+        packages = package_views(session, case, node.home if node is not None else None)
+    return case, items, packages
 
 
 def _grounds(kind: str, which: Literal["refusal", "postponement"] | None) -> list[Ground]:
@@ -299,7 +304,7 @@ def _request_page(
     retry: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    case, items = _load(request, user, reference)
+    case, items, packages = _load(request, user, reference)
     now = utcnow()
     document = case.document
     return page(
@@ -313,6 +318,7 @@ def _request_page(
             "document": document,
             "fields": [f for f in fields_for(document_model(case.kind)) if f.key != "kind"],
             "timeline": items,
+            "packages": packages,
             "followups": [i.detail["request"] for i in items if i.what == "follow-up"],
             "deadlines": _deadlines(request, case),
             "now": now,
