@@ -114,11 +114,16 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
         "preserved",
         "received",
         "executed",
+        "delivered",
+        "opened",
         "received",
         "refused",
     ]
     assert [n["state"] for n in summary["nodes"]] == ["XA", "XB", "XC"]
     assert {p.name for p in (tmp_path / "demo").iterdir()} == {"XA", "XB", "XC", "secretariat"}
+    opened = Path(summary["scenario"]["steps"][6]["detail"])
+    assert opened.is_relative_to(tmp_path / "demo" / "XA")
+    assert sorted(p.name for p in opened.iterdir()) == ["access-log.csv", "subscriber.txt"]
 
 
 def test_conditions_and_deadlines_from_the_command_line(running: Running, tmp_path: Path) -> None:

@@ -4,7 +4,9 @@
 2. XB's 24/7 point acknowledges it and preserves the data for 90 days.
 3. XA's central authority sends the follow-up request for the stored data (Art. 44).
 4. XB's central authority acknowledges, executes it.
-5. XA's central authority asks XC for assistance; XC refuses it with a ground and a reason.
+5. XB seals the evidence for XA's request and delivers it; XA's node verifies it on arrival.
+6. XA's central authority opens the package: every file re-checked against the manifest.
+7. XA's central authority asks XC for assistance; XC refuses it with a ground and a reason.
 
 Each step waits until the other node has the message (signed receipt stored) and checks that
 both nodes show the request in the same status.
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -25,12 +28,16 @@ from sqlalchemy import select
 from hanoi.accounts.service import get_user_by_username
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.errors import CasesError
+from hanoi.cases.evidence import deliver_package, open_received, seal_for_request
 from hanoi.cases.lifecycle import Action, ActionRequest
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.requests import act, send_request
+from hanoi.crypto.keys import KeyStore
 from hanoi.db.base import utcnow
 from hanoi.demo.federation import DemoFederation
 from hanoi.demo.serving import ServedNode
+from hanoi.evidence.errors import EvidenceError
+from hanoi.evidence.models import EvidencePackage
 from hanoi.exchange.errors import ExchangeError
 from hanoi.exchange.models import DeliveryState, OutboxMessage
 
@@ -125,6 +132,75 @@ class _Play:
                 f"step {len(self.result.steps)} ({title}): expected {expected}, {detail}"
             )
 
+    def record(self, title: str, reference: str, status: str, detail: str) -> None:
+        self.result.steps.append(
+            Step(len(self.result.steps) + 1, title, reference, status, True, detail)
+        )
+
+    def deliver_evidence(self, state: str, username: str, reference: str) -> str:
+        """Seal the demo evidence files as ``username`` for ``reference`` and deliver them."""
+        runtime = self.served[state].runtime
+        assert runtime.node is not None
+        home = self.federation.nodes[state].home
+        folder = home / "evidence-to-send" / reference
+        sources = _demo_evidence(folder / "files")
+        with runtime.db.session() as session:
+            user = _user(session, username)
+            session.expunge(user)
+        manifest = seal_for_request(
+            runtime.db, runtime.node, user=user, reference=reference, sources=sources,
+            out=folder / "package",
+        )  # fmt: skip
+        deliver_package(
+            runtime.db, runtime.node, user=user, reference=reference, package=folder / "package"
+        )
+        self._deliver(state, reference)
+        return manifest.package_id
+
+    def check_package(self, title: str, reference: str, package_id: str, *states: str) -> None:
+        """Wait until every node says the package is delivered (verified by the receiver)."""
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        while True:
+            seen = {state: self._package_status(state, package_id) for state in states}
+            if all(status in ("delivered", "failed") for status in seen.values()):
+                break
+            if time.monotonic() > deadline:
+                break
+            for state in states:
+                runtime = self.served[state].runtime
+                if runtime.worker is not None:
+                    runtime.worker.wake()
+            time.sleep(0.1)
+        ok = all(status == "delivered" for status in seen.values())
+        detail = ", ".join(f"{state}: {status}" for state, status in seen.items())
+        self.result.steps.append(
+            Step(len(self.result.steps) + 1, title, reference, "delivered", ok, detail)
+        )
+        if not ok:
+            raise ScenarioFailed(f"step {len(self.result.steps)} ({title}): {detail}")
+
+    def open_evidence(self, state: str, username: str, reference: str, package_id: str) -> Path:
+        runtime = self.served[state].runtime
+        assert runtime.node is not None
+        home = self.federation.nodes[state].home
+        out = home / "opened-evidence" / f"{reference}-{package_id}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with runtime.db.session() as session:
+            user = _user(session, username)
+            session.expunge(user)
+        open_received(
+            runtime.db, runtime.node, user=user, reference=reference, package_id=package_id,
+            identity=KeyStore(home).age_identity(), out=out,
+        )  # fmt: skip
+        return out
+
+    def _package_status(self, state: str, package_id: str) -> str:
+        with self.served[state].runtime.db.session() as session:
+            found = session.scalar(
+                select(EvidencePackage.status).where(EvidencePackage.id == package_id)
+            )
+        return found or "(unknown)"
+
     def status(self, state: str, reference: str) -> str:
         with self.served[state].runtime.db.session() as session:
             found = session.scalar(
@@ -160,6 +236,21 @@ class _Play:
                 )
             time.sleep(0.05)
             runtime.worker.wake()
+
+
+def _demo_evidence(folder: Path) -> list[Path]:
+    """Two small made-up files standing for what a provider handed over."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "access-log.csv"
+    log.write_text(
+        "time_utc,ip_address,account\n"
+        "2026-09-14T08:12:03Z,198.51.100.23,demo-account-1\n"
+        "2026-09-14T08:15:41Z,198.51.100.23,demo-account-2\n",
+        "utf-8",
+    )
+    subscriber = folder / "subscriber.txt"
+    subscriber.write_text("Subscriber of 198.51.100.23 (demo data, fictional): John Doe\n", "utf-8")
+    return [log, subscriber]
 
 
 def _user(session: Any, username: str) -> Any:
@@ -214,6 +305,12 @@ def run_scenario(
             reason="Data obtained from the provider; evidence follows.",
         )
         play.check("XB executes the follow-up MLA", mla, "executed", "XA", "XB")
+        package_id = play.deliver_evidence("XB", "officer", mla)
+        play.check_package(
+            "XB seals the evidence and delivers it; XA verifies it", mla, package_id, "XA", "XB"
+        )
+        opened = play.open_evidence("XA", "officer", mla, package_id)
+        play.record("XA opens the package: every file matches its hash", mla, "opened", str(opened))
         refused = play.send(
             "XA",
             "officer",
@@ -229,7 +326,7 @@ def run_scenario(
             reason="Cascadian law forbids this measure for the offence described (demo).",
         )
         play.check("XC refuses, with a ground and a reason", refused, "refused", "XA", "XC")
-    except (ScenarioFailed, CasesError, ExchangeError) as exc:
+    except (ScenarioFailed, CasesError, ExchangeError, EvidenceError) as exc:
         play.result.steps.append(
             Step(len(play.result.steps) + 1, "scenario stopped", "", "", False, str(exc))
         )
