@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from hanoi.audit import list_events
 from hanoi.cases.evidence import (
     EvidenceDeliveryError,
     deliver_package,
@@ -162,6 +163,13 @@ def test_uploads_need_the_offer_token_and_the_right_offset(offered: Offered) -> 
     beyond = _patch(offered, b"\0" * len(payload), 10)
     assert beyond.status_code == 413
     assert _offset(offered) == 10
+    xa = offered.running.node("XA")
+    with xa.runtime.db.session() as session:
+        refused = list_events(session, action="upload.refused")
+    # Two forged tokens, the missing one, the unknown payload; offset conflicts are not
+    # refusals (a resuming sender meets them) and the wrong Content-Type came with a token.
+    assert len(refused) == 4
+    assert all(offered.token not in (e.detail or "") for e in refused)
 
 
 def test_a_payload_with_other_bytes_is_discarded_whole(offered: Offered) -> None:

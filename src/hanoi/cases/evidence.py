@@ -100,8 +100,9 @@ RECEIPT = "evidence.receipt"
 TOOL = f"Hanoi {__version__} (federation delivery)"
 #: Requests whose evidence may go out: being executed, or executed (wholly or in part).
 DELIVERABLE = frozenset({Status.IN_EXECUTION, Status.EXECUTED, Status.PARTIALLY_EXECUTED})
-#: How long a push may hold a package before another worker may take it over.
-PUSH_LEASE = timedelta(hours=1)
+#: How long a push holds a package before another worker may take it over; renewed after
+#: every piece uploaded, so only a worker that died (or hangs) loses it.
+PUSH_LEASE = timedelta(minutes=5)
 SYSTEM = "system"
 
 
@@ -361,9 +362,9 @@ def _push_one(db: Database, node: LocalNode, client: httpx.Client, package_id: s
         row = session.get(EvidencePackage, package_id)
         assert row is not None and row.upload_token is not None
         manifest, token, state = row.manifest, row.upload_token, row.peer_state
-    base = node.peers.peer(state).url.rstrip("/") + f"/federation/v1/evidence/{package_id}"
     before = 0
     try:
+        base = node.peers.peer(state).url.rstrip("/") + f"/federation/v1/evidence/{package_id}"
         for entry in manifest.files:
 
             def progress(offset: int, before: int = before) -> None:
@@ -381,7 +382,7 @@ def _push_one(db: Database, node: LocalNode, client: httpx.Client, package_id: s
     except TransferRefused as exc:
         _push_ended(db, package_id, PackageStatus.FAILED, str(exc))
         return False
-    except (TransferFailed, EvidenceError) as exc:
+    except (TransferFailed, EvidenceError, ExchangeError) as exc:
         _push_retry(db, package_id, str(exc))
         return False
     _push_ended(db, package_id, PackageStatus.SENT, None)
@@ -389,11 +390,12 @@ def _push_one(db: Database, node: LocalNode, client: httpx.Client, package_id: s
 
 
 def _set_progress(db: Database, package_id: str, done: int) -> None:
+    now = utcnow()
     with db.session() as session:
         session.execute(
             update(EvidencePackage)
             .where(EvidencePackage.id == package_id)
-            .values(bytes_done=done, updated_at=utcnow())
+            .values(bytes_done=done, updated_at=now, next_attempt_at=now + PUSH_LEASE)
         )
 
 
@@ -569,7 +571,9 @@ def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | 
         verify_package(folder, keys_for=directory_keys(node.peers, row.peer_state))
     except EvidenceError as exc:
         problem = str(exc)
-    now = now or utcnow()
+        shutil.rmtree(files.folder(package_id), ignore_errors=True)  # nothing unverified kept
+    # Never before the sender's transfer step, even if this node's clock is a little behind.
+    now = max(now or utcnow(), _last_step_time(row.custody))
     with db.session() as session:
         row = session.get(EvidencePackage, package_id, with_for_update=True)
         if row is None or row.status != PackageStatus.LANDED.value:
@@ -634,8 +638,11 @@ def _receive_receipt(
     message_id = opened.claims.message_id
     if payload["verified"] is True:
         custody = str(payload["custody"])
-        if check_custody(_json(custody), row.manifest):
+        theirs, ours = _json(custody), _json(row.custody)
+        if check_custody(theirs, row.manifest):
             raise MessageRejected("the receiver's custody graph does not fit the package")
+        if theirs["@graph"][: len(ours["@graph"])] != ours["@graph"]:
+            raise MessageRejected("the receiver's custody graph rewrites the steps sent to it")
         row.custody, row.verified, row.delivered_at = custody, True, now
         row.status = PackageStatus.DELIVERED.value
         detail = {"package": row.id}
@@ -812,6 +819,16 @@ def _sealed_at(manifest_text: str) -> datetime | None:
         )
     except (ManifestError, ValueError):
         return None
+
+
+def _last_step_time(custody: str) -> datetime:
+    """When the last recorded custody step ended (the graph was checked on arrival)."""
+    ends = [
+        datetime.fromisoformat(str(node["uco-action:endTime"]["@value"]).replace("Z", "+00:00"))
+        for node in json.loads(custody)["@graph"]
+        if isinstance(node, dict) and "uco-action:endTime" in node
+    ]
+    return max(ends)
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -142,15 +142,21 @@ def _store(
 
 
 def audit_refusal(
-    db: Database, exc: Exception, remote_addr: str | None, now: datetime | None = None
+    db: Database,
+    exc: Exception,
+    remote_addr: str | None,
+    now: datetime | None = None,
+    *,
+    what: str = "message",
 ) -> None:
-    """Record a refused message: what was wrong and where it came from (never its bytes)."""
+    """Record a refused message (or upload): what was wrong and where it came from, never
+    its bytes."""
     with db.session() as session:
         record(
             session,
             actor="node:unknown",
-            action="message.refused",
-            target_type="message",
+            action=f"{what}.refused",
+            target_type=what,
             detail={"reason": str(exc)[:500], "error": type(exc).__name__},
             remote_addr=remote_addr,
             at=now or utcnow(),

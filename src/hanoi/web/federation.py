@@ -19,7 +19,13 @@ from starlette.requests import ClientDisconnect
 from hanoi.cases.evidence import NodeFiles, upload_progress, upload_target
 from hanoi.cases.handlers import message_handler
 from hanoi.crypto.envelope import MAX_MESSAGE_BYTES, OversizedMessage
-from hanoi.evidence.transfer import CHUNK_CONTENT_TYPE, TUS_VERSION, BadUpload, Expected
+from hanoi.evidence.transfer import (
+    CHUNK_CONTENT_TYPE,
+    TUS_VERSION,
+    BadUpload,
+    Expected,
+    UploadNotFound,
+)
 from hanoi.exchange.inbox import audit_refusal, receive
 from hanoi.web.problems import problem_responses
 
@@ -84,6 +90,18 @@ def _offset_header(request: Request, name: str) -> int:
     return int(value)
 
 
+async def _authorised(request: Request, package_id: str, index: int) -> Expected:
+    """The payload this request may write; a refusal is audited with where it came from
+    (offset conflicts are not: they are the normal way a sender resumes)."""
+    db = request.app.state.db
+    try:
+        return await run_in_threadpool(upload_target, db, package_id, index, _bearer(request))
+    except (UploadNotFound, BadUpload) as exc:
+        remote_addr = request.client.host if request.client else None
+        await run_in_threadpool(audit_refusal, db, exc, remote_addr, what="upload")
+        raise
+
+
 def _upload_answer(offset: int, expected: Expected, status: int) -> Response:
     return Response(
         status_code=status,
@@ -99,8 +117,8 @@ def _upload_answer(offset: int, expected: Expected, status: int) -> Response:
 @router.head("/evidence/{package_id}/{index}", responses=problem_responses(400, 404))
 async def upload_offset(request: Request, package_id: str, index: int) -> Response:
     """How many bytes of one payload this node holds (``Upload-Offset``)."""
-    db, files = request.app.state.db, NodeFiles(request.app.state.node.home)
-    expected = await run_in_threadpool(upload_target, db, package_id, index, _bearer(request))
+    files = NodeFiles(request.app.state.node.home)
+    expected = await _authorised(request, package_id, index)
     offset = await run_in_threadpool(files.uploads.offset, expected, files.blobs)
     return _upload_answer(offset, expected, 200)
 
@@ -114,12 +132,11 @@ async def upload_chunk(request: Request, package_id: str, index: int) -> Respons
     """Append bytes to one payload at ``Upload-Offset``; answers the new offset."""
     db, node = request.app.state.db, request.app.state.node
     files = NodeFiles(node.home)
-    token = _bearer(request)
+    expected = await _authorised(request, package_id, index)
     if request.headers.get("content-type") != CHUNK_CONTENT_TYPE:
         raise BadUpload(f"Content-Type: {CHUNK_CONTENT_TYPE} expected")
     offset = _offset_header(request, "upload-offset")
     length = _offset_header(request, "content-length")
-    expected = await run_in_threadpool(upload_target, db, package_id, index, token)
     upload = await run_in_threadpool(files.uploads.begin, expected, offset, length, files.blobs)
     try:
         async for chunk in request.stream():
