@@ -16,7 +16,6 @@ from enum import StrEnum
 from sqlalchemy import CHAR, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hanoi.cases.models import CaseRequest  # noqa: F401  (the table our foreign key points at)
 from hanoi.db.base import Base, UTCDateTime, utcnow
 from hanoi.evidence.manifest import Manifest, parse_manifest
 
@@ -46,6 +45,8 @@ class EvidencePackage(Base):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     """The package id of the signed manifest."""
+    # The requests table by name: evidence/ imports nothing of cases/ (the migrations and
+    # every process that uses this model load both).
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
     direction: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
