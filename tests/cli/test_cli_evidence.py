@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_cli import cli_env, hanoi
+from tests.evidence.test_ewf import SECTION_HEADER, _acquire
 from tests.exchange.conftest import Running
 
 
@@ -119,3 +120,33 @@ def test_seal_refuses_unknown_recipients_and_existing_packages(
         env=xb,
     )
     assert exists.code == 2 and "already exists" in exists.err
+
+
+def test_seal_warns_about_an_image_whose_media_data_does_not_match(
+    running: Running, tmp_path: Path
+) -> None:
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(os.urandom(1024 * 1024))
+    _acquire(raw, tmp_path / "disk", "-c", "none")
+    image = tmp_path / "disk.E01"
+    data = bytearray(image.read_bytes())
+    data[data.index(b"sectors\x00") + SECTION_HEADER + 500_000] ^= 0xFF
+    image.write_bytes(bytes(data))
+    package = tmp_path / "package"
+    xa, xb = _env(running, "XA"), _env(running, "XB")
+
+    sealed = hanoi(
+        tmp_path, "evidence", "seal", str(image), "--to", "XA", "--out", str(package), env=xb
+    )
+    assert sealed.code == 0, sealed
+    assert "disk.E01" in sealed.out and "EWF image, media data NOT verified" in sealed.out
+    assert sealed.err.startswith(
+        "warning: disk.E01: the media data of this EWF image does not match the MD5, SHA-1"
+    ), sealed
+
+    verified = hanoi(tmp_path, "evidence", "verify", str(package), "--json", env=xa)
+    assert verified.code == 0, verified
+    report = json.loads(verified.out)
+    assert report["manifest"]["files"][0]["forensic_image"]["verified"] is False
+    assert report["warnings"][0].startswith("disk.E01: the media data")
+    assert "warning: disk.E01" in verified.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -202,6 +203,18 @@ def test_canonical_bytes_are_stable() -> None:
     assert first == again
     reordered = json.loads(first, object_pairs_hook=lambda pairs: dict(reversed(pairs)))
     assert custody_bytes(reordered) == first
+
+
+def test_graphs_without_images_keep_their_bytes() -> None:
+    """Recording forensic images added nodes only for images: the graphs of other packages
+    (SHA-256 of their bytes as first written) are unchanged, so old packages still verify."""
+    sealed = custody_bytes(custody_graph(_manifest(), SEALED))
+    assert hashlib.sha256(sealed).hexdigest() == (
+        "5f3d82987dc6c4529dd245cecc44533fd697cc68bcd943949af4f70ec2e76bcb"
+    )
+    assert hashlib.sha256(_delivered(_manifest())).hexdigest() == (
+        "ff55ef62d1ef1931526d778641913b78b6f18b715a317d5f3f326de8e162cd99"
+    )
 
 
 def test_add_event_keeps_earlier_nodes_and_matches_building_at_once() -> None:

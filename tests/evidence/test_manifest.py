@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from hanoi.crypto.envelope import BadSignature, UnknownSignerKey
+from hanoi.evidence.ewf import METADATA_KEYS
 from hanoi.evidence.manifest import (
+    ImageMetadataKey,
     Manifest,
     ManifestError,
     format_utc,
@@ -135,3 +137,87 @@ def test_only_canonical_json_without_duplicate_keys_is_read() -> None:
                 _raw(sealed_at="2026-11-29 10:00"), separators=(",", ":"), sort_keys=True
             ).encode()
         )
+
+
+# --- forensic images -------------------------------------------------------------------------
+
+MD5, SHA1, SHA256 = "a1" * 16, "b2" * 20, "c3" * 32
+
+
+def _image(**changes: Any) -> dict[str, Any]:
+    image: dict[str, Any] = {
+        "format": "ewf",
+        "segments": [1],
+        "media_size": 3145728,
+        "stored": {"md5": MD5, "sha1": SHA1, "sha256": None},
+        "computed": {"md5": MD5, "sha1": SHA1, "sha256": SHA256},
+        "verified": True,
+        "metadata": {"case_number": "XB-2026-000042", "examiner_name": "Ann Examiner"},
+    }
+    return image | changes
+
+
+def _with_image(**changes: Any) -> bytes:
+    raw = _raw(files=[_file(forensic_image=_image(**changes))])
+    return json.dumps(raw, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def test_a_manifest_without_images_keeps_its_bytes() -> None:
+    """Packages sealed before images were recorded must still verify: same bytes."""
+    expected = (
+        '{"files":[{"ciphertext_sha256":"BBB","ciphertext_size":240,"index":1,'
+        '"media_type":"application/mbox","name":"mailbox export.mbox","sha256":"AAA","size":12}],'
+        '"format":"hanoi.evidence-manifest/1","package_id":"01JD0000000000000000000000",'
+        '"recipient":{"age_recipient":"RECIPIENT","authority":"XA-CA","state":"XA"},'
+        '"request":"XA-2026-000002","sealed_at":"2026-11-29T10:00:00.000000Z",'
+        '"sealed_by":{"authority":"XB-CA","node_kid":"KID","officer":"officer","state":"XB"}}'
+    )
+    values = {"AAA": "a" * 64, "BBB": "b" * 64, "RECIPIENT": RECIPIENT, "KID": KID}
+    for placeholder, value in values.items():
+        expected = expected.replace(placeholder, value)
+    assert Manifest.model_validate(_raw()).to_bytes() == expected.encode()
+    nulled = json.loads(_with_image())
+    nulled["files"][0]["forensic_image"] = None
+    with pytest.raises(ManifestError, match="canonical"):  # absent, never null
+        parse_manifest(json.dumps(nulled, separators=(",", ":"), sort_keys=True).encode())
+
+
+def test_an_image_round_trips_and_its_metadata_keys_are_libewfs() -> None:
+    data = Manifest.model_validate(json.loads(_with_image())).to_bytes()
+    image = parse_manifest(data).files[0].forensic_image
+    assert image is not None and image.verified and image.mismatches() == []
+    assert get_args(ImageMetadataKey) == METADATA_KEYS
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"verified": False}, "verified must say"),
+        ({"stored": {"md5": "0" * 32, "sha1": SHA1, "sha256": None}}, "verified must say"),
+        ({"stored": {"md5": None, "sha1": None, "sha256": None}}, "verified must say"),
+        ({"stored": {"md5": MD5.upper(), "sha1": SHA1, "sha256": None}}, "pattern"),
+        ({"computed": {"md5": MD5, "sha1": SHA1}}, "Field required"),
+        ({"format": "aff4"}, "Input should be 'ewf'"),
+        ({"segments": [2]}, "first segment"),
+        ({"segments": [1, 2]}, "not a file of the package"),
+        ({"segments": []}, "at least 1"),
+        ({"media_size": -1}, "greater than or equal"),
+        ({"metadata": {"password": "x"}}, "Input should be"),
+        ({"metadata": {"notes": "x" * 4097}}, "at most 4096"),
+        ({"metadata": {"notes": ""}}, "at least 1"),
+        ({"metadata": {"notes": "bell\x07"}}, "control"),
+        ({"extra": 1}, "Extra inputs"),
+    ],
+)
+def test_inconsistent_images_are_refused(changes: dict[str, Any], why: str) -> None:
+    with pytest.raises(ManifestError, match=why):
+        parse_manifest(_with_image(**changes))
+
+
+def test_an_unverified_image_names_the_hashes_that_differ() -> None:
+    bad = {"md5": "0" * 32, "sha1": SHA1, "sha256": None}
+    image = parse_manifest(_with_image(stored=bad, verified=False)).files[0].forensic_image
+    assert image is not None and image.mismatches() == ["md5"]
+    multi = _raw(files=[_file(forensic_image=_image(segments=[1, 1]))])
+    with pytest.raises(ManifestError, match="segment of two images"):
+        parse_manifest(json.dumps(multi, separators=(",", ":"), sort_keys=True).encode())

@@ -185,7 +185,13 @@ def test_an_expired_message_is_refused(running: Running) -> None:
     token, claims = _seal(running)
     later = claims.expires_at + timedelta(minutes=6)
     with pytest.raises(ExpiredMessage):
-        receive(xb.runtime.db, xb.runtime.node, token.encode(), handler=message_handler(xb.runtime.node), now=later)
+        receive(
+            xb.runtime.db,
+            xb.runtime.node,
+            token.encode(),
+            handler=message_handler(xb.runtime.node),
+            now=later,
+        )
     assert inbox(xb) == [] and _refusals(running, "XB")
 
 

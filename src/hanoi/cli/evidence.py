@@ -4,6 +4,7 @@ blob store."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,9 @@ def seal(
     from hanoi.accounts.service import get_user_by_username
     from hanoi.db import Database, upgrade
     from hanoi.db.base import utcnow
+    from hanoi.evidence.ewf import is_ewf
     from hanoi.evidence.manifest import Sealer
-    from hanoi.evidence.package import seal_package
+    from hanoi.evidence.package import image_warnings, seal_package
     from hanoi.evidence.service import recipient_for
     from hanoi.exchange.identity import LocalNode
 
@@ -55,7 +57,12 @@ def seal(
     finally:
         db.dispose()
     recipient = recipient_for(node.peers, to)
-    total = sum(p.stat().st_size for p in paths if p.is_file() and not p.is_symlink())
+    # An EWF image is read twice, checked then sealed, and its progress counts both.
+    total = sum(
+        p.stat().st_size * (2 if is_ewf(p) else 1)
+        for p in paths
+        if p.is_file() and not p.is_symlink()
+    )
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -84,13 +91,19 @@ def seal(
             now=utcnow(),
             progress=progress,
         )
+    _warn(image_warnings(manifest))
     if as_json:
         print_json(manifest.model_dump(mode="json"))
         return
     console.print(f"Sealed {len(manifest.files)} file(s) for {recipient.state} into {out}:")
     for entry in manifest.files:
+        image = entry.forensic_image
+        note = ""
+        if image is not None:
+            note = "  EWF image, media data " + ("verified" if image.verified else "NOT verified")
         console.print(
             f"  {entry.payload_path}  {entry.name}  {entry.size} bytes  sha256 {entry.sha256}"
+            + note
         )
 
 
@@ -106,7 +119,7 @@ def verify(
 ) -> None:
     """Check a package without opening it: signature, manifest, every ciphertext hash.
     Exit 0 if it verifies, 1 naming the first file and check that fails."""
-    from hanoi.evidence.package import PackageError, verify_package
+    from hanoi.evidence.package import PackageError, image_warnings, verify_package
 
     keys_for = _keys_for(package, key, home)
     try:
@@ -118,12 +131,15 @@ def verify(
             console.print(f"{package}: DOES NOT VERIFY — {exc}")
         raise typer.Exit(EXIT_INVALID) from None
     manifest = verified.manifest
+    warnings = image_warnings(manifest)
+    _warn(warnings)
     if as_json:
         print_json(
             {
                 "ok": True,
                 "signer_kid": verified.signer_kid,
                 "manifest": manifest.model_dump(mode="json"),
+                "warnings": warnings,
             }
         )
         return
@@ -174,6 +190,12 @@ def fsck(home: Path | None = HOME_OPTION) -> None:
         console.print(f"STRAY     {path}")
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _warn(lines: list[str]) -> None:
+    # On stderr: seen in a terminal, and never mixed into --json output.
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _keys_for(package: Path, key: Path | None, home: Path | None) -> Any:

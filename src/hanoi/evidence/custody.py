@@ -10,6 +10,17 @@ step — acquisition, sealing, transfer, receipt, opening — is a
 some of those files as its object and giving others as its result, plus a
 ``case-investigation:ProvenanceRecord`` naming the package as the exhibit after that step.
 
+A file that is an EWF (``.E01``) image adds what the image says about its acquisition and
+what Hanoi found when it sealed it, both as plain ``uco-action:Action`` nodes, which are not
+custody steps (those are the ``InvestigativeAction`` nodes only): an *acquisition*, taken
+from the image's header and not witnessed by Hanoi (examiner as performer, acquisition
+software as instrument, acquisition date as start time when it can be read, every header
+value in its description), whose result is the media data with the hashes stored in the
+image; and a *verification* by the sealing officer at the sealing time, taking that media
+data and the segment files and giving the media data as read, with the MD5, SHA-1 and
+SHA-256 computed over it, and ``actionStatus`` ``Success`` or ``Fail``. Hash methods are
+written ``MD5``, ``SHA1`` and ``SHA256``, as UCO's HashNameVocab spells them.
+
 Every ``@id`` is derived from the package id, the file index or the step number (UUIDv5),
 so the same inputs always give the same bytes, and the IRIs end in a UUID as UCO advises
 (``case_validate`` reports anything else, and by default a report is a failure). Facet and
@@ -32,7 +43,13 @@ from typing import Any, Literal, get_args
 
 from hanoi.crypto.canonical import canonical_json
 from hanoi.evidence.errors import EvidenceError
-from hanoi.evidence.manifest import Manifest, ManifestFile, format_utc
+from hanoi.evidence.manifest import (
+    ForensicImage,
+    ImageMetadataKey,
+    Manifest,
+    ManifestFile,
+    format_utc,
+)
 
 EventKind = Literal["acquisition", "sealing", "transfer", "receipt", "opening"]
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
@@ -60,6 +77,13 @@ _ACTION = "case-investigation:InvestigativeAction"
 _PROVENANCE = "case-investigation:ProvenanceRecord"
 _CONTENT_FACET = "uco-observable:ContentDataFacet"
 _FILE_FACET = "uco-observable:FileFacet"
+_IMAGE = "uco-observable:Image"
+_IMAGE_FACET = "uco-observable:ImageFacet"
+_PLAIN_ACTION = "uco-action:Action"
+# hashlib's names and UCO HashNameVocab's: case_validate refuses any other spelling.
+_HASH_METHODS = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256"}
+_METADATA_KEYS: tuple[ImageMetadataKey, ...] = get_args(ImageMetadataKey)
+_EWF_DATE = "%a %b %d %H:%M:%S %Y"  # libewf's acquiry_date: "Sun Nov 29 08:03:13 2026"
 
 Side = Literal["plaintext", "ciphertext"]
 # What each step takes and gives: continuity means each step takes what the last one gave.
@@ -142,9 +166,19 @@ def _facet_iri(owner_iri: str, facet_class: str) -> str:
     return f"kb:{local}-{uuid.uuid5(uuid.UUID(owner_iri[-36:]), full)}"
 
 
-def _hash_iri(sha256: str) -> str:
+def _hash_iri(value: str, method: str = "sha256") -> str:
     """``case_utils.inherent_uuid.hash_method_value_uuid``: a hash is named by its value."""
-    return f"kb:Hash-{uuid.uuid5(uuid.NAMESPACE_URL, f'urn:hash::sha256:{sha256.lower()}')}"
+    return f"kb:Hash-{uuid.uuid5(uuid.NAMESPACE_URL, f'urn:hash::{method}:{value.lower()}')}"
+
+
+def _hash(method: str, value: str) -> Node:
+    """A hash; ``method`` in hashlib's spelling (``md5``, ``sha1``, ``sha256``)."""
+    return {
+        "@id": _hash_iri(value, method),
+        "@type": "uco-types:Hash",
+        "uco-types:hashMethod": _HASH_METHODS[method],
+        "uco-types:hashValue": _typed(value, "xsd:hexBinary"),
+    }
 
 
 def _ref(iri: str) -> Node:
@@ -201,14 +235,7 @@ def _file_node(facts: _FileFacts) -> Node:
         "@id": _facet_iri(facts.iri, _CONTENT_FACET),
         "@type": _CONTENT_FACET,
         "uco-observable:isEncrypted": facts.encrypted,
-        "uco-observable:hash": [
-            {
-                "@id": _hash_iri(facts.sha256),
-                "@type": "uco-types:Hash",
-                "uco-types:hashMethod": "SHA256",
-                "uco-types:hashValue": _typed(facts.sha256, "xsd:hexBinary"),
-            }
-        ],
+        "uco-observable:hash": [_hash("sha256", facts.sha256)],
     }
     if facts.media_type is not None:
         content["uco-observable:mimeType"] = facts.media_type
@@ -225,6 +252,96 @@ def _file_nodes(manifest: Manifest) -> list[Node]:
         for entry in manifest.files
         for side in ("plaintext", "ciphertext")
     ]
+
+
+def _image_nodes(manifest: Manifest, entry: ManifestFile) -> list[Node]:
+    """The acquisition and verification facts of file ``entry`` if it is an EWF image,
+    from the manifest alone (so :func:`check_custody` can derive them again and compare)."""
+    image = entry.forensic_image
+    if image is None:
+        return []
+    base = f"{manifest.package_id}/image/{entry.index:04d}"
+    acquired, read = _iri("Image", f"{base}/acquired"), _iri("Image", f"{base}/read")
+    what = f"the forensic image in file {entry.index} ({entry.name!r})"
+    # In libewf's order, never the dict's: a manifest read back has its keys sorted.
+    header = "".join(f"; {k}: {image.metadata[k]}" for k in _METADATA_KEYS if k in image.metadata)
+    acquisition: Node = {
+        "@id": _iri("Action", f"{base}/acquisition"),
+        "@type": _PLAIN_ACTION,
+        "uco-core:name": "acquisition of a forensic image",
+        "uco-core:description": f"As recorded in the header of {what}, not witnessed by "
+        f"Hanoi{header}",
+    }
+    agents: list[Node] = []
+    if examiner := image.metadata.get("examiner_name"):
+        agents.append(_named(_agent_iri("Person", examiner), "uco-identity:Person", examiner))
+        acquisition["uco-action:performer"] = _ref(agents[-1]["@id"])
+    if version := image.metadata.get("acquiry_software_version"):
+        tool = f"EWF acquisition software, version {version}"
+        agents.append(_named(_agent_iri("Tool", tool), "uco-tool:Tool", tool))
+        acquisition["uco-action:instrument"] = [_ref(agents[-1]["@id"])]
+    if started := _ewf_time(image.metadata.get("acquiry_date")):
+        # The header's local time has no zone: an xsd:dateTime without one says just that.
+        acquisition["uco-action:startTime"] = _typed(started, "xsd:dateTime")
+    acquisition["uco-action:result"] = [_ref(acquired)]
+
+    differ = ", ".join(_HASH_METHODS[name] for name in image.mismatches())
+    if image.verified:
+        verdict = "the hashes stored in it match"
+    elif differ:
+        verdict = f"it does NOT match the {differ} stored in the image"
+    else:
+        verdict = "it stores no hash, so it cannot be verified"
+    officer = f"{manifest.sealed_by.authority}/{manifest.sealed_by.officer}"
+    segments = [file_iri(manifest.package_id, n, "plaintext") for n in image.segments]
+    verification: Node = {
+        "@id": _iri("Action", f"{base}/verification"),
+        "@type": _PLAIN_ACTION,
+        "uco-core:name": "verification of a forensic image",
+        "uco-core:description": f"The media data of {what}, read and hashed when sealed: {verdict}",
+        "uco-action:actionStatus": "Success" if image.verified else "Fail",
+        "uco-action:performer": _ref(_agent_iri("Person", officer)),
+        "uco-action:startTime": _typed(manifest.sealed_at, "xsd:dateTime"),
+        "uco-action:object": [_ref(iri) for iri in [acquired, *segments]],
+        "uco-action:result": [_ref(read)],
+    }
+    stored = {name: value for name, value in image.stored.model_dump().items() if value}
+    return [
+        acquisition,
+        _media_node(acquired, image, stored, f"The media data of {what}, as acquired"),
+        *agents,
+        verification,
+        _media_node(read, image, image.computed.model_dump(), f"The media data of {what}"),
+        _named(_agent_iri("Person", officer), "uco-identity:Person", officer),
+    ]
+
+
+def _media_node(iri: str, image: ForensicImage, hashes: dict[str, str], about: str) -> Node:
+    content: Node = {
+        "@id": _facet_iri(iri, _CONTENT_FACET),
+        "@type": _CONTENT_FACET,
+        "uco-observable:sizeInBytes": image.media_size,
+    }
+    if hashes:
+        content["uco-observable:hash"] = [_hash(m, v) for m, v in hashes.items()]
+    image_facet: Node = {
+        "@id": _facet_iri(iri, _IMAGE_FACET),
+        "@type": _IMAGE_FACET,
+        "uco-observable:imageType": "EWF",
+    }
+    return {
+        "@id": iri,
+        "@type": _IMAGE,
+        "uco-core:description": about,
+        "uco-core:hasFacet": [image_facet, content],
+    }
+
+
+def _ewf_time(value: str | None) -> str | None:
+    try:
+        return datetime.strptime(value or "", _EWF_DATE).strftime("%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None  # another tool's format: the description still has it as written
 
 
 def _side_iris(manifest: Manifest, side: Side | None) -> list[str]:
@@ -323,6 +440,8 @@ def custody_graph(manifest: Manifest, events: Sequence[CustodyEvent]) -> dict[st
     written as it was told, and :func:`check_custody` is what says it is broken.
     """
     nodes = _file_nodes(manifest)
+    for entry in manifest.files:
+        _append(nodes, _image_nodes(manifest, entry))
     for step, event in enumerate(events, start=1):
         _append(nodes, _event_nodes(manifest, step, event))
     return {"@context": dict(CONTEXT), "@graph": nodes}
@@ -376,9 +495,11 @@ def _our_form(graph: object) -> bool:
 def check_custody(graph: dict[str, Any], manifest: Manifest) -> list[str]:
     """Hanoi's continuity checks of a custody graph against its (verified) manifest.
 
-    Every file appears with both hashes equal to the manifest's; the steps are in time
-    order; the first is an acquisition or a sealing; each later step takes what the one
-    before gave. Returns every problem found, each one line; an empty list means none.
+    Every file appears with both hashes equal to the manifest's; the facts of each EWF
+    image are exactly those its manifest entry gives, and no others are there; the steps
+    are in time order; the first is an acquisition or a sealing; each later step takes
+    what the one before gave. Returns every problem found, each one line; an empty list
+    means none.
     """
     if not _our_form(graph):
         return ["custody graph: not a Hanoi custody graph (unexpected @context or no @graph)"]
@@ -389,7 +510,26 @@ def check_custody(graph: dict[str, Any], manifest: Manifest) -> list[str]:
         for side in ("plaintext", "ciphertext"):
             expected = _file_facts(manifest, entry, side)
             problems += _check_file(index.get(expected.iri), expected, _label(entry, side))
+    problems += _check_images(manifest, index)
     return problems + _check_events(manifest, list(_actions(nodes)), index)
+
+
+def _check_images(manifest: Manifest, index: dict[str, Any]) -> list[str]:
+    """The image facts are derived from the signed manifest, so they must equal it node for
+    node; an image or plain action that no image of the manifest explains is refused."""
+    problems = []
+    known: set[str] = set()
+    for entry in manifest.files:
+        expected = _image_nodes(manifest, entry)
+        known |= {node["@id"] for node in expected}
+        if any(index.get(node["@id"]) != node for node in expected):
+            problems.append(
+                f"{_label(entry, 'plaintext')}: the forensic image facts in the custody graph "
+                "differ from the manifest"
+            )
+    if any(n.get("@type") in (_IMAGE, _PLAIN_ACTION) and i not in known for i, n in index.items()):
+        problems.append("custody graph: forensic image facts that the manifest does not have")
+    return problems
 
 
 def _label(entry: ManifestFile, side: Side) -> str:

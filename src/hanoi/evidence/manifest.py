@@ -8,6 +8,11 @@ edited after signing fails before any of its content is believed.
 File names are kept as given, but only plain names are accepted: no folders, no ``..``, no
 control characters, nothing a careless extraction could turn into a path outside the
 package. The payload of file ``index`` is ``payload/NNNN.age``.
+
+A file that is the first segment of an EWF (``.E01``) image also carries ``forensic_image``:
+what the image says about itself (stored hashes, case metadata) and what its media data
+hashed to when it was sealed. Other files have no such key at all, not even ``null``, so
+the bytes of a manifest without images are what they were before images were recorded.
 """
 
 from __future__ import annotations
@@ -20,7 +25,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.detached import sign_detached, verify_detached
@@ -32,7 +46,11 @@ MANIFEST_TYP = "hanoi-evidence-manifest+jws"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_FILES = 9999
 MAX_NAME_BYTES = 255
+MAX_IMAGE_TEXT = 4096
+"""Characters of one case-metadata value of a forensic image (notes can be long)."""
 
+_HEX32 = r"^[0-9a-f]{32}$"
+_HEX40 = r"^[0-9a-f]{40}$"
 _HEX64 = r"^[0-9a-f]{64}$"
 _MEDIA_TYPE = r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$"
 _REFERENCE = r"^[A-Z]{2}-[0-9]{4}-[0-9]{6}$"
@@ -65,13 +83,87 @@ def _utc_time(value: str) -> str:
     return value
 
 
+def _image_text(value: str) -> str:
+    # Header values are printed and put in the custody graph: no control characters, but
+    # EWF2 notes may hold line breaks and tabs.
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\t\n" for c in value):
+        raise ValueError("an image metadata value may not contain control characters")
+    return value
+
+
 PlainName = Annotated[str, AfterValidator(_plain_name)]
 UtcTime = Annotated[str, AfterValidator(_utc_time)]
+Hex32 = Annotated[str, Field(pattern=_HEX32)]
+Hex40 = Annotated[str, Field(pattern=_HEX40)]
 Hex64 = Annotated[str, Field(pattern=_HEX64)]
+ImageText = Annotated[
+    str, Field(min_length=1, max_length=MAX_IMAGE_TEXT), AfterValidator(_image_text)
+]
+ImageMetadataKey = Literal[
+    "case_number",
+    "evidence_number",
+    "examiner_name",
+    "description",
+    "notes",
+    "acquiry_date",
+    "system_date",
+    "acquiry_operating_system",
+    "acquiry_software_version",
+    "model",
+    "serial_number",
+    "device_label",
+]
+"""libewf's names of the header values kept (``hanoi.evidence.ewf.METADATA_KEYS``)."""
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class StoredHashes(_Model):
+    """The hashes the acquisition tool stored in the image, as stored: any may be absent
+    (EnCase 6 stores MD5 and SHA-1 at most, some tools none)."""
+
+    md5: Hex32 | None = None
+    sha1: Hex40 | None = None
+    sha256: Hex64 | None = None
+
+
+class MediaHashes(_Model):
+    """The hashes of the media data, computed by reading the image when it was sealed."""
+
+    md5: Hex32
+    sha1: Hex40
+    sha256: Hex64
+
+
+class ForensicImage(_Model):
+    """An EWF image: what it says about itself, and whether its media data still agrees."""
+
+    format: Literal["ewf"] = "ewf"
+    segments: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_FILES)]], Field(min_length=1, max_length=MAX_FILES)
+    ]
+    """The package's files holding the image's segments (``.E01``, ``.E02`` ...), in order."""
+    media_size: Annotated[int, Field(ge=0)]
+    stored: StoredHashes
+    computed: MediaHashes
+    verified: bool
+    """Every stored hash equals the computed one, and at least one was stored."""
+    metadata: dict[ImageMetadataKey, ImageText]
+
+    @model_validator(mode="after")
+    def _verdict_follows_the_hashes(self) -> ForensicImage:
+        stored = {k: v for k, v in self.stored.model_dump().items() if v is not None}
+        computed = self.computed.model_dump()
+        if self.verified != (bool(stored) and all(computed[k] == v for k, v in stored.items())):
+            raise ValueError("verified must say whether the stored hashes equal the computed ones")
+        return self
+
+    def mismatches(self) -> list[str]:
+        """The names (``md5``, ``sha1``, ``sha256``) of the stored hashes that differ."""
+        computed = self.computed.model_dump()
+        return [k for k, v in self.stored.model_dump().items() if v not in (None, computed[k])]
 
 
 class ManifestFile(_Model):
@@ -84,6 +176,16 @@ class ManifestFile(_Model):
     ciphertext_size: Annotated[int, Field(ge=0)]
     ciphertext_sha256: Hex64
     """Of ``payload/NNNN.age``: checkable without the key."""
+    forensic_image: ForensicImage | None = None
+    """Only on the first segment of an EWF image."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_image(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent, not null: manifests of other files keep the bytes (and signatures) they had.
+        data: dict[str, Any] = handler(self)
+        if data.get("forensic_image") is None:
+            data.pop("forensic_image", None)
+        return data
 
     @property
     def payload_path(self) -> str:
@@ -120,6 +222,17 @@ class Manifest(_Model):
         names = [f.name.casefold() for f in self.files]
         if len(set(names)) != len(names):
             raise ValueError("two files have the same name (ignoring case)")
+        in_images = [n for f in self.files if f.forensic_image for n in f.forensic_image.segments]
+        for entry in self.files:
+            image = entry.forensic_image
+            if image is None:
+                continue
+            if image.segments[0] != entry.index:
+                raise ValueError("an image's first segment is the file that describes it")
+            if not set(image.segments) <= set(indexes):
+                raise ValueError("an image names a segment that is not a file of the package")
+        if len(set(in_images)) != len(in_images):
+            raise ValueError("a file is a segment of two images, or twice of one")
         return self
 
     def to_bytes(self) -> bytes:

@@ -13,6 +13,15 @@ disk) never leaves a folder that looks complete. Verification checks, in order: 
 signature over the manifest's bytes, the manifest itself, that the payload folder holds
 exactly the files listed, and each ciphertext's size and SHA-256; it stops at the first
 failure and names the file and the check. Opening re-checks every plaintext hash.
+
+EWF (``.E01``) images are read with libewf before they are sealed, and their stored hashes
+and case metadata go in the manifest beside the hashes of the media data (see
+:class:`~hanoi.evidence.manifest.ForensicImage`). Media data that no longer matches the
+stored hashes is sealed all the same, recorded as ``verified: false`` and reported by
+:func:`image_warnings`: the sealer passes on what they were given, and the mismatch is a
+fact for the court, not a reason to withhold evidence. An image libewf cannot read whole is
+refused, and so is a segment of a multi-segment image without all its other segments: the
+recipient could not read either.
 """
 
 from __future__ import annotations
@@ -39,8 +48,10 @@ from hanoi import __version__
 from hanoi.crypto.envelope import EnvelopeError
 from hanoi.crypto.keys import SigningKey
 from hanoi.evidence.custody import CustodyEvent, check_custody, custody_bytes, custody_graph
-from hanoi.evidence.errors import EvidenceError
+from hanoi.evidence.errors import EvidenceError, SourceChanged
+from hanoi.evidence.ewf import inspect_ewf, is_ewf
 from hanoi.evidence.manifest import (
+    ForensicImage,
     Manifest,
     ManifestError,
     ManifestFile,
@@ -81,13 +92,19 @@ def seal_package(
     now: datetime,
     progress: Callable[[str, int], None] | None = None,
 ) -> Manifest:
-    """Seal ``sources`` into a new package folder ``out`` (which must not exist)."""
+    """Seal ``sources`` into a new package folder ``out`` (which must not exist).
+
+    EWF images among them are verified first (``progress`` then reports
+    ``"NAME (checking the image)"``); check the returned manifest with
+    :func:`image_warnings`.
+    """
     if not sources:
         raise PackageError("nothing to seal: name at least one file")
     out = Path(out)
     if out.exists() or out.is_symlink():
         raise PackageError(f"{out}: already exists; a package is never overwritten")
     planned = _plan(sources)
+    images, fingerprints = _inspect_images(planned, progress)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.sealing-", dir=out.parent))
     try:
         (work / PAYLOAD).mkdir()
@@ -106,8 +123,13 @@ def seal_package(
                     sha256=sealed.plaintext_sha256,
                     ciphertext_size=sealed.ciphertext_size,
                     ciphertext_sha256=sealed.ciphertext_sha256,
+                    forensic_image=images.get(index),
                 )
             )
+        # The images were read before sealing: what they said must still be what was sealed.
+        for path, before in fingerprints.items():
+            if _fingerprint(path) != before:
+                raise SourceChanged(path, "changed between checking the EWF image and sealing it")
         manifest = Manifest(
             package_id=str(ULID()),
             request=request,
@@ -136,6 +158,30 @@ def seal_package(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return manifest
+
+
+def image_warnings(manifest: Manifest) -> list[str]:
+    """One line for each EWF image of the package whose media data is not verified."""
+    lines = []
+    for entry in manifest.files:
+        image = entry.forensic_image
+        if image is None or image.verified:
+            continue
+        differ = ", ".join(_HASH_NAMES[name] for name in image.mismatches())
+        if differ:
+            lines.append(
+                f"{entry.name}: the media data of this EWF image does not match the {differ} "
+                "stored in it; sealed as given, recorded as verified: false"
+            )
+        else:
+            lines.append(
+                f"{entry.name}: this EWF image stores no hash, so its media data cannot be "
+                "verified; recorded as verified: false"
+            )
+    return lines
+
+
+_HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
 
 
 def verify_package(
@@ -193,7 +239,10 @@ def open_package(
 ) -> list[Path]:
     """Verify the package, then decrypt every file into the new folder ``out`` with the
     node's age ``identity``, checking each plaintext's SHA-256 and size. ``out`` appears
-    only once every file opened and matched."""
+    only once every file opened and matched.
+
+    EWF images are not read again: equal SHA-256 of every segment file means equal media
+    data, so re-hashing it (as long as sealing took) would add nothing."""
     verified = verify_package(folder, keys_for=keys_for)
     out = Path(out)
     if out.exists() or out.is_symlink():
@@ -291,6 +340,76 @@ def _plan(sources: Sequence[Path]) -> list[tuple[Path, str]]:
         seen[key] = path
         planned.append((path, name))
     return planned
+
+
+def _inspect_images(
+    planned: list[tuple[Path, str]], progress: Callable[[str, int], None] | None
+) -> tuple[dict[int, ForensicImage], dict[Path, tuple[int, ...] | None]]:
+    """The EWF images among the files, each read and verified once, keyed by the index of
+    its first segment; and a fingerprint of every segment, to check after sealing that
+    nothing changed since it was read.
+
+    libewf finds an image's other segments next to any one of them, so a segment sealed
+    without the rest is noticed here (it would verify now, and be unreadable once opened).
+    """
+    index_of = {_fingerprint(path, identity=True): n for n, (path, _) in enumerate(planned, 1)}
+    images: dict[int, ForensicImage] = {}
+    fingerprints: dict[Path, tuple[int, ...] | None] = {}
+    done: set[int] = set()
+    for n, (path, _) in enumerate(planned, start=1):
+        if n in done or not is_ewf(path):
+            continue
+        segments = inspect_ewf(path, verify=False).segments  # cheap: headers and last byte
+        missing = [s.name for s in segments if _fingerprint(s, identity=True) not in index_of]
+        if missing:
+            raise PackageError(
+                f"{path}: a segment of an EWF image of {len(segments)} segments; seal them all "
+                f"together (missing: {', '.join(missing)})"
+            )
+        positions = [index_of[_fingerprint(s, identity=True)] for s in segments]
+        done.update(positions)
+        fingerprints |= {s: _fingerprint(s) for s in segments}
+        first = planned[positions[0] - 1][1]
+        info = inspect_ewf(segments[0], progress=_checking(progress, first, segments))
+        try:
+            images[positions[0]] = ForensicImage.model_validate(
+                {
+                    "segments": positions,
+                    "media_size": info.media_size,
+                    "stored": info.stored,
+                    "computed": info.computed,
+                    "verified": info.verified,
+                    "metadata": info.metadata,
+                }
+            )
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise PackageError(
+                f"{path}: its EWF header cannot go in a manifest ({reason})"
+            ) from None
+    return images, fingerprints
+
+
+def _fingerprint(path: Path, *, identity: bool = False) -> tuple[int, ...] | None:
+    """The file itself (device, inode), or also its size and times; None if it is gone."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if identity:
+        return (st.st_dev, st.st_ino)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _checking(
+    progress: Callable[[str, int], None] | None, name: str, segments: list[Path]
+) -> Callable[[int, int], None] | None:
+    """Reading the media data, reported in bytes of the segment files so that a progress
+    bar can count each image twice: once checked, once sealed."""
+    if progress is None:
+        return None
+    size = sum(s.stat().st_size for s in segments)
+    return lambda done, total: progress(f"{name} (checking the image)", done * size // total)
 
 
 def _per_file(
