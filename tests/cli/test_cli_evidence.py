@@ -32,9 +32,19 @@ def test_seal_for_a_state_then_verify_and_open_there(running: Running, tmp_path:
     xa, xb, xc = _env(running, "XA"), _env(running, "XB"), _env(running, "XC")
 
     sealed = hanoi(
-        tmp_path, "evidence", "seal", str(mailbox), "--to", "XA/XA-CA",
-        "--request", "XA-2026-000002", "--out", str(package), "--json", env=xb,
-    )  # fmt: skip
+        tmp_path,
+        "evidence",
+        "seal",
+        str(mailbox),
+        "--to",
+        "XA/XA-CA",
+        "--request",
+        "XA-2026-000002",
+        "--out",
+        str(package),
+        "--json",
+        env=xb,
+    )
     assert sealed.code == 0, sealed
     manifest = json.loads(sealed.out)
     assert manifest["recipient"]["authority"] == "XA-CA" and manifest["sealed_by"]["state"] == "XB"
@@ -150,3 +160,92 @@ def test_seal_warns_about_an_image_whose_media_data_does_not_match(
     assert report["manifest"]["files"][0]["forensic_image"]["verified"] is False
     assert report["warnings"][0].startswith("disk.E01: the media data")
     assert "warning: disk.E01" in verified.err
+
+
+def test_seal_for_a_request_deliver_list_and_open_from_the_command_line(
+    running: Running, tmp_path: Path
+) -> None:
+    from tests.evidence.delivery import executed_mla
+
+    reference = executed_mla(running)
+    records = tmp_path / "records.csv"
+    records.write_bytes(os.urandom(200_000))
+    package = tmp_path / "package"
+    xa, xb = _env(running, "XA"), _env(running, "XB")
+    no_target = hanoi(tmp_path, "evidence", "seal", str(records), "--out", str(package), env=xb)
+    assert no_target.code == 2 and "--request REF" in no_target.err
+
+    sealed = hanoi(
+        tmp_path,
+        "evidence",
+        "seal",
+        str(records),
+        "--request",
+        reference,
+        "--out",
+        str(package),
+        env=xb,
+    )
+    assert sealed.code == 0, sealed
+    assert "for XA-CA" in sealed.out and f"--request {reference}" in sealed.out
+    duty = hanoi(
+        tmp_path,
+        "evidence",
+        "deliver",
+        str(package),
+        "--request",
+        reference,
+        env=_env(running, "XB", "duty"),
+    )
+    assert duty.code != 0 and f"no request {reference!r} is visible to you" in duty.err
+
+    delivered = hanoi(
+        tmp_path,
+        "evidence",
+        "deliver",
+        str(package),
+        "--request",
+        reference,
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+        env=xb,
+    )
+    assert delivered.code == 0, delivered
+    state = json.loads(delivered.out)
+    assert state["status"] == "delivered" and state["verified"] is True
+    assert state["bytes_done"] == state["bytes_total"]
+
+    listed = hanoi(tmp_path, "evidence", "list", reference, "--json", env=xa)
+    assert listed.code == 0, listed
+    [received] = json.loads(listed.out)
+    assert received["package_id"] == state["package_id"] and received["status"] == "delivered"
+    assert received["files"][0]["name"] == "records.csv"
+
+    out = tmp_path / "opened"
+    opened = hanoi(
+        tmp_path,
+        "evidence",
+        "open",
+        state["package_id"],
+        "--request",
+        reference,
+        "--out",
+        str(out),
+        env=xa,
+    )
+    assert opened.code == 0, opened
+    assert (out / "records.csv").read_bytes() == records.read_bytes()
+    again = hanoi(
+        tmp_path,
+        "evidence",
+        "open",
+        state["package_id"],
+        "--request",
+        reference,
+        "--out",
+        str(out),
+        env=xa,
+    )
+    assert again.code != 0 and "already exists" in again.err

@@ -37,8 +37,13 @@ def officer_acts(node: ServedNode, reference: str, action: Action, **fields: obj
     assert runtime.node is not None
     with runtime.db.session() as session:
         user = get_user_by_username(session, "officer")
-        act(session, runtime.node, user=user, reference=reference,
-            request=ActionRequest(action, **fields))  # type: ignore[arg-type]  # fmt: skip
+        act(
+            session,
+            runtime.node,
+            user=user,
+            reference=reference,
+            request=ActionRequest(action, **fields),
+        )  # type: ignore[arg-type]
     wait_delivered(node)
 
 
@@ -102,9 +107,12 @@ def deliver(running: Running, reference: str, package: Path) -> str:
     xb = running.node("XB")
     assert xb.runtime.node is not None
     row = deliver_package(
-        xb.runtime.db, xb.runtime.node, user=user_of(xb, "officer"), reference=reference,
+        xb.runtime.db,
+        xb.runtime.node,
+        user=user_of(xb, "officer"),
+        reference=reference,
         package=package,
-    )  # fmt: skip
+    )
     assert xb.runtime.worker is not None
     xb.runtime.worker.wake()
     return row.id

@@ -59,9 +59,14 @@ def test_evidence_is_sealed_delivered_verified_and_opened(running: Running, tmp_
     out = tmp_path / "opened"
     identity = KeyStore(xa.runtime.node.home).age_identity()
     opened = open_received(
-        xa.runtime.db, xa.runtime.node, user=user_of(xa, "officer"), reference=reference,
-        package_id=package_id, identity=identity, out=out,
-    )  # fmt: skip
+        xa.runtime.db,
+        xa.runtime.node,
+        user=user_of(xa, "officer"),
+        reference=reference,
+        package_id=package_id,
+        identity=identity,
+        out=out,
+    )
     originals = tmp_path / "pkg-files"
     assert sorted(p.name for p in opened) == ["mailbox.mbox", "subscriber.txt"]
     for path in opened:

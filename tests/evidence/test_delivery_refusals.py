@@ -132,8 +132,15 @@ def test_an_upload_cut_off_midway_resumes_where_it_stopped(offered: Offered) -> 
     assert 0 < held <= 1024 * 1024
 
     sent: list[int] = []
-    client = httpx.Client(event_hooks={"request": [lambda r: sent.append(
-        int(r.headers.get("Content-Length", 0)) if r.method == "PATCH" else 0)]})  # fmt: skip
+    client = httpx.Client(
+        event_hooks={
+            "request": [
+                lambda r: sent.append(
+                    int(r.headers.get("Content-Length", 0)) if r.method == "PATCH" else 0
+                )
+            ]
+        }
+    )
     try:
         assert push_due(xb.runtime.db, xb.runtime.node, client) == [offered.package_id]
     finally:
@@ -197,9 +204,12 @@ def test_deliveries_that_do_not_fit_the_request_are_refused(
         deliver_package(db, node, user=user_of(xb, "duty"), reference=reference, package=package)
     with pytest.raises(EvidenceDeliveryError, match="requested State"):
         deliver_package(
-            xa.runtime.db, xa.runtime.node, user=user_of(xa, "officer"), reference=reference,
+            xa.runtime.db,
+            xa.runtime.node,
+            user=user_of(xa, "officer"),
+            reference=reference,
             package=package,
-        )  # fmt: skip
+        )
 
     tampered = tmp_path / "tampered"
     tampered.mkdir()

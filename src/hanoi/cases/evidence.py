@@ -502,8 +502,16 @@ def _receive_offer(
     )
     detail = _summary(manifest)
     message_id = opened.claims.message_id
-    _event(session, case, sender.authority, Side.REQUESTED, "evidence-offered", detail, now,
-           message_id=message_id)  # fmt: skip
+    _event(
+        session,
+        case,
+        sender.authority,
+        Side.REQUESTED,
+        "evidence-offered",
+        detail,
+        now,
+        message_id=message_id,
+    )
     return case.id
 
 
@@ -653,8 +661,9 @@ def _receive_receipt(
         detail = {"package": row.id, "problem": str(payload["problem"])[:300]}
         action = "evidence-rejected"
     row.updated_at = now
-    _event(session, case, sender.authority, Side.REQUESTING, action, detail, now,
-           message_id=message_id)  # fmt: skip
+    _event(
+        session, case, sender.authority, Side.REQUESTING, action, detail, now, message_id=message_id
+    )
     return case.id
 
 

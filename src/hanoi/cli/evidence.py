@@ -1,10 +1,12 @@
-"""`hanoi evidence ...`: seal files for another State, verify a package, open it, check the
-blob store."""
+"""`hanoi evidence ...`: seal files for another State, deliver them for a request, verify a
+package, open it, check the blob store."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from hanoi.cli.errors import EXIT_INVALID, fail, guarded
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
 
-app = typer.Typer(help="Electronic evidence: seal, verify, open.", no_args_is_help=True)
+app = typer.Typer(help="Electronic evidence: seal, deliver, verify, open.", no_args_is_help=True)
 
 HOME_OPTION = typer.Option(
     None, "--home", help="The node's folder (default $HANOI_HOME or ./hanoi-data)."
@@ -25,38 +27,92 @@ HOME_OPTION = typer.Option(
 @guarded
 def seal(
     paths: list[Path] = typer.Argument(..., help="The files to seal, each read once."),
-    to: str = typer.Option(..., "--to", help="The State to seal for: XA, or XA/XA-CA."),
+    to: str | None = typer.Option(
+        None, "--to", help="The State to seal for: XA, or XA/XA-CA (default: the request's)."
+    ),
     out: Path = typer.Option(..., "--out", help="The package folder to create."),
-    request: str | None = typer.Option(None, "--request", help="The request it answers."),
+    request: str | None = typer.Option(
+        None, "--request", help="The request it answers; seals for the State that made it."
+    ),
     user: str = typer.Option(..., "--user", envvar="HANOI_USER", help="The sealing officer."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
     home: Path | None = HOME_OPTION,
 ) -> None:
     """Seal files into a signed package only the recipient State's node can open."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
-    from hanoi.accounts.service import get_user_by_username
-    from hanoi.db import Database, upgrade
+    from hanoi.cases.evidence import seal_for_request
+    from hanoi.cli.request import NodeContext
     from hanoi.db.base import utcnow
-    from hanoi.evidence.ewf import is_ewf
     from hanoi.evidence.manifest import Sealer
     from hanoi.evidence.package import image_warnings, seal_package
     from hanoi.evidence.service import recipient_for
-    from hanoi.exchange.identity import LocalNode
 
-    settings = load_settings(home)
-    node = LocalNode.load(settings.home)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    if to is None and request is None:
+        fail("name the request it answers (--request REF) or the State to seal for (--to XA)")
+    context = NodeContext(home)
     try:
-        with db.session() as session:
-            officer = get_user_by_username(session, user)
-            if officer is None or officer.disabled:
-                fail(f"no active user {user!r} at this node")
+        with context.db.session() as session:
+            officer = context.user(session, user)
             authority = officer.authority.code
+            session.expunge(officer)
+        with _progress(paths, "sealing", disable=as_json) as progress:
+            if to is None:
+                assert request is not None
+                manifest = seal_for_request(
+                    context.db,
+                    context.node,
+                    user=officer,
+                    reference=request,
+                    sources=paths,
+                    out=out,
+                    progress=progress,
+                )
+            else:
+                node = context.node
+                manifest = seal_package(
+                    paths,
+                    out=out,
+                    recipient=recipient_for(node.peers, to),
+                    sealer=Sealer(
+                        state=node.state,
+                        authority=authority,
+                        officer=user,
+                        node_kid=node.signing_key.kid,
+                    ),
+                    signing_key=node.signing_key,
+                    request=request,
+                    now=utcnow(),
+                    progress=progress,
+                )
     finally:
-        db.dispose()
-    recipient = recipient_for(node.peers, to)
+        context.close()
+    _warn(image_warnings(manifest))
+    if as_json:
+        print_json(manifest.model_dump(mode="json"))
+        return
+    recipient = manifest.recipient.authority or manifest.recipient.state
+    console.print(f"Sealed {len(manifest.files)} file(s) for {recipient} into {out}:")
+    for entry in manifest.files:
+        image = entry.forensic_image
+        note = ""
+        if image is not None:
+            note = "  EWF image, media data " + ("verified" if image.verified else "NOT verified")
+        console.print(
+            f"  {entry.payload_path}  {entry.name}  {entry.size} bytes  sha256 {entry.sha256}"
+            + note
+        )
+    if request is not None:
+        console.print(f"Deliver it with: hanoi evidence deliver {out} --request {request}")
+
+
+@contextlib.contextmanager
+def _progress(
+    paths: list[Path], what: str, *, disable: bool
+) -> Iterator[Callable[[str, int], None]]:
+    """A progress bar over the files' bytes; the callback takes (file name, bytes done)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from hanoi.evidence.ewf import is_ewf
+
     # An EWF image is read twice, checked then sealed, and its progress counts both.
     total = sum(
         p.stat().st_size * (2 if is_ewf(p) else 1)
@@ -70,41 +126,163 @@ def seal(
         TransferSpeedColumn(),
         console=console,
         transient=True,
-        disable=as_json,
+        disable=disable,
     ) as bar:
-        task = bar.add_task("sealing", total=total)
+        task = bar.add_task(what, total=total)
         done: dict[str, int] = {}
 
         def progress(name: str, read: int) -> None:
             done[name] = read
             bar.update(task, completed=sum(done.values()), description=name)
 
-        manifest = seal_package(
-            paths,
-            out=out,
-            recipient=recipient,
-            sealer=Sealer(
-                state=node.state, authority=authority, officer=user, node_kid=node.signing_key.kid
-            ),
-            signing_key=node.signing_key,
-            request=request,
-            now=utcnow(),
-            progress=progress,
+        yield progress
+
+
+@app.command()
+@guarded
+def deliver(
+    package: Path = typer.Argument(..., help="The package folder sealed for the request."),
+    request: str = typer.Option(..., "--request", help="The request it answers."),
+    user: str = typer.Option(..., "--user", envvar="HANOI_USER", help="The delivering officer."),
+    wait: bool = typer.Option(
+        False, "--wait", help="Upload from this command and wait for the signed receipt."
+    ),
+    timeout: float = typer.Option(3600.0, "--timeout", help="How long --wait waits, seconds."),
+    as_json: bool = typer.Option(False, "--json", help="Print the package's state as JSON."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Offer a sealed package to the State that made the request. The node's worker
+    (`hanoi up`) uploads it once the other node holds the offer; with --wait this command
+    uploads it itself and waits until the other node has verified it (exit 1 if it did not)."""
+    from hanoi.cases.evidence import deliver_package
+    from hanoi.cli.request import NodeContext
+
+    context = NodeContext(home)
+    try:
+        with context.db.session() as session:
+            officer = context.user(session, user)
+            session.expunge(officer)
+        row = deliver_package(
+            context.db, context.node, user=officer, reference=request, package=package
         )
-    _warn(image_warnings(manifest))
+        context.deliver()  # the offer goes now if the other node is up; else the worker retries
+        if wait:
+            row = _wait_delivered(context, row.id, timeout, disable=as_json)
+        shown = _package_json(row)
+    finally:
+        context.close()
     if as_json:
-        print_json(manifest.model_dump(mode="json"))
-        return
-    console.print(f"Sealed {len(manifest.files)} file(s) for {recipient.state} into {out}:")
-    for entry in manifest.files:
-        image = entry.forensic_image
-        note = ""
-        if image is not None:
-            note = "  EWF image, media data " + ("verified" if image.verified else "NOT verified")
+        print_json(shown)
+    else:
         console.print(
-            f"  {entry.payload_path}  {entry.name}  {entry.size} bytes  sha256 {entry.sha256}"
-            + note
+            f"Package {row.id} for {request} to {row.peer_state}: {row.status} "
+            f"({row.bytes_done} of {row.bytes_total} bytes)"
+            + (f" — {row.last_error}" if row.last_error else "")
         )
+        if not wait:
+            console.print(f"Follow it with: hanoi evidence list {request}")
+    if wait and row.status != "delivered":
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _wait_delivered(context: Any, package_id: str, timeout: float, *, disable: bool) -> Any:
+    """Push the payloads from here (a running worker may have them: then just watch) until
+    the receiver's signed receipt is in, or the package failed, or ``timeout`` passed."""
+    import time
+
+    import httpx
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from hanoi.cases.evidence import push_due
+    from hanoi.evidence.models import EvidencePackage
+
+    def current() -> Any:
+        with context.db.session() as session:
+            row = session.get(EvidencePackage, package_id)
+            session.expunge(row)
+            return row
+
+    deadline = time.monotonic() + timeout
+    row = current()
+    with (
+        httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0), trust_env=False) as client,
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            transient=True,
+            disable=disable,
+        ) as bar,
+    ):
+        task = bar.add_task("uploading", total=row.bytes_total)
+        while row.status not in ("delivered", "failed") and time.monotonic() < deadline:
+            if row.status == "offered":
+                context.deliver()
+            push_due(context.db, context.node, client)
+            time.sleep(0.2)
+            row = current()
+            bar.update(task, completed=row.bytes_done, description=row.status)
+    return row
+
+
+def _package_json(row: Any) -> dict[str, Any]:
+    manifest = row.manifest
+    return {
+        "package_id": row.id,
+        "direction": row.direction,
+        "peer_state": row.peer_state,
+        "status": row.status,
+        "verified": row.verified,
+        "bytes_done": row.bytes_done,
+        "bytes_total": row.bytes_total,
+        "last_error": row.last_error,
+        "sealed_by": manifest.sealed_by.model_dump(mode="json"),
+        "sealed_at": manifest.sealed_at,
+        "files": [
+            {"index": f.index, "name": f.name, "size": f.size, "sha256": f.sha256}
+            for f in manifest.files
+        ],
+    }
+
+
+@app.command("list")
+@guarded
+def list_(
+    request: str = typer.Argument(..., help="The request reference."),
+    user: str = typer.Option(..., "--user", envvar="HANOI_USER", help="Act as this user."),
+    as_json: bool = typer.Option(False, "--json", help="Print the packages as JSON."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """The evidence packages sent or received for a request: state, progress, files."""
+    from hanoi.cases.evidence import list_packages
+    from hanoi.cli.request import NodeContext
+
+    context = NodeContext(home)
+    try:
+        with context.db.session() as session:
+            rows = list_packages(session, user=context.user(session, user), reference=request)
+            shown = [_package_json(row) for row in rows]
+    finally:
+        context.close()
+    if as_json:
+        print_json(shown)
+        return
+    if not shown:
+        console.print(f"No evidence package for {request} yet.")
+    for item in shown:
+        way = "to" if item["direction"] == "outgoing" else "from"
+        console.print(
+            f"{item['package_id']}  {way} {item['peer_state']}  {item['status']}  "
+            f"{item['bytes_done']}/{item['bytes_total']} bytes  verified: {item['verified']}"
+        )
+        for f in item["files"]:
+            console.print(
+                f"    {f['index']:>4}  {f['name']}  {f['size']} bytes  sha256 {f['sha256']}"
+            )
+        if item["last_error"]:
+            console.print(f"    problem: {item['last_error']}")
 
 
 @app.command()
@@ -154,19 +332,53 @@ def verify(
 @app.command("open")
 @guarded
 def open_(
-    package: Path = typer.Argument(..., help="The package folder."),
+    package: str = typer.Argument(
+        ..., help="The package folder; or, with --request, the id of a package received for it."
+    ),
     out: Path = typer.Option(..., "--out", help="The folder to create with the files."),
+    request: str | None = typer.Option(
+        None, "--request", help="Open a package this node received for this request."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", envvar="HANOI_USER", help="With --request: the opening officer."
+    ),
     home: Path | None = HOME_OPTION,
 ) -> None:
-    """Verify, then decrypt every file with this node's identity, re-checking each hash."""
+    """Verify, then decrypt every file with this node's identity, re-checking each hash.
+    A package received for a request (--request) also has the opening recorded in its
+    custody graph, on the request's timeline and in the audit log."""
     from hanoi.crypto.keys import KeyStore
     from hanoi.evidence.package import open_package
 
     settings = load_settings(home)
     identity = KeyStore(settings.home).age_identity()
-    opened = open_package(
-        package, identity=identity, out=out, keys_for=_keys_for(package, None, home)
-    )
+    if request is None:
+        folder = Path(package)
+        opened = open_package(
+            folder, identity=identity, out=out, keys_for=_keys_for(folder, None, home)
+        )
+    else:
+        from hanoi.cases.evidence import open_received
+        from hanoi.cli.request import NodeContext
+
+        if user is None:
+            fail("--request needs --user (or $HANOI_USER): the opening is recorded under a name")
+        context = NodeContext(home)
+        try:
+            with context.db.session() as session:
+                officer = context.user(session, user)
+                session.expunge(officer)
+            opened = open_received(
+                context.db,
+                context.node,
+                user=officer,
+                reference=request,
+                package_id=package,
+                identity=identity,
+                out=out,
+            )
+        finally:
+            context.close()
     console.print(f"Opened {len(opened)} file(s) into {out}; every SHA-256 matches the manifest.")
 
 

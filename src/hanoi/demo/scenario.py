@@ -148,9 +148,13 @@ class _Play:
             user = _user(session, username)
             session.expunge(user)
         manifest = seal_for_request(
-            runtime.db, runtime.node, user=user, reference=reference, sources=sources,
+            runtime.db,
+            runtime.node,
+            user=user,
+            reference=reference,
+            sources=sources,
             out=folder / "package",
-        )  # fmt: skip
+        )
         deliver_package(
             runtime.db, runtime.node, user=user, reference=reference, package=folder / "package"
         )
@@ -189,9 +193,14 @@ class _Play:
             user = _user(session, username)
             session.expunge(user)
         open_received(
-            runtime.db, runtime.node, user=user, reference=reference, package_id=package_id,
-            identity=KeyStore(home).age_identity(), out=out,
-        )  # fmt: skip
+            runtime.db,
+            runtime.node,
+            user=user,
+            reference=reference,
+            package_id=package_id,
+            identity=KeyStore(home).age_identity(),
+            out=out,
+        )
         return out
 
     def _package_status(self, state: str, package_id: str) -> str:
