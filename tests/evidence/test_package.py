@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -224,3 +225,84 @@ def test_a_custody_graph_that_disagrees_with_the_manifest_is_refused(
     custody.write_bytes(b"not json")
     with pytest.raises(PackageError, match=r"custody\.jsonld: not JSON"):
         verify_package(package, keys_for=_keys_of(nodes["XB"]))
+
+
+def test_a_truncated_or_reordered_payload_is_named(
+    nodes: dict[str, KeyStore], evidence: list[Path], tmp_path: Path
+) -> None:
+    package = tmp_path / "pkg"
+    _seal(nodes, evidence, package)
+    first, second = package / "payload" / "0001.age", package / "payload" / "0002.age"
+    data_1, data_2 = first.read_bytes(), second.read_bytes()
+
+    first.write_bytes(data_1[:-100])  # cut short
+    with pytest.raises(PackageError, match=r"payload/0001\.age \(mailbox\.mbox\): .* bytes"):
+        verify_package(package, keys_for=_keys_of(nodes["XB"]))
+    first.write_bytes(data_2)  # the two payloads swapped
+    second.write_bytes(data_1)
+    with pytest.raises(PackageError, match=r"payload/0001\.age"):
+        verify_package(package, keys_for=_keys_of(nodes["XB"]))
+    out = tmp_path / "opened"
+    with pytest.raises(PackageError, match=r"payload/0001\.age"):
+        open_package(
+            package,
+            identity=nodes["XA"].age_identity(),
+            out=out,
+            keys_for=_keys_of(nodes["XB"]),
+        )
+    assert not out.exists()
+
+
+FULL_DISK = """
+import resource, signal, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from hanoi.crypto.keys import KeyStore
+from hanoi.evidence.manifest import Recipient, Sealer
+from hanoi.evidence.package import seal_package
+
+# Writes beyond 1 MiB fail as on a full disk (EFBIG instead of ENOSPC: the same OSError path).
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+xa, xb = KeyStore(Path(sys.argv[1])), KeyStore(Path(sys.argv[2]))
+signing = xb.signing_key()
+try:
+    seal_package(
+        [Path(sys.argv[3])],
+        out=Path(sys.argv[4]),
+        recipient=Recipient(state="XA", authority="XA-CA", age_recipient=xa.age_recipient()),
+        sealer=Sealer(state="XB", authority="XB-CA", officer="officer", node_kid=signing.kid),
+        signing_key=signing,
+        now=datetime.now(UTC),
+    )
+except Exception as exc:
+    print(type(exc).__name__, exc)
+    sys.exit(3)
+"""
+
+
+def test_a_full_disk_leaves_no_package(nodes: dict[str, KeyStore], tmp_path: Path) -> None:
+    big = tmp_path / "in" / "disk.img"
+    big.parent.mkdir()
+    with big.open("wb") as f:
+        for _ in range(3):
+            f.write(os.urandom(1 << 20))
+    out = tmp_path / "out" / "pkg"
+    out.parent.mkdir()
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FULL_DISK,
+            str(nodes["XA"].home),
+            str(nodes["XB"].home),
+            str(big),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "too large" in run.stdout.lower() or "no space" in run.stdout.lower(), run.stdout
+    assert list(out.parent.iterdir()) == []  # neither the package nor its hidden work folder
