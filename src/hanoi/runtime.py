@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
 
-from hanoi.cases.evidence import finish_landed, push_due
+from hanoi.cases.evidence_transfer import fail_refused_offers, finish_landed, push_due
 from hanoi.cases.handlers import receipt_hook
 from hanoi.cases.requests import lapse_due, remind_due
 from hanoi.config import Settings
@@ -70,10 +71,20 @@ class EvidenceWorker:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> bool:
-        """One round; True if it did something (so the next round starts at once)."""
-        finished = finish_landed(self.db, self.node)
-        pushed = push_due(self.db, self.node, self.client)
-        return bool(finished or pushed)
+        """One round; True if it did something (so the next round starts at once). Each
+        step on its own: a failing one does not hold the others back."""
+        steps: tuple[Callable[[], list[str]], ...] = (
+            lambda: finish_landed(self.db, self.node),
+            lambda: fail_refused_offers(self.db),
+            lambda: push_due(self.db, self.node, self.client),
+        )
+        busy = False
+        for step in steps:
+            try:
+                busy = bool(step()) or busy
+            except Exception:  # a database hiccup must not end evidence delivery for good
+                log.exception("evidence worker step failed; retrying")
+        return busy
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hanoi-evidence", daemon=True)
@@ -87,12 +98,7 @@ class EvidenceWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:  # a database hiccup must not end evidence delivery for good
-                log.exception("evidence loop failed; retrying")
-                busy = False
-            if not busy:
+            if not self.run_once():
                 self._stop.wait(self.idle)
 
 

@@ -81,14 +81,20 @@ def package_row(node: ServedNode, package_id: str) -> EvidencePackage | None:
         return row
 
 
-def evidence_files(folder: Path) -> list[Path]:
+def evidence_files(folder: Path, size: int = 3 * 1024 * 1024 + 17) -> list[Path]:
     folder.mkdir()
-    (folder / "mailbox.mbox").write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    (folder / "mailbox.mbox").write_bytes(os.urandom(size))
     (folder / "subscriber.txt").write_text("Subscriber: John Doe (fictional)\n", "utf-8")
     return [folder / "mailbox.mbox", folder / "subscriber.txt"]
 
 
-def seal_for(running: Running, reference: str, tmp_path: Path, name: str = "pkg") -> Path:
+def seal_for(
+    running: Running,
+    reference: str,
+    tmp_path: Path,
+    name: str = "pkg",
+    size: int = 3 * 1024 * 1024 + 17,
+) -> Path:
     xb = running.node("XB")
     assert xb.runtime.node is not None
     out = tmp_path / name
@@ -97,7 +103,7 @@ def seal_for(running: Running, reference: str, tmp_path: Path, name: str = "pkg"
         xb.runtime.node,
         user=user_of(xb, "officer"),
         reference=reference,
-        sources=evidence_files(tmp_path / f"{name}-files"),
+        sources=evidence_files(tmp_path / f"{name}-files", size),
         out=out,
     )
     return out

@@ -21,6 +21,7 @@ from hanoi.evidence.custody import check_custody
 from hanoi.evidence.models import EvidencePackage
 from hanoi.evidence.package import verify_package
 from hanoi.evidence.service import directory_keys
+from hanoi.evidence.transfer import PATCH_BYTES
 from tests.evidence.delivery import (
     custody_kinds,
     deliver,
@@ -38,7 +39,8 @@ def test_evidence_is_sealed_delivered_verified_and_opened(running: Running, tmp_
     xa, xb = running.node("XA"), running.node("XB")
     assert xa.runtime.node is not None
     reference = executed_mla(running)
-    package = seal_for(running, reference, tmp_path)
+    # Bigger than one upload piece (16 MiB) and than a web request body (4 MiB).
+    package = seal_for(running, reference, tmp_path, size=PATCH_BYTES + 5 * 1024 * 1024 + 3)
     package_id = deliver(running, reference, package)
 
     wait_for(lambda: (package_row(xb, package_id) or EvidencePackage()).status == "delivered", 60)

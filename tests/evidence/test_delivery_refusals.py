@@ -3,31 +3,43 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pyrage  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
 
 from hanoi.audit import list_events
 from hanoi.cases.evidence import (
+    OFFER,
     EvidenceDeliveryError,
+    NodeFiles,
     deliver_package,
-    push_due,
 )
+from hanoi.cases.evidence_transfer import push_due
 from hanoi.cases.lifecycle import Action
-from hanoi.cases.requests import RequestNotFound
+from hanoi.cases.models import CaseRequest
+from hanoi.cases.requests import RequestNotFound, _tell
+from hanoi.db.base import utcnow
 from hanoi.demo.scenario import example_document
+from hanoi.evidence.custody import CustodyEvent, add_event
+from hanoi.evidence.manifest import Recipient, Sealer, parse_manifest
 from hanoi.evidence.models import EvidencePackage
-from hanoi.evidence.transfer import CHUNK_CONTENT_TYPE, TUS_VERSION
+from hanoi.evidence.package import seal_package
+from hanoi.evidence.transfer import CHUNK_CONTENT_TYPE, TUS_VERSION, TransferFailed, push_payload
 from tests.evidence.delivery import (
     deliver,
+    evidence_files,
     executed_mla,
     officer_acts,
     package_row,
@@ -36,7 +48,7 @@ from tests.evidence.delivery import (
     user_of,
     wait_for,
 )
-from tests.exchange.helpers import queue_request, wait_delivered
+from tests.exchange.helpers import deliver_now, outbox, queue_request, wait_delivered
 from tests.federation import Running
 
 # --- one federation on SQLite for the refusals ----------------------------------------------
@@ -176,7 +188,7 @@ def test_uploads_need_the_offer_token_and_the_right_offset(offered: Offered) -> 
     # Two forged tokens, the missing one, the unknown payload; offset conflicts are not
     # refusals (a resuming sender meets them) and the wrong Content-Type came with a token.
     assert len(refused) == 4
-    assert all(offered.token not in (e.detail or "") for e in refused)
+    assert all("x" * 43 not in (e.detail or "") for e in refused)  # tokens never recorded
 
 
 def test_a_payload_with_other_bytes_is_discarded_whole(offered: Offered) -> None:
@@ -245,5 +257,155 @@ def test_deliveries_that_do_not_fit_the_request_are_refused(
         assert len(list(session.scalars(select(EvidencePackage)))) == 1
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def test_a_completed_payload_is_never_sent_again(offered: Offered) -> None:
+    """The receiver stopped after the last piece of a payload arrived, before completing it;
+    later the sender's last answer is lost. Neither makes anything go twice or fail."""
+    xa, xb = offered.running.node("XA"), offered.running.node("XB")
+    assert xa.runtime.node is not None and xb.runtime.node is not None
+    payload = _payload(offered)
+    files = NodeFiles(xa.runtime.node.home)
+    part = files.home / "uploads" / offered.package_id / "0001.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    wait_for(lambda: files.blobs.has(digest))  # XA's worker completed it
+
+    sent: list[int] = []
+    client = httpx.Client(
+        event_hooks={
+            "request": [
+                lambda r: sent.append(
+                    int(r.headers.get("Content-Length", 0)) if r.method == "PATCH" else 0
+                )
+            ]
+        }
+    )
+    try:
+        assert push_due(xb.runtime.db, xb.runtime.node, client) == [offered.package_id]
+        second = (offered.package / "payload" / "0002.age").stat().st_size
+        assert sum(sent) == second
+        wait_for(
+            lambda: (package_row(xb, offered.package_id) or EvidencePackage()).status == "delivered"
+        )
+        # A sender whose last answer was lost asks again: everything is there.
+        answer = client.head(offered.url(), headers=_headers(offered.token))
+        assert answer.status_code == 200 and int(answer.headers["Upload-Offset"]) == len(payload)
+        push_payload(
+            client,
+            offered.url(),
+            offered.token,
+            offered.package / "payload" / "0001.age",
+            len(payload),
+        )
+        assert sum(sent) == second
+    finally:
+        client.close()
+
+
+def test_a_payload_being_written_is_busy_and_the_sender_backs_off(offered: Offered) -> None:
+    xa = offered.running.node("XA")
+    assert xa.runtime.node is not None
+    part = xa.runtime.node.home / "uploads" / offered.package_id / "0001.part"
+    part.parent.mkdir(parents=True)
+    payload = _payload(offered)
+    with part.open("ab") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another request is writing it
+        assert _patch(offered, payload[:10], 0).status_code == 423
+        requests: list[str] = []
+        hooks = {"request": [lambda r: requests.append(r.method)]}
+        with (
+            httpx.Client(event_hooks=hooks) as client,
+            pytest.raises(TransferFailed, match="423"),
+        ):
+            push_payload(
+                client,
+                offered.url(),
+                offered.token,
+                offered.package / "payload" / "0001.age",
+                len(payload),
+            )
+        assert requests == ["HEAD", "PATCH"]  # no loop: the worker retries after a backoff
+
+
+def test_offers_that_do_not_hold_are_refused(running: Running, tmp_path: Path) -> None:
+    xa, xb = running.node("XA"), running.node("XB")
+    reference = executed_mla(running)
+    good = seal_for(running, reference, tmp_path)
+    manifest = (good / "manifest.json").read_text("utf-8")
+    custody = (good / "custody.jsonld").read_text("utf-8")
+    offer = {
+        "package_id": json.loads(manifest)["package_id"],
+        "manifest": manifest,
+        "signature": (good / "manifest.jws").read_text("ascii").strip(),
+        "custody": custody,
+        "upload_token": "t" * 43,
+    }
+
+    def refusal(**changes: str) -> str:
+        """Send XA an offer with ``changes``; the reason XA gave for refusing it."""
+        assert xb.runtime.node is not None
+        with xb.runtime.db.session() as session:
+            case = session.scalar(select(CaseRequest).where(CaseRequest.reference == reference))
+            assert case is not None
+            sent = _tell(
+                session, xb.runtime.node, case, OFFER, offer | changes, "officer", utcnow()
+            )
+            message_id = sent.message_id
+        deliver_now(xb)
+        [row] = [m for m in outbox(xb) if m.message_id == message_id]
+        assert row.status == "quarantined"
+        return str(row.last_error)
+
+    edited = manifest.replace('"officer":"officer"', '"officer":"offices"')
+    assert edited != manifest
+    assert "does not verify" in refusal(manifest=edited)
+    future = add_event(
+        custody.encode(),
+        parse_manifest(manifest.encode()),
+        CustodyEvent(
+            kind="transfer",
+            performer="XB-CA/officer",
+            organization="XB-CA",
+            tool="test",
+            at=utcnow() + timedelta(days=1),
+            location="XB",
+        ),
+    ).decode()
+    assert "in the future" in refusal(custody=future)
+    assert "upload token" in refusal(upload_token="short")
+    assert "disagree" in refusal(package_id="01" + "0" * 24)
+    with xa.runtime.db.session() as session:
+        assert list(session.scalars(select(EvidencePackage))) == []
+
+
+def test_a_package_sealed_to_another_age_key_fails_at_the_sender(
+    running: Running, tmp_path: Path
+) -> None:
+    """A stale directory copy at XB: the package verifies there, XA refuses the offer (it
+    could never open it), and XB shows the package failed, with XA's reason."""
+    xa, xb = running.node("XA"), running.node("XB")
+    assert xb.runtime.node is not None
+    reference = executed_mla(running)
+    out = tmp_path / "stale"
+    node = xb.runtime.node
+    seal_package(
+        evidence_files(tmp_path / "files"),
+        out=out,
+        recipient=Recipient(
+            state="XA",
+            authority="XA-CA",
+            age_recipient=str(pyrage.x25519.Identity.generate().to_public()),
+        ),
+        sealer=Sealer(
+            state="XB", authority="XB-CA", officer="officer", node_kid=node.signing_key.kid
+        ),
+        signing_key=node.signing_key,
+        request=reference,
+        now=utcnow(),
+    )
+    package_id = deliver(running, reference, out)
+    wait_for(lambda: (package_row(xb, package_id) or EvidencePackage()).status == "failed")
+    failed = package_row(xb, package_id)
+    assert failed is not None and "another age key" in str(failed.last_error)
+    assert failed.upload_token is None
+    assert package_row(xa, package_id) is None

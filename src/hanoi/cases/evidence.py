@@ -8,10 +8,11 @@ The steps, each on the node that does it::
     receive offer     (requesting)  check the manifest's signature against the directory and
                                     the custody graph; await the payloads
     push_due          (requested)   once the offer's receipt is in, upload every payload,
-                                    resuming where the receiver stands
-    accept_upload     (requesting)  each payload is hashed as it lands (evidence/transfer.py)
+                                    resuming where the receiver stands (evidence_transfer.py)
+    upload_target     (requesting)  each payload is hashed as it lands (evidence/transfer.py)
     finish_landed     (requesting)  rebuild the package folder, verify it whole, record the
                                     receipt in its custody graph, answer with a signed receipt
+                                    (evidence_transfer.py)
     receive receipt   (requested)   the package is delivered; the receiver's custody graph kept
     open_received     (requesting)  decrypt with the node's identity, re-check each plaintext
                                     hash, record the opening
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -37,8 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hanoi import __version__
@@ -57,12 +56,14 @@ from hanoi.cases.requests import (
     get_request,
 )
 from hanoi.crypto.envelope import EnvelopeError, OpenedMessage
+from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.evidence.blobs import BlobStore
 from hanoi.evidence.custody import CustodyEvent, add_event, check_custody
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import (
+    MAX_MANIFEST_BYTES,
     Manifest,
     ManifestError,
     Sealer,
@@ -80,19 +81,10 @@ from hanoi.evidence.package import (
     seal_package,
     verify_package,
 )
-from hanoi.evidence.service import directory_keys, recipient_for
-from hanoi.evidence.transfer import (
-    Expected,
-    TransferFailed,
-    TransferRefused,
-    UploadArea,
-    UploadNotFound,
-    push_payload,
-)
-from hanoi.exchange.delivery import retry_delay
+from hanoi.evidence.service import KeysFor, directory_keys, recipient_for
+from hanoi.evidence.transfer import UploadArea
 from hanoi.exchange.errors import ExchangeError, MessageRejected
 from hanoi.exchange.identity import LocalNode
-from hanoi.exchange.models import OutboxMessage
 from hanoi.exchange.outbox import payload_json
 
 OFFER = "evidence.offer"
@@ -100,10 +92,11 @@ RECEIPT = "evidence.receipt"
 TOOL = f"Hanoi {__version__} (federation delivery)"
 #: Requests whose evidence may go out: being executed, or executed (wholly or in part).
 DELIVERABLE = frozenset({Status.IN_EXECUTION, Status.EXECUTED, Status.PARTIALLY_EXECUTED})
-#: How long a push holds a package before another worker may take it over; renewed after
-#: every piece uploaded, so only a worker that died (or hangs) loses it.
-PUSH_LEASE = timedelta(minutes=5)
 SYSTEM = "system"
+#: How far ahead of this node's clock a sender's custody step may be dated (clock skew).
+CLOCK_SKEW = timedelta(minutes=5)
+#: Free disk space kept beyond an offered package's size before its offer is accepted.
+SPACE_MARGIN = 1 << 30
 
 
 class EvidenceDeliveryError(CasesError):
@@ -151,9 +144,16 @@ def deliver_package(
     with db.session() as session:  # cheap checks first: nothing is copied for a refusal
         case = get_request(session, user=user, reference=reference, record_view=False)
         _check_deliverable(case, user)
+    manifest_text, signature, custody_bytes = _read_package_texts(package)
     manifest = _verify_own(node, package)
+    if manifest.to_bytes() != manifest_text.encode("utf-8"):  # changed while we looked
+        raise EvidenceDeliveryError(f"{package}: the manifest changed while it was checked")
     _check_for(manifest, case)
+    problems = check_custody(_json(custody_bytes.decode("utf-8")), manifest)
+    if problems:
+        raise EvidenceDeliveryError(f"{package}: custody.jsonld: {problems[0]}")
     for entry in manifest.files:  # outside any transaction: may be many gigabytes
+        # put_file checks the hash of what it copies: the stored payload is the signed one.
         files.blobs.put_file(package / entry.payload_path, entry.ciphertext_sha256)
     token = secrets.token_urlsafe(32)
     with db.session() as session:
@@ -163,7 +163,7 @@ def deliver_package(
             raise EvidenceDeliveryError(f"package {manifest.package_id} was delivered before")
         authority = case.requested_authority
         custody = add_event(
-            (package / CUSTODY).read_bytes(),
+            custody_bytes,
             manifest,
             CustodyEvent(
                 kind="transfer",
@@ -171,12 +171,10 @@ def deliver_package(
                 organization=authority,
                 tool=TOOL,
                 at=now,
-                location=_place(node, node.state),
+                location=place(node, node.state),
                 description=f"sent to {case.requesting_authority} ({case.requesting_state})",
             ),
         ).decode("utf-8")
-        manifest_text = (package / MANIFEST).read_text("utf-8")
-        signature = (package / SIGNATURE).read_text("ascii").strip()
         message = _tell(
             session,
             node,
@@ -205,7 +203,7 @@ def deliver_package(
             bytes_total=sum(f.ciphertext_size for f in manifest.files),
             bytes_done=0,
             upload_token=token,
-            upload_token_sha256=_token_hash(token),
+            upload_token_sha256=token_hash(token),
             offer_message_id=message.message_id,
             attempts=0,
             created_by=user.username,
@@ -217,7 +215,7 @@ def deliver_package(
         _event(session, case, user.username, Side.REQUESTED, "evidence-offered", detail, now)
         _audit(session, user.username, "evidence.offered", case, detail, now)
         session.flush()
-        _write_folder(files, row)
+        build_folder(files, row)
         session.expunge(row)
         return row
 
@@ -291,6 +289,19 @@ def _verify_own(node: LocalNode, package: Path) -> Manifest:
         ) from None
 
 
+def _read_package_texts(package: Path) -> tuple[str, str, bytes]:
+    """manifest.json, manifest.jws and custody.jsonld, read once (bounded)."""
+    try:
+        manifest = (package / MANIFEST).read_bytes()
+        signature = (package / SIGNATURE).read_bytes()
+        custody = (package / CUSTODY).read_bytes()
+        if max(len(manifest), len(custody)) > MAX_MANIFEST_BYTES or len(signature) > 4096:
+            raise EvidenceDeliveryError(f"{package}: not a package (files too large)")
+        return manifest.decode("utf-8"), signature.decode("ascii").strip(), custody
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvidenceDeliveryError(f"{package}: not a readable package: {exc}") from None
+
+
 def _check_for(manifest: Manifest, case: CaseRequest) -> None:
     """The package was sealed for this request and for the State that made it."""
     if manifest.request != case.reference:
@@ -308,118 +319,6 @@ def _check_for(manifest: Manifest, case: CaseRequest) -> None:
         raise EvidenceDeliveryError(
             f"the package is sealed for {wanted}, not {case.requesting_authority}"
         )
-
-
-def on_offer_receipt(session: Session, message: OutboxMessage) -> None:
-    """The other node holds the offer: the uploads may start."""
-    session.execute(
-        update(EvidencePackage)
-        .where(
-            EvidencePackage.offer_message_id == message.message_id,
-            EvidencePackage.status == PackageStatus.OFFERED.value,
-        )
-        .values(status=PackageStatus.TRANSFERRING.value, next_attempt_at=utcnow())
-    )
-
-
-def push_due(
-    db: Database, node: LocalNode, client: httpx.Client, *, now: datetime | None = None
-) -> list[str]:
-    """Upload the payloads of every package whose offer was received; returns the ids of
-    the packages now fully sent. A failure waits (backoff) and resumes later."""
-    now = now or utcnow()
-    sent = []
-    for package_id in _claim_pushes(db, now):
-        if _push_one(db, node, client, package_id):
-            sent.append(package_id)
-    return sent
-
-
-def _claim_pushes(db: Database, now: datetime) -> list[str]:
-    with db.session() as session:
-        rows = session.execute(
-            select(EvidencePackage.id, EvidencePackage.next_attempt_at).where(
-                EvidencePackage.direction == Direction.OUTGOING.value,
-                EvidencePackage.status == PackageStatus.TRANSFERRING.value,
-                EvidencePackage.next_attempt_at <= now,
-            )
-        ).all()
-        claimed = []
-        for package_id, due in rows:
-            taken = session.execute(
-                update(EvidencePackage)
-                .where(EvidencePackage.id == package_id, EvidencePackage.next_attempt_at == due)
-                .values(next_attempt_at=now + PUSH_LEASE)
-            )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(package_id)
-    return claimed
-
-
-def _push_one(db: Database, node: LocalNode, client: httpx.Client, package_id: str) -> bool:
-    files = NodeFiles(node.home)
-    with db.session() as session:
-        row = session.get(EvidencePackage, package_id)
-        assert row is not None and row.upload_token is not None
-        manifest, token, state = row.manifest, row.upload_token, row.peer_state
-    before = 0
-    try:
-        base = node.peers.peer(state).url.rstrip("/") + f"/federation/v1/evidence/{package_id}"
-        for entry in manifest.files:
-
-            def progress(offset: int, before: int = before) -> None:
-                _set_progress(db, package_id, before + offset)
-
-            push_payload(
-                client,
-                f"{base}/{entry.index}",
-                token,
-                files.blobs.path(entry.ciphertext_sha256),
-                entry.ciphertext_size,
-                progress=progress,
-            )
-            before += entry.ciphertext_size
-    except TransferRefused as exc:
-        _push_ended(db, package_id, PackageStatus.FAILED, str(exc))
-        return False
-    except (TransferFailed, EvidenceError, ExchangeError) as exc:
-        _push_retry(db, package_id, str(exc))
-        return False
-    _push_ended(db, package_id, PackageStatus.SENT, None)
-    return True
-
-
-def _set_progress(db: Database, package_id: str, done: int) -> None:
-    now = utcnow()
-    with db.session() as session:
-        session.execute(
-            update(EvidencePackage)
-            .where(EvidencePackage.id == package_id)
-            .values(bytes_done=done, updated_at=now, next_attempt_at=now + PUSH_LEASE)
-        )
-
-
-def _push_retry(db: Database, package_id: str, error: str) -> None:
-    with db.session() as session:
-        row = session.get(EvidencePackage, package_id)
-        assert row is not None
-        row.attempts += 1
-        row.last_error = error[:1000]
-        row.next_attempt_at = utcnow() + retry_delay(row.attempts)
-
-
-def _push_ended(db: Database, package_id: str, status: PackageStatus, error: str | None) -> None:
-    with db.session() as session:
-        row = session.get(EvidencePackage, package_id)
-        assert row is not None
-        row.status, row.last_error, row.updated_at = status.value, error, utcnow()
-        if status == PackageStatus.SENT:
-            row.bytes_done = row.bytes_total
-        case = session.get(CaseRequest, row.request_id)
-        assert case is not None
-        action = "evidence-uploaded" if status == PackageStatus.SENT else "evidence-failed"
-        detail = {"package": package_id} | ({"error": error[:300]} if error else {})
-        _event(session, case, SYSTEM, Side.REQUESTED, action, detail, utcnow())
 
 
 # --- receiving (the requesting State) -------------------------------------------------------
@@ -469,10 +368,19 @@ def _receive_offer(
         raise MessageRejected("the offer and its signed manifest disagree")
     if manifest.request != case.reference or manifest.recipient.state != node.state:
         raise MessageRejected(f"the package is not sealed for {case.reference} at {node.state}")
+    if manifest.recipient.age_recipient != KeyStore(node.home).age_recipient():
+        raise MessageRejected("the package is sealed to another age key than this node's")
+    if Status(case.status) not in DELIVERABLE:
+        raise MessageRejected(f"{case.reference} is {case.status} here: no evidence expected")
     custody = str(payload["custody"])
     problems = check_custody(_json(custody), manifest)
     if problems:
         raise MessageRejected(f"the package's custody graph: {problems[0]}")
+    if last_step_time(custody) > now + CLOCK_SKEW:
+        raise MessageRejected("the package's custody graph records steps in the future")
+    size = sum(f.ciphertext_size for f in manifest.files)
+    if shutil.disk_usage(node.home).free < size + SPACE_MARGIN:
+        raise MessageRejected(f"no room for {size} bytes of evidence at this node now")
     token = payload["upload_token"]
     if not isinstance(token, str) or not 32 <= len(token) <= 64:
         raise MessageRejected("the offer carries no valid upload token")
@@ -492,7 +400,7 @@ def _receive_offer(
             bytes_total=sum(f.ciphertext_size for f in manifest.files),
             bytes_done=0,
             upload_token=None,
-            upload_token_sha256=_token_hash(token),
+            upload_token_sha256=token_hash(token),
             offer_message_id=opened.claims.message_id,
             attempts=0,
             created_by=f"node:{sender.state}",
@@ -515,122 +423,6 @@ def _receive_offer(
     return case.id
 
 
-def upload_target(db: Database, package_id: str, index: int, token: str) -> Expected:
-    """The payload an upload request may write, if its bearer token is the offer's."""
-    with db.session() as session:
-        row = session.get(EvidencePackage, package_id)
-        if (
-            row is None
-            or row.direction != Direction.INCOMING.value
-            or not hmac.compare_digest(row.upload_token_sha256, _token_hash(token))
-        ):
-            raise UploadNotFound("no such upload")
-        if row.status != PackageStatus.TRANSFERRING.value:
-            raise UploadNotFound(f"package {package_id} is {row.status}: no upload expected")
-        for entry in row.manifest.files:
-            if entry.index == index:
-                return Expected(package_id, index, entry.ciphertext_size, entry.ciphertext_sha256)
-    raise UploadNotFound("no such upload")
-
-
-def upload_progress(db: Database, node: LocalNode, package_id: str) -> None:
-    """Record how much of the package has arrived; once all of it, mark it landed."""
-    files = NodeFiles(node.home)
-    with db.session() as session:
-        row = session.get(EvidencePackage, package_id)
-        if row is None or row.status != PackageStatus.TRANSFERRING.value:
-            return
-        held = [
-            files.uploads.offset(
-                Expected(package_id, f.index, f.ciphertext_size, f.ciphertext_sha256), files.blobs
-            )
-            for f in row.manifest.files
-        ]
-        row.bytes_done, row.updated_at = sum(held), utcnow()
-        if all(files.blobs.has(f.ciphertext_sha256) for f in row.manifest.files):
-            row.status = PackageStatus.LANDED.value
-
-
-def finish_landed(db: Database, node: LocalNode, *, now: datetime | None = None) -> list[str]:
-    """Verify every package whose payloads all arrived, answer each with a signed receipt.
-    Returns the ids of the packages verified."""
-    with db.session() as session:
-        landed = list(
-            session.scalars(
-                select(EvidencePackage.id).where(
-                    EvidencePackage.direction == Direction.INCOMING.value,
-                    EvidencePackage.status == PackageStatus.LANDED.value,
-                )
-            )
-        )
-    return [package_id for package_id in landed if _finish_one(db, node, package_id, now)]
-
-
-def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | None) -> bool:
-    files = NodeFiles(node.home)
-    with db.session() as session:
-        row = session.get(EvidencePackage, package_id)
-        if row is None or row.status != PackageStatus.LANDED.value:
-            return False
-        session.expunge(row)
-    problem = None
-    try:
-        folder = _write_folder(files, row)
-        verify_package(folder, keys_for=directory_keys(node.peers, row.peer_state))
-    except EvidenceError as exc:
-        problem = str(exc)
-        shutil.rmtree(files.folder(package_id), ignore_errors=True)  # nothing unverified kept
-    # Never before the sender's transfer step, even if this node's clock is a little behind.
-    now = max(now or utcnow(), _last_step_time(row.custody))
-    with db.session() as session:
-        row = session.get(EvidencePackage, package_id, with_for_update=True)
-        if row is None or row.status != PackageStatus.LANDED.value:
-            return False  # another worker finished it meanwhile
-        case = session.get(CaseRequest, row.request_id)
-        assert case is not None
-        if problem is None:
-            row.custody = add_event(
-                row.custody.encode("utf-8"),
-                row.manifest,
-                CustodyEvent(
-                    kind="receipt",
-                    performer=f"{case.requesting_authority}/{SYSTEM}",
-                    organization=case.requesting_authority,
-                    tool=TOOL,
-                    at=now,
-                    location=_place(node, node.state),
-                    description=f"received from {case.requested_authority}, verified",
-                ),
-            ).decode("utf-8")
-            row.status, row.verified, row.delivered_at = PackageStatus.DELIVERED.value, True, now
-        else:
-            row.status, row.verified, row.last_error = PackageStatus.FAILED.value, False, problem
-        row.updated_at = now
-        _tell(
-            session,
-            node,
-            case,
-            RECEIPT,
-            {
-                "package_id": package_id,
-                "manifest_sha256": row.manifest_sha256,
-                "verified": problem is None,
-                "problem": problem,
-                "custody": row.custody if problem is None else None,
-            },
-            SYSTEM,
-            now,
-        )
-        action = "evidence-received" if problem is None else "evidence-rejected"
-        detail = {"package": package_id} | ({"problem": problem[:300]} if problem else {})
-        _event(session, case, SYSTEM, Side.REQUESTING, action, detail, now)
-        _audit(session, SYSTEM, f"evidence.{action.removeprefix('evidence-')}", case, detail, now)
-        if problem is None:
-            _write_custody(files.folder(package_id), row.custody)
-    files.uploads.discard(package_id)
-    return problem is None
-
-
 def _receive_receipt(
     session: Session, opened: OpenedMessage, payload: dict[str, Any], now: datetime
 ) -> str:
@@ -641,7 +433,9 @@ def _receive_receipt(
         raise MessageRejected(f"no package {payload['package_id']!r} was sent for {case.reference}")
     if payload["manifest_sha256"] != row.manifest_sha256:
         raise MessageRejected("the receipt is for another manifest than the one sent")
-    if row.status not in (PackageStatus.SENT.value, PackageStatus.TRANSFERRING.value):
+    # A sender that gave up (or whose last answer was lost) still takes the receiver's word.
+    waiting = (PackageStatus.SENT, PackageStatus.TRANSFERRING, PackageStatus.FAILED)
+    if row.status not in waiting or row.verified is not None:
         raise MessageRejected(f"package {row.id} is {row.status}: no receipt expected")
     message_id = opened.claims.message_id
     if payload["verified"] is True:
@@ -660,7 +454,7 @@ def _receive_receipt(
         row.last_error = f"{sender.state} could not verify it: {payload['problem']}"[:1000]
         detail = {"package": row.id, "problem": str(payload["problem"])[:300]}
         action = "evidence-rejected"
-    row.updated_at = now
+    row.updated_at, row.upload_token = now, None  # the token has served
     _event(
         session, case, sender.authority, Side.REQUESTING, action, detail, now, message_id=message_id
     )
@@ -699,9 +493,14 @@ def package_for(
 
 
 def package_folder(node_home: Path, package: EvidencePackage) -> Path:
+    """The package folder as this node holds it, its custody graph brought up to date; a
+    received package only once it verified."""
     folder = NodeFiles(node_home).folder(package.id)
-    if not folder.is_dir():
-        raise PackageNotFound(f"package {package.id} is not complete on this node yet")
+    incoming = package.direction == Direction.INCOMING.value
+    if not folder.is_dir() or (incoming and package.status != PackageStatus.DELIVERED.value):
+        raise PackageNotFound(f"package {package.id} is not a verified package on this node")
+    if (folder / CUSTODY).read_text("utf-8") != package.custody:
+        write_custody(folder, package.custody)
     return folder
 
 
@@ -724,7 +523,10 @@ def open_received(
         if row.direction != Direction.INCOMING.value or row.status != PackageStatus.DELIVERED:
             raise EvidenceDeliveryError(f"package {package_id} is not a verified delivery here")
         session.expunge(row)
-    folder = package_folder(node.home, row)
+        folder = package_folder(node.home, row)
+        # Recorded before any plaintext exists, so a crash cannot leave an unrecorded opening.
+        case = get_request(session, user=user, reference=reference, record_view=False)
+        _audit(session, user.username, "evidence.opening", case, {"package": package_id}, utcnow())
     opened = open_package(
         folder, identity=identity, out=out, keys_for=directory_keys(node.peers, row.peer_state)
     )
@@ -742,8 +544,8 @@ def open_received(
                 performer=f"{authority}/{user.username}",
                 organization=authority,
                 tool=f"Hanoi {__version__} (hanoi evidence open)",
-                at=now,
-                location=_place(node, node.state),
+                at=max(now, last_step_time(stored.custody)),
+                location=place(node, node.state),
                 description=f"opened into {out.name}",
             ),
         ).decode("utf-8")
@@ -751,19 +553,20 @@ def open_received(
         detail = {"package": package_id, "files": str(len(opened))}
         _event(session, case, user.username, Side.REQUESTING, "evidence-opened", detail, now)
         _audit(session, user.username, "evidence.opened", case, detail, now)
-        _write_custody(folder, stored.custody)
+        write_custody(folder, stored.custody)
     return opened
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _write_folder(files: NodeFiles, row: EvidencePackage) -> Path:
+def build_folder(files: NodeFiles, row: EvidencePackage, *, verify: KeysFor | None = None) -> Path:
     """The package folder on this node, built from the blob store (hard links) and the
-    stored texts; made whole in a hidden folder and renamed into place."""
+    stored texts in a hidden folder, verified there with ``verify`` keys if given
+    (:class:`PackageError`), and only then renamed into place."""
     folder = files.folder(row.id)
     if folder.is_dir():
-        _write_custody(folder, row.custody)
+        write_custody(folder, row.custody)
         return folder
     folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{row.id}.building-", dir=folder.parent))
@@ -778,6 +581,8 @@ def _write_folder(files: NodeFiles, row: EvidencePackage) -> Path:
         (work / MANIFEST).write_text(row.manifest_text, "utf-8")
         (work / SIGNATURE).write_text(row.signature + "\n", "ascii")
         (work / CUSTODY).write_text(row.custody, "utf-8")
+        if verify is not None:
+            verify_package(work, keys_for=verify)
         os.rename(work, folder)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -785,7 +590,7 @@ def _write_folder(files: NodeFiles, row: EvidencePackage) -> Path:
     return folder
 
 
-def _write_custody(folder: Path, custody: str) -> None:
+def write_custody(folder: Path, custody: str) -> None:
     """Replace the folder's custody.jsonld atomically (it grows with each step)."""
     fd, name = tempfile.mkstemp(prefix=".custody-", dir=folder)
     try:
@@ -808,11 +613,11 @@ def _summary(manifest: Manifest) -> dict[str, str]:
     }
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _place(node: LocalNode, state: str) -> str:
+def place(node: LocalNode, state: str) -> str:
     """A State as custody records name a location: its name and code."""
     try:
         return f"{node.peers.entry(state).display_name('en')} ({state})"
@@ -830,7 +635,7 @@ def _sealed_at(manifest_text: str) -> datetime | None:
         return None
 
 
-def _last_step_time(custody: str) -> datetime:
+def last_step_time(custody: str) -> datetime:
     """When the last recorded custody step ended (the graph was checked on arrival)."""
     ends = [
         datetime.fromisoformat(str(node["uco-action:endTime"]["@value"]).replace("Z", "+00:00"))

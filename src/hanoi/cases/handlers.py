@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from hanoi.cases import evidence, requests
+from hanoi.cases import evidence, evidence_transfer, requests
 from hanoi.crypto.envelope import OpenedMessage
 from hanoi.crypto.receipts import Receipt
 from hanoi.exchange.delivery import ReceiptHook
@@ -32,7 +32,7 @@ def receipt_hook() -> ReceiptHook:
 
     def on_receipt(session: Session, message: OutboxMessage, receipt: Receipt) -> None:
         if message.message_type == evidence.OFFER:
-            evidence.on_offer_receipt(session, message)
+            evidence_transfer.on_offer_receipt(session, message)
         else:
             requests.on_receipt(session, message, receipt)
 

@@ -193,7 +193,7 @@ def _wait_delivered(context: Any, package_id: str, timeout: float, *, disable: b
     import httpx
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    from hanoi.cases.evidence import push_due
+    from hanoi.cases.evidence_transfer import push_due
     from hanoi.evidence.models import EvidencePackage
 
     def current() -> Any:

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CHAR, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import CHAR, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hanoi.db.base import Base, UTCDateTime, utcnow
@@ -42,6 +42,7 @@ class PackageStatus(StrEnum):
 
 class EvidencePackage(Base):
     __tablename__ = "evidence_packages"
+    __table_args__ = (Index("ix_evidence_packages_status", "direction", "status"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     """The package id of the signed manifest."""

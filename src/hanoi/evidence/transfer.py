@@ -7,11 +7,13 @@ bytes at that offset. The upload itself is never created by HTTP: the sender's s
 SHA-256, and a random upload token; the receiver answers only requests bearing that token.
 
 Receiving side (:class:`UploadArea`): bytes go to ``uploads/<package>/<NNNN>.part`` under
-the node's home, appended under an exclusive lock and fsynced before the new offset is
-answered, so an acknowledged byte survives a crash. Once a payload is complete its SHA-256
-is checked and the file is moved into the blob store; a payload with another hash is thrown
-away whole (the sender starts it again). Sending side (:func:`push_payload`): ask the
-offset, send the rest in bounded pieces, read from disk as they go (constant memory).
+the node's home, appended under an exclusive lock and fsynced before a ``PATCH`` answers its
+new offset, so an acknowledged byte survives a crash (a ``HEAD`` may count bytes of a piece
+still arriving; the hash check below catches anything a crash tore). Once a payload is
+complete its SHA-256 is checked and the file is moved into the blob store; a payload with
+another hash is thrown away whole (the sender starts it again). Sending side
+(:func:`push_payload`): ask the offset, send the rest in bounded pieces, read from disk as
+they go (constant memory).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
 #: The most one PATCH may carry; the sender uses less, so a cut connection loses little.
 MAX_PATCH_BYTES = 64 * 1024 * 1024
 PATCH_BYTES = 16 * 1024 * 1024
+#: Offset conflicts in a row before the sender gives up for this round.
+MAX_CONFLICTS = 3
 _READ = 1024 * 1024
 _PACKAGE_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
@@ -48,7 +52,11 @@ class UploadNotFound(TransferError):
 
 
 class UploadConflict(TransferError):
-    """The offset is not where the receiver is, or another request is writing this upload."""
+    """The offset is not where the receiver stands: ask it again."""
+
+
+class UploadBusy(TransferError):
+    """Another request is writing this payload now: try again later."""
 
 
 class UploadTooLarge(TransferError):
@@ -65,6 +73,10 @@ class PayloadMismatch(TransferError):
 
 class TransferFailed(TransferError):
     """The sender could not finish (peer down, network); worth trying again later."""
+
+
+class PayloadRejected(TransferFailed):
+    """The receiver discarded a complete payload whose hash was not the announced one."""
 
 
 class TransferRefused(TransferError):
@@ -120,7 +132,7 @@ class UploadArea:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UploadConflict("another request is writing this payload") from None
+            raise UploadBusy("another request is writing this payload") from None
         held = expected.size if blobs.has(expected.sha256) else os.fstat(fd).st_size
         if held != offset:
             os.close(fd)
@@ -144,6 +156,27 @@ class UploadArea:
             raise PayloadMismatch(
                 f"payload {expected.index} does not have the announced SHA-256: discarded"
             ) from None
+
+    def finish_if_full(self, expected: Expected, blobs: BlobStore) -> bool:
+        """Complete a payload whose last piece arrived but was not completed (the node
+        stopped in between). True if the payload is now in the blob store."""
+        if blobs.has(expected.sha256):
+            return True
+        path = self._path(expected.package_id, expected.index)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # not while a PATCH writes it
+            if os.fstat(fd).st_size != expected.size:
+                return False
+            self.complete(expected, blobs)
+            return True
+        except (BlockingIOError, PayloadMismatch):
+            return False
+        finally:
+            os.close(fd)
 
     def discard(self, package_id: str) -> None:
         """Forget every partial upload of a package (delivered, or given up)."""
@@ -197,7 +230,8 @@ def push_payload(
     :class:`TransferRefused` when the receiver said no for good.
     """
     headers = {"Tus-Resumable": TUS_VERSION, "Authorization": f"Bearer {token}"}
-    offset = _offset(client, url, headers)
+    offset = _offset(client, url, headers, size)
+    conflicts = 0
     while offset < size:
         length = min(patch_bytes, size - offset)
         try:
@@ -214,21 +248,27 @@ def push_payload(
         except httpx.HTTPError as exc:
             raise TransferFailed(f"{url}: {type(exc).__name__}: {exc}") from None
         if response.status_code == 409:  # we were behind or ahead: ask again
-            offset = _offset(client, url, headers)
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise TransferFailed(f"{url}: the offset keeps moving; trying again later")
+            offset = _offset(client, url, headers, size)
             continue
         _raise_for(url, response)
-        offset = _header_offset(url, response)
+        new = _header_offset(url, response, size)
+        if new <= offset:
+            raise TransferFailed(f"{url}: the receiver did not take the piece at {offset}")
+        offset, conflicts = new, 0
         if progress is not None:
             progress(offset)
 
 
-def _offset(client: httpx.Client, url: str, headers: dict[str, str]) -> int:
+def _offset(client: httpx.Client, url: str, headers: dict[str, str], size: int) -> int:
     try:
         response = client.head(url, headers=headers)
     except httpx.HTTPError as exc:
         raise TransferFailed(f"{url}: {type(exc).__name__}: {exc}") from None
     _raise_for(url, response)
-    return _header_offset(url, response)
+    return _header_offset(url, response, size)
 
 
 def _raise_for(url: str, response: httpx.Response) -> None:
@@ -239,7 +279,7 @@ def _raise_for(url: str, response: httpx.Response) -> None:
     if status >= 500 or status in (408, 409, 423, 425, 429):
         raise TransferFailed(f"{url}: HTTP {status}: {detail}")
     if status == 422:  # the payload did not hash right: it was discarded, start it again
-        raise TransferFailed(f"{url}: {detail}")
+        raise PayloadRejected(f"{url}: {detail}")
     raise TransferRefused(f"{url}: HTTP {status}: {detail}")
 
 
@@ -251,9 +291,9 @@ def _problem_detail(response: httpx.Response) -> str:
     return str(body.get("detail", response.reason_phrase))[:300] if isinstance(body, dict) else ""
 
 
-def _header_offset(url: str, response: httpx.Response) -> int:
+def _header_offset(url: str, response: httpx.Response, size: int) -> int:
     value = response.headers.get("Upload-Offset", "")
-    if not value.isdigit():
+    if not value.isdigit() or int(value) > size:
         raise TransferFailed(f"{url}: the answer has no valid Upload-Offset")
     return int(value)
 

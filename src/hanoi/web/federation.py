@@ -11,12 +11,14 @@ offer, and each payload is checked against the offer's hash once complete.
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from hanoi.cases.evidence import NodeFiles, upload_progress, upload_target
+from hanoi.cases.evidence import NodeFiles
+from hanoi.cases.evidence_transfer import upload_progress, upload_target
 from hanoi.cases.handlers import message_handler
 from hanoi.crypto.envelope import MAX_MESSAGE_BYTES, OversizedMessage
 from hanoi.evidence.transfer import (
@@ -24,6 +26,7 @@ from hanoi.evidence.transfer import (
     TUS_VERSION,
     BadUpload,
     Expected,
+    Upload,
     UploadNotFound,
 )
 from hanoi.exchange.inbox import audit_refusal, receive
@@ -114,22 +117,56 @@ def _upload_answer(offset: int, expected: Expected, status: int) -> Response:
     )
 
 
-@router.head("/evidence/{package_id}/{index}", responses=problem_responses(400, 404))
-async def upload_offset(request: Request, package_id: str, index: int) -> Response:
-    """How many bytes of one payload this node holds (``Upload-Offset``)."""
+#: A sender silent this long mid-piece is cut off, so it cannot hold the payload's lock.
+READ_TIMEOUT = 60.0
+#: Bytes gathered before each write to disk (done in a worker thread, off the event loop).
+WRITE_BATCH = 1024 * 1024
+
+
+async def _receive_into(request: Request, upload: Upload) -> bool:
+    """Copy the body into ``upload``; False if the sender stalled or went away."""
+    chunks = request.stream().__aiter__()
+    batch = bytearray()
+    while True:
+        try:
+            with anyio.fail_after(READ_TIMEOUT):
+                chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            break
+        except (TimeoutError, ClientDisconnect):
+            await run_in_threadpool(upload.write, bytes(batch))  # what came is kept
+            return False
+        batch += chunk
+        if len(batch) >= WRITE_BATCH:
+            await run_in_threadpool(upload.write, bytes(batch))
+            batch.clear()
+    await run_in_threadpool(upload.write, bytes(batch))
+    return True
+
+
+# One route for both methods, so a 405 lists both in its Allow header.
+@router.api_route(
+    "/evidence/{package_id}/{index}",
+    methods=["HEAD", "PATCH"],
+    status_code=204,
+    responses=problem_responses(400, 404, 408, 409, 413, 422, 423),
+)
+async def upload(request: Request, package_id: str, index: int) -> Response:
+    """``HEAD``: how many bytes of one payload this node holds (``Upload-Offset``).
+    ``PATCH``: append bytes at ``Upload-Offset``; answers the new offset."""
+    if request.method == "HEAD":
+        return await _upload_offset(request, package_id, index)
+    return await _upload_chunk(request, package_id, index)
+
+
+async def _upload_offset(request: Request, package_id: str, index: int) -> Response:
     files = NodeFiles(request.app.state.node.home)
     expected = await _authorised(request, package_id, index)
     offset = await run_in_threadpool(files.uploads.offset, expected, files.blobs)
     return _upload_answer(offset, expected, 200)
 
 
-@router.patch(
-    "/evidence/{package_id}/{index}",
-    status_code=204,
-    responses=problem_responses(400, 404, 409, 413, 422),
-)
-async def upload_chunk(request: Request, package_id: str, index: int) -> Response:
-    """Append bytes to one payload at ``Upload-Offset``; answers the new offset."""
+async def _upload_chunk(request: Request, package_id: str, index: int) -> Response:
     db, node = request.app.state.db, request.app.state.node
     files = NodeFiles(node.home)
     expected = await _authorised(request, package_id, index)
@@ -139,13 +176,13 @@ async def upload_chunk(request: Request, package_id: str, index: int) -> Respons
     length = _offset_header(request, "content-length")
     upload = await run_in_threadpool(files.uploads.begin, expected, offset, length, files.blobs)
     try:
-        async for chunk in request.stream():
-            upload.write(chunk)  # bounded by Content-Length; blocking but short
-    except ClientDisconnect:
-        pass  # the sender went away: what arrived is kept, its next HEAD says how much
+        # A sender that went away or stalled finds what arrived kept: its next HEAD says.
+        cut_off = not await _receive_into(request, upload)
     finally:
         held = await run_in_threadpool(upload.commit)
     if held == expected.size:
         await run_in_threadpool(files.uploads.complete, expected, files.blobs)
     await run_in_threadpool(upload_progress, db, node, package_id)
+    if cut_off:
+        return _upload_answer(held, expected, 408)
     return _upload_answer(held, expected, 204)

@@ -1,7 +1,9 @@
 """A hard bound on request bodies, applied before any handler reads them.
 
 Handlers bound what they parse (1 MiB documents, forms without files); this middleware stops
-a client from streaming more than that into the node in the first place.
+a client from streaming more than that into the node in the first place. Evidence uploads
+between nodes are the one exception: a piece of a payload may carry up to
+:data:`~hanoi.evidence.transfer.MAX_PATCH_BYTES`, written to disk as it arrives.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hanoi.evidence.transfer import MAX_PATCH_BYTES
 from hanoi.web.problems import problem
 
 #: Room for a 1 MiB document sent as a URL-encoded form, where bytes may triple.
 MAX_BODY_BYTES = 4 << 20
+UPLOAD_PREFIX = "/federation/v1/evidence/"
 
 
 class BodyLimit:
@@ -25,11 +29,13 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "PATCH" and scope["path"].startswith(UPLOAD_PREFIX)
+        limit = MAX_PATCH_BYTES if upload else self.max_bytes
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 # Declared too large: answer at once, before anything reads the body.
-                detail = f"request bodies are limited to {self.max_bytes:,} bytes"
-                if scope["path"].startswith("/api/"):
+                detail = f"request bodies are limited to {limit:,} bytes"
+                if scope["path"].startswith(("/api/", "/federation/")):
                     await problem(413, "Request too large", detail)(scope, receive, send)
                 else:
                     await PlainTextResponse(detail, status_code=413)(scope, receive, send)
@@ -41,11 +47,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise self._too_large()
+                if received > limit:
+                    raise HTTPException(413, f"request bodies are limited to {limit:,} bytes")
             return message
 
         await self.app(scope, bounded, send)
-
-    def _too_large(self) -> HTTPException:
-        return HTTPException(413, f"request bodies are limited to {self.max_bytes:,} bytes")

@@ -31,6 +31,7 @@ from hanoi.evidence.transfer import (
     BadUpload,
     PayloadMismatch,
     TransferError,
+    UploadBusy,
     UploadConflict,
     UploadNotFound,
     UploadTooLarge,
@@ -82,10 +83,11 @@ ENVELOPE_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
 
 
 #: Refused uploads of evidence payloads (tus-style HEAD/PATCH). A 409 or 422 tells the
-#: sender to ask the offset again and go on; the others are final.
+#: sender to ask the offset again and go on, a 423 to come back later; the others are final.
 UPLOAD_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (UploadNotFound, 404, "No such upload"),
     (UploadConflict, 409, "Offset conflict"),
+    (UploadBusy, 423, "Upload busy"),
     (UploadTooLarge, 413, "Upload too large"),
     (PayloadMismatch, 422, "Payload hash mismatch"),
     (BadUpload, 400, "Malformed upload"),

@@ -72,7 +72,10 @@ def _view(row: EvidencePackage, node_home: Any) -> PackageView:
         bytes_total=row.bytes_total,
         manifest=row.manifest,
         last_error=row.last_error,
-        downloadable=node_home is not None and NodeFiles(node_home).folder(row.id).is_dir(),
+        # A received package only once it verified; what this node sent, always.
+        downloadable=node_home is not None
+        and (outgoing or row.status == PackageStatus.DELIVERED.value)
+        and NodeFiles(node_home).folder(row.id).is_dir(),
     )
 
 

@@ -66,6 +66,8 @@ def upgrade() -> None:
         sa.CheckConstraint(_one_of("status", STATUSES), name="ck_evidence_packages_status"),
     )
     op.create_index("ix_evidence_packages_request_id", "evidence_packages", ["request_id"])
+    # The evidence worker looks for packages by direction and status every second.
+    op.create_index("ix_evidence_packages_status", "evidence_packages", ["direction", "status"])
 
 
 def downgrade() -> None:
