@@ -153,7 +153,8 @@ def deliver(
 ) -> None:
     """Offer a sealed package to the State that made the request. The node's worker
     (`hanoi up`) uploads it once the other node holds the offer; with --wait this command
-    uploads it itself and waits until the other node has verified it (exit 1 if it did not)."""
+    uploads it itself and waits until the other node has verified it (exit 1 if it did not;
+    the receipt comes to this node's federation endpoint, so `hanoi up` must be serving)."""
     from hanoi.cases.evidence import deliver_package
     from hanoi.cli.request import NodeContext
 
@@ -193,7 +194,7 @@ def _wait_delivered(context: Any, package_id: str, timeout: float, *, disable: b
     import httpx
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    from hanoi.cases.evidence_transfer import push_due
+    from hanoi.cases.evidence_transfer import fail_refused_offers, push_due
     from hanoi.evidence.models import EvidencePackage
 
     def current() -> Any:
@@ -220,6 +221,7 @@ def _wait_delivered(context: Any, package_id: str, timeout: float, *, disable: b
         while row.status not in ("delivered", "failed") and time.monotonic() < deadline:
             if row.status == "offered":
                 context.deliver()
+                fail_refused_offers(context.db)  # refused by the other node: failed, not waiting
             push_due(context.db, context.node, client)
             time.sleep(0.2)
             row = current()
