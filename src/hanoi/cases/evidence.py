@@ -61,7 +61,7 @@ from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.evidence.blobs import BlobStore
 from hanoi.evidence.custody import CustodyEvent, add_event, check_custody
-from hanoi.evidence.errors import EvidenceError
+from hanoi.evidence.errors import DigestMismatch, EvidenceError
 from hanoi.evidence.manifest import (
     MAX_MANIFEST_BYTES,
     Manifest,
@@ -76,7 +76,6 @@ from hanoi.evidence.package import (
     MANIFEST,
     PAYLOAD,
     SIGNATURE,
-    PackageError,
     open_package,
     seal_package,
     verify_package,
@@ -145,16 +144,21 @@ def deliver_package(
         case = get_request(session, user=user, reference=reference, record_view=False)
         _check_deliverable(case, user)
     manifest_text, signature, custody_bytes = _read_package_texts(package)
-    manifest = _verify_own(node, package)
-    if manifest.to_bytes() != manifest_text.encode("utf-8"):  # changed while we looked
-        raise EvidenceDeliveryError(f"{package}: the manifest changed while it was checked")
+    manifest = _verify_own(node, package, manifest_text, signature)
     _check_for(manifest, case)
     problems = check_custody(_json(custody_bytes.decode("utf-8")), manifest)
     if problems:
         raise EvidenceDeliveryError(f"{package}: custody.jsonld: {problems[0]}")
     for entry in manifest.files:  # outside any transaction: may be many gigabytes
-        # put_file checks the hash of what it copies: the stored payload is the signed one.
-        files.blobs.put_file(package / entry.payload_path, entry.ciphertext_sha256)
+        # One read per payload: put_file hashes what it copies and stores nothing unless it
+        # is the signed ciphertext, so the copy is the package's check too.
+        try:
+            files.blobs.put_file(package / entry.payload_path, entry.ciphertext_sha256)
+        except DigestMismatch:
+            raise EvidenceDeliveryError(
+                f"{entry.payload_path} ({entry.name}): ciphertext SHA-256 does not match the "
+                "manifest"
+            ) from None
     token = secrets.token_urlsafe(32)
     with db.session() as session:
         case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
@@ -273,17 +277,17 @@ def _check_deliverable(case: CaseRequest, user: User) -> None:
         )
 
 
-def _verify_own(node: LocalNode, package: Path) -> Manifest:
-    """The package verifies against this node's own signing key (it sealed it)."""
+def _verify_own(node: LocalNode, package: Path, manifest_text: str, signature: str) -> Manifest:
+    """The manifest as read, signed by this node's own key (it sealed the package)."""
     public = node.signing_key.key.public_key()
     kid = node.signing_key.kid
-
-    def keys_for(wanted: str, _at: datetime | None) -> list[Any]:
-        return [public] if wanted == kid else []
-
     try:
-        return verify_package(package, keys_for=keys_for).manifest
-    except PackageError as exc:
+        return verify_manifest(
+            manifest_text.encode("utf-8"),
+            signature,
+            keys_for=lambda wanted: [public] if wanted == kid else [],
+        )
+    except (EnvelopeError, ManifestError) as exc:
         raise EvidenceDeliveryError(
             f"{package}: not a package sealed by this node: {exc}"
         ) from None
