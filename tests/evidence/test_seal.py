@@ -29,6 +29,7 @@ from hanoi.evidence import (
     UnreadableSource,
     seal_file,
 )
+from hanoi.evidence.age_stream import sealed_size
 from hanoi.evidence.seal import MIN_CHUNK_SIZE
 
 KIB = 1024
@@ -95,6 +96,10 @@ def _only(folder: Path, *names: str) -> None:
         (64 * KIB - 1, MIN_CHUNK_SIZE),
         (64 * KIB, 64 * KIB),
         (64 * KIB + 1, 64 * KIB),
+        (128 * KIB, 64 * KIB),  # an exact multiple: the final chunk is full, no empty one
+        (1 * MIB, 1 * MIB),
+        (1 * MIB, MIN_CHUNK_SIZE),
+        (1 * MIB + 1, 1 * MIB),
         (3 * MIB + 7, 5000),  # chunks that straddle pyrage's 8 KiB reads and 64 KiB chunks
         (3 * MIB + 7, 1 * MIB),
     ],
@@ -117,7 +122,10 @@ def test_sealed_file_opens_with_age_and_pyrage(
         ciphertext_size=out.stat().st_size,
         recipient=node.recipient,
     )
-    assert out.read_bytes().startswith(b"age-encryption.org/v1\n")
+    ciphertext = out.read_bytes()
+    assert ciphertext.startswith(b"age-encryption.org/v1\n")
+    payload_start = ciphertext.index(b"\n", ciphertext.index(b"\n--- ") + 1) + 1 + 16
+    assert len(ciphertext) - payload_start == sealed_size(size)
     assert out.stat().st_mode & 0o777 == 0o600
     _only(tmp_path, "evidence.bin", "evidence.bin.age")
 

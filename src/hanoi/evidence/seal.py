@@ -7,15 +7,20 @@ size, mtime, ctime and inode before and after must agree (:class:`SourceChanged`
 otherwise). A same-length rewrite inside one tick of the filesystem clock cannot be seen by
 ``stat``; nothing short of a second read could, and sealing reads once.
 
-Memory stays constant: a few chunk buffers that are reused, plus pyrage's 64 KiB chunk.
+The age file is written by :mod:`hanoi.evidence.age_stream` (the age v1 format for one
+X25519 recipient, checked against the ``age`` CLI and pyrage in the tests); pyrage only
+parses the recipient here.
 
-Threads: a reader thread reads and hashes the plaintext (``os.readv`` and ``hashlib``
-release the GIL) and hands chunks over a bounded pool to ``pyrage.encrypt_io`` running in
-the caller's thread, which hashes and writes the ciphertext. ``encrypt_io`` holds the GIL
-while it encrypts and lets go only inside our read/write callbacks, which it calls every
-8 KiB. Other threads still get their turn there, but each turn they take stalls those
-callbacks: a busy Python thread beside a seal slows the seal many times over. Seal in a
-worker process (or at least away from busy threads), never on an event loop.
+Threads, so that the three costly steps run side by side on two cores: a reader thread
+reads and hashes the plaintext; the caller's thread seals it, 64 KiB chunk by chunk
+(ChaCha20-Poly1305 holds the GIL for about 25 µs a chunk); a writer thread hashes and
+writes the ciphertext. ``os.readv``, ``os.write`` and ``hashlib`` on large buffers release
+the GIL, so hashing, reading and writing overlap the encryption. Each side hands buffers
+over through a pool of ``CHUNKS_IN_FLIGHT``, so memory stays constant: eight buffers of
+about ``chunk_size`` and one 64 KiB chunk held back, whatever the size of the file. The
+three threads still need the GIL for a moment between steps, so a busy Python thread beside
+a seal (which keeps the GIL 5 ms at a time) slows it down: seal in a worker process, or at
+least away from busy threads, and never on an event loop.
 """
 
 from __future__ import annotations
@@ -31,13 +36,13 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import pyrage  # type: ignore[import-untyped]
 
+from hanoi.evidence import age_stream
 from hanoi.evidence.errors import (
     BadRecipient,
-    EncryptionFailed,
     NotRegularFile,
     SealOutputError,
     SourceChanged,
@@ -80,7 +85,7 @@ def seal_file(
     error what was written stays there, and discarding it is the caller's business.
 
     ``progress``, if given, is called in the caller's thread with the number of plaintext
-    bytes handed to the encryption so far, once per chunk.
+    bytes encrypted so far, once per chunk of ``chunk_size`` bytes read.
     """
     age_recipient = _parse_recipient(recipient)
     if chunk_size < MIN_CHUNK_SIZE:
@@ -199,64 +204,62 @@ def _unreadable(path: Path, exc: OSError) -> UnreadableSource:
 
 def _seal(
     source: OpenedSource,
-    recipient: Any,
+    recipient: str,
     sink: _Sink,
     chunk_size: int,
     progress: Progress | None,
 ) -> SealedFile:
-    plaintext = _Plaintext(source, chunk_size, progress)
     try:
-        pyrage.encrypt_io(plaintext, sink, [recipient])
-    except pyrage.EncryptError as exc:
-        # pyrage flattens an exception raised in our callbacks into EncryptError("Type:
-        # message"); the original is kept aside so that it, not pyrage's text, is raised.
-        failure = plaintext.failure or sink.failure
-        if failure is not None:
-            raise failure from None
-        raise EncryptionFailed(f"age encryption failed: {_one_line(exc)}") from None
+        start, payload = age_stream.begin(age_stream.x25519_recipient_key(recipient))
+    except ValueError:  # a key whose shared secret is all zeros
+        raise BadRecipient(f"{recipient[:80]!r} is not a usable age X25519 recipient") from None
+    plaintext = _Plaintext(source, chunk_size)
+    ciphertext = _Ciphertext(sink, chunk_size)
+    try:
+        buffer = ciphertext.buffer()
+        buffer[: len(start)] = start
+        ciphertext.send(buffer, len(start))
+        handed = 0
+        while (chunk := plaintext.next()) is not None:
+            buffer = ciphertext.buffer()
+            ciphertext.send(buffer, payload.feed(chunk, False, buffer))
+            handed += len(chunk)
+            if progress is not None:
+                progress(handed)
+        buffer = ciphertext.buffer()
+        ciphertext.send(buffer, payload.feed(b"", True, buffer))
+        ciphertext.finish()
     finally:
         plaintext.close()
-    if plaintext.failure is not None:  # pyrage reports callback errors; never trust silence
-        raise plaintext.failure
+        ciphertext.close()
     source.check_unchanged(plaintext.size)
     return SealedFile(
         plaintext_sha256=plaintext.sha256.hexdigest(),
         plaintext_size=plaintext.size,
-        ciphertext_sha256=sink.sha256.hexdigest(),
-        ciphertext_size=sink.size,
-        recipient=str(recipient),
+        ciphertext_sha256=ciphertext.sha256.hexdigest(),
+        ciphertext_size=ciphertext.size,
+        recipient=recipient,
     )
 
 
 class _Plaintext:
-    """The reader pyrage pulls from: chunks read and hashed by a thread of their own.
+    """The source's chunks, read and hashed by a thread of their own.
 
     ``CHUNKS_IN_FLIGHT`` buffers circulate between the reader thread (fills one with
-    ``os.readv``, hashes it) and pyrage (takes 8 KiB slices of it), so memory is bounded
-    and nothing is allocated per chunk.
-
-    Why this overlaps at all although pyrage holds the GIL: the reader thread needs the
-    GIL only for a few bytecodes per chunk, and gets it whenever the caller's thread
-    leaves pyrage to hash or write 64 KiB of ciphertext (both release the GIL); it then
-    spends the chunk's read and hash outside the GIL, beside pyrage. Moving the
-    ciphertext hash to a third thread was tried and is no faster: nothing would then
-    release the GIL but pyrage's rare forced switches.
+    ``os.readv``, hashes it) and the caller's thread (encrypts it, hands it back), so
+    memory is bounded and nothing is allocated per chunk.
     """
 
-    def __init__(self, source: OpenedSource, chunk_size: int, progress: Progress | None) -> None:
+    def __init__(self, source: OpenedSource, chunk_size: int) -> None:
         self.sha256 = hashlib.sha256()
         self.size = 0  # bytes read, counted by the reader thread
-        self.failure: BaseException | None = None
         self._source = source
-        self._progress = progress
         self._free: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
         self._full: queue.SimpleQueue[tuple[bytearray, int] | BaseException] = queue.SimpleQueue()
         for _ in range(CHUNKS_IN_FLIGHT):
             self._free.put(bytearray(chunk_size))
+        self._buffer: bytearray | None = None  # the caller's chunk, lent until the next
         self._chunk = memoryview(b"")
-        self._buffer: bytearray | None = None
-        self._position = 0
-        self._handed = 0
         self._eof = False
         self._thread = threading.Thread(target=self._fill, name="hanoi-seal-read", daemon=True)
         self._thread.start()
@@ -266,7 +269,8 @@ class _Plaintext:
             while (buffer := self._free.get()) is not None:
                 count = os.readv(self._source.fd, [buffer])
                 if count:
-                    self.sha256.update(memoryview(buffer)[:count])
+                    with memoryview(buffer) as view:
+                        self.sha256.update(view[:count])
                     self.size += count
                 self._full.put((buffer, count))
                 if count == 0:
@@ -276,25 +280,17 @@ class _Plaintext:
         except BaseException as exc:  # handed over so the caller's thread raises it
             self._full.put(exc)
 
-    def read(self, size: int = -1) -> bytes:
-        try:
-            if self._position >= len(self._chunk) and not self._next_chunk():
-                return b""
-            start = self._position
-            end = len(self._chunk) if size < 0 else min(len(self._chunk), start + size)
-            self._position = end
-            return bytes(self._chunk[start:end])
-        except BaseException as exc:
-            self.failure = self.failure or exc
-            raise
+    def next(self) -> memoryview | None:
+        """The next chunk read and hashed, or ``None`` at the end of the file.
 
-    def _next_chunk(self) -> bool:
-        if self._eof:
-            return False
+        The chunk before is given back to the reader thread: it must not be used any more.
+        """
         if self._buffer is not None:
             self._chunk.release()
             self._free.put(self._buffer)
             self._buffer = None
+        if self._eof:
+            return None
         item = self._full.get()
         if isinstance(item, BaseException):
             self._eof = True
@@ -302,12 +298,9 @@ class _Plaintext:
         buffer, count = item
         if count == 0:
             self._eof = True
-            return False
-        self._buffer, self._chunk, self._position = buffer, memoryview(buffer)[:count], 0
-        self._handed += count
-        if self._progress is not None:
-            self._progress(self._handed)
-        return True
+            return None
+        self._buffer, self._chunk = buffer, memoryview(buffer)[:count]
+        return self._chunk
 
     def close(self) -> None:
         """Stop the reader thread (it may be waiting for a free buffer) and wait for it."""
@@ -315,42 +308,80 @@ class _Plaintext:
         self._thread.join()
 
 
-class _Sink:
-    """The writer pyrage pushes ciphertext into: hashes and counts it, writes all of it.
+class _Ciphertext:
+    """The age file's bytes, hashed and written by a thread of their own.
 
-    pyrage needs ``write`` to return exactly ``len(data)``: a short count makes the Rust
-    side panic and abort the whole interpreter, so every byte is written here, in a loop.
+    The caller's thread takes one of ``CHUNKS_IN_FLIGHT`` buffers, seals chunks into it
+    and sends it; the writer thread hashes it, writes all of it (a short write is carried
+    on, never dropped) and hands it back. After a failed write the thread only hands
+    buffers back, and the failure is raised in the caller's thread at its next
+    :meth:`buffer` or at :meth:`finish`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sink: _Sink, chunk_size: int) -> None:
         self.sha256 = hashlib.sha256()
-        self.size = 0
+        self.size = 0  # bytes written, counted by the writer thread
         self.failure: BaseException | None = None
+        self._sink = sink
+        capacity = age_stream.sealed_bound(chunk_size)  # more than the header too
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._full: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        for _ in range(CHUNKS_IN_FLIGHT):
+            self._free.put(bytearray(capacity))
+        self._closed = False
+        self._thread = threading.Thread(target=self._drain, name="hanoi-seal-write", daemon=True)
+        self._thread.start()
 
-    def write(self, data: bytes) -> int:
-        try:
-            self._write_all(memoryview(data))
-        except BaseException as exc:
-            self.failure = self.failure or exc
-            raise
-        self.sha256.update(data)
-        self.size += len(data)
-        return len(data)
+    def buffer(self) -> bytearray:
+        """A free buffer to fill (waits while all are being written); raises a failed
+        write's error instead."""
+        if self.failure is not None:
+            raise self.failure
+        return self._free.get()
 
-    def flush(self) -> None:
-        """pyrage does not call it; present because file-like objects have one."""
+    def send(self, buffer: bytearray, count: int) -> None:
+        """Hand the first ``count`` bytes of ``buffer`` over, to be hashed and written."""
+        self._full.put((buffer, count))
 
-    def _write_all(self, data: memoryview) -> None:
+    def _drain(self) -> None:
+        while (item := self._full.get()) is not None:
+            buffer, count = item
+            if self.failure is None:
+                try:
+                    with memoryview(buffer) as view, view[:count] as data:
+                        self.sha256.update(data)
+                        self._sink.write_all(data)
+                        self.size += count
+                except BaseException as exc:  # raised in the caller's thread
+                    self.failure = exc
+            self._free.put(buffer)
+
+    def finish(self) -> None:
+        """Wait until everything sent is written; raise the write's failure if one failed."""
+        self.close()
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._full.put(None)
+            self._thread.join()
+
+
+class _Sink:
+    """Where the ciphertext goes: :meth:`write_all` writes every byte or raises."""
+
+    def write_all(self, data: memoryview) -> None:
         raise NotImplementedError
 
 
 class _FdSink(_Sink):
     def __init__(self, fd: int, path: Path) -> None:
-        super().__init__()
         self._fd = fd
         self._path = path
 
-    def _write_all(self, data: memoryview) -> None:
+    def write_all(self, data: memoryview) -> None:
         try:
             while data:
                 data = data[os.write(self._fd, data) :]
@@ -362,10 +393,9 @@ class _FdSink(_Sink):
 
 class _StreamSink(_Sink):
     def __init__(self, stream: BinaryIO) -> None:
-        super().__init__()
         self._stream = stream
 
-    def _write_all(self, data: memoryview) -> None:
+    def write_all(self, data: memoryview) -> None:
         try:
             while data:
                 written = self._stream.write(data)
@@ -445,11 +475,16 @@ def _refuse_existing(path: Path) -> None:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _parse_recipient(recipient: str) -> Any:
-    """An age X25519 recipient, nothing else: no SSH keys, plugins or passphrases."""
+def _parse_recipient(recipient: str) -> str:
+    """An age X25519 recipient, nothing else: no SSH keys, plugins or passphrases.
+
+    Checked by pyrage's parser as well as ours, and given back as pyrage spells it.
+    """
     text = recipient if isinstance(recipient, str) else ""
     try:
-        return pyrage.x25519.Recipient.from_str(text)
+        canonical = str(pyrage.x25519.Recipient.from_str(text))
+        age_stream.x25519_recipient_key(canonical)
+        return canonical
     except (pyrage.RecipientError, ValueError, TypeError):
         raise BadRecipient(f"{text[:80]!r} is not an age X25519 recipient (age1...)") from None
 
