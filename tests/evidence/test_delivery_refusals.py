@@ -409,3 +409,27 @@ def test_a_package_sealed_to_another_age_key_fails_at_the_sender(
     assert failed is not None and "another age key" in str(failed.last_error)
     assert failed.upload_token is None
     assert package_row(xa, package_id) is None
+
+
+def test_a_sender_that_stalls_mid_piece_is_cut_off(
+    offered: Offered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hanoi.web import federation
+
+    monkeypatch.setattr(federation, "READ_TIMEOUT", 1.0)
+    payload = _payload(offered)
+    url = urlsplit(offered.url())
+    with socket.create_connection((url.hostname, url.port)) as raw:
+        head = (
+            f"PATCH {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            f"Tus-Resumable: {TUS_VERSION}\r\nAuthorization: Bearer {offered.token}\r\n"
+            f"Upload-Offset: 0\r\nContent-Type: {CHUNK_CONTENT_TYPE}\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        )
+        raw.sendall(head.encode() + payload[:100_000])  # then silence, connection open
+        raw.settimeout(30)
+        answer = raw.recv(4096).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 408"), answer
+    assert "upload-offset: 100000" in answer.lower()
+    # The lock is free again: the sender goes on from there.
+    assert _patch(offered, payload[100_000:100_010], 100_000).status_code == 204

@@ -22,7 +22,7 @@ import fcntl
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,14 +191,21 @@ class Upload:
         self._fd, self.path, self.expected = fd, path, expected
         self.offset, self._left = offset, length
 
-    def write(self, data: bytes) -> None:
-        if len(data) > self._left:
+    def write(self, pieces: Sequence[bytes]) -> None:
+        """Append ``pieces`` in order (one ``writev``, no copy into a buffer first)."""
+        size = sum(len(piece) for piece in pieces)
+        if size > self._left:
             raise UploadTooLarge("the request carries more bytes than its Content-Length")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        self._left -= len(data)
-        self.offset += len(data)
+        views = [memoryview(piece) for piece in pieces if piece]
+        while views:
+            done = os.writev(self._fd, views)
+            while views and done >= len(views[0]):
+                done -= len(views[0])
+                views.pop(0)
+            if views and done:
+                views[0] = views[0][done:]
+        self._left -= size
+        self.offset += size
 
     def commit(self) -> int:
         """fsync, unlock and return the new offset. Called after a cut connection too:
