@@ -147,18 +147,19 @@ async def _receive_into(request: Request, upload: Upload) -> bool:
     return not scope.cancelled_caught
 
 
-# One route for both methods, so a 405 lists both in its Allow header.
-@router.api_route(
+@router.head("/evidence/{package_id}/{index}", responses=problem_responses(400, 404, 422))
+async def upload_offset(request: Request, package_id: str, index: int) -> Response:
+    """How many bytes of one payload this node holds (``Upload-Offset``)."""
+    return await _upload_offset(request, package_id, index)
+
+
+@router.patch(
     "/evidence/{package_id}/{index}",
-    methods=["HEAD", "PATCH"],
     status_code=204,
     responses=problem_responses(400, 404, 408, 409, 413, 422, 423),
 )
-async def upload(request: Request, package_id: str, index: int) -> Response:
-    """``HEAD``: how many bytes of one payload this node holds (``Upload-Offset``).
-    ``PATCH``: append bytes at ``Upload-Offset``; answers the new offset."""
-    if request.method == "HEAD":
-        return await _upload_offset(request, package_id, index)
+async def upload_chunk(request: Request, package_id: str, index: int) -> Response:
+    """Append bytes to one payload at ``Upload-Offset``; answers the new offset."""
     return await _upload_chunk(request, package_id, index)
 
 
