@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: Chromium (browser tests),
 # poppler (PDF to PNG/text), Pango and fonts (WeasyPrint letters), ewf-tools (E01 test
-# images). Only what is missing.
+# images), Go and its x/mod sources (the signed-note cross-check, built offline). Only what
+# is missing.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,8 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v age >/dev/null || missing+=(age)
 command -v ewfacquire >/dev/null || missing+=(ewf-tools)
 command -v jq >/dev/null || missing+=(jq)
+command -v go >/dev/null || missing+=(golang-go)
+[ -d /usr/share/gocode/src/golang.org/x/mod ] || missing+=(golang-golang-x-mod-dev)
 ldconfig -p | grep -q libpango-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 

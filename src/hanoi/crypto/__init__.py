@@ -1,4 +1,7 @@
-"""Keys, canonical JSON, JOSE message envelopes and receipts, (later) signed notes and age.
+"""Keys, canonical JSON, JOSE message envelopes and receipts, signed notes and age.
+
+Signed notes live in :mod:`hanoi.crypto.note` and are imported from there (their names,
+``Signer``, ``Verifier``, ``Signature``, are too generic for this namespace).
 
 Imports nothing else of ``hanoi`` (rule of the house): every other package may rely on it.
 """

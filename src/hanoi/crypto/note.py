@@ -1,0 +1,527 @@
+"""Signed notes (c2sp.org/signed-note) with Ed25519 keys.
+
+A signed note is UTF-8 text ending in a newline, then one blank line, then one line per
+signature::
+
+    <text, which may itself hold blank lines>\\n
+    \\n
+    — <key name> base64(key hash, 4 bytes big-endian || Ed25519 signature over the text)\\n
+
+A key is known by its *name* (non-empty, no Unicode white space, no ``+``) and its *key
+hash*: the first four bytes, read big-endian, of SHA-256(name || 0x0A || 0x01 || 32-byte
+public key), 0x01 being the Ed25519 signature type. Keys are written as strings:
+
+* verifier key ``<name>+<hash as 8 hex digits>+base64(0x01 || public key)``, the form Go's
+  ``golang.org/x/mod/sumdb/note`` reads and Hanoi's ``--key`` options take;
+* signer key ``PRIVATE+KEY+<name>+<hash>+base64(0x01 || 32-byte seed)``, secret.
+
+:func:`open_note` checks, in this order and stopping at the first fault: the size, UTF-8,
+control characters, the final newline, the blank line before the signatures, the number of
+signature lines, each line's shape, then every signature by a known key (name *and* hash),
+which must verify. Signatures by unknown keys are kept, untrusted. At least one known key
+must have signed. Each fault raises its own subclass of :class:`NoteError`.
+
+Stricter than Go's reader on purpose: base64 must be canonical (padded, no stray bits), and
+a repeated signature line by a known key is verified too instead of being skipped unread.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from hanoi.crypto.errors import CryptoError
+
+#: The signature type byte of plain Ed25519 note signatures.
+ALG_ED25519 = 0x01
+#: Go's reader refuses more; the spec asks every verifier to take at least 16.
+MAX_SIGNATURES = 100
+#: Room for 16 post-quantum signatures of nearly 5 kB, as the spec asks, and more.
+MAX_NOTE_BYTES = 256 * 1024
+
+SIGNATURE_PREFIX = "— "  # em dash U+2014, space
+_PRIVATE_PREFIX = "PRIVATE+KEY+"
+_ED25519_KEY_BYTES = 32
+_ED25519_SIGNATURE_BYTES = 64
+_MAX_KEY_CHARS = 1024
+_HEX8 = re.compile(r"[0-9a-fA-F]{8}")
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+# Unicode White_Space: what Go's unicode.IsSpace reports, so both sides agree on names.
+_WHITE_SPACE = re.compile(
+    "[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class NoteError(CryptoError):
+    """Base of every refusal of a signed note, a note key or a signing request."""
+
+
+class NoteTooLarge(NoteError):
+    """The note is larger than the bound given to :func:`open_note`."""
+
+
+class NotUTF8(NoteError):
+    """The note (or text to sign) is not valid UTF-8."""
+
+
+class ControlCharacter(NoteError):
+    """The note holds an ASCII control character other than newline (tab and CR included)."""
+
+
+class MissingFinalNewline(NoteError):
+    """The note, or the text to sign, does not end in a newline."""
+
+
+class MissingSignatureBlock(NoteError):
+    """No blank line followed by signature lines ends the note."""
+
+
+class TooManySignatures(NoteError):
+    """More signature lines (or signers) than :data:`MAX_SIGNATURES`."""
+
+
+class MalformedSignatureLine(NoteError):
+    """A signature line is not ``— name base64``, or its base64 holds fewer than 5 bytes."""
+
+
+class InvalidKeyName(NoteError):
+    """A key name is empty or holds white space, ``+`` or a control character."""
+
+
+class MalformedKey(NoteError):
+    """A verifier or signer key string is not ``[PRIVATE+KEY+]name+hash+base64``."""
+
+
+class UnknownKeyAlgorithm(MalformedKey):
+    """A key string names a signature type other than Ed25519 (0x01)."""
+
+
+class KeyHashMismatch(MalformedKey):
+    """The key hash in a key string (or given with a key) is not the one its key yields."""
+
+
+class AmbiguousVerifiers(NoteError):
+    """Two different verifiers share one name and key hash: the trusted set is broken."""
+
+
+class SignerError(NoteError):
+    """A signing request without signers, or with one key twice."""
+
+
+class InvalidNoteSignature(NoteError):
+    """A known key (same name and hash) signed the note, but the signature does not verify."""
+
+    def __init__(self, name: str, key_hash: int) -> None:
+        super().__init__(f"the signature of key {name}+{key_hash:08x} does not verify")
+        self.name = name
+        self.key_hash = key_hash
+
+
+class NoVerifiedSignature(NoteError):
+    """No key among the verifiers signed the note (it may hold other signatures)."""
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def check_key_name(name: str) -> str:
+    """``name`` if it may name a note key; :class:`InvalidKeyName` otherwise."""
+    if not isinstance(name, str) or not name:
+        raise InvalidKeyName("a key name must be non-empty text")
+    if "+" in name:
+        raise InvalidKeyName(f"key name {_shown(name)} holds a '+'")
+    if _WHITE_SPACE.search(name):
+        raise InvalidKeyName(f"key name {_shown(name)} holds white space")
+    if _CONTROL.search(name):
+        raise InvalidKeyName(f"key name {_shown(name)} holds a control character")
+    if not _is_utf8(name):
+        raise InvalidKeyName(f"key name {_shown(name)} is not valid Unicode")
+    return name
+
+
+def key_hash(name: str, encoded_public_key: bytes) -> int:
+    """The 32-bit key hash: SHA-256(name || newline || type byte || public key)[:4]."""
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + encoded_public_key).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _encoded_public(key: Ed25519PublicKey) -> bytes:
+    return bytes([ALG_ED25519]) + key.public_bytes_raw()
+
+
+class NoteVerifier(Protocol):
+    """What :func:`open_note` needs of a trusted key (so other signature types can join)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_hash(self) -> int: ...
+
+    def verify(self, message: bytes, signature: bytes) -> bool: ...
+
+
+class NoteSigner(Protocol):
+    """What :func:`sign_note` needs of a private key."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_hash(self) -> int: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """A trusted Ed25519 public key under a name. Build with :meth:`for_key` or
+    :func:`parse_verifier_key`; a ``key_hash`` given by hand must be the right one."""
+
+    name: str
+    key_hash: int
+    key: Ed25519PublicKey
+
+    def __post_init__(self) -> None:
+        check_key_name(self.name)
+        if not isinstance(self.key, Ed25519PublicKey):
+            raise TypeError("a note verifier needs an Ed25519 public key")
+        if key_hash(self.name, _encoded_public(self.key)) != self.key_hash:
+            raise KeyHashMismatch(f"key hash {self.key_hash:08x} does not match the key")
+
+    @classmethod
+    def for_key(cls, name: str, key: Ed25519PublicKey) -> Verifier:
+        check_key_name(name)
+        return cls(name, key_hash(name, _encoded_public(key)), key)
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        if len(signature) != _ED25519_SIGNATURE_BYTES:
+            return False
+        try:
+            self.key.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+    def key_string(self) -> str:
+        return verifier_key_string(self)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """An Ed25519 private key under a name (the node's signing key, say). Build with
+    :meth:`for_key` or :func:`parse_signer_key`."""
+
+    name: str
+    key_hash: int
+    key: Ed25519PrivateKey = field(repr=False)
+
+    def __post_init__(self) -> None:
+        check_key_name(self.name)
+        if not isinstance(self.key, Ed25519PrivateKey):
+            raise TypeError("a note signer needs an Ed25519 private key")
+        if key_hash(self.name, _encoded_public(self.key.public_key())) != self.key_hash:
+            raise KeyHashMismatch(f"key hash {self.key_hash:08x} does not match the key")
+
+    @classmethod
+    def for_key(cls, name: str, key: Ed25519PrivateKey) -> Signer:
+        check_key_name(name)
+        return cls(name, key_hash(name, _encoded_public(key.public_key())), key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.key.sign(message)
+
+    def verifier(self) -> Verifier:
+        return Verifier(self.name, self.key_hash, self.key.public_key())
+
+    def key_string(self) -> str:
+        return signer_key_string(self)
+
+
+def verifier_key_string(verifier: Verifier) -> str:
+    """``name+hash+base64(0x01 || public key)``: what others need to check our notes."""
+    encoded = _b64(_encoded_public(verifier.key))
+    return f"{verifier.name}+{verifier.key_hash:08x}+{encoded}"
+
+
+def signer_key_string(signer: Signer) -> str:
+    """``PRIVATE+KEY+name+hash+base64(0x01 || seed)``: secret, as Go's NewSigner reads it."""
+    seed = bytes([ALG_ED25519]) + signer.key.private_bytes_raw()
+    return f"{_PRIVATE_PREFIX}{signer.name}+{signer.key_hash:08x}+{_b64(seed)}"
+
+
+def parse_verifier_key(text: str) -> Verifier:
+    """A verifier from ``name+hash+base64``. Surrounding white space is refused: strip it
+    first. Raises :class:`MalformedKey`, :class:`InvalidKeyName`,
+    :class:`UnknownKeyAlgorithm` or :class:`KeyHashMismatch`."""
+    name, stated, raw = _split_key(text, "verifier key")
+    key = Ed25519PublicKey.from_public_bytes(raw)
+    _check_stated_hash(name, stated, bytes([ALG_ED25519]) + raw)
+    return Verifier(name, stated, key)
+
+
+def parse_signer_key(text: str) -> Signer:
+    """A signer from ``PRIVATE+KEY+name+hash+base64(0x01 || seed)``; the hash must be the
+    one of the public key the seed gives."""
+    if not isinstance(text, str) or not text.startswith(_PRIVATE_PREFIX):
+        raise MalformedKey("a signer key starts with PRIVATE+KEY+")
+    name, stated, seed = _split_key(text[len(_PRIVATE_PREFIX) :], "signer key")
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    _check_stated_hash(name, stated, _encoded_public(key.public_key()))
+    return Signer(name, stated, key)
+
+
+def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
+    """(name, stated hash, 32 key bytes) of ``name+hash+base64(0x01 || key)``."""
+    if not isinstance(text, str):
+        raise MalformedKey(f"a {what} must be text")
+    if len(text) > _MAX_KEY_CHARS:
+        raise MalformedKey(f"a {what} is longer than {_MAX_KEY_CHARS} characters")
+    parts = text.split("+", 2)
+    if len(parts) != 3:
+        raise MalformedKey(f"a {what} reads name+hash+base64")
+    name, hash_hex, key64 = parts
+    check_key_name(name)
+    if not _HEX8.fullmatch(hash_hex):
+        raise MalformedKey(f"the key hash of a {what} is 8 hexadecimal digits")
+    raw = _b64decode(key64)
+    if raw is None or not raw:
+        raise MalformedKey(f"the key of a {what} is not canonical base64")
+    if raw[0] != ALG_ED25519:
+        raise UnknownKeyAlgorithm(f"{what} type {raw[0]:#04x} is not Ed25519 (0x01)")
+    if len(raw) != 1 + _ED25519_KEY_BYTES:
+        raise MalformedKey(f"an Ed25519 {what} holds {_ED25519_KEY_BYTES} bytes")
+    return name, int(hash_hex, 16), raw[1:]
+
+
+def _check_stated_hash(name: str, stated: int, encoded_public: bytes) -> None:
+    actual = key_hash(name, encoded_public)
+    if actual != stated:
+        raise KeyHashMismatch(
+            f"key {name}: stated hash {stated:08x}, but the key gives {actual:08x}"
+        )
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature line: key name, key hash and the signature bytes after the hash."""
+
+    name: str
+    key_hash: int
+    signature: bytes
+
+    def line(self) -> str:
+        """The line as written in a note, newline included."""
+        raw = self.key_hash.to_bytes(4, "big") + self.signature
+        return f"{SIGNATURE_PREFIX}{self.name} {_b64(raw)}\n"
+
+
+@dataclass(frozen=True)
+class Note:
+    """An opened note: its text (final newline included), the signatures by trusted keys
+    that verified, and the signatures by keys not given (kept, never trusted)."""
+
+    text: str
+    verified: tuple[Signature, ...]
+    unverified: tuple[Signature, ...] = ()
+
+    def verified_by(self, verifier: NoteVerifier) -> bool:
+        return any(
+            s.name == verifier.name and s.key_hash == verifier.key_hash for s in self.verified
+        )
+
+
+def sign_note(text: str, signers: Sequence[NoteSigner]) -> bytes:
+    """The signed note: ``text``, a blank line, one signature line per signer (in order).
+
+    ``text`` must end in a newline and hold no control character but newlines; at least
+    one signer, no key twice. A note that :func:`open_note` would refuse as too large is
+    refused here too.
+    """
+    if not isinstance(text, str):
+        raise TypeError("the note text must be str")
+    if not _is_utf8(text):
+        raise NotUTF8("the note text is not valid Unicode (lone surrogates)")
+    _check_controls(text)
+    if not text.endswith("\n"):
+        raise MissingFinalNewline("the note text must end in a newline")
+    if not signers:
+        raise SignerError("a note needs at least one signer")
+    if len(signers) > MAX_SIGNATURES:
+        raise TooManySignatures(f"more than {MAX_SIGNATURES} signers")
+    seen: set[tuple[str, int]] = set()
+    message = text.encode("utf-8")
+    lines = []
+    for signer in signers:
+        check_key_name(signer.name)
+        identity = (signer.name, signer.key_hash)
+        if identity in seen:
+            raise SignerError(f"key {signer.name}+{signer.key_hash:08x} is given twice")
+        seen.add(identity)
+        lines.append(Signature(signer.name, signer.key_hash, signer.sign(message)).line())
+    note = (text + "\n" + "".join(lines)).encode("utf-8")
+    if len(note) > MAX_NOTE_BYTES:
+        raise NoteTooLarge(f"the signed note would exceed {MAX_NOTE_BYTES} bytes")
+    return note
+
+
+def open_note(
+    note: bytes, verifiers: Iterable[NoteVerifier], *, max_bytes: int = MAX_NOTE_BYTES
+) -> Note:
+    """Parse ``note`` and check its signatures against ``verifiers`` (the trusted keys).
+
+    Returns the text with the verified and the unknown signatures; raises a
+    :class:`NoteError` subclass for the first fault (see the module's docstring).
+    """
+    if not isinstance(note, bytes | bytearray | memoryview):
+        raise TypeError("a signed note is bytes")
+    known = _verifier_map(verifiers)
+    data = bytes(note)
+    if len(data) > max_bytes:
+        raise NoteTooLarge(f"the note holds {len(data)} bytes, more than {max_bytes}")
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotUTF8(f"the note is not UTF-8 (byte {exc.start})") from None
+    _check_controls(decoded)
+    if not decoded.endswith("\n"):
+        raise MissingFinalNewline("the note does not end in a newline")
+    split = decoded.rfind("\n\n")
+    if split < 0 or split + 2 == len(decoded):
+        raise MissingSignatureBlock("no blank line followed by signature lines")
+    text, block = decoded[: split + 1], decoded[split + 2 :]
+    lines = block[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise TooManySignatures(f"{len(lines)} signature lines, more than {MAX_SIGNATURES}")
+    signatures = [_parse_signature_line(number, line) for number, line in enumerate(lines, 1)]
+
+    message = text.encode("utf-8")
+    verified: list[Signature] = []
+    unverified: list[Signature] = []
+    for signature in signatures:
+        verifier = known.get((signature.name, signature.key_hash))
+        if verifier is None:
+            if signature not in unverified:
+                unverified.append(signature)
+            continue
+        if not verifier.verify(message, signature.signature):
+            raise InvalidNoteSignature(signature.name, signature.key_hash)
+        if not any((s.name, s.key_hash) == (signature.name, signature.key_hash) for s in verified):
+            verified.append(signature)
+    if not verified:
+        names = ", ".join(sorted({f"{s.name}+{s.key_hash:08x}" for s in unverified}))
+        raise NoVerifiedSignature(f"no trusted key signed the note (signed by: {names})")
+    return Note(text=text, verified=tuple(verified), unverified=tuple(unverified))
+
+
+def _parse_signature_line(number: int, line: str) -> Signature:
+    if not line.startswith(SIGNATURE_PREFIX):
+        raise MalformedSignatureLine(f"signature line {number} does not start with '— '")
+    name, space, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
+    if not space:
+        raise MalformedSignatureLine(f"signature line {number} has no signature after the name")
+    check_key_name(name)
+    raw = _b64decode(encoded)
+    if raw is None:
+        raise MalformedSignatureLine(f"signature line {number}: not canonical base64")
+    if len(raw) < 5:
+        raise MalformedSignatureLine(
+            f"signature line {number}: shorter than a key hash and one byte"
+        )
+    return Signature(name, int.from_bytes(raw[:4], "big"), raw[4:])
+
+
+def _verifier_map(verifiers: Iterable[NoteVerifier]) -> dict[tuple[str, int], NoteVerifier]:
+    known: dict[tuple[str, int], NoteVerifier] = {}
+    for verifier in verifiers:
+        identity = (verifier.name, verifier.key_hash)
+        previous = known.get(identity)
+        if previous is not None and previous != verifier:
+            raise AmbiguousVerifiers(
+                f"two different keys are both {verifier.name}+{verifier.key_hash:08x}"
+            )
+        known[identity] = verifier
+    return known
+
+
+def _check_controls(text: str) -> None:
+    found = _CONTROL.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise ControlCharacter(f"control character {ord(found.group()):#04x} on line {line}")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _b64decode(text: str) -> bytes | None:
+    """Standard padded base64, only in its one canonical spelling; ``None`` otherwise."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if _b64(raw) == text else None
+
+
+def _shown(text: str) -> str:
+    return repr(text[:60])
+
+
+__all__ = [
+    "ALG_ED25519",
+    "MAX_NOTE_BYTES",
+    "MAX_SIGNATURES",
+    "AmbiguousVerifiers",
+    "ControlCharacter",
+    "InvalidKeyName",
+    "InvalidNoteSignature",
+    "KeyHashMismatch",
+    "MalformedKey",
+    "MalformedSignatureLine",
+    "MissingFinalNewline",
+    "MissingSignatureBlock",
+    "NoVerifiedSignature",
+    "NotUTF8",
+    "Note",
+    "NoteError",
+    "NoteSigner",
+    "NoteTooLarge",
+    "NoteVerifier",
+    "Signature",
+    "Signer",
+    "SignerError",
+    "TooManySignatures",
+    "UnknownKeyAlgorithm",
+    "Verifier",
+    "check_key_name",
+    "key_hash",
+    "open_note",
+    "parse_signer_key",
+    "parse_verifier_key",
+    "sign_note",
+    "signer_key_string",
+    "verifier_key_string",
+]
