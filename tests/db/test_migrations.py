@@ -10,7 +10,8 @@ import hanoi.accounts.models
 import hanoi.audit.models
 import hanoi.cases.models
 import hanoi.evidence.models
-import hanoi.exchange.models  # noqa: F401
+import hanoi.exchange.models
+import hanoi.ledger.models  # noqa: F401
 from hanoi.db import Base, Database, current_revision, head_revision, upgrade
 
 TABLES = {
@@ -21,6 +22,11 @@ TABLES = {
     "drafts",
     "evidence_packages",
     "inbox",
+    "ledger_checkpoints",
+    "ledger_entries",
+    "ledger_hashes",
+    "ledger_pending",
+    "ledger_state",
     "outbox",
     "request_events",
     "requests",
@@ -45,12 +51,12 @@ def test_fresh_database_has_no_revision_and_no_tables(database_url: str) -> None
 
 def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> None:
     upgrade(database_url)
-    assert current_revision(database_url) == head_revision() == "0003"
+    assert current_revision(database_url) == head_revision() == "0004"
     assert _tables(database_url) >= TABLES
 
     upgrade(database_url)  # a node restarting runs this again: nothing may change or fail
 
-    assert current_revision(database_url) == "0003"
+    assert current_revision(database_url) == "0004"
     assert _tables(database_url) >= TABLES
 
 
@@ -64,7 +70,7 @@ def test_upgrade_accepts_a_plain_postgresql_url(database_url: str) -> None:
     # Operators write postgresql://...; the psycopg 3 driver must be chosen for them.
     plain = database_url.replace("postgresql+psycopg://", "postgresql://")
     upgrade(plain)
-    assert current_revision(database_url) == "0003"
+    assert current_revision(database_url) == "0004"
 
 
 def test_sqlite_database_directory_is_created(tmp_path: object) -> None:

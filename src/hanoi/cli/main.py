@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from hanoi.cli import convention, demo, directory, evidence, exchange, identity, node, request
+from hanoi.cli import (
+    convention,
+    demo,
+    directory,
+    evidence,
+    exchange,
+    identity,
+    ledger,
+    node,
+    request,
+)
 
 app = typer.Typer(
     help="Hanoi: cooperation requests under the UN Convention against Cybercrime.",
@@ -23,3 +33,4 @@ app.add_typer(node.user_app, name="user")
 app.command("up")(node.up)
 app.command("demo")(demo.demo)
 app.add_typer(identity.app, name="node")
+app.add_typer(ledger.app, name="ledger")

@@ -13,7 +13,8 @@ from sqlalchemy import Connection
 import hanoi.accounts.models
 import hanoi.audit.models
 import hanoi.cases.models
-import hanoi.evidence.models  # noqa: F401
+import hanoi.evidence.models
+import hanoi.ledger.models  # noqa: F401
 from hanoi.db.base import Base
 from hanoi.db.database import make_engine
 

@@ -1,0 +1,149 @@
+"""Ledger leaves: canonical bytes, strict parsing, salted commitments that open."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from hanoi.crypto.canonical import canonical_json
+from hanoi.ledger.records import (
+    KINDS,
+    CommitmentMismatch,
+    InvalidRecordField,
+    LedgerRecord,
+    MalformedLeaf,
+    UnknownKind,
+    commitment,
+    new_record,
+    open_commitment,
+    parse_leaf,
+)
+
+AT = datetime(2026, 12, 1, 9, 30, 0, 123456, tzinfo=UTC)
+SALT = bytes(range(32))
+DETAIL = {"request": "XA-2026-000001", "to": "XB", "status": "received"}
+
+
+def good_leaf() -> dict[str, object]:
+    return json.loads(new_record("receipt", "XA", DETAIL, at=AT, salt=SALT).leaf_bytes)
+
+
+def test_leaf_is_canonical_json_of_five_members() -> None:
+    record = new_record("receipt", "XA", DETAIL, at=AT, salt=SALT)
+    data = record.leaf_bytes
+    assert data == canonical_json(json.loads(data))
+    value = json.loads(data)
+    assert value == {
+        "v": 1,
+        "kind": "receipt",
+        "at": "2026-12-01T09:30:00.123Z",
+        "node": "XA",
+        "commitment": commitment(SALT, canonical_json(DETAIL)),
+    }
+    assert b"XA-2026-000001" not in data  # the case stays private
+    assert len(value["commitment"]) == 43
+
+
+def test_parse_leaf_round_trips_every_kind() -> None:
+    for kind in KINDS:
+        record = new_record(kind, "XC", {"n": 1})
+        assert parse_leaf(record.leaf_bytes) == record.leaf
+
+
+def test_time_is_cut_to_milliseconds_and_converted_to_utc() -> None:
+    local = datetime(2026, 12, 1, 11, 30, 0, 999999, tzinfo=timezone(timedelta(hours=2)))
+    record = new_record("receipt", "XA", {}, at=local)
+    assert json.loads(record.leaf_bytes)["at"] == "2026-12-01T09:30:00.999Z"
+
+
+def test_salt_is_fresh_each_time() -> None:
+    one = new_record("receipt", "XA", DETAIL)
+    two = new_record("receipt", "XA", DETAIL)
+    assert one.salt != two.salt
+    assert one.leaf.commitment != two.leaf.commitment
+
+
+def test_commitment_opens_with_detail_and_salt() -> None:
+    record = new_record("evidence-sealed", "XB", DETAIL)
+    assert open_commitment(record) == DETAIL
+
+
+def test_commitment_refuses_other_detail_or_salt() -> None:
+    record = new_record("evidence-sealed", "XB", DETAIL)
+    other_detail = LedgerRecord(record.leaf, canonical_json({**DETAIL, "to": "XC"}), record.salt)
+    with pytest.raises(CommitmentMismatch, match="do not open"):
+        open_commitment(other_detail)
+    other_salt = LedgerRecord(record.leaf, record.detail_json, bytes(32))
+    with pytest.raises(CommitmentMismatch, match="do not open"):
+        open_commitment(other_salt)
+    not_canonical = LedgerRecord(record.leaf, json.dumps(DETAIL).encode(), record.salt)
+    with pytest.raises(CommitmentMismatch, match="canonical"):
+        open_commitment(not_canonical)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"kind": "request-lost"}, UnknownKind),
+        ({"kind": "Receipt"}, UnknownKind),
+        ({"node": "xa"}, InvalidRecordField),
+        ({"node": "XAB"}, InvalidRecordField),
+        ({"at": datetime(2026, 1, 1)}, InvalidRecordField),
+        ({"salt": b"short"}, InvalidRecordField),
+        ({"detail": ["not", "an", "object"]}, InvalidRecordField),
+        ({"detail": {"n": float("nan")}}, InvalidRecordField),
+        ({"detail": {"n": 2**60}}, InvalidRecordField),
+        ({"detail": {"big": "x" * 70_000}}, InvalidRecordField),
+    ],
+)
+def test_bad_fields_are_refused(kwargs: dict[str, object], error: type[Exception]) -> None:
+    args: dict[str, object] = {"kind": "receipt", "node": "XA", "detail": DETAIL, **kwargs}
+    with pytest.raises(error):
+        new_record(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"v": 2}, "version"),
+        ({"v": True}, "version"),
+        ({"v": 1.0}, "version"),
+        ({"kind": "request-lost"}, "unknown event kind"),
+        ({"node": "X1"}, "State code"),
+        ({"at": "2026-12-01T09:30:00Z"}, "YYYY-MM-DD"),
+        ({"at": "2026-12-01T09:30:00.123+00:00"}, "YYYY-MM-DD"),
+        ({"at": "2026-02-30T09:30:00.123Z"}, "real date"),
+        ({"commitment": "A" * 42}, "43 base64url"),
+        ({"commitment": "A" * 42 + "B"}, "canonical base64url"),
+        ({"commitment": 5}, "not a string"),
+        ({"extra": 1}, "unknown: 'extra'"),
+    ],
+)
+def test_malformed_leaves_are_refused(change: dict[str, object], message: str) -> None:
+    value = {**good_leaf(), **change}
+    with pytest.raises(MalformedLeaf, match=message):
+        parse_leaf(canonical_json(value) if change != {"v": 1.0} else _as_float_v(value))
+
+
+def _as_float_v(value: dict[str, object]) -> bytes:
+    return canonical_json({**value, "v": 1}).replace(b'"v":1', b'"v":1.0')
+
+
+def test_missing_member_duplicates_and_non_canonical_bytes_are_refused() -> None:
+    value = good_leaf()
+    del value["node"]
+    with pytest.raises(MalformedLeaf, match="missing: node"):
+        parse_leaf(canonical_json(value))
+    canonical = canonical_json(good_leaf())
+    with pytest.raises(MalformedLeaf, match="duplicate"):
+        parse_leaf(canonical[:-1] + b',"v":1}')
+    with pytest.raises(MalformedLeaf, match="canonical"):
+        parse_leaf(json.dumps(good_leaf(), indent=1).encode())
+    with pytest.raises(MalformedLeaf, match="not JSON"):
+        parse_leaf(b"\xff")
+    with pytest.raises(MalformedLeaf, match="more than"):
+        parse_leaf(b" " * 1000)
+    with pytest.raises(MalformedLeaf, match="not a JSON object"):
+        parse_leaf(b"[]")
