@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -24,6 +24,9 @@ from hanoi.directory.client import DirectoryClient
 from hanoi.directory.errors import DirectoryError
 from hanoi.exchange.delivery import Worker
 from hanoi.exchange.identity import LocalNode
+from hanoi.ledger.keys import NodeLogKeys
+from hanoi.ledger.service import QUORUM, integrate_and_sign
+from hanoi.ledger.witnessing import gather_cosignatures
 from hanoi.node import has_node
 from hanoi.web.app import create_app
 
@@ -42,64 +45,108 @@ class NodeRuntime:
     db: Database
     node: LocalNode | None
     worker: Worker | None
-    evidence: EvidenceWorker | None = None
+    evidence: StepLoop | None = None
+    ledger: StepLoop | None = None
 
     def start(self) -> None:
-        if self.worker is not None:
-            self.worker.start()
-        if self.evidence is not None:
-            self.evidence.start()
+        for loop in (self.worker, self.evidence, self.ledger):
+            if loop is not None:
+                loop.start()
 
     def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
-        if self.evidence is not None:
-            self.evidence.stop()
+        for loop in (self.worker, self.evidence, self.ledger):
+            if loop is not None:
+                loop.stop()
 
 
-class EvidenceWorker:
-    """Moves evidence beside the message worker, so a long upload never holds up the
-    messages: sends the payloads of offered packages, verifies the packages that arrived."""
+Step = Callable[[], object]
+"""One piece of background work; a truthy result means it did something."""
 
-    def __init__(self, db: Database, node: LocalNode, *, idle: float = 1.0) -> None:
-        self.db, self.node, self.idle = db, node, idle
-        # Uploads of up to 16 MiB per request; a slow link gets minutes, not seconds.
-        self.client = httpx.Client(
-            timeout=httpx.Timeout(300.0, connect=10.0), follow_redirects=False, trust_env=False
-        )
+
+class StepLoop:
+    """A thread that runs its steps in turn, at once again while any did something, else
+    after ``idle`` seconds; each step on its own, so a failing one (a database hiccup, a
+    peer down) holds back neither the others nor the next round."""
+
+    def __init__(self, name: str, steps: Sequence[Step], *, idle: float = 1.0) -> None:
+        self.name, self.steps, self.idle = name, tuple(steps), idle
+        self.closing: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> bool:
-        """One round; True if it did something (so the next round starts at once). Each
-        step on its own: a failing one does not hold the others back."""
-        steps: tuple[Callable[[], list[str]], ...] = (
-            lambda: finish_landed(self.db, self.node),
-            lambda: fail_refused_offers(self.db),
-            lambda: push_due(self.db, self.node, self.client),
-        )
         busy = False
-        for step in steps:
+        for step in self.steps:
             try:
                 busy = bool(step()) or busy
-            except Exception:  # a database hiccup must not end evidence delivery for good
-                log.exception("evidence worker step failed; retrying")
+            except Exception:
+                log.exception("%s: a step failed; retrying", self.name)
         return busy
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="hanoi-evidence", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self.client.close()
+        for close in self.closing:
+            close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             if not self.run_once():
                 self._stop.wait(self.idle)
+
+
+def _client(timeout: float) -> httpx.Client:
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=False, trust_env=False
+    )
+
+
+def evidence_loop(db: Database, node: LocalNode) -> StepLoop:
+    """Evidence beside the message worker, so a long upload never holds up the messages:
+    verify the packages that arrived, fail refused offers, upload offered payloads."""
+    client = _client(300.0)  # uploads of up to 16 MiB per request: minutes on a slow link
+    loop = StepLoop(
+        "hanoi-evidence",
+        [
+            lambda: finish_landed(db, node),
+            lambda: fail_refused_offers(db),
+            lambda: push_due(db, node, client),
+        ],
+    )
+    loop.closing.append(client.close)
+    return loop
+
+
+def ledger_loop(db: Database, node: LocalNode, *, gather_every: float = 10.0) -> StepLoop:
+    """The node's log: every event of the last second integrated under a newly signed
+    checkpoint, and the other States' witnesses asked to cosign it (again every
+    ``gather_every`` seconds until the quorum is reached)."""
+    keys = NodeLogKeys(node.state, node.signing_key.key)
+    signer = keys.log_signer()
+    client = _client(10.0)
+    state = {"reached": True, "last": 0.0}
+
+    def sign() -> bool:
+        if integrate_and_sign(db, signer) is not None:
+            state["reached"] = False
+        return False  # signing never calls for an immediate next round
+
+    def gather() -> bool:
+        if state["reached"] or time.monotonic() - state["last"] < gather_every:
+            return False
+        state["last"] = time.monotonic()
+        result = gather_cosignatures(db, keys, node.peers, client, quorum=QUORUM)
+        state["reached"] = result.reached
+        return False
+
+    loop = StepLoop("hanoi-ledger", [sign, gather])
+    loop.closing.append(client.close)
+    return loop
 
 
 def make_worker(
@@ -151,6 +198,7 @@ def node_runtime(
     worker = (
         make_worker(db, node, ack_hours_24_7=settings.ack_hours_24_7) if node is not None else None
     )
-    evidence = EvidenceWorker(db, node) if node is not None else None
+    evidence = evidence_loop(db, node) if node is not None else None
+    ledger = ledger_loop(db, node) if node is not None else None
     app = create_app(settings, database=db, secure_cookies=secure_cookies, node=node, worker=worker)
-    return NodeRuntime(app=app, db=db, node=node, worker=worker, evidence=evidence)
+    return NodeRuntime(app=app, db=db, node=node, worker=worker, evidence=evidence, ledger=ledger)

@@ -260,7 +260,9 @@ def seal_for_request(
     )
     with db.session() as session:
         case = get_request(session, user=user, reference=reference, record_view=False)
-        _audit(session, user.username, "evidence.sealed", case, _summary(manifest), now)
+        detail = _summary(manifest)
+        _event(session, case, user.username, Side.REQUESTED, "evidence-sealed", detail, now)
+        _audit(session, user.username, "evidence.sealed", case, detail, now)
     return manifest
 
 

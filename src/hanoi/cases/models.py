@@ -109,6 +109,8 @@ class RequestEvent(Base):
     to_status: Mapped[str] = mapped_column(String(32))
     detail_json: Mapped[str] = mapped_column("detail", Text, default="{}")
     message_id: Mapped[str | None] = mapped_column(String(26))
+    ledger_leaf: Mapped[str | None] = mapped_column(String(64))
+    """Hex SHA-256 leaf hash of this event's entry in the node's transparency log."""
 
     @property
     def detail(self) -> dict[str, str]:

@@ -65,6 +65,9 @@ from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.models import InboxMessage, OutboxMessage
 from hanoi.exchange.outbox import enqueue, payload_json
 from hanoi.exchange.peers import authority_code
+from hanoi.ledger import merkle
+from hanoi.ledger import store as ledger_store
+from hanoi.ledger.records import new_record
 
 PAYLOAD_FORMAT = "hanoi-request-message/1"
 SUBMIT = "request.submit"
@@ -389,7 +392,42 @@ def _event(
     )
     session.add(event)
     session.flush()
+    event.ledger_leaf = _log_event(session, case, event)
     return event
+
+
+#: Timeline actions that the transparency log records under a kind of their own; every
+#: other action changes a request's state and is logged as a status change.
+_LEDGER_KINDS = {
+    "send": "request-sent",
+    "evidence-sealed": "evidence-sealed",
+    "evidence-uploaded": "evidence-delivered",
+    "evidence-received": "evidence-received",
+    "evidence-delivered": "receipt",
+    "evidence-opened": "evidence-opened",
+}
+
+
+def _log_event(session: Session, case: CaseRequest, event: RequestEvent) -> str:
+    """Queue the event in the node's transparency log, in the same transaction; the log
+    holds only a salted commitment to this detail. Returns the leaf hash (hex)."""
+    kind = _LEDGER_KINDS.get(event.action, "status-change")
+    if event.action == "receive":  # the request arrived here, or our receipt came back
+        kind = "request-received" if event.side == Side.REQUESTED.value else "receipt"
+    node = _own_party(case).state
+    detail = {
+        "request": case.reference,
+        "event": event.id,
+        "action": event.action,
+        "side": event.side,
+        "actor": event.actor,
+        "status": event.to_status,
+        "message": event.message_id,
+        "detail": event.detail,
+    }
+    record = new_record(kind, node, detail, at=event.at)
+    ledger_store.append(session, record)
+    return merkle.leaf_hash(record.leaf_bytes).hex()
 
 
 def _own_party(case: CaseRequest) -> Party:
@@ -530,12 +568,14 @@ class TimelineItem:
     actor: str
     status: str | None = None
     detail: dict[str, str] = field(default_factory=dict)
+    ledger_leaf: str | None = None
+    """Hex leaf hash of the event's entry in this node's transparency log (events only)."""
 
 
 def timeline(session: Session, case: CaseRequest) -> list[TimelineItem]:
     """Every status change, message and receipt of the request, oldest first."""
     items = [
-        TimelineItem(e.at, e.action, e.actor, e.to_status, e.detail)
+        TimelineItem(e.at, e.action, e.actor, e.to_status, e.detail, e.ledger_leaf)
         for e in session.scalars(
             select(RequestEvent).where(RequestEvent.request_id == case.id).order_by(RequestEvent.id)
         )
@@ -567,6 +607,16 @@ def timeline(session: Session, case: CaseRequest) -> list[TimelineItem]:
             TimelineItem(inc.received_at, "message received", inc.sender_authority, None, detail)
         )
     return sorted(items, key=lambda item: item.at)
+
+
+def event_leaf(session: Session, case: CaseRequest, leaf: str) -> bytes | None:
+    """The leaf hash ``leaf`` (hex) if it is the log entry of one of ``case``'s events."""
+    found = session.scalar(
+        select(RequestEvent.ledger_leaf).where(
+            RequestEvent.request_id == case.id, RequestEvent.ledger_leaf == leaf
+        )
+    )
+    return bytes.fromhex(found) if found else None
 
 
 def request_deadlines(case: CaseRequest, *, ack_hours_24_7: int | None = None) -> list[Deadline]:

@@ -1,14 +1,22 @@
 """`hanoi ledger ...`: the node's transparency log. `verify` checks any C2SP tlog-tiles
-log, whoever wrote it, from a folder or a URL."""
+log, whoever wrote it, from a folder or a URL; `prove` writes an offline proof of one of
+this node's entries and `verify-proof` checks one anywhere; `fsck` re-checks the node's log."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
 
 import typer
 
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
 from hanoi.cli.output import console, print_json
+from hanoi.config import load_settings
 
-app = typer.Typer(help="The transparency log: verify a published log.", no_args_is_help=True)
+app = typer.Typer(
+    help="The transparency log: verify a log, prove and check entries.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -50,3 +58,129 @@ def verify(
         console.print(f"{log}: DOES NOT VERIFY — {first}{tail}")
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+HOME_OPTION = typer.Option(
+    None, "--home", help="The node's folder (default $HANOI_HOME or ./hanoi-data)."
+)
+
+
+@app.command()
+@guarded
+def prove(
+    index: int = typer.Option(..., "--index", min=0, help="The entry's index in this log."),
+    out: Path | None = typer.Option(None, "--out", help="Write the proof here (default: print)."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Write the offline proof (C2SP tlog-proof) that entry INDEX is in this node's log,
+    under its latest signed checkpoint, with the witnesses' cosignatures when it has them."""
+    from hanoi.cli.files import write_atomic
+    from hanoi.db import Database, upgrade
+    from hanoi.ledger.service import proof_for_index
+
+    settings = load_settings(home)
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        proof = proof_for_index(db, index)
+    finally:
+        db.dispose()
+    if proof is None:
+        fail(f"no signed checkpoint of this log covers entry {index} (yet)")
+    if out is None:
+        sys.stdout.write(proof.decode("utf-8"))
+        return
+    write_atomic(out, proof, overwrite=True)
+    console.print(f"Wrote the proof of entry {index} to {out}.")
+
+
+@app.command("verify-proof")
+@guarded
+def verify_proof(
+    file: Path = typer.Argument(..., help="The tlog-proof file."),
+    key: str = typer.Option(..., "--key", help="The log's verifier key (name+hash+base64)."),
+    cosigner: list[str] = typer.Option(
+        [], "--cosigner", help="A witness's cosigner key; repeat for each witness."
+    ),
+    quorum: int = typer.Option(0, "--quorum", min=0, help="Cosignatures required."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Check an offline proof: the checkpoint's signature by the log's key, the witnesses'
+    cosignatures (at least --quorum of them), and the entry's inclusion under that root.
+    Exit 0 if it holds, 1 saying what does not."""
+    from hanoi.cli.files import read_bounded
+    from hanoi.crypto.cosignature import parse_cosigner_verifier_key
+    from hanoi.crypto.errors import CryptoError
+    from hanoi.crypto.note import parse_verifier_key
+    from hanoi.ledger.errors import LedgerError
+    from hanoi.ledger.proof import MAX_PROOF_BYTES, verify_proof_file
+    from hanoi.ledger.records import format_time, parse_leaf
+
+    verifier = parse_verifier_key(key.strip())
+    witnesses = [parse_cosigner_verifier_key(c.strip()) for c in cosigner]
+    if quorum > len(witnesses):
+        fail(f"--quorum {quorum} needs at least {quorum} --cosigner keys")
+    data = read_bounded(file, MAX_PROOF_BYTES)
+    try:
+        verified = verify_proof_file(data, verifier, witnesses, quorum)
+    except (LedgerError, CryptoError) as exc:
+        if as_json:
+            print_json({"ok": False, "problem": str(exc)})
+        else:
+            console.print(f"{file}: DOES NOT VERIFY — {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    leaf = parse_leaf(verified.extra) if verified.extra is not None else None
+    result = {
+        "ok": True,
+        "index": verified.index,
+        "origin": verified.checkpoint.origin,
+        "tree_size": verified.checkpoint.size,
+        "cosigned_by": [c.name for c in verified.cosignatures],
+        "entry": None
+        if leaf is None
+        else {
+            "kind": leaf.kind,
+            "node": leaf.node,
+            "at": format_time(leaf.at),
+            "commitment": leaf.commitment,
+        },
+    }
+    if as_json:
+        print_json(result)
+        return
+    what = f"{leaf.kind} at {leaf.node}, {format_time(leaf.at)}" if leaf else "the entry"
+    console.print(
+        f"{file}: verified — {what} is entry {verified.index} of {result['origin']} "
+        f"(size {result['tree_size']}), cosigned by "
+        f"{', '.join(result['cosigned_by']) or 'no witness'}"  # type: ignore[arg-type]
+    )
+
+
+@app.command()
+@guarded
+def fsck(home: Path | None = HOME_OPTION) -> None:
+    """Re-check the node's whole log: every leaf hash, every stored subtree hash, every
+    checkpoint's root and signature. Exit 1 listing what is wrong."""
+    from hanoi.db import Database, upgrade
+    from hanoi.ledger.store import fsck as check
+
+    settings = load_settings(home)
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        report = check(db, verifier=_own_verifier(settings.home))
+    finally:
+        db.dispose()
+    console.print(f"{report.size} entries checked.")
+    for problem in report.problems:
+        console.print(f"PROBLEM  {problem}")
+    if not report.ok:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _own_verifier(home: Path) -> Any:
+    """This node's log verifier, if the node has an identity (else signatures unchecked)."""
+    from hanoi.ledger.keys import NodeLogKeys
+    from hanoi.node import has_node
+
+    return NodeLogKeys.from_home(home).log_verifier() if has_node(home) else None

@@ -42,7 +42,7 @@ class LedgerEntry(Base):
 
     seq: Mapped[int] = mapped_column(_BIG_KEY, primary_key=True, autoincrement=False)
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
-    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary, index=True)
     detail: Mapped[bytes] = mapped_column(LargeBinary)
     salt: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

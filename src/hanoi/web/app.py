@@ -23,10 +23,12 @@ from hanoi.exchange.identity import LocalNode
 from hanoi.web.api import router as api_router
 from hanoi.web.api.requests import add_document_schema
 from hanoi.web.federation import router as federation_router
+from hanoi.web.ledger import router as ledger_router
 from hanoi.web.limits import BodyLimit
 from hanoi.web.pages import router as pages_router
 from hanoi.web.problems import install_error_handlers
 from hanoi.web.templating import make_templates
+from hanoi.web.witness import router as witness_router
 
 HERE = Path(__file__).parent
 
@@ -113,5 +115,7 @@ def create_app(
     if node is not None:
         # Only a node with an identity (keys, node.json) opens the door to other nodes.
         app.include_router(federation_router)
+        app.include_router(witness_router)  # tlog-witness: cosign other States' logs
+    app.include_router(ledger_router)  # the public tlog-tiles prefix /ledger/
     app.include_router(pages_router)
     return app

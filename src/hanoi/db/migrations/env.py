@@ -14,7 +14,8 @@ import hanoi.accounts.models
 import hanoi.audit.models
 import hanoi.cases.models
 import hanoi.evidence.models
-import hanoi.ledger.models  # noqa: F401
+import hanoi.ledger.models
+import hanoi.ledger.witness_models  # noqa: F401
 from hanoi.db.base import Base
 from hanoi.db.database import make_engine
 

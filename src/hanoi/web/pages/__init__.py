@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from hanoi.web.pages import audit, drafts, evidence, requests, sign_in, states
+from hanoi.web.pages import audit, drafts, evidence, ledger, requests, sign_in, states
 
 router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
@@ -11,3 +11,4 @@ router.include_router(requests.router)
 router.include_router(evidence.router)
 router.include_router(audit.router)
 router.include_router(states.router)
+router.include_router(ledger.router)

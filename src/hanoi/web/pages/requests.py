@@ -10,6 +10,7 @@ them in its thread pool); the POST handler awaits the form, then hands over to a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -40,6 +41,7 @@ from hanoi.cases.requests import (
     act,
     allowed_actions,
     case_state,
+    event_leaf,
     get_request,
     list_requests,
     request_deadlines,
@@ -47,6 +49,7 @@ from hanoi.cases.requests import (
 )
 from hanoi.convention import Ground, get_convention
 from hanoi.db.base import utcnow
+from hanoi.ledger.service import proof_for_leaf
 from hanoi.web import auth
 from hanoi.web.forms import fields_for
 from hanoi.web.pages.evidence import PackageView, package_views
@@ -54,6 +57,7 @@ from hanoi.web.problems import page_error
 from hanoi.web.templating import page
 
 router = APIRouter()
+LEAF_RE = re.compile(r"[0-9a-f]{64}")
 
 BOXES: tuple[tuple[Box, str], ...] = (
     ("all", "All"),
@@ -342,6 +346,31 @@ def _done_label(done: str | None) -> str | None:
 @router.get("/requests/{reference}")
 def request_page(request: Request, reference: str) -> Response:
     return _request_page(request, _reader(request), reference)
+
+
+@router.get("/requests/{reference}/proofs/{leaf}.tlog-proof")
+def event_proof(request: Request, reference: str, leaf: str) -> Response:
+    """The offline proof (C2SP tlog-proof) that one event of this request is in the node's
+    transparency log, under its latest signed checkpoint: for a court, with the request."""
+    user = _reader(request)
+    with request.app.state.db.session() as session:
+        case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
+        leaf_hash = event_leaf(session, case, leaf) if LEAF_RE.fullmatch(leaf) else None
+    if leaf_hash is None:
+        return page_error(request, 404, "No such event", "Not an event of this request.")
+    proof = proof_for_leaf(request.app.state.db, leaf_hash)
+    if proof is None:
+        return page_error(
+            request, 404, "Not in a signed checkpoint yet", "Try again in a few seconds."
+        )
+    return Response(
+        proof,
+        media_type="text/plain; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{reference}-{leaf[:16]}.tlog-proof"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/requests/{reference}/act")

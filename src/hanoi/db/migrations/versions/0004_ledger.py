@@ -71,6 +71,9 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_ledger_checkpoints_size", "ledger_checkpoints", ["size"])
+    # A timeline event names its leaf by hash; its proof is found through this index.
+    op.create_index("ix_ledger_entries_leaf_hash", "ledger_entries", ["leaf_hash"])
+    op.add_column("request_events", sa.Column("ledger_leaf", sa.String(64), nullable=True))
     op.create_table(
         "ledger_state",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
@@ -136,6 +139,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP FUNCTION IF EXISTS hanoi_ledger_append_only() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS hanoi_ledger_state_grows() CASCADE")
-    for table in ("ledger_state", "ledger_checkpoints", "ledger_hashes", "ledger_entries"):
+    with op.batch_alter_table("request_events") as batch:
+        batch.drop_column("ledger_leaf")
+    tables = ("ledger_state", "ledger_checkpoints", "ledger_hashes", "ledger_entries")
+    for table in (*tables, "ledger_pending"):
         op.drop_table(table)  # SQLite drops a table's triggers with it
     op.drop_table("ledger_pending")

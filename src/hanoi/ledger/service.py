@@ -1,0 +1,87 @@
+"""The node's own log as the rest of Hanoi uses it: keep it integrated, signed and
+witnessed, and hand out offline proofs (C2SP tlog-proof files) for its entries.
+
+Events are appended by the domain, in the transaction that causes them
+(``hanoi.cases.requests`` queues one per timeline event). The node's ledger worker calls
+:func:`integrate_and_sign` so that a new checkpoint covers them within a second or so, then
+has the other States' witnesses cosign it (:func:`hanoi.ledger.witnessing.
+gather_cosignatures`). A proof is made against the newest checkpoint this node signed that
+covers the entry and carries at least ``quorum`` cosignatures, else the newest one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hanoi.crypto.note import Signer
+from hanoi.db import Database
+from hanoi.ledger import store
+from hanoi.ledger.models import LedgerCheckpoint, LedgerEntry
+from hanoi.ledger.proof import make_proof
+from hanoi.ledger.witnessing import checkpoint_with_cosignatures, cosignatures_for
+
+#: Cosignatures a proof should carry: the two other States of the demo federation; a
+#: checkpoint with fewer is used only when none covering the entry has them yet.
+QUORUM = 2
+#: How many recent checkpoints are considered when looking for a cosigned one.
+_RECENT = 50
+
+
+def integrate_and_sign(db: Database, signer: Signer) -> store.StoredCheckpoint | None:
+    """Integrate whatever is queued and, if the tree grew (or was never signed), sign a
+    checkpoint of it; returns the new checkpoint, or ``None`` if nothing changed."""
+    size = store.integrate_all(db)
+    with db.session() as session:
+        latest = store.latest_checkpoint(session)
+    if latest is not None and latest.size == size:
+        return None
+    return store.sign_checkpoint(db, signer, signer.name)
+
+
+def entry_index(db: Database, leaf_hash: bytes) -> int | None:
+    """The index of the entry with this leaf hash, if it is integrated."""
+    with db.session() as session:
+        seq = session.scalar(select(LedgerEntry.seq).where(LedgerEntry.leaf_hash == leaf_hash))
+    return None if seq is None else int(seq)
+
+
+def proof_for_index(db: Database, index: int, *, quorum: int = QUORUM) -> bytes | None:
+    """The tlog-proof file of entry ``index`` (the leaf itself as its extra data, so the
+    file is self-contained), with the witnesses' cosignatures; ``None`` until a signed
+    checkpoint covers it."""
+    size = _checkpoint_for(db, index, quorum)
+    if size is None:
+        return None
+    note = checkpoint_with_cosignatures(db, size)
+    with db.session() as session:
+        entry = session.get(LedgerEntry, index)
+        assert entry is not None  # a checkpoint covers it, and entries are never removed
+        hashes = store.inclusion_proof(session, index, size)
+        return make_proof(index, bytes(entry.leaf_hash), hashes, note, extra=bytes(entry.leaf))
+
+
+def proof_for_leaf(db: Database, leaf_hash: bytes, *, quorum: int = QUORUM) -> bytes | None:
+    """The tlog-proof file of the entry with this leaf hash, or ``None`` if no signed
+    checkpoint covers it yet."""
+    index = entry_index(db, leaf_hash)
+    return None if index is None else proof_for_index(db, index, quorum=quorum)
+
+
+def _checkpoint_for(db: Database, index: int, quorum: int) -> int | None:
+    """The size of the newest recent checkpoint covering ``index`` with ``quorum``
+    cosignatures, else of the newest covering it at all."""
+    if index < 0:
+        return None
+    with db.session() as session:
+        sizes = list(
+            session.scalars(
+                select(LedgerCheckpoint.size)
+                .where(LedgerCheckpoint.size > index)
+                .order_by(LedgerCheckpoint.id.desc())
+                .limit(_RECENT)
+            )
+        )
+    for size in sizes:
+        if len(cosignatures_for(db, size)) >= quorum:
+            return int(size)
+    return int(sizes[0]) if sizes else None

@@ -1,0 +1,168 @@
+"""The ledger page: the node's transparency log as its users see it.
+
+Tree size, the latest signed checkpoint (and its note, as served at /ledger/checkpoint), the
+verifier key to hand to anyone who wants to check the log, the witnesses' cosignatures in
+that checkpoint, and alerts. Readable by users who read requests or the audit log.
+
+The log's verifier key is ``app.state.ledger_verifier`` when the runtime sets one, else the
+node's signing key under the checkpoint's origin (the log signs with the node's Ed25519
+key). Witnesses' keys are ``app.state.ledger_cosigners`` (cosignature verifiers) when set;
+cosignatures by keys not known are listed as unverified.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from hanoi.accounts.permissions import Permission, allowed
+from hanoi.crypto.cosignature import CosignatureVerifier, cosignatures_of
+from hanoi.crypto.note import SIGNATURE_PREFIX, NoteError, Verifier, open_note
+from hanoi.db.database import Database
+from hanoi.ledger import store
+from hanoi.web import auth
+from hanoi.web.errors import Forbidden
+from hanoi.web.templating import page
+
+router = APIRouter()
+
+NO_SPLIT_VIEW = "No split view detected."
+
+
+@dataclass(frozen=True)
+class WitnessLine:
+    """One cosignature in the checkpoint note: by whom, when (verified ones only)."""
+
+    name: str
+    key_hash: int
+    verified: bool
+    cosigned_at: datetime | None = None
+
+
+@dataclass
+class LedgerView:
+    """What the page shows; built by :func:`ledger_view`, independent of HTTP."""
+
+    tree_size: int
+    checkpoint: store.StoredCheckpoint | None
+    root_b64: str | None = None
+    note_text: str | None = None
+    verifier_key: str | None = None
+    witnesses: list[WitnessLine] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+
+
+def signature_lines(note: bytes) -> list[tuple[str, int]]:
+    """(key name, key hash) of each well-formed signature line of ``note``, in order; a
+    line that cannot be read is skipped (the page only lists, it never trusts these)."""
+    text = note.decode("utf-8", errors="replace")
+    split = text.rfind("\n\n")
+    if split < 0:
+        return []
+    found: list[tuple[str, int]] = []
+    for line in text[split + 2 :].splitlines():
+        if not line.startswith(SIGNATURE_PREFIX):
+            continue
+        name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if name and len(raw) >= 4:
+            found.append((name, int.from_bytes(raw[:4], "big")))
+    return found
+
+
+def ledger_view(
+    db: Database,
+    log_verifier: Verifier | None,
+    cosigners: Sequence[CosignatureVerifier] = (),
+) -> LedgerView:
+    """The page's content: ``log_verifier`` is the log's own key (None when unknown),
+    ``cosigners`` the witnesses' keys known to this node."""
+    with db.session() as session:
+        size = store.tree_size(session)
+        latest = store.latest_checkpoint(session)
+    view = LedgerView(tree_size=size, checkpoint=latest)
+    if latest is None:
+        return view
+    view.root_b64 = base64.b64encode(latest.root).decode("ascii")
+    view.note_text = latest.note.decode("utf-8", errors="replace")
+    own = log_verifier if log_verifier is not None and log_verifier.name == latest.origin else None
+    if own is None:
+        view.alerts.append(
+            "This node's verifier key for the log is not known here; the checkpoint's "
+            "signature was not checked."
+        )
+        view.witnesses = _unverified(signature_lines(latest.note), latest.origin)
+        return view
+    try:
+        opened = open_note(latest.note, [own, *cosigners])
+    except NoteError as exc:
+        view.alerts.append(f"The latest checkpoint does not verify: {exc}")
+        view.witnesses = _unverified(signature_lines(latest.note), latest.origin)
+        return view
+    if not opened.verified_by(own):
+        view.alerts.append("The latest checkpoint is not signed by this node's key.")
+    else:
+        view.verifier_key = own.key_string()
+    view.witnesses = [
+        WitnessLine(
+            name=c.name,
+            key_hash=c.key_hash,
+            verified=True,
+            cosigned_at=datetime.fromtimestamp(c.timestamp, UTC),
+        )
+        for c in cosignatures_of(opened, cosigners)
+    ]
+    view.witnesses += _unverified(((s.name, s.key_hash) for s in opened.unverified), latest.origin)
+    return view
+
+
+def _unverified(lines: Iterable[tuple[str, int]], origin: str) -> list[WitnessLine]:
+    return [
+        WitnessLine(name=name, key_hash=key_hash, verified=False)
+        for name, key_hash in lines
+        if name != origin
+    ]
+
+
+def node_log_verifier(state: Any, origin: str | None) -> Verifier | None:
+    """The log's verifier: the configured one, else the node's key under ``origin``."""
+    configured = getattr(state, "ledger_verifier", None)
+    if isinstance(configured, Verifier):
+        return configured
+    node = getattr(state, "node", None)
+    if node is None or origin is None:
+        return None
+    try:
+        return Verifier.for_key(origin, node.signing_key.key.public_key())
+    except NoteError:
+        return None
+
+
+@router.get("/ledger")
+def ledger_page(request: Request) -> Response:
+    user = auth.require_user(request)
+    if not (
+        allowed(user.role, Permission.READ_AUDIT) or allowed(user.role, Permission.READ_REQUESTS)
+    ):
+        raise Forbidden
+    db: Database = request.app.state.db
+    with db.session() as session:
+        latest = store.latest_checkpoint(session)
+    verifier = node_log_verifier(request.app.state, latest.origin if latest else None)
+    cosigners = tuple(getattr(request.app.state, "ledger_cosigners", ()) or ())
+    view = ledger_view(db, verifier, cosigners)
+    return page(
+        request,
+        "ledger.html",
+        {"user": user, "view": view, "no_split_view": NO_SPLIT_VIEW},
+    )
