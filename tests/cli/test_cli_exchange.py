@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hanoi.accounts.models import Authority
+from hanoi.ledger.keys import NodeLogKeys
 from tests.cli.test_cli import cli_env, hanoi
 from tests.exchange.conftest import Running, free_port_base
 from tests.exchange.helpers import preservation, wait_delivered
@@ -116,6 +117,7 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
         "executed",
         "delivered",
         "opened",
+        "proved",
         "received",
         "refused",
     ]
@@ -124,6 +126,26 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
     opened = Path(summary["scenario"]["steps"][6]["detail"])
     assert opened.is_relative_to(tmp_path / "demo" / "XA")
     assert sorted(p.name for p in opened.iterdir()) == ["access-log.csv", "subscriber.txt"]
+    # The proof file checks offline with the CLI, cosigned by XB's and XC's witnesses.
+    proof = summary["scenario"]["steps"][7]["detail"]
+    keys = {code: NodeLogKeys.from_home(tmp_path / "demo" / code) for code in ("XA", "XB", "XC")}
+    checked = hanoi(
+        tmp_path,
+        "ledger",
+        "verify-proof",
+        proof,
+        "--key",
+        keys["XA"].log_verifier().key_string(),
+        "--cosigner",
+        keys["XB"].witness_verifier().key_string(),
+        "--cosigner",
+        keys["XC"].witness_verifier().key_string(),
+        "--quorum",
+        "2",
+        env=cli_env(tmp_path / "nowhere"),
+    )
+    assert checked.code == 0, checked
+    assert "cosigned by hanoi/XB/witness, hanoi/XC/witness" in checked.out
 
 
 def test_conditions_and_deadlines_from_the_command_line(running: Running, tmp_path: Path) -> None:

@@ -6,7 +6,8 @@
 4. XB's central authority acknowledges, executes it.
 5. XB seals the evidence for XA's request and delivers it; XA's node verifies it on arrival.
 6. XA's central authority opens the package: every file re-checked against the manifest.
-7. XA's central authority asks XC for assistance; XC refuses it with a ground and a reason.
+7. XA's log proves the package's receipt offline, cosigned by XB's and XC's witnesses.
+8. XA's central authority asks XC for assistance; XC refuses it with a ground and a reason.
 
 Each step waits until the other node has the message (signed receipt stored) and checks that
 both nodes show the request in the same status.
@@ -30,7 +31,7 @@ from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.errors import CasesError
 from hanoi.cases.evidence import deliver_package, open_received, seal_for_request
 from hanoi.cases.lifecycle import Action, ActionRequest
-from hanoi.cases.models import CaseRequest
+from hanoi.cases.models import CaseRequest, RequestEvent
 from hanoi.cases.requests import act, send_request
 from hanoi.crypto.keys import KeyStore
 from hanoi.db.base import utcnow
@@ -40,8 +41,14 @@ from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.models import EvidencePackage
 from hanoi.exchange.errors import ExchangeError
 from hanoi.exchange.models import DeliveryState, OutboxMessage
+from hanoi.ledger.errors import LedgerError
+from hanoi.ledger.keys import NodeLogKeys
+from hanoi.ledger.proof import verify_proof_file
+from hanoi.ledger.service import proof_for_leaf
 
 DELIVERY_TIMEOUT = 30.0
+#: A checkpoint is signed within a second and witnesses are asked every 10 seconds.
+PROOF_TIMEOUT = 45.0
 
 
 class ScenarioFailed(Exception):
@@ -203,6 +210,43 @@ class _Play:
         )
         return out
 
+    def prove_event(
+        self, state: str, reference: str, action: str, *, witnesses: tuple[str, ...]
+    ) -> Path:
+        """Wait until ``state``'s log has a checkpoint covering the request's ``action``
+        event that all ``witnesses`` cosigned; write its proof file under the node's home
+        and check it offline, as anyone would (``hanoi ledger verify-proof``)."""
+        runtime = self.served[state].runtime
+        with runtime.db.session() as session:
+            leaf = session.scalar(
+                select(RequestEvent.ledger_leaf)
+                .join(CaseRequest, CaseRequest.id == RequestEvent.request_id)
+                .where(CaseRequest.reference == reference, RequestEvent.action == action)
+            )
+        if leaf is None:
+            raise ScenarioFailed(f"{reference}: no {action} event at {state}")
+        log_key = NodeLogKeys.from_home(self.federation.nodes[state].home).log_verifier()
+        cosigners = [
+            NodeLogKeys.from_home(self.federation.nodes[code].home).witness_verifier()
+            for code in witnesses
+        ]
+        deadline = time.monotonic() + PROOF_TIMEOUT
+        while True:
+            proof = proof_for_leaf(runtime.db, bytes.fromhex(leaf), quorum=len(cosigners))
+            try:
+                if proof is not None:
+                    verify_proof_file(proof, log_key, cosigners, quorum=len(cosigners))
+                    break
+            except LedgerError:
+                pass  # not yet cosigned by every witness
+            if time.monotonic() > deadline:
+                raise ScenarioFailed(f"{reference}: no cosigned proof of {action} in time")
+            time.sleep(0.5)
+        out = self.federation.nodes[state].home / "proofs" / f"{reference}-{action}.tlog-proof"
+        out.parent.mkdir(exist_ok=True)
+        out.write_bytes(proof)
+        return out
+
     def _package_status(self, state: str, package_id: str) -> str:
         with self.served[state].runtime.db.session() as session:
             found = session.scalar(
@@ -320,6 +364,10 @@ def run_scenario(
         )
         opened = play.open_evidence("XA", "officer", mla, package_id)
         play.record("XA opens the package: every file matches its hash", mla, "opened", str(opened))
+        proof = play.prove_event("XA", mla, "evidence-received", witnesses=("XB", "XC"))
+        play.record(
+            "XA's log proves the receipt offline, cosigned by XB and XC", mla, "proved", str(proof)
+        )
         refused = play.send(
             "XA",
             "officer",
@@ -335,7 +383,7 @@ def run_scenario(
             reason="Cascadian law forbids this measure for the offence described (demo).",
         )
         play.check("XC refuses, with a ground and a reason", refused, "refused", "XA", "XC")
-    except (ScenarioFailed, CasesError, ExchangeError, EvidenceError) as exc:
+    except (ScenarioFailed, CasesError, ExchangeError, EvidenceError, LedgerError) as exc:
         play.result.steps.append(
             Step(len(play.result.steps) + 1, "scenario stopped", "", "", False, str(exc))
         )
