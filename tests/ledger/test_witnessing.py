@@ -52,6 +52,7 @@ from hanoi.ledger.witnessing import (
     witnessed,
 )
 from tests.federation import Running
+from tests.web.test_request_pages import signed_in
 
 NOW = 1_750_000_000
 
@@ -339,3 +340,7 @@ def test_xa_is_witnessed_by_xb_and_xc_over_http(running: Running) -> None:
         assert len(list_events(session, action=SPLIT_VIEW_ACTION)) == 1
     held = witnessed(xb_db, xa.origin)
     assert held is not None and held[0] == 9
+    # XB's ledger page raises the alert for its people.
+    with signed_in(running, "XB", "auditor") as browser:
+        page = browser.get("/ledger").text
+    assert f"Split view: {xa.origin} signed two different checkpoints of size 9" in page

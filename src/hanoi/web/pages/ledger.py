@@ -27,6 +27,7 @@ from hanoi.crypto.cosignature import CosignatureVerifier, cosignatures_of
 from hanoi.crypto.note import SIGNATURE_PREFIX, NoteError, Verifier, open_note
 from hanoi.db.database import Database
 from hanoi.ledger import store
+from hanoi.ledger.witnessing import split_views
 from hanoi.web import auth
 from hanoi.web.errors import Forbidden
 from hanoi.web.templating import page
@@ -161,6 +162,12 @@ def ledger_page(request: Request) -> Response:
     verifier = node_log_verifier(request.app.state, latest.origin if latest else None)
     cosigners = tuple(getattr(request.app.state, "ledger_cosigners", ()) or ())
     view = ledger_view(db, verifier, cosigners)
+    # Split views this node's witness caught in other States' logs: evidence, shown to all.
+    for seen in split_views(db):
+        view.alerts.append(
+            f"Split view: {seen.origin} signed two different checkpoints of size {seen.size} "
+            f"(detected {seen.detected_at:%Y-%m-%d %H:%M} UTC); both notes are kept as evidence."
+        )
     return page(
         request,
         "ledger.html",
