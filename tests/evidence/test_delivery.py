@@ -22,6 +22,9 @@ from hanoi.evidence.models import EvidencePackage
 from hanoi.evidence.package import verify_package
 from hanoi.evidence.service import directory_keys
 from hanoi.evidence.transfer import PATCH_BYTES
+from hanoi.ledger.keys import NodeLogKeys
+from hanoi.ledger.proof import verify_proof_file
+from hanoi.ledger.records import parse_leaf
 from tests.evidence.delivery import (
     custody_kinds,
     deliver,
@@ -107,6 +110,13 @@ def test_evidence_is_sealed_delivered_verified_and_opened(running: Running, tmp_
         tar.extractall(tmp_path / "court", filter="data")
     unpacked = tmp_path / "court" / f"{reference}-{package_id}"
     assert verify_package(unpacked, keys_for=keys).manifest.package_id == package_id
+    # The package carries offline proofs of its steps in XA's transparency log.
+    proofs = sorted((unpacked / "proofs").iterdir())
+    assert proofs and proofs[0].name == "01-evidence-offered.tlog-proof"
+    log_key = NodeLogKeys.from_home(xa.runtime.node.home).log_verifier()
+    for proof in proofs:
+        entry = parse_leaf(verify_proof_file(proof.read_bytes(), log_key).extra or b"")
+        assert entry.node == "XA"
     with signed_in(running, "XA", "duty") as other:  # another authority: need-to-know
         assert other.get(f"/requests/{reference}/evidence/{package_id}.tar").status_code == 404
     with signed_in(running, "XB", "officer") as sender:

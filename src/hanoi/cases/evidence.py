@@ -45,7 +45,7 @@ from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.errors import CasesError
 from hanoi.cases.lifecycle import Side, Status
-from hanoi.cases.models import CaseRequest
+from hanoi.cases.models import CaseRequest, RequestEvent
 from hanoi.cases.requests import (
     PAYLOAD_FORMAT,
     _audit,
@@ -59,6 +59,7 @@ from hanoi.crypto.envelope import EnvelopeError, OpenedMessage
 from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database
 from hanoi.db.base import utcnow
+from hanoi.evidence.archive import PROOFS
 from hanoi.evidence.blobs import BlobStore
 from hanoi.evidence.custody import CustodyEvent, add_event, check_custody
 from hanoi.evidence.errors import DigestMismatch, EvidenceError
@@ -85,6 +86,7 @@ from hanoi.evidence.transfer import UploadArea
 from hanoi.exchange.errors import ExchangeError, MessageRejected
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.outbox import payload_json
+from hanoi.ledger.service import proof_for_leaf
 
 OFFER = "evidence.offer"
 RECEIPT = "evidence.receipt"
@@ -510,6 +512,33 @@ def package_folder(node_home: Path, package: EvidencePackage) -> Path:
     return folder
 
 
+def write_proofs(db: Database, folder: Path, package: EvidencePackage) -> list[Path]:
+    """Put in ``folder/proofs/`` the offline proof (C2SP tlog-proof) of each of this
+    node's timeline events about the package that a signed checkpoint covers, with the
+    witnesses' cosignatures: ``01-evidence-offered.tlog-proof`` ... Each file is replaced
+    whole; a court checks them with ``hanoi ledger verify-proof``."""
+    with db.session() as session:
+        events = [
+            (event.action, event.ledger_leaf)
+            for event in session.scalars(
+                select(RequestEvent)
+                .where(RequestEvent.request_id == package.request_id)
+                .order_by(RequestEvent.id)
+            )
+            if event.ledger_leaf and event.detail.get("package") == package.id
+        ]
+    written = []
+    for number, (action, leaf) in enumerate(events, start=1):
+        proof = proof_for_leaf(db, bytes.fromhex(leaf))
+        if proof is None:
+            continue  # not in a signed checkpoint yet
+        target = folder / PROOFS / f"{number:02d}-{action}.tlog-proof"
+        target.parent.mkdir(mode=0o700, exist_ok=True)
+        _replace(target, proof)
+        written.append(target)
+    return written
+
+
 def open_received(
     db: Database,
     node: LocalNode,
@@ -598,13 +627,18 @@ def build_folder(files: NodeFiles, row: EvidencePackage, *, verify: KeysFor | No
 
 def write_custody(folder: Path, custody: str) -> None:
     """Replace the folder's custody.jsonld atomically (it grows with each step)."""
-    fd, name = tempfile.mkstemp(prefix=".custody-", dir=folder)
+    _replace(folder / CUSTODY, custody.encode("utf-8"))
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Write ``target`` whole through a temporary file beside it, or not at all."""
+    fd, name = tempfile.mkstemp(prefix=".replacing-", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(custody)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(name, folder / CUSTODY)
+        os.replace(name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)

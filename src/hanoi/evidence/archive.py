@@ -41,6 +41,9 @@ _END = bytes(2 * BLOCK)
 # enough that "NAME/payload/0001.age" fits ustar's 100-byte name field.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _PAYLOAD_FILE = re.compile(r"[0-9]{4,}\.age")
+#: Optional: offline proofs (C2SP tlog-proof) of the package's steps in the node's log.
+PROOFS = "proofs"
+_PROOF_FILE = re.compile(r"[0-9]{2,4}-[a-z][a-z-]{0,39}\.tlog-proof")
 _TOP_FILES = (MANIFEST, SIGNATURE, CUSTODY)
 
 
@@ -91,7 +94,9 @@ class PackageArchive:
 def package_archive(folder: Path, *, name: str) -> PackageArchive:
     """Plan the tar of the package in ``folder``, with every path under the folder ``name/``.
 
-    Refuses a folder holding anything but a package's files: a symbolic link, a
+    The optional ``proofs/`` folder (offline proofs of the package's steps in the node's
+    transparency log) goes in too. Refuses a folder holding anything but a package's
+    files: a symbolic link, a
     non-regular file, a missing file or any other file is a :class:`PackageError`, since a
     tar given to a court must hold exactly what was sealed.
     """
@@ -103,7 +108,7 @@ def package_archive(folder: Path, *, name: str) -> PackageArchive:
     folder = Path(folder)
     if folder.is_symlink() or not folder.is_dir():
         raise PackageError(f"{folder}: not a package folder")
-    extra = sorted(set(os.listdir(folder)) - {*_TOP_FILES, PAYLOAD})
+    extra = sorted(set(os.listdir(folder)) - {*_TOP_FILES, PAYLOAD, PROOFS})
     if extra:
         raise PackageError(f"{extra[0]}: not part of an evidence package; remove it first")
     _require(folder / PAYLOAD, stat.S_ISDIR, f"{PAYLOAD}/", "a folder")
@@ -117,6 +122,16 @@ def package_archive(folder: Path, *, name: str) -> PackageArchive:
     entries += [_file(folder, name, relative) for relative in _TOP_FILES]
     entries.append(_folder(f"{name}/{PAYLOAD}/"))
     entries += [_file(folder, name, f"{PAYLOAD}/{item}") for item in payload]
+    if os.path.lexists(folder / PROOFS):
+        _require(folder / PROOFS, stat.S_ISDIR, f"{PROOFS}/", "a folder")
+        proofs = sorted(os.listdir(folder / PROOFS))
+        for item in proofs:
+            if not _PROOF_FILE.fullmatch(item):
+                raise PackageError(
+                    f"{PROOFS}/{item}: not part of an evidence package; remove it first"
+                )
+        entries.append(_folder(f"{name}/{PROOFS}/"))
+        entries += [_file(folder, name, f"{PROOFS}/{item}") for item in proofs]
     return PackageArchive(name=name, entries=tuple(entries))
 
 

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from hanoi import audit
 from hanoi.accounts.permissions import Permission
-from hanoi.cases.evidence import NodeFiles, package_folder, package_for, packages_of
+from hanoi.cases.evidence import (
+    NodeFiles,
+    package_folder,
+    package_for,
+    packages_of,
+    write_proofs,
+)
 from hanoi.cases.models import CaseRequest
 from hanoi.evidence.archive import package_archive
 from hanoi.evidence.manifest import Manifest
@@ -100,6 +106,7 @@ def download(request: Request, reference: str, package_id: str) -> Response:
         folder = package_folder(node.home, row) if node is not None else None
         if folder is None:
             return Response(status_code=404)
+        write_proofs(request.app.state.db, folder, row)
         archive = package_archive(folder, name=f"{reference}-{package_id}")
         audit.record(
             session,
