@@ -196,25 +196,20 @@ def deliver_package(
             user.username,
             now,
         )
-        row = EvidencePackage(
-            id=manifest.package_id,
+        row = _new_package(
+            manifest,
+            manifest_text,
+            token,
+            now,
             request_id=case.id,
             direction=Direction.OUTGOING.value,
             status=PackageStatus.OFFERED.value,
             peer_state=case.requesting_state,
-            manifest_text=manifest_text,
-            manifest_sha256=hashlib.sha256(manifest_text.encode("utf-8")).hexdigest(),
             signature=signature,
             custody=custody,
-            bytes_total=sum(f.ciphertext_size for f in manifest.files),
-            bytes_done=0,
             upload_token=token,
-            upload_token_sha256=token_hash(token),
             offer_message_id=message.message_id,
-            attempts=0,
             created_by=user.username,
-            created_at=now,
-            updated_at=now,
         )
         session.add(row)
         detail = _summary(manifest)
@@ -395,25 +390,20 @@ def _receive_offer(
     if session.get(EvidencePackage, manifest.package_id) is not None:
         raise MessageRejected(f"package {manifest.package_id} was offered before")
     session.add(
-        EvidencePackage(
-            id=manifest.package_id,
+        _new_package(
+            manifest,
+            manifest_text,
+            token,
+            now,
             request_id=case.id,
             direction=Direction.INCOMING.value,
             status=PackageStatus.TRANSFERRING.value,
             peer_state=sender.state,
-            manifest_text=manifest_text,
-            manifest_sha256=hashlib.sha256(manifest_text.encode("utf-8")).hexdigest(),
             signature=signature,
             custody=custody,
-            bytes_total=sum(f.ciphertext_size for f in manifest.files),
-            bytes_done=0,
-            upload_token=None,
-            upload_token_sha256=token_hash(token),
+            upload_token=None,  # the receiver keeps only its hash
             offer_message_id=opened.claims.message_id,
-            attempts=0,
             created_by=f"node:{sender.state}",
-            created_at=now,
-            updated_at=now,
         )
     )
     detail = _summary(manifest)
@@ -643,6 +633,25 @@ def _replace(target: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         raise
+
+
+def _new_package(
+    manifest: Manifest, manifest_text: str, token: str, now: datetime, **fields: Any
+) -> EvidencePackage:
+    """A package row, on either side: what both derive from the signed manifest and the
+    offer's upload token, plus the side's own ``fields``."""
+    return EvidencePackage(
+        id=manifest.package_id,
+        manifest_text=manifest_text,
+        manifest_sha256=hashlib.sha256(manifest_text.encode("utf-8")).hexdigest(),
+        bytes_total=sum(f.ciphertext_size for f in manifest.files),
+        bytes_done=0,
+        upload_token_sha256=token_hash(token),
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
 
 
 def _summary(manifest: Manifest) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Canonical JSON (RFC 8785, the JSON Canonicalization Scheme) and SHA-256 hex digests.
+"""Canonical JSON (RFC 8785, the JSON Canonicalization Scheme), SHA-256 hex digests, and
+base64 in its one canonical spelling.
 
 Anything hashed or signed as JSON goes through :func:`canonical_json` first, so two nodes
 that hold the same data always compute the same bytes, whatever their JSON library did with
@@ -7,6 +8,8 @@ key order, whitespace or number formatting.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 
 import rfc8785
@@ -45,3 +48,23 @@ def sha256_hex(data: bytes | bytearray | memoryview) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
+
+
+def b64(data: bytes) -> str:
+    """Standard padded base64 (RFC 4648 §4), as signed notes and tlog files write it."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode_canonical(text: str | bytes) -> bytes | None:
+    """Standard padded base64 accepted only in its one canonical spelling, so no two
+    texts decode to the same bytes; ``None`` for anything else."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if b64(raw) == text else None

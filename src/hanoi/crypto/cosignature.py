@@ -28,8 +28,6 @@ one the key gives, timestamps at most 2^63 - 1.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +36,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.note import (
     ALG_ED25519,
     KeyHashMismatch,
@@ -213,14 +212,14 @@ def cosignatures_of(note: Note, cosigners: Iterable[CosignatureVerifier]) -> lis
 
 def cosigner_verifier_key_string(verifier: CosignatureVerifier) -> str:
     """``name+hash+base64(0x04 || public key)``."""
-    encoded = _b64(_encoded_public(verifier.key))
+    encoded = b64(_encoded_public(verifier.key))
     return f"{verifier.name}+{verifier.key_hash:08x}+{encoded}"
 
 
 def cosigner_signer_key_string(signer: CosignatureSigner) -> str:
     """``PRIVATE+KEY+name+hash+base64(0x04 || seed)``: secret."""
     seed = bytes([ALG_COSIGNATURE_V1]) + signer.key.private_bytes_raw()
-    return f"{_PRIVATE_PREFIX}{signer.name}+{signer.key_hash:08x}+{_b64(seed)}"
+    return f"{_PRIVATE_PREFIX}{signer.name}+{signer.key_hash:08x}+{b64(seed)}"
 
 
 def parse_cosigner_verifier_key(text: str) -> CosignatureVerifier:
@@ -269,7 +268,7 @@ def _split_key(
     check_key_name(name)
     if not _HEX8.fullmatch(hash_hex):
         raise MalformedKey(f"the key hash of a {what} is 8 hexadecimal digits")
-    raw = _b64decode(key64)
+    raw = b64decode_canonical(key64)
     if not raw:
         raise MalformedKey(f"the key of a {what} is not canonical base64")
     if raw[0] not in allowed:
@@ -295,19 +294,6 @@ def _check_timestamp(timestamp: int) -> None:
         or not 0 <= timestamp <= MAX_TIMESTAMP
     ):
         raise InvalidTimestamp(f"timestamp {timestamp!r} is not an integer from 0 to 2^63 - 1")
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _b64decode(text: str) -> bytes | None:
-    """Standard padded base64 in its one canonical spelling; ``None`` otherwise."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if _b64(raw) == text else None
 
 
 __all__ = [

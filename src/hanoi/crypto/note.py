@@ -27,8 +27,6 @@ a repeated signature line by a known key is verified too instead of being skippe
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -38,6 +36,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.errors import CryptoError
 
 #: The signature type byte of plain Ed25519 note signatures.
@@ -251,14 +250,14 @@ class Signer:
 
 def verifier_key_string(verifier: Verifier) -> str:
     """``name+hash+base64(0x01 || public key)``: what others need to check our notes."""
-    encoded = _b64(_encoded_public(verifier.key))
+    encoded = b64(_encoded_public(verifier.key))
     return f"{verifier.name}+{verifier.key_hash:08x}+{encoded}"
 
 
 def signer_key_string(signer: Signer) -> str:
     """``PRIVATE+KEY+name+hash+base64(0x01 || seed)``: secret, as Go's NewSigner reads it."""
     seed = bytes([ALG_ED25519]) + signer.key.private_bytes_raw()
-    return f"{_PRIVATE_PREFIX}{signer.name}+{signer.key_hash:08x}+{_b64(seed)}"
+    return f"{_PRIVATE_PREFIX}{signer.name}+{signer.key_hash:08x}+{b64(seed)}"
 
 
 def parse_verifier_key(text: str) -> Verifier:
@@ -295,7 +294,7 @@ def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
     check_key_name(name)
     if not _HEX8.fullmatch(hash_hex):
         raise MalformedKey(f"the key hash of a {what} is 8 hexadecimal digits")
-    raw = _b64decode(key64)
+    raw = b64decode_canonical(key64)
     if raw is None or not raw:
         raise MalformedKey(f"the key of a {what} is not canonical base64")
     if raw[0] != ALG_ED25519:
@@ -327,7 +326,7 @@ class Signature:
     def line(self) -> str:
         """The line as written in a note, newline included."""
         raw = self.key_hash.to_bytes(4, "big") + self.signature
-        return f"{SIGNATURE_PREFIX}{self.name} {_b64(raw)}\n"
+        return f"{SIGNATURE_PREFIX}{self.name} {b64(raw)}\n"
 
 
 @dataclass(frozen=True)
@@ -435,7 +434,7 @@ def _parse_signature_line(number: int, line: str) -> Signature:
     if not space:
         raise MalformedSignatureLine(f"signature line {number} has no signature after the name")
     check_key_name(name)
-    raw = _b64decode(encoded)
+    raw = b64decode_canonical(encoded)
     if raw is None:
         raise MalformedSignatureLine(f"signature line {number}: not canonical base64")
     if len(raw) < 5:
@@ -471,19 +470,6 @@ def _is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _b64decode(text: str) -> bytes | None:
-    """Standard padded base64, only in its one canonical spelling; ``None`` otherwise."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if _b64(raw) == text else None
 
 
 def _shown(text: str) -> str:

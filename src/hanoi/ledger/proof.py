@@ -32,12 +32,11 @@ most 63 proof hashes, and the whole file at most :data:`MAX_PROOF_BYTES`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.cosignature import Cosignature, CosignatureVerifier, cosignatures_of
 from hanoi.crypto.note import (
     MAX_NOTE_BYTES,
@@ -192,9 +191,9 @@ def make_proof(
     merkle.verify_inclusion(bytes(leaf_hash), index, checkpoint.size, proof, checkpoint.root_hash)
     lines = [HEADER]
     if extra is not None:
-        lines.append("extra " + _b64(bytes(extra)))
+        lines.append("extra " + b64(bytes(extra)))
     lines.append(f"index {index}")
-    lines.extend(_b64(value) for value in proof)
+    lines.extend(b64(value) for value in proof)
     head = "".join(line + "\n" for line in lines) + "\n"
     data = head.encode("ascii") + note
     if len(data) > MAX_PROOF_BYTES:
@@ -320,7 +319,7 @@ class _Lines:
 def _parse_extra(number: int, line: bytes) -> bytes:
     if not line.startswith(b"extra "):
         raise MalformedExtraLine(f"line {number}: 'extra' is followed by one space and base64")
-    extra = _b64decode(line[len(b"extra ") :])
+    extra = b64decode_canonical(line[len(b"extra ") :])
     if extra is None:
         raise MalformedExtraLine(f"line {number}: the extra data is not canonical base64")
     if not extra:
@@ -342,7 +341,7 @@ def _parse_index(number: int, line: bytes) -> int:
 
 
 def _parse_hash(number: int, line: bytes) -> bytes:
-    value = _b64decode(line)
+    value = b64decode_canonical(line)
     if value is None:
         raise MalformedProofHash(f"line {number}: the proof hash is not canonical base64")
     if len(value) != merkle.HASH_SIZE:
@@ -401,19 +400,6 @@ def _note_text(note: bytes) -> str:
     if split < 0:
         raise MalformedCheckpointNote("the checkpoint note has no signature block")
     return decoded[: split + 1]
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _b64decode(text: bytes) -> bytes | None:
-    """Standard padded base64 in its one canonical spelling; ``None`` otherwise."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if base64.b64encode(raw) == text else None
 
 
 __all__ = [

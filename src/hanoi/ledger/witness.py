@@ -36,13 +36,13 @@ size), as the spec warns; the object itself is not thread-safe.
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.cosignature import (
     MAX_TIMESTAMP,
     CosignatureSigner,
@@ -173,7 +173,7 @@ def make_add_checkpoint_request(
     for position, value in enumerate(proof):
         if len(value) != merkle.HASH_SIZE:
             raise ValueError(f"consistency proof hash {position} is not {merkle.HASH_SIZE} bytes")
-    lines = [f"old {old_size}", *(_b64(value) for value in proof)]
+    lines = [f"old {old_size}", *(b64(value) for value in proof)]
     return ("".join(line + "\n" for line in lines) + "\n").encode("ascii") + bytes(checkpoint_note)
 
 
@@ -212,7 +212,7 @@ def parse_add_checkpoint_request(body: bytes) -> AddCheckpointRequest:
             break
         if len(proof) == MAX_CONSISTENCY_HASHES:
             raise MalformedRequest(f"more than {MAX_CONSISTENCY_HASHES} consistency proof lines")
-        value = _b64decode(line)
+        value = b64decode_canonical(line)
         if value is None or len(value) != merkle.HASH_SIZE:
             raise MalformedRequest(f"line {number} is not canonical base64 of a 32-byte hash")
         proof.append(value)
@@ -315,7 +315,7 @@ class Witness:
         text = checkpoint.to_text()
         self._state["logs"][origin] = {
             "size": checkpoint.size,
-            "root": _b64(checkpoint.root_hash),
+            "root": b64(checkpoint.root_hash),
             "note": parsed.checkpoint_note.decode("utf-8"),
         }
         return self.signer.signature_line(text, now).line().encode("utf-8")
@@ -420,7 +420,7 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, Any]:
         size, root, note = held.get("size"), held.get("root"), held.get("note")
         if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_TREE_SIZE:
             raise ValueError(f"witness state: bad size for {origin!r}")
-        root_bytes = _b64decode(root.encode("ascii")) if isinstance(root, str) else None
+        root_bytes = b64decode_canonical(root.encode("ascii")) if isinstance(root, str) else None
         if root_bytes is None or len(root_bytes) != merkle.HASH_SIZE:
             raise ValueError(f"witness state: bad root for {origin!r}")
         if not isinstance(note, str):
@@ -431,18 +431,6 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("witness state: 'split_views' is not a list")
     result["split_views"] = copy.deepcopy(views)
     return result
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _b64decode(text: bytes) -> bytes | None:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if base64.b64encode(raw) == text else None
 
 
 __all__ = [
