@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hanoi.config import Settings, load_settings
+from hanoi.config import ConfigError, Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -170,3 +170,45 @@ def test_load_settings_defaults_to_sqlite_in_the_home(
     assert settings.home == tmp_path / "env-home"
     assert settings.database_url == f"sqlite:///{tmp_path / 'env-home' / 'hanoi.db'}"
     assert not settings.home.exists()  # loading settings writes nothing
+
+
+def _ledger_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for name in ("HANOI_LEDGER_QUORUM", "HANOI_LEDGER_WITNESSES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings(home="/nowhere", database_url="sqlite:///:memory:")
+
+
+def test_ledger_quorum_and_witnesses_default_to_two_of_every_other_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = _ledger_settings(monkeypatch)
+    assert (settings.ledger_quorum, settings.ledger_witnesses) == (2, None)
+    chosen = _ledger_settings(
+        monkeypatch, HANOI_LEDGER_QUORUM="3", HANOI_LEDGER_WITNESSES=" XB, XC ,XD"
+    )
+    assert (chosen.ledger_quorum, chosen.ledger_witnesses) == (3, ("XB", "XC", "XD"))
+    one = _ledger_settings(monkeypatch, HANOI_LEDGER_WITNESSES="XB")
+    assert (one.ledger_quorum, one.ledger_witnesses) == (1, ("XB",))  # default lowered
+    none = _ledger_settings(monkeypatch, HANOI_LEDGER_QUORUM="0")
+    assert none.ledger_quorum == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HANOI_LEDGER_QUORUM": "two"}, "a whole number from 0 to 50"),
+        ({"HANOI_LEDGER_QUORUM": "-1"}, "a whole number from 0 to 50"),
+        ({"HANOI_LEDGER_QUORUM": "51"}, "a whole number from 0 to 50"),
+        ({"HANOI_LEDGER_WITNESSES": "XB,xc"}, "'xc' is not a State code"),
+        ({"HANOI_LEDGER_WITNESSES": "XB,,XC"}, "'' is not a State code"),
+        ({"HANOI_LEDGER_WITNESSES": "XB,XB"}, "names a State twice"),
+        ({"HANOI_LEDGER_QUORUM": "2", "HANOI_LEDGER_WITNESSES": "XB"}, "cannot be reached"),
+    ],
+)
+def test_bad_ledger_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _ledger_settings(monkeypatch, **env)

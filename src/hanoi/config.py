@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -22,6 +23,11 @@ HOME_MODE = 0o700
 SECRET_FILE_MODE = 0o600
 # 32 random bytes, written as 64 hex characters.
 SECRET_KEY_MIN_CHARS = 64
+#: Witness cosignatures a proof of the node's log should carry (``HANOI_LEDGER_QUORUM``):
+#: in the demo federation, the two other States.
+DEFAULT_LEDGER_QUORUM = 2
+MAX_LEDGER_QUORUM = 50
+_STATE_CODE = re.compile(r"[A-Z]{2}")
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
 
 
@@ -36,6 +42,12 @@ class Settings:
     ack_hours_24_7: int | None = None
     """Hours a 24/7 point has to acknowledge a request before it shows as overdue
     (``HANOI_ACK_HOURS_24_7``); ``None`` keeps the convention data's service level."""
+    ledger_quorum: int = DEFAULT_LEDGER_QUORUM
+    """Witness cosignatures the node gathers for its log's checkpoints, and that the proofs
+    it hands out should carry (``HANOI_LEDGER_QUORUM``, 0 to 50)."""
+    ledger_witnesses: tuple[str, ...] | None = None
+    """The States whose witnesses are asked to cosign (``HANOI_LEDGER_WITNESSES``, comma-
+    separated codes); ``None``: every other State in the directory."""
 
     @property
     def secret_key_path(self) -> Path:
@@ -104,7 +116,14 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
     url = database_url or os.environ.get("HANOI_DATABASE_URL")
     if not url:
         url = f"sqlite:///{resolved_home / 'hanoi.db'}"
-    return Settings(home=resolved_home, database_url=url, ack_hours_24_7=_ack_hours())
+    witnesses = _ledger_witnesses()
+    return Settings(
+        home=resolved_home,
+        database_url=url,
+        ack_hours_24_7=_ack_hours(),
+        ledger_quorum=_ledger_quorum(witnesses),
+        ledger_witnesses=witnesses,
+    )
 
 
 def _ack_hours() -> int | None:
@@ -114,3 +133,38 @@ def _ack_hours() -> int | None:
     if not raw.strip().isdigit() or not 1 <= int(raw) <= 720:
         raise ConfigError(f"HANOI_ACK_HOURS_24_7={raw!r}: a whole number of hours from 1 to 720")
     return int(raw)
+
+
+def _ledger_witnesses() -> tuple[str, ...] | None:
+    raw = os.environ.get("HANOI_LEDGER_WITNESSES")
+    if raw is None or raw.strip() == "":
+        return None
+    codes = tuple(code.strip() for code in raw.split(","))
+    for code in codes:
+        if not _STATE_CODE.fullmatch(code):
+            raise ConfigError(
+                f"HANOI_LEDGER_WITNESSES={raw[:200]!r}: {code[:20]!r} is not a State code "
+                "(two capital letters, comma-separated)"
+            )
+    if len(set(codes)) != len(codes):
+        raise ConfigError(f"HANOI_LEDGER_WITNESSES={raw[:200]!r} names a State twice")
+    return codes
+
+
+def _ledger_quorum(witnesses: tuple[str, ...] | None) -> int:
+    raw = os.environ.get("HANOI_LEDGER_QUORUM")
+    if raw is None or raw.strip() == "":
+        quorum = DEFAULT_LEDGER_QUORUM
+        # A short list of witnesses lowers the default rather than making it unreachable.
+        return quorum if witnesses is None else min(quorum, len(witnesses))
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= MAX_LEDGER_QUORUM:
+        raise ConfigError(
+            f"HANOI_LEDGER_QUORUM={raw[:20]!r}: a whole number from 0 to {MAX_LEDGER_QUORUM}"
+        )
+    quorum = int(raw)
+    if witnesses is not None and quorum > len(witnesses):
+        raise ConfigError(
+            f"HANOI_LEDGER_QUORUM={quorum} cannot be reached by the {len(witnesses)} "
+            "State(s) of HANOI_LEDGER_WITNESSES"
+        )
+    return quorum

@@ -25,7 +25,7 @@ from hanoi.directory.errors import DirectoryError
 from hanoi.exchange.delivery import Worker
 from hanoi.exchange.identity import LocalNode
 from hanoi.ledger.keys import NodeLogKeys
-from hanoi.ledger.service import QUORUM, integrate_and_sign
+from hanoi.ledger.service import integrate_and_sign
 from hanoi.ledger.witnessing import gather_cosignatures
 from hanoi.node import has_node
 from hanoi.web.app import create_app
@@ -122,10 +122,17 @@ def evidence_loop(db: Database, node: LocalNode) -> StepLoop:
     return loop
 
 
-def ledger_loop(db: Database, node: LocalNode, *, gather_every: float = 10.0) -> StepLoop:
+def ledger_loop(
+    db: Database,
+    node: LocalNode,
+    *,
+    quorum: int,
+    witnesses: tuple[str, ...] | None = None,
+    gather_every: float = 10.0,
+) -> StepLoop:
     """The node's log: every event of the last second integrated under a newly signed
-    checkpoint, and the other States' witnesses asked to cosign it (again every
-    ``gather_every`` seconds until the quorum is reached)."""
+    checkpoint, and the witnesses (``witnesses``' States, else every other State's) asked
+    to cosign it, again every ``gather_every`` seconds until ``quorum`` have."""
     keys = NodeLogKeys(node.state, node.signing_key.key)
     signer = keys.log_signer()
     client = _client(10.0)
@@ -140,7 +147,9 @@ def ledger_loop(db: Database, node: LocalNode, *, gather_every: float = 10.0) ->
         if state["reached"] or time.monotonic() - state["last"] < gather_every:
             return False
         state["last"] = time.monotonic()
-        result = gather_cosignatures(db, keys, node.peers, client, quorum=QUORUM)
+        result = gather_cosignatures(
+            db, keys, node.peers, client, quorum=quorum, witnesses=witnesses
+        )
         state["reached"] = result.reached
         return False
 
@@ -199,6 +208,10 @@ def node_runtime(
         make_worker(db, node, ack_hours_24_7=settings.ack_hours_24_7) if node is not None else None
     )
     evidence = evidence_loop(db, node) if node is not None else None
-    ledger = ledger_loop(db, node) if node is not None else None
+    ledger = (
+        ledger_loop(db, node, quorum=settings.ledger_quorum, witnesses=settings.ledger_witnesses)
+        if node is not None
+        else None
+    )
     app = create_app(settings, database=db, secure_cookies=secure_cookies, node=node, worker=worker)
     return NodeRuntime(app=app, db=db, node=node, worker=worker, evidence=evidence, ledger=ledger)

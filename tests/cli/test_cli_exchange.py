@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from hanoi.accounts.models import Authority
+from hanoi.db import Database
+from hanoi.exchange.models import OutboxMessage
 from hanoi.ledger.keys import NodeLogKeys
 from tests.cli.test_cli import cli_env, hanoi
 from tests.exchange.conftest import Running, free_port_base
@@ -120,6 +123,7 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
         "proved",
         "received",
         "refused",
+        "receipts-proved",
     ]
     assert [n["state"] for n in summary["nodes"]] == ["XA", "XB", "XC"]
     assert {p.name for p in (tmp_path / "demo").iterdir()} == {"XA", "XB", "XC", "secretariat"}
@@ -146,6 +150,61 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
     )
     assert checked.code == 0, checked
     assert "cosigned by hanoi/XB/witness, hanoi/XC/witness" in checked.out
+    _every_receipt_is_proved(tmp_path, keys)
+
+
+def _every_receipt_is_proved(tmp_path: Path, keys: dict[str, NodeLogKeys]) -> None:
+    """Every message a node delivered has a receipt folder whose proof verifies offline,
+    cosigned by the two other States; each receipt file is the one its entry commits to."""
+    nowhere = cli_env(tmp_path / "nowhere")
+    for code, others in (("XA", ("XB", "XC")), ("XB", ("XA", "XC")), ("XC", ("XA", "XB"))):
+        home = tmp_path / "demo" / code
+        with Database(f"sqlite:///{home / 'hanoi.db'}").session() as session:
+            delivered = set(
+                session.scalars(
+                    select(OutboxMessage.message_id).where(OutboxMessage.status == "delivered")
+                )
+            )
+        folders = {p.name: p for p in (home / "receipts").iterdir()}
+        assert delivered and set(folders) == delivered
+        cosigners = [
+            arg for o in others for arg in ("--cosigner", keys[o].witness_verifier().key_string())
+        ]
+        log_key = keys[code].log_verifier().key_string()
+        for message_id, folder in folders.items():
+            plain = hanoi(
+                tmp_path,
+                "ledger",
+                "verify-proof",
+                str(folder / "receipt.tlog-proof"),
+                "--key",
+                log_key,
+                *cosigners,
+                "--quorum",
+                "2",
+                env=nowhere,
+            )
+            assert plain.code == 0 and f"receipt at {code}" in plain.out, plain
+            checked = hanoi(
+                tmp_path,
+                "exchange",
+                "verify-receipt",
+                str(folder),
+                "--key",
+                log_key,
+                *cosigners,
+                "--quorum",
+                "2",
+                "--json",
+                env=nowhere,
+            )
+            assert checked.code == 0, checked
+            detail = json.loads(checked.out)["receipt"]
+            assert detail["message"] == message_id
+            assert (
+                detail["receipt_sha256"]
+                == hashlib.sha256((folder / "receipt.jws").read_bytes()).hexdigest()
+            )
 
 
 def test_conditions_and_deadlines_from_the_command_line(running: Running, tmp_path: Path) -> None:

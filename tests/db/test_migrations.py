@@ -56,12 +56,12 @@ def test_fresh_database_has_no_revision_and_no_tables(database_url: str) -> None
 
 def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> None:
     upgrade(database_url)
-    assert current_revision(database_url) == head_revision() == "0005"
+    assert current_revision(database_url) == head_revision() == "0006"
     assert _tables(database_url) >= TABLES
 
     upgrade(database_url)  # a node restarting runs this again: nothing may change or fail
 
-    assert current_revision(database_url) == "0005"
+    assert current_revision(database_url) == "0006"
     assert _tables(database_url) >= TABLES
 
 
@@ -75,7 +75,7 @@ def test_upgrade_accepts_a_plain_postgresql_url(database_url: str) -> None:
     # Operators write postgresql://...; the psycopg 3 driver must be chosen for them.
     plain = database_url.replace("postgresql+psycopg://", "postgresql://")
     upgrade(plain)
-    assert current_revision(database_url) == "0005"
+    assert current_revision(database_url) == "0006"
 
 
 def test_sqlite_database_directory_is_created(tmp_path: object) -> None:

@@ -14,10 +14,13 @@ from hanoi.ledger.records import (
     InvalidRecordField,
     LedgerRecord,
     MalformedLeaf,
+    MalformedOpening,
     UnknownKind,
     commitment,
     new_record,
     open_commitment,
+    open_leaf,
+    opening_json,
     parse_leaf,
 )
 
@@ -147,3 +150,40 @@ def test_missing_member_duplicates_and_non_canonical_bytes_are_refused() -> None
         parse_leaf(b" " * 1000)
     with pytest.raises(MalformedLeaf, match="not a JSON object"):
         parse_leaf(b"[]")
+
+
+def test_an_opening_shows_the_detail_of_its_leaf_only() -> None:
+    record = new_record("receipt", "XA", DETAIL, at=AT, salt=SALT)
+    opening = opening_json(record)
+    assert json.loads(opening) == {
+        "detail": DETAIL,
+        "salt": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+    }
+    assert opening == canonical_json(json.loads(opening))
+    assert open_leaf(parse_leaf(record.leaf_bytes), opening) == DETAIL
+    # Whitespace or member order do not matter: the detail is canonicalised again.
+    assert open_leaf(record.leaf, json.dumps(json.loads(opening), indent=2).encode()) == DETAIL
+    other = new_record("receipt", "XA", DETAIL, at=AT)
+    with pytest.raises(CommitmentMismatch, match="do not open"):
+        open_leaf(other.leaf, opening)  # the same detail under another salt
+
+
+@pytest.mark.parametrize(
+    ("opening", "message"),
+    [
+        (b"\xff", "not JSON"),
+        (b"[]", 'exactly "detail" and "salt"'),
+        (b'{"detail": {}}', 'exactly "detail" and "salt"'),
+        (b'{"detail": {}, "salt": "x", "more": 1}', 'exactly "detail" and "salt"'),
+        (b'{"detail": {}, "detail": {}, "salt": "x"}', "duplicate key"),
+        (b'{"detail": [], "salt": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"}', "object"),
+        (b'{"detail": {}, "salt": "AAEC"}', "43 base64url"),
+        (b'{"detail": {}, "salt": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9"}', "canonical"),
+        (b'{"detail": {}, "salt": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+"}', "43 base64url"),
+        (b" " * 70_000, "at most"),
+    ],
+)
+def test_malformed_openings_are_refused(opening: bytes, message: str) -> None:
+    leaf = new_record("receipt", "XA", DETAIL, at=AT, salt=SALT).leaf
+    with pytest.raises(MalformedOpening, match=message):
+        open_leaf(leaf, opening)

@@ -329,6 +329,18 @@ def test_xa_is_witnessed_by_xb_and_xc_over_http(running: Running) -> None:
     assert _post(xb_url, stranger.request(0, 1)).status_code == 404
     assert _post(xb_url, b"old 0\n\n" + b"x" * 300_000).status_code == 413
 
+    # Only the configured witnesses are asked; one missing from the directory is named.
+    eleventh = _grow_and_sign(xa_db, xa, 1)
+    with httpx.Client(timeout=10) as client:
+        chosen = gather_cosignatures(
+            xa_db, xa, Peers(xa_node.node.home), client, quorum=1, witnesses=("XQ", "XC", "XA")
+        )
+    assert chosen.reached and chosen.gathered == 1 and chosen.size == eleventh.size
+    assert [(w.state, w.outcome, w.detail) for w in chosen.witnesses] == [
+        ("XC", "cosigned", ""),
+        ("XQ", "failed", "not in the directory"),
+    ]
+
     rewritten = MemoryLog(xa, prefix=b"rewritten")
     rewritten.grow(9)
     split = _post(xb_url, rewritten.request(9, 9))

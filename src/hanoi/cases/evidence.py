@@ -24,7 +24,6 @@ Every step leaves an event on the request's timeline and an audit entry. On disk
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -86,6 +85,7 @@ from hanoi.evidence.transfer import UploadArea
 from hanoi.exchange.errors import ExchangeError, MessageRejected
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.outbox import payload_json
+from hanoi.files import replace_file
 from hanoi.ledger.service import proof_for_leaf
 
 OFFER = "evidence.offer"
@@ -502,10 +502,13 @@ def package_folder(node_home: Path, package: EvidencePackage) -> Path:
     return folder
 
 
-def write_proofs(db: Database, folder: Path, package: EvidencePackage) -> list[Path]:
+def write_proofs(
+    db: Database, folder: Path, package: EvidencePackage, *, quorum: int
+) -> list[Path]:
     """Put in ``folder/proofs/`` the offline proof (C2SP tlog-proof) of each of this
     node's timeline events about the package that a signed checkpoint covers, with the
-    witnesses' cosignatures: ``01-evidence-offered.tlog-proof`` ... Each file is replaced
+    witnesses' cosignatures (see :func:`hanoi.ledger.service.proof_for_leaf` for
+    ``quorum``): ``01-evidence-offered.tlog-proof`` ... Each file is replaced
     whole; a court checks them with ``hanoi ledger verify-proof``."""
     with db.session() as session:
         events = [
@@ -519,12 +522,12 @@ def write_proofs(db: Database, folder: Path, package: EvidencePackage) -> list[P
         ]
     written = []
     for number, (action, leaf) in enumerate(events, start=1):
-        proof = proof_for_leaf(db, bytes.fromhex(leaf))
+        proof = proof_for_leaf(db, bytes.fromhex(leaf), quorum=quorum)
         if proof is None:
             continue  # not in a signed checkpoint yet
         target = folder / PROOFS / f"{number:02d}-{action}.tlog-proof"
         target.parent.mkdir(mode=0o700, exist_ok=True)
-        _replace(target, proof)
+        replace_file(target, proof)
         written.append(target)
     return written
 
@@ -617,22 +620,7 @@ def build_folder(files: NodeFiles, row: EvidencePackage, *, verify: KeysFor | No
 
 def write_custody(folder: Path, custody: str) -> None:
     """Replace the folder's custody.jsonld atomically (it grows with each step)."""
-    _replace(folder / CUSTODY, custody.encode("utf-8"))
-
-
-def _replace(target: Path, data: bytes) -> None:
-    """Write ``target`` whole through a temporary file beside it, or not at all."""
-    fd, name = tempfile.mkstemp(prefix=".replacing-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        raise
+    replace_file(folder / CUSTODY, custody.encode("utf-8"))
 
 
 def _new_package(

@@ -412,8 +412,8 @@ def _log_event(session: Session, case: CaseRequest, event: RequestEvent) -> str:
     """Queue the event in the node's transparency log, in the same transaction; the log
     holds only a salted commitment to this detail. Returns the leaf hash (hex)."""
     kind = _LEDGER_KINDS.get(event.action, "status-change")
-    if event.action == "receive":  # the request arrived here, or our receipt came back
-        kind = "request-received" if event.side == Side.REQUESTED.value else "receipt"
+    if event.action == "receive" and event.side == Side.REQUESTED.value:
+        kind = "request-received"  # on the requesting side, the exchange logs the receipt
     node = _own_party(case).state
     detail = {
         "request": case.reference,

@@ -85,3 +85,76 @@ def retry(
     finally:
         db.dispose()
     console.print(f"{message_id} queued again; the node's worker sends it.")
+
+
+@app.command("receipt")
+@guarded
+def receipt(
+    message_id: str = typer.Argument(..., help="A delivered message's id."),
+    out: Path = typer.Option(..., "--out", help="The folder to write (made if missing)."),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Write a delivered message's signed receipt with its offline proof: receipt.jws,
+    receipt.tlog-proof (this node's log, with the witnesses' cosignatures) and
+    receipt.opening.json. Exit 1, writing nothing, while no signed checkpoint covers it."""
+    from hanoi.cli.errors import EXIT_INVALID, fail
+    from hanoi.exchange.receipt_proofs import NoReceipt, receipt_bundle
+
+    settings = load_settings(home)
+    db = _database(home)
+    try:
+        bundle = receipt_bundle(db, message_id, quorum=settings.ledger_quorum)
+    except NoReceipt as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
+    if not bundle.proved:
+        fail("no signed checkpoint of this node's log covers the receipt yet", EXIT_INVALID)
+    for path in bundle.write(out):
+        console.print(f"Wrote {path}")
+
+
+@app.command("verify-receipt")
+@guarded
+def verify_receipt(
+    folder: Path = typer.Argument(..., help="A folder written by 'hanoi exchange receipt'."),
+    key: str = typer.Option(..., "--key", help="The holder's log verifier key (name+hash+base64)."),
+    cosigner: list[str] = typer.Option(
+        [], "--cosigner", help="A witness's cosigner key; repeat for each witness."
+    ),
+    quorum: int = typer.Option(0, "--quorum", min=0, help="Cosignatures required."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Check a receipt folder offline: the proof is in the holder's log, under a checkpoint
+    with --quorum witness cosignatures; the opening opens its entry; receipt.jws is the
+    receipt the entry commits to. Exit 0 if all hold, 1 naming the first fault."""
+    from hanoi.cli.errors import EXIT_INVALID, fail
+    from hanoi.crypto.cosignature import parse_cosigner_verifier_key
+    from hanoi.crypto.errors import CryptoError
+    from hanoi.crypto.note import parse_verifier_key
+    from hanoi.exchange.receipt_proofs import verify_bundle
+    from hanoi.ledger.errors import LedgerError
+
+    verifier = parse_verifier_key(key.strip())
+    witnesses = [parse_cosigner_verifier_key(c.strip()) for c in cosigner]
+    if quorum > len(witnesses):
+        fail(f"--quorum {quorum} needs at least {quorum} --cosigner keys")
+    if not folder.is_dir():
+        fail(f"{folder}: not a folder")
+    try:
+        detail = verify_bundle(folder, verifier, witnesses, quorum)
+    except (LedgerError, CryptoError) as exc:
+        if as_json:
+            print_json({"ok": False, "problem": str(exc)})
+        else:
+            console.print(f"{folder}: DOES NOT VERIFY — {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    if as_json:
+        print_json({"ok": True, "receipt": detail})
+        return
+    receiver = detail.get("receiver") or {}
+    console.print(
+        f"{folder}: verified — message {detail.get('message')} received by "
+        f"{receiver.get('authority')} ({receiver.get('state')}) at {detail.get('received_at')}, "
+        f"logged by {verifier.name}"
+    )

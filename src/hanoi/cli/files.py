@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from hanoi.cli.errors import CliUsageError
+from hanoi.files import replace_file
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
@@ -33,13 +32,4 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise CliUsageError(f"{directory}: no such directory")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, data)

@@ -82,7 +82,7 @@ def prove(
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     try:
-        proof = proof_for_index(db, index)
+        proof = proof_for_index(db, index, quorum=settings.ledger_quorum)
     finally:
         db.dispose()
     if proof is None:

@@ -8,6 +8,8 @@
 6. XA's central authority opens the package: every file re-checked against the manifest.
 7. XA's log proves the package's receipt offline, cosigned by XB's and XC's witnesses.
 8. XA's central authority asks XC for assistance; XC refuses it with a ground and a reason.
+9. Every signed receipt each node holds is written with its offline proof (the holder's
+   log, cosigned by the two other States' witnesses) and checked as a court would.
 
 Each step waits until the other node has the message (signed receipt stored) and checks that
 both nodes show the request in the same status.
@@ -41,6 +43,7 @@ from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.models import EvidencePackage
 from hanoi.exchange.errors import ExchangeError
 from hanoi.exchange.models import DeliveryState, OutboxMessage
+from hanoi.exchange.receipt_proofs import delivered_since, receipt_bundle, verify_bundle
 from hanoi.ledger.errors import LedgerError
 from hanoi.ledger.keys import NodeLogKeys
 from hanoi.ledger.proof import verify_proof_file
@@ -247,6 +250,40 @@ class _Play:
         out.write_bytes(proof)
         return out
 
+    def prove_receipts(self) -> tuple[int, Path]:
+        """Write every receipt each node holds, with its proof once a checkpoint cosigned by
+        both other States covers it, to ``<home>/receipts/<message id>/``, and check each
+        folder offline (``hanoi exchange verify-receipt``). Returns (receipts, folder of
+        the first node's)."""
+        states = sorted(self.served)
+        count = 0
+        for state in states:
+            others = [code for code in states if code != state]
+            runtime = self.served[state].runtime
+            log_key = NodeLogKeys.from_home(self.federation.nodes[state].home).log_verifier()
+            cosigners = [
+                NodeLogKeys.from_home(self.federation.nodes[code].home).witness_verifier()
+                for code in others
+            ]
+            folder = self.federation.nodes[state].home / "receipts"
+            for message_id in delivered_since(runtime.db):
+                deadline = time.monotonic() + PROOF_TIMEOUT
+                while True:
+                    bundle = receipt_bundle(runtime.db, message_id, quorum=len(others))
+                    bundle.write(folder / message_id)
+                    try:
+                        verify_bundle(folder / message_id, log_key, cosigners, len(others))
+                        break
+                    except LedgerError:
+                        pass  # not yet in a checkpoint every witness cosigned
+                    if time.monotonic() > deadline:
+                        raise ScenarioFailed(
+                            f"{state}: no cosigned proof of the receipt of {message_id} in time"
+                        )
+                    time.sleep(0.5)
+                count += 1
+        return count, self.federation.nodes[states[0]].home / "receipts"
+
     def _package_status(self, state: str, package_id: str) -> str:
         with self.served[state].runtime.db.session() as session:
             found = session.scalar(
@@ -383,6 +420,13 @@ def run_scenario(
             reason="Cascadian law forbids this measure for the offence described (demo).",
         )
         play.check("XC refuses, with a ground and a reason", refused, "refused", "XA", "XC")
+        receipts, folder = play.prove_receipts()
+        play.record(
+            f"Each of the {receipts} receipts carries its proof, cosigned by the other two States",
+            "",
+            "receipts-proved",
+            str(folder),
+        )
     except (ScenarioFailed, CasesError, ExchangeError, EvidenceError, LedgerError) as exc:
         play.result.steps.append(
             Step(len(play.result.steps) + 1, "scenario stopped", "", "", False, str(exc))

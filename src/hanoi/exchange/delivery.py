@@ -32,6 +32,7 @@ from hanoi.db.base import utcnow
 from hanoi.exchange.errors import ExchangeError
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.models import DeliveryState, OutboxMessage
+from hanoi.exchange.receipt_proofs import log_receipt
 from hanoi.exchange.transport import Answer, HttpTransport, Transport, TransportFailure
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ def _settle(
             _retry(db, message, f"the receipt does not verify: {exc}", now)
             return "retrying"
         assert isinstance(token, str)
-        _delivered(db, message, token, receipt, now, on_receipt)
+        _delivered(db, node.state, message, token, receipt, now, on_receipt)
         return "delivered"
     problem = _problem_text(answer)
     if answer.status >= 500 or answer.status in RETRYABLE_STATUS or answer.status == 200:
@@ -226,6 +227,7 @@ def _problem_text(answer: Answer) -> str:
 
 def _delivered(
     db: Database,
+    state: str,
     claimed: _Claimed,
     receipt_token: str,
     receipt: Receipt,
@@ -240,6 +242,7 @@ def _delivered(
         row.attempts += 1
         row.delivered_at = receipt.received_at
         row.receipt = receipt_token
+        row.receipt_leaf = log_receipt(session, state, row, receipt_token, receipt)
         row.lease_until = None
         row.last_error = None
         record(

@@ -49,6 +49,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt: Mapped[str | None] = mapped_column(Text)
+    receipt_leaf: Mapped[str | None] = mapped_column(String(64))
+    """The hash (hex) of the receipt's leaf in this node's ledger (migration ``0006``)."""
 
     def __repr__(self) -> str:
         return f"OutboxMessage({self.message_id!r}, {self.status!r})"

@@ -271,6 +271,55 @@ def open_commitment(record: LedgerRecord) -> dict[str, Any]:
     return detail
 
 
+# --- openings: the detail and salt, handed to whoever may see them --------------------------
+
+
+MAX_OPENING_BYTES = MAX_DETAIL_BYTES + 256
+_OPENING_KEYS = frozenset({"detail", "salt"})
+
+
+class MalformedOpening(RecordError):
+    """Bytes offered as an opening are not ``{"detail": {...}, "salt": "..."}``."""
+
+
+def opening_json(record: LedgerRecord) -> bytes:
+    """The record's opening, to hand to a party entitled to the detail (the other end of a
+    receipt, a court): RFC 8785 JSON of ``{"detail": {...}, "salt": base64url}``. With the
+    leaf from a proof file, :func:`open_leaf` shows that this detail is what was logged."""
+    salt = base64.urlsafe_b64encode(record.salt).rstrip(b"=").decode("ascii")
+    return canonical_json({"detail": open_commitment(record), "salt": salt})
+
+
+def open_leaf(leaf: Leaf, opening: bytes) -> dict[str, Any]:
+    """The detail an opening shows for ``leaf``, once it opens the leaf's commitment.
+
+    Raises :class:`MalformedOpening` for anything but exactly the two members (duplicate
+    keys, a salt that is not 32 bytes in canonical base64url, a detail that is not an
+    object, more than :data:`MAX_OPENING_BYTES`), :class:`CommitmentMismatch` if it does
+    not open this leaf."""
+    if not isinstance(opening, bytes) or len(opening) > MAX_OPENING_BYTES:
+        raise MalformedOpening(f"an opening is at most {MAX_OPENING_BYTES} bytes")
+    try:
+        value = json.loads(opening.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedOpening(f"the opening is not JSON: {_first_line(exc)}") from None
+    if not isinstance(value, dict) or set(value) != _OPENING_KEYS:
+        raise MalformedOpening('an opening holds exactly "detail" and "salt"')
+    salt_text, detail = value["salt"], value["detail"]
+    if not isinstance(salt_text, str) or not _COMMITMENT.fullmatch(salt_text):
+        raise MalformedOpening("the salt must be 43 base64url characters (32 bytes)")
+    salt = _commitment_bytes(salt_text, MalformedOpening, "salt")
+    if not isinstance(detail, dict):
+        raise MalformedOpening("the detail must be a JSON object")
+    try:
+        detail_json = canonical_json(detail)
+    except CanonicalizationError as exc:
+        raise MalformedOpening(f"the detail cannot be canonicalised: {exc}") from None
+    if len(detail_json) > MAX_DETAIL_BYTES:
+        raise MalformedOpening(f"the detail holds more than {MAX_DETAIL_BYTES} bytes")
+    return open_commitment(LedgerRecord(leaf=leaf, detail_json=detail_json, salt=salt))
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -293,13 +342,14 @@ def _check_at(at: datetime) -> None:
         raise InvalidRecordField("an event's time is outside years 1 to 9999")
 
 
-def _commitment_bytes(text: str, error: type[RecordError]) -> bytes:
+def _commitment_bytes(text: str, error: type[RecordError], what: str = "commitment") -> bytes:
+    """The 32 bytes of a commitment (or salt) written in unpadded base64url, canonically."""
     try:
         raw = base64.urlsafe_b64decode(text + "=")
     except (binascii.Error, ValueError):
-        raise error("the commitment is not base64url") from None
+        raise error(f"the {what} is not base64url") from None
     if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != text:
-        raise error("the commitment is not in canonical base64url")
+        raise error(f"the {what} is not in canonical base64url")
     return raw
 
 
@@ -321,6 +371,7 @@ __all__ = [
     "KINDS",
     "MAX_DETAIL_BYTES",
     "MAX_LEAF_BYTES",
+    "MAX_OPENING_BYTES",
     "RECORD_VERSION",
     "SALT_BYTES",
     "CommitmentMismatch",
@@ -328,12 +379,15 @@ __all__ = [
     "Leaf",
     "LedgerRecord",
     "MalformedLeaf",
+    "MalformedOpening",
     "RecordError",
     "UnknownKind",
     "commitment",
     "format_time",
     "new_record",
     "open_commitment",
+    "open_leaf",
+    "opening_json",
     "parse_leaf",
     "parse_time",
 ]

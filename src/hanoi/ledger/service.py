@@ -6,7 +6,8 @@ Events are appended by the domain, in the transaction that causes them
 :func:`integrate_and_sign` so that a new checkpoint covers them within a second or so, then
 has the other States' witnesses cosign it (:func:`hanoi.ledger.witnessing.
 gather_cosignatures`). A proof is made against the newest checkpoint this node signed that
-covers the entry and carries at least ``quorum`` cosignatures, else the newest one.
+covers the entry and carries at least the quorum of cosignatures (``Settings.ledger_quorum``),
+else the newest one.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ from hanoi.ledger.models import LedgerCheckpoint, LedgerEntry
 from hanoi.ledger.proof import make_proof
 from hanoi.ledger.witnessing import checkpoint_with_cosignatures, cosignatures_for
 
-#: Cosignatures a proof should carry: the two other States of the demo federation; a
-#: checkpoint with fewer is used only when none covering the entry has them yet.
-QUORUM = 2
 #: How many recent checkpoints are considered when looking for a cosigned one.
 _RECENT = 50
 
@@ -45,10 +43,11 @@ def entry_index(db: Database, leaf_hash: bytes) -> int | None:
     return None if seq is None else int(seq)
 
 
-def proof_for_index(db: Database, index: int, *, quorum: int = QUORUM) -> bytes | None:
+def proof_for_index(db: Database, index: int, *, quorum: int) -> bytes | None:
     """The tlog-proof file of entry ``index`` (the leaf itself as its extra data, so the
-    file is self-contained), with the witnesses' cosignatures; ``None`` until a signed
-    checkpoint covers it."""
+    file is self-contained), with the witnesses' cosignatures, under the newest checkpoint
+    covering it that has ``quorum`` of them (the node's ``ledger_quorum`` setting), else
+    the newest covering it at all; ``None`` until a signed checkpoint covers it."""
     size = _checkpoint_for(db, index, quorum)
     if size is None:
         return None
@@ -60,7 +59,7 @@ def proof_for_index(db: Database, index: int, *, quorum: int = QUORUM) -> bytes 
         return make_proof(index, bytes(entry.leaf_hash), hashes, note, extra=bytes(entry.leaf))
 
 
-def proof_for_leaf(db: Database, leaf_hash: bytes, *, quorum: int = QUORUM) -> bytes | None:
+def proof_for_leaf(db: Database, leaf_hash: bytes, *, quorum: int) -> bytes | None:
     """The tlog-proof file of the entry with this leaf hash, or ``None`` if no signed
     checkpoint covers it yet."""
     index = entry_index(db, leaf_hash)

@@ -27,7 +27,7 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, cast
@@ -313,9 +313,12 @@ def gather_cosignatures(
     http_client: httpx.Client,
     *,
     quorum: int,
+    witnesses: Collection[str] | None = None,
     now: datetime | None = None,
 ) -> GatherResult:
-    """Gather cosignatures of this node's latest checkpoint from the other States' witnesses.
+    """Gather cosignatures of this node's latest checkpoint from the other States' witnesses
+    (only those of ``witnesses``, State codes, if given; a listed State missing from the
+    directory is named as failed).
 
     Witnesses that already cosigned it are not asked again. A witness that fails is named
     in the result with the reason; it does not stop the others. ``gathered`` counts the
@@ -340,10 +343,13 @@ def gather_cosignatures(
 
     results: list[WitnessResult] = []
     gathered = 0
-    for code in sorted(entries):
+    for code in sorted(entries if witnesses is None else witnesses):
         if code == node.state:
             continue
-        entry = entries[code]
+        entry = entries.get(code)
+        if entry is None:
+            results.append(WitnessResult(code, "", "failed", "not in the directory"))
+            continue
         cosigners = witness_verifiers_for_entry(entry, now)
         if not cosigners:
             results.append(WitnessResult(code, "", "failed", "no usable key in its entry"))

@@ -106,7 +106,9 @@ def download(request: Request, reference: str, package_id: str) -> Response:
         folder = package_folder(node.home, row) if node is not None else None
         if folder is None:
             return Response(status_code=404)
-        write_proofs(request.app.state.db, folder, row)
+        write_proofs(
+            request.app.state.db, folder, row, quorum=request.app.state.settings.ledger_quorum
+        )
         archive = package_archive(folder, name=f"{reference}-{package_id}")
         audit.record(
             session,

@@ -358,7 +358,8 @@ def event_proof(request: Request, reference: str, leaf: str) -> Response:
         leaf_hash = event_leaf(session, case, leaf) if LEAF_RE.fullmatch(leaf) else None
     if leaf_hash is None:
         return page_error(request, 404, "No such event", "Not an event of this request.")
-    proof = proof_for_leaf(request.app.state.db, leaf_hash)
+    quorum = request.app.state.settings.ledger_quorum
+    proof = proof_for_leaf(request.app.state.db, leaf_hash, quorum=quorum)
     if proof is None:
         return page_error(
             request, 404, "Not in a signed checkpoint yet", "Try again in a few seconds."

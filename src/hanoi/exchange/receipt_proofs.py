@@ -1,0 +1,176 @@
+"""Receipts in the node's custody ledger, and the offline proof kept beside each.
+
+When a peer's signed receipt for one of our messages is stored, the same transaction logs
+a ``receipt`` leaf whose salted commitment covers the receipt's SHA-256, the message's
+and who received it when (:func:`log_receipt`). Once a checkpoint that covers the leaf is
+signed and cosigned by the witnesses, :func:`receipt_bundle` hands out three files that
+together stand on their own, offline:
+
+- ``receipt.jws``: the receiver's signed receipt, as it arrived;
+- ``receipt.tlog-proof``: the C2SP tlog-proof that the leaf is in this node's log;
+- ``receipt.opening.json``: the leaf's detail and salt, showing the leaf is about this
+  receipt (``hanoi ledger verify-proof --opening``; the detail's ``receipt_sha256`` is the
+  SHA-256 of ``receipt.jws``).
+
+The receipt proves the receiver got the message; the witnessed log proves this node held
+the receipt by then and can no longer rewrite or drop that record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hanoi.crypto.canonical import sha256_hex
+from hanoi.crypto.cosignature import CosignatureVerifier
+from hanoi.crypto.keys import format_time
+from hanoi.crypto.note import NoteVerifier
+from hanoi.crypto.receipts import MAX_RECEIPT_BYTES, Receipt
+from hanoi.db import Database
+from hanoi.exchange.models import DeliveryState, OutboxMessage
+from hanoi.files import replace_file
+from hanoi.ledger import merkle
+from hanoi.ledger import store as ledger_store
+from hanoi.ledger.errors import LedgerError
+from hanoi.ledger.proof import MAX_PROOF_BYTES, verify_proof_file
+from hanoi.ledger.records import (
+    MAX_OPENING_BYTES,
+    new_record,
+    open_leaf,
+    opening_json,
+    parse_leaf,
+)
+from hanoi.ledger.service import entry_index, proof_for_index
+
+RECEIPT_FILE = "receipt.jws"
+PROOF_FILE = "receipt.tlog-proof"
+OPENING_FILE = "receipt.opening.json"
+
+
+def log_receipt(
+    session: Session, state: str, message: OutboxMessage, token: str, receipt: Receipt
+) -> str:
+    """Queue the ``receipt`` leaf of a receipt just stored for ``message``, in the same
+    transaction; returns the leaf hash (hex), which the message row keeps."""
+    detail = {
+        "message": message.message_id,
+        "message_type": message.message_type,
+        "message_sha256": receipt.message_sha256,
+        "receipt_sha256": sha256_hex(token.encode("ascii")),
+        "receiver": {"state": receipt.receiver.state, "authority": receipt.receiver.authority},
+        "received_at": format_time(receipt.received_at),  # as the receipt says it
+    }
+    record = new_record("receipt", state, detail, at=receipt.received_at)
+    ledger_store.append(session, record)
+    return merkle.leaf_hash(record.leaf_bytes).hex()
+
+
+@dataclass(frozen=True)
+class ReceiptBundle:
+    """A stored receipt and, once a signed checkpoint covers its leaf, its proof and
+    opening (both ``None`` before)."""
+
+    message_id: str
+    receipt: str
+    proof: bytes | None
+    opening: bytes | None
+
+    @property
+    def proved(self) -> bool:
+        return self.proof is not None
+
+    def write(self, folder: Path) -> list[Path]:
+        """Write the bundle's files into ``folder`` (made if missing), each replaced whole."""
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The receipt and opening exactly as hashed and committed: sha256sum matches.
+        files = [(RECEIPT_FILE, self.receipt.encode("ascii"))]
+        if self.proof is not None and self.opening is not None:
+            files += [(PROOF_FILE, self.proof), (OPENING_FILE, self.opening)]
+        written = []
+        for name, data in files:
+            replace_file(folder / name, data)
+            written.append(folder / name)
+        return written
+
+
+class NoReceipt(LookupError):
+    """No receipt is stored for this message id (unknown, or not delivered yet)."""
+
+
+def receipt_bundle(db: Database, message_id: str, *, quorum: int) -> ReceiptBundle:
+    """The receipt of a delivered message with its proof (under the newest checkpoint that
+    has ``quorum`` cosignatures, else the newest covering it) and opening."""
+    with db.session() as session:
+        row = session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.message_id == message_id,
+                OutboxMessage.status == DeliveryState.DELIVERED.value,
+            )
+        )
+        if row is None or row.receipt is None:
+            raise NoReceipt(f"no receipt is stored for message {message_id[:40]!r}")
+        token, leaf = row.receipt, row.receipt_leaf
+    index = entry_index(db, bytes.fromhex(leaf)) if leaf else None
+    proof = None if index is None else proof_for_index(db, index, quorum=quorum)
+    if proof is None or index is None:
+        return ReceiptBundle(message_id, token, None, None)
+    with db.session() as session:
+        opening = opening_json(ledger_store.load_record(session, index))
+    return ReceiptBundle(message_id, token, proof, opening)
+
+
+def delivered_since(db: Database, since: datetime | None = None) -> list[str]:
+    """Ids of the delivered messages (delivered at or after ``since``), oldest first."""
+    query = select(OutboxMessage.message_id).where(
+        OutboxMessage.status == DeliveryState.DELIVERED.value
+    )
+    if since is not None:
+        query = query.where(OutboxMessage.delivered_at >= since)
+    with db.session() as session:
+        return list(session.scalars(query.order_by(OutboxMessage.seq)))
+
+
+class ReceiptBundleError(LedgerError):
+    """A receipt folder does not hold together: a file missing or too large, a leaf of
+    another kind, or a receipt other than the one the leaf commits to."""
+
+
+def verify_bundle(
+    folder: Path,
+    log_verifier: NoteVerifier,
+    cosigners: list[CosignatureVerifier],
+    quorum: int,
+) -> dict[str, Any]:
+    """Check a receipt folder offline: the proof under the log's signed checkpoint with
+    ``quorum`` of the ``cosigners``, the opening of its leaf, and that the receipt file is
+    the one the leaf commits to. Returns the opened detail; raises a
+    :class:`~hanoi.ledger.errors.LedgerError` (this module's, the proof's or the record's)
+    naming the first fault."""
+    proof = _read(folder / PROOF_FILE, MAX_PROOF_BYTES)
+    verified = verify_proof_file(proof, log_verifier, cosigners, quorum)
+    if verified.extra is None:
+        raise ReceiptBundleError(f"{PROOF_FILE} does not carry its entry")
+    leaf = parse_leaf(verified.extra)
+    if leaf.kind != "receipt":
+        raise ReceiptBundleError(f"{PROOF_FILE} proves a {leaf.kind} entry, not a receipt")
+    detail = open_leaf(leaf, _read(folder / OPENING_FILE, MAX_OPENING_BYTES))
+    receipt = _read(folder / RECEIPT_FILE, MAX_RECEIPT_BYTES)
+    if detail.get("receipt_sha256") != sha256_hex(receipt):
+        raise ReceiptBundleError(f"{RECEIPT_FILE} is not the receipt this entry commits to")
+    return detail
+
+
+def _read(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise ReceiptBundleError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ReceiptBundleError(f"{path.name} is larger than {limit:,} bytes")
+    return data
