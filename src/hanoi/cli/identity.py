@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from hanoi.cli.errors import CliUsageError, guarded
+from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
 from hanoi.cli.files import write_atomic
 from hanoi.cli.output import console, print_json
-from hanoi.config import load_settings
+from hanoi.config import Settings, load_settings
 from hanoi.crypto import KEY_KINDS, KeyKind, KeyStore
 from hanoi.crypto.keys import format_time
 from hanoi.node import (
@@ -165,23 +167,31 @@ def rotate_key(
     home: Path | None = HOME_OPTION,
     passphrase_stdin: bool = PASSPHRASE_OPTION,
 ) -> None:
-    """Make a new key of KIND; the old one stays valid for verifying during the grace days."""
+    """Make a new key of KIND; the old one stays valid for verifying during the grace days.
+
+    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails."""
+    from hanoi.ledger.events import rotation_detail
+
     checked = _check_kind(kind)
     if not 0 <= grace_days <= MAX_GRACE_DAYS:
         raise CliUsageError(f"--grace-days must be between 0 and {MAX_GRACE_DAYS}")
     passphrase = _read_passphrase(passphrase_stdin)
     settings = load_settings(home)
-    read_node(settings.home)
+    node = read_node(settings.home)
     store = KeyStore(settings.home)
     old = store.active_kid(checked)
     now = datetime.now(UTC)
+    grace_until = now + timedelta(days=grace_days)
     new = store.rotate(checked, timedelta(days=grace_days), now, passphrase=passphrase)
     sync_kids(settings.home, store)
     console.print(f"New {checked} key: {new.kid}")
     if old is not None:
-        until = format_time(now + timedelta(days=grace_days))
         use = "verifies" if checked == "signing" else "is still accepted"
-        console.print(f"Old {checked} key {old} {use} until {until} (grace period).")
+        console.print(
+            f"Old {checked} key {old} {use} until {format_time(grace_until)} (grace period)."
+        )
+    detail = rotation_detail(checked, old, new.kid, grace_until if old is not None else None)
+    _log_key_change(settings, node.state, detail, now, f"the {checked} key was rotated")
 
 
 @app.command("revoke-key")
@@ -191,9 +201,13 @@ def revoke_key(
     reason: str = typer.Option(..., "--reason", help="Why, for the keyring's record."),
     home: Path | None = HOME_OPTION,
 ) -> None:
-    """Revoke a key at once: nothing made from now on verifies with it."""
+    """Revoke a key at once: nothing made from now on verifies with it.
+
+    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails."""
+    from hanoi.ledger.events import revocation_detail
+
     settings = load_settings(home)
-    read_node(settings.home)
+    node = read_node(settings.home)
     store = KeyStore(settings.home)
     record = store.revoke(kid, reason)
     sync_kids(settings.home, store)
@@ -202,6 +216,41 @@ def revoke_key(
         console.print(
             f"There is no active {record.kind} key now: run 'hanoi node rotate-key {record.kind}'."
         )
+    # The keyring keeps the reason with its whitespace collapsed: log exactly that.
+    detail = revocation_detail(record.kind, record.kid, record.revocation_reason or reason)
+    at = record.revoked_at or datetime.now(UTC)
+    _log_key_change(settings, node.state, detail, at, f"{record.kind} key {record.kid} was revoked")
+
+
+def _log_key_change(
+    settings: Settings, state: str, detail: Mapping[str, Any], at: datetime, done: str
+) -> None:
+    """Record a key change, already made in the keyring, in the node's ledger and audit trail.
+
+    The keyring is changed first so that a database outage never blocks an urgent
+    revocation; the price is that this step can fail after the fact, and then the operator
+    must be told plainly that the change stands but is missing from the log (exit 1).
+    """
+    from hanoi.db import Database, upgrade
+    from hanoi.ledger.events import log_key_event
+
+    try:
+        # Created or migrated on first use, as every other command that needs it does.
+        upgrade(settings.database_url)
+        db = Database(settings.database_url)
+        try:
+            log_key_event(db, state, detail, at, actor="cli")
+        finally:
+            db.dispose()
+    except Exception as exc:  # whatever went wrong, the key change must not go unreported
+        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0][:300]
+        fail(
+            f"{done} (the keyring keeps the change) but it was NOT recorded in the node's "
+            f"ledger or audit trail: {reason}. Entry detail: "
+            f"{json.dumps(dict(detail), sort_keys=True)}",
+            EXIT_INVALID,
+        )
+    console.print("Recorded in the node's ledger (key-rotation entry) and audit trail.")
 
 
 def _print_kids(store: KeyStore) -> None:
