@@ -294,6 +294,15 @@ def test_xa_is_witnessed_by_xb_and_xc_over_http(running: Running) -> None:
         result = gather_cosignatures(xa_db, xa, Peers(xa_node.node.home), client, quorum=2)
         assert result.reached and result.size == 9, result
 
+    # XA's ledger page shows the cosigned checkpoint and each witness's latest cosignature,
+    # checked with the witness keys of XA's verified directory.
+    with signed_in(running, "XA", "auditor") as browser:
+        page = browser.get("/ledger").text
+    assert page.count("verified cosignature") == 2 and "unverified" not in page
+    latest = page[page.index('id="latest-cosignatures"') :]
+    assert "<td>hanoi/XB/witness</td><td>9</td>" in latest
+    assert "<td>hanoi/XC/witness</td><td>9</td>" in latest
+
     merged = checkpoint_with_cosignatures(xa_db, 9)
     opened = open_note(merged, [xa.log_verifier(), *cosigners])
     assert opened.verified_by(xa.log_verifier())

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from hanoi.accounts import Role, add_user
 from hanoi.crypto.cosignature import CosignatureSigner
@@ -107,6 +108,23 @@ def test_served_bytes_are_the_reference_tiles(
         expected = encode_bundle([r.leaf_bytes for r in made[first : first + bundle.width]])
         assert response.content == expected, bundle.path
         assert response.headers["cache-control"] == (IMMUTABLE if bundle.full else SHORT_LIVED)
+
+
+def test_head_answers_the_get_headers_without_a_body(
+    seeded_db: Database, client: TestClient, signer: Signer
+) -> None:
+    assert client.head("/ledger/checkpoint").status_code == 404  # nothing signed yet
+    grow(seeded_db, 300)
+    store.sign_checkpoint(seeded_db, signer, ORIGIN)
+    for path in ("checkpoint", "tile/0/000", "tile/0/001.p/44", "tile/entries/001.p/44"):
+        get, head = client.get(f"/ledger/{path}"), client.head(f"/ledger/{path}")
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"", path
+        assert head.headers["content-length"] == str(len(get.content)), path
+        for name in ("content-type", "cache-control"):
+            assert head.headers[name] == get.headers[name], (path, name)
+    assert client.head("/ledger/tile/0/002").status_code == 404  # beyond the checkpoint
+    assert client.head("/ledger/tile/0/x").status_code == 404
 
 
 def test_only_what_the_latest_checkpoint_covers(
@@ -241,6 +259,27 @@ def test_cli_verifies_the_served_log(
         refused = verify_cli(url, other.verifier().key_string())
         assert refused.returncode != 0, refused.stdout
 
+        # Someone with the database owner's rights gets past the append-only triggers and
+        # rewrites one stored leaf hash: the tile served from it no longer matches the root.
+        _forge(
+            seeded_db,
+            "ledger_hashes",
+            "UPDATE ledger_hashes SET hash = :h WHERE level = 0 AND idx = 5",
+        )
+        altered = verify_cli(url, key)
+        assert altered.returncode == 1, altered.stdout + altered.stderr
+        assert "DOES NOT VERIFY" in altered.stdout and "tile/0/000" in altered.stdout
+
+
+def _forge(db: Database, table: str, sql: str) -> None:
+    """Change an append-only table as its owner could, triggers disabled or dropped."""
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(f"DROP TRIGGER {table}_no_update")
+        else:
+            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_change")
+        connection.execute(text(sql), {"h": bytes(32)})
+
 
 # --- the page -----------------------------------------------------------------------------
 
@@ -291,7 +330,9 @@ def test_page_for_an_auditor_with_the_node_key(
     signed = store.sign_checkpoint(seeded_db, signer, ORIGIN)
     grow(seeded_db, 2, start=300)
     # The node's own signing key signs the log under its origin.
-    app.state.node = SimpleNamespace(signing_key=SigningKey(log_key, "kid-1"))
+    app.state.node = SimpleNamespace(
+        state="XA", signing_key=SigningKey(log_key, "kid-1"), peers=SimpleNamespace(entries=dict)
+    )
     _sign_in_any(client, auditor, seed_password)
     response = client.get("/ledger")
     assert response.status_code == 200, response.text
@@ -304,6 +345,7 @@ def test_page_for_an_auditor_with_the_node_key(
     assert "<pre>" in html and NO_SPLIT_VIEW in html
     assert 'href="/ledger"' in html  # the nav link
     assert "No witness has cosigned" in html
+    assert "asked of: every other State in the directory" in html
 
 
 def test_page_for_an_officer_without_a_known_key(

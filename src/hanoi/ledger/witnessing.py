@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol, cast
 
 import httpx
-from sqlalchemy import CursorResult, Table, Update, insert, select, update
+from sqlalchemy import CursorResult, Table, Update, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -516,6 +516,30 @@ def cosignatures_for(db: Database, size: int) -> list[tuple[str, int]]:
     return [(r.witness, int(r.cosigned_at)) for r in rows]
 
 
+def latest_cosignatures(db: Database) -> list[tuple[str, int, int]]:
+    """(witness name, checkpoint size, cosignature time) of each witness's latest
+    cosignature of this node's log, by witness name."""
+    newest = (
+        select(_cosignatures.c.witness, func.max(_cosignatures.c.size).label("size"))
+        .group_by(_cosignatures.c.witness)
+        .subquery()
+    )
+    query = (
+        select(_cosignatures.c.witness, newest.c.size, func.max(_cosignatures.c.cosigned_at))
+        .join(
+            newest,
+            and_(
+                _cosignatures.c.witness == newest.c.witness,
+                _cosignatures.c.size == newest.c.size,
+            ),
+        )
+        .group_by(_cosignatures.c.witness, newest.c.size)
+        .order_by(_cosignatures.c.witness)
+    )
+    with db.session() as session:
+        return [(str(w), int(size), int(at)) for w, size, at in session.execute(query)]
+
+
 def _rowcount(session: Session, statement: Update) -> int:
     result = cast(CursorResult[Any], session.execute(statement))
     return int(result.rowcount)
@@ -539,6 +563,7 @@ __all__ = [
     "cosignatures_for",
     "gather_cosignatures",
     "known_logs",
+    "latest_cosignatures",
     "split_views",
     "witness_add_checkpoint",
     "witnessed",

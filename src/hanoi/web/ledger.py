@@ -105,6 +105,23 @@ def tile(request: Request, rest: str) -> Response:
     )
 
 
+@router.head("/checkpoint")
+def checkpoint_head(request: Request) -> Response:
+    """What GET /ledger/checkpoint would answer, headers only (for caches and mirrors)."""
+    return _headers_only(checkpoint(request))
+
+
+@router.head("/tile/{rest:path}")
+def tile_head(request: Request, rest: str) -> Response:
+    """What GET would answer for this tile or bundle, headers only."""
+    return _headers_only(tile(request, rest))
+
+
+def _headers_only(answer: Response) -> Response:
+    # The GET answer's headers as they are, Content-Length included, and no body.
+    return Response(status_code=answer.status_code, headers=dict(answer.headers))
+
+
 def _raw_path(request: Request) -> str:
     raw = request.scope.get("raw_path")
     if isinstance(raw, bytes):

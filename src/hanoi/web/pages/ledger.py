@@ -4,10 +4,13 @@ Tree size, the latest signed checkpoint (and its note, as served at /ledger/chec
 verifier key to hand to anyone who wants to check the log, the witnesses' cosignatures in
 that checkpoint, and alerts. Readable by users who read requests or the audit log.
 
-The log's verifier key is ``app.state.ledger_verifier`` when the runtime sets one, else the
-node's signing key under the checkpoint's origin (the log signs with the node's Ed25519
-key). Witnesses' keys are ``app.state.ledger_cosigners`` (cosignature verifiers) when set;
-cosignatures by keys not known are listed as unverified.
+The checkpoint is shown with the cosignatures gathered for it. The log's verifier key is
+``app.state.ledger_verifier`` when set, else the node's signing key under the checkpoint's
+origin (the log signs with the node's Ed25519 key). Witnesses' keys are
+``app.state.ledger_cosigners`` when set, else derived from the other States' entries in the
+node's verified directory; cosignatures by keys not known are listed as unverified. The
+page also shows the witness policy (the node's quorum and witnesses settings) and each
+witness's latest cosignature.
 """
 
 from __future__ import annotations
@@ -26,8 +29,15 @@ from hanoi.accounts.permissions import Permission, allowed
 from hanoi.crypto.cosignature import CosignatureVerifier, cosignatures_of
 from hanoi.crypto.note import SIGNATURE_PREFIX, NoteError, Verifier, open_note
 from hanoi.db.database import Database
+from hanoi.directory.errors import DirectoryError
+from hanoi.exchange.errors import NoDirectory
 from hanoi.ledger import store
-from hanoi.ledger.witnessing import split_views
+from hanoi.ledger.keys import witness_verifiers_for_entry
+from hanoi.ledger.witnessing import (
+    checkpoint_with_cosignatures,
+    latest_cosignatures,
+    split_views,
+)
 from hanoi.web import auth
 from hanoi.web.errors import Forbidden
 from hanoi.web.templating import page
@@ -45,6 +55,7 @@ class WitnessLine:
     key_hash: int
     verified: bool
     cosigned_at: datetime | None = None
+    size: int | None = None
 
 
 @dataclass
@@ -57,6 +68,8 @@ class LedgerView:
     note_text: str | None = None
     verifier_key: str | None = None
     witnesses: list[WitnessLine] = field(default_factory=list)
+    latest_by_witness: list[WitnessLine] = field(default_factory=list)
+    """Each witness's latest cosignature of this log, whatever checkpoint it was for."""
     alerts: list[str] = field(default_factory=list)
 
 
@@ -92,23 +105,28 @@ def ledger_view(
         size = store.tree_size(session)
         latest = store.latest_checkpoint(session)
     view = LedgerView(tree_size=size, checkpoint=latest)
+    view.latest_by_witness = [
+        WitnessLine(name, 0, True, datetime.fromtimestamp(at, UTC), size)
+        for name, size, at in latest_cosignatures(db)
+    ]
     if latest is None:
         return view
     view.root_b64 = base64.b64encode(latest.root).decode("ascii")
-    view.note_text = latest.note.decode("utf-8", errors="replace")
+    note = checkpoint_with_cosignatures(db, latest.size)
+    view.note_text = note.decode("utf-8", errors="replace")
     own = log_verifier if log_verifier is not None and log_verifier.name == latest.origin else None
     if own is None:
         view.alerts.append(
             "This node's verifier key for the log is not known here; the checkpoint's "
             "signature was not checked."
         )
-        view.witnesses = _unverified(signature_lines(latest.note), latest.origin)
+        view.witnesses = _unverified(signature_lines(note), latest.origin)
         return view
     try:
-        opened = open_note(latest.note, [own, *cosigners])
+        opened = open_note(note, [own, *cosigners])
     except NoteError as exc:
         view.alerts.append(f"The latest checkpoint does not verify: {exc}")
-        view.witnesses = _unverified(signature_lines(latest.note), latest.origin)
+        view.witnesses = _unverified(signature_lines(note), latest.origin)
         return view
     if not opened.verified_by(own):
         view.alerts.append("The latest checkpoint is not signed by this node's key.")
@@ -149,6 +167,23 @@ def node_log_verifier(state: Any, origin: str | None) -> Verifier | None:
         return None
 
 
+def directory_cosigners(node: Any) -> tuple[CosignatureVerifier, ...]:
+    """The other States' witness keys, from the node's verified directory (none if the node
+    has no identity or no directory yet)."""
+    if node is None:
+        return ()
+    try:
+        entries = node.peers.entries()
+    except (NoDirectory, DirectoryError):  # none pinned yet, or unreadable: listed unverified
+        return ()
+    return tuple(
+        key
+        for code, entry in sorted(entries.items())
+        if code != node.state
+        for key in witness_verifiers_for_entry(entry)
+    )
+
+
 @router.get("/ledger")
 def ledger_page(request: Request) -> Response:
     user = auth.require_user(request)
@@ -160,7 +195,8 @@ def ledger_page(request: Request) -> Response:
     with db.session() as session:
         latest = store.latest_checkpoint(session)
     verifier = node_log_verifier(request.app.state, latest.origin if latest else None)
-    cosigners = tuple(getattr(request.app.state, "ledger_cosigners", ()) or ())
+    configured = tuple(getattr(request.app.state, "ledger_cosigners", ()) or ())
+    cosigners = configured or directory_cosigners(getattr(request.app.state, "node", None))
     view = ledger_view(db, verifier, cosigners)
     # Split views this node's witness caught in other States' logs: evidence, shown to all.
     for seen in split_views(db):
@@ -168,8 +204,14 @@ def ledger_page(request: Request) -> Response:
             f"Split view: {seen.origin} signed two different checkpoints of size {seen.size} "
             f"(detected {seen.detected_at:%Y-%m-%d %H:%M} UTC); both notes are kept as evidence."
         )
+    settings = request.app.state.settings
+    policy = {
+        "quorum": settings.ledger_quorum,
+        "witnesses": ", ".join(settings.ledger_witnesses or ())
+        or "every other State in the directory",
+    }
     return page(
         request,
         "ledger.html",
-        {"user": user, "view": view, "no_split_view": NO_SPLIT_VIEW},
+        {"user": user, "view": view, "policy": policy, "no_split_view": NO_SPLIT_VIEW},
     )
