@@ -12,14 +12,15 @@ else the newest one.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from hanoi.crypto.note import Signer
 from hanoi.db import Database
 from hanoi.ledger import store
 from hanoi.ledger.models import LedgerCheckpoint, LedgerEntry
 from hanoi.ledger.proof import make_proof
-from hanoi.ledger.witnessing import checkpoint_with_cosignatures, cosignatures_for
+from hanoi.ledger.witness_models import WitnessCosignature
+from hanoi.ledger.witnessing import checkpoint_with_cosignatures
 
 #: How many recent checkpoints are considered when looking for a cosigned one.
 _RECENT = 50
@@ -72,15 +73,24 @@ def _checkpoint_for(db: Database, index: int, quorum: int) -> int | None:
     if index < 0:
         return None
     with db.session() as session:
-        sizes = list(
-            session.scalars(
+        sizes = [
+            int(size)
+            for size in session.scalars(
                 select(LedgerCheckpoint.size)
                 .where(LedgerCheckpoint.size > index)
                 .order_by(LedgerCheckpoint.id.desc())
                 .limit(_RECENT)
             )
-        )
-    for size in sizes:
-        if len(cosignatures_for(db, size)) >= quorum:
-            return int(size)
-    return int(sizes[0]) if sizes else None
+        ]
+        if not sizes:
+            return None
+        witnesses = func.count(distinct(WitnessCosignature.witness))
+        cosigned = {
+            int(size): int(count)
+            for size, count in session.execute(
+                select(WitnessCosignature.size, witnesses)
+                .where(WitnessCosignature.size.in_(sizes))
+                .group_by(WitnessCosignature.size)
+            )
+        }
+    return next((size for size in sizes if cosigned.get(size, 0) >= quorum), sizes[0])

@@ -504,18 +504,6 @@ def checkpoint_with_cosignatures(db: Database, size: int) -> bytes:
     return merged
 
 
-def cosignatures_for(db: Database, size: int) -> list[tuple[str, int]]:
-    """(witness name, cosignature time) of each cosignature stored for checkpoints of
-    ``size``, for pages and reports."""
-    with db.session() as session:
-        rows = session.execute(
-            select(_cosignatures.c.witness, _cosignatures.c.cosigned_at)
-            .where(_cosignatures.c.size == size)
-            .order_by(_cosignatures.c.witness)
-        ).all()
-    return [(r.witness, int(r.cosigned_at)) for r in rows]
-
-
 def latest_cosignatures(db: Database) -> list[tuple[str, int, int]]:
     """(witness name, checkpoint size, cosignature time) of each witness's latest
     cosignature of this node's log, by witness name."""
@@ -560,7 +548,6 @@ __all__ = [
     "WitnessResult",
     "WitnessingError",
     "checkpoint_with_cosignatures",
-    "cosignatures_for",
     "gather_cosignatures",
     "known_logs",
     "latest_cosignatures",
