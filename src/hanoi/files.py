@@ -1,4 +1,5 @@
-"""Writing files so that no reader ever sees half of one and a failure leaves nothing."""
+"""Files written so that no reader ever sees half of one and a failure leaves nothing, and
+files read without ever loading more than the reader accepts."""
 
 from __future__ import annotations
 
@@ -22,3 +23,22 @@ def replace_file(target: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         raise
+
+
+class FileTooLarge(ValueError):
+    """A file holds more bytes than the reader accepts."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(f"{path}: larger than the {limit:,}-byte limit")
+        self.path = path
+        self.limit = limit
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, never reading more than ``limit`` + 1 of them: raises
+    :class:`FileTooLarge` beyond ``limit``, and ``OSError`` as opening or reading does."""
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(path, limit)
+    return data

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hanoi.cli.errors import CliUsageError
-from hanoi.files import replace_file
+from hanoi.files import FileTooLarge, replace_file
+from hanoi.files import read_bounded as read_file
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
@@ -17,8 +18,10 @@ def read_bounded(path: Path, limit: int) -> bytes:
     else:
         if path.is_dir():
             raise CliUsageError(f"{path}: is a directory, not a file")
-        with path.open("rb") as f:
-            data = f.read(limit + 1)
+        try:
+            return read_file(path, limit)
+        except FileTooLarge as exc:
+            raise CliUsageError(str(exc)) from None
     if len(data) > limit:
         raise CliUsageError(f"{path}: larger than the {limit:,}-byte limit")
     return data

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from securesystemslib.signer import CryptoSigner, SSlibKey  # type: ignore[attr-defined]
 
 from hanoi.directory.errors import KeyFileError
+from hanoi.files import FileTooLarge, read_bounded
 
 MAX_KEY_FILE_BYTES = 64 * 1024
 
@@ -171,10 +172,8 @@ def node_signing_key(home: Path, passphrase: str | None = None) -> tuple[Ed25519
 
 def _read_key_file(path: Path) -> bytes:
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_KEY_FILE_BYTES + 1)
+        return read_bounded(path, MAX_KEY_FILE_BYTES)
+    except FileTooLarge:
+        raise KeyFileError(f"{path}: too large for a key file") from None
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_KEY_FILE_BYTES:
-        raise KeyFileError(f"{path}: too large for a key file")
-    return data

@@ -33,7 +33,7 @@ from hanoi.crypto.note import NoteVerifier
 from hanoi.crypto.receipts import MAX_RECEIPT_BYTES, Receipt
 from hanoi.db import Database
 from hanoi.exchange.models import DeliveryState, OutboxMessage
-from hanoi.files import replace_file
+from hanoi.files import FileTooLarge, read_bounded, replace_file
 from hanoi.ledger import merkle
 from hanoi.ledger import store as ledger_store
 from hanoi.ledger.errors import LedgerError
@@ -167,10 +167,8 @@ def verify_bundle(
 
 def _read(path: Path, limit: int) -> bytes:
     try:
-        with path.open("rb") as f:
-            data = f.read(limit + 1)
+        return read_bounded(path, limit)
+    except FileTooLarge:
+        raise ReceiptBundleError(f"{path.name} is larger than {limit:,} bytes") from None
     except OSError as exc:
         raise ReceiptBundleError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise ReceiptBundleError(f"{path.name} is larger than {limit:,} bytes")
-    return data

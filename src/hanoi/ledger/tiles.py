@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hanoi.crypto.note import MAX_NOTE_BYTES
+from hanoi.files import replace_file
 from hanoi.ledger.errors import LedgerError
 from hanoi.ledger.merkle import HASH_SIZE, HashReader, leaf_hash, node_hash
 
@@ -416,16 +416,7 @@ def write_tiles(
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, data)
 
 
 # --- reading a published log --------------------------------------------------------------
