@@ -4,8 +4,11 @@ opening) checks offline, cosigned by the other two States, and every tampering i
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
 import shutil
+import tarfile
 from pathlib import Path
 
 from hanoi.exchange.receipt_proofs import OPENING_FILE, PROOF_FILE, RECEIPT_FILE, receipt_bundle
@@ -16,22 +19,24 @@ from tests.cli.test_cli import Run, cli_env, hanoi
 from tests.evidence.delivery import wait_for
 from tests.exchange.conftest import Running
 from tests.exchange.helpers import outbox, queue_request, wait_delivered
+from tests.web.test_request_pages import signed_in
 
 
-def _delivered_two(running: Running) -> list[str]:
+def _delivered_two(running: Running) -> tuple[str, list[str]]:
+    """Two requests from XA's 24/7 point, delivered: the first's reference, both message ids."""
     xa = running.node("XA")
-    queue_request(xa)
+    reference = queue_request(xa)
     queue_request(xa)
     rows = wait_delivered(xa)  # the node's own worker delivers them
     assert [row.status for row in rows] == ["delivered", "delivered"]
     assert all(row.receipt_leaf for row in rows)
-    return [row.message_id for row in rows]
+    return reference, [row.message_id for row in rows]
 
 
 def test_a_receipt_folder_checks_offline_and_names_each_tampering(
     running: Running, tmp_path: Path
 ) -> None:
-    first, second = _delivered_two(running)
+    reference, (first, second) = _delivered_two(running)
     xa = running.node("XA")
     keys = {c: NodeLogKeys.from_home(running.federation.nodes[c].home) for c in ("XA", "XB", "XC")}
     # The ledger worker signs within a second, then XB's and XC's witnesses cosign.
@@ -124,6 +129,26 @@ def test_a_receipt_folder_checks_offline_and_names_each_tampering(
     assert short.code == 1 and "quorum" in short.out.lower(), short
     too_few = check(tmp_path / "r1", *policy[:4], "--quorum", "2")
     assert too_few.code == 2 and "needs at least 2 --cosigner" in too_few.err
+
+    # The request page offers the same folder as a tar, to the request's own authority only.
+    with signed_in(running, "XA", "duty") as browser:
+        page = browser.get(f"/requests/{reference}").text
+        links = re.findall(rf"/requests/{reference}/receipts/[0-9A-Z]{{26}}\.tar", page)
+        assert links == [f"/requests/{reference}/receipts/{first}.tar"]
+        download = browser.get(links[0])
+        assert download.status_code == 200
+        assert browser.get(links[0]).content == download.content  # the same bytes each time
+        for bad in (second, "0" * 26, "x"):  # another request's receipt, unknown, malformed
+            assert browser.get(f"/requests/{reference}/receipts/{bad}.tar").status_code == 404
+    with signed_in(running, "XA", "officer") as other:  # another authority: need-to-know
+        assert other.get(links[0]).status_code == 404
+    with tarfile.open(fileobj=io.BytesIO(download.content)) as archive:
+        archive.extractall(tmp_path / "web", filter="data")
+    unpacked = tmp_path / "web" / f"receipt-{first}"
+    assert sorted(p.name for p in unpacked.iterdir()) == sorted(
+        [RECEIPT_FILE, PROOF_FILE, OPENING_FILE]
+    )
+    assert check(unpacked).code == 0
 
 
 def test_receipt_refuses_what_is_not_a_delivered_message(running: Running, tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ from hanoi.directory.fixture import StateDirectory
 from hanoi.directory.lookup import state_info
 from hanoi.exchange.errors import MessageRejected
 from hanoi.exchange.identity import LocalNode
-from hanoi.exchange.models import InboxMessage, OutboxMessage
+from hanoi.exchange.models import DeliveryState, InboxMessage, OutboxMessage
 from hanoi.exchange.outbox import enqueue, payload_json
 from hanoi.exchange.peers import authority_code
 from hanoi.ledger import merkle
@@ -570,6 +570,8 @@ class TimelineItem:
     detail: dict[str, str] = field(default_factory=dict)
     ledger_leaf: str | None = None
     """Hex leaf hash of the event's entry in this node's transparency log (events only)."""
+    receipt_of: str | None = None
+    """The message id whose signed receipt this item is (receipts only)."""
 
 
 def timeline(session: Session, case: CaseRequest) -> list[TimelineItem]:
@@ -599,6 +601,7 @@ def timeline(session: Session, case: CaseRequest) -> list[TimelineItem]:
                     out.recipient_authority,
                     None,
                     {"message": out.message_id, "signed receipt": "verified"},
+                    receipt_of=out.message_id,
                 )
             )
     for inc in session.scalars(select(InboxMessage).where(InboxMessage.request_id == case.id)):
@@ -607,6 +610,18 @@ def timeline(session: Session, case: CaseRequest) -> list[TimelineItem]:
             TimelineItem(inc.received_at, "message received", inc.sender_authority, None, detail)
         )
     return sorted(items, key=lambda item: item.at)
+
+
+def receipt_message(session: Session, case: CaseRequest, message_id: str) -> str | None:
+    """``message_id`` if it is a message this node delivered for ``case``."""
+    found = session.scalar(
+        select(OutboxMessage.message_id).where(
+            OutboxMessage.request_id == case.id,
+            OutboxMessage.message_id == message_id,
+            OutboxMessage.status == DeliveryState.DELIVERED.value,
+        )
+    )
+    return str(found) if found else None
 
 
 def event_leaf(session: Session, case: CaseRequest, leaf: str) -> bytes | None:

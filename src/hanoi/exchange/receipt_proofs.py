@@ -18,6 +18,8 @@ the receipt by then and can no longer rewrite or drop that record.
 
 from __future__ import annotations
 
+import io
+import tarfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,6 +98,23 @@ class ReceiptBundle:
             replace_file(folder / name, data)
             written.append(folder / name)
         return written
+
+    def tar(self) -> bytes:
+        """The bundle's files in one small tar, under ``receipt-<message id>/``, for a
+        download; the same bytes each time (fixed times, owner and modes)."""
+        if self.proof is None or self.opening is None:
+            raise ValueError("a receipt is packed only with its proof")
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            for name, data in (
+                (RECEIPT_FILE, self.receipt.encode("ascii")),
+                (PROOF_FILE, self.proof),
+                (OPENING_FILE, self.opening),
+            ):
+                info = tarfile.TarInfo(f"receipt-{self.message_id}/{name}")
+                info.size, info.mode, info.mtime = len(data), 0o644, 0
+                archive.addfile(info, io.BytesIO(data))
+        return out.getvalue()
 
 
 class NoReceipt(LookupError):

@@ -44,11 +44,13 @@ from hanoi.cases.requests import (
     event_leaf,
     get_request,
     list_requests,
+    receipt_message,
     request_deadlines,
     timeline,
 )
 from hanoi.convention import Ground, get_convention
 from hanoi.db.base import utcnow
+from hanoi.exchange.receipt_proofs import receipt_bundle
 from hanoi.ledger.service import proof_for_leaf
 from hanoi.web import auth
 from hanoi.web.forms import fields_for
@@ -369,6 +371,32 @@ def event_proof(request: Request, reference: str, leaf: str) -> Response:
         media_type="text/plain; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{reference}-{leaf[:16]}.tlog-proof"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/requests/{reference}/receipts/{message_id}.tar")
+def receipt_download(request: Request, reference: str, message_id: str) -> Response:
+    """A delivered message's signed receipt with its offline proof and the entry's opening
+    (``hanoi exchange verify-receipt`` checks the unpacked folder)."""
+    user = _reader(request)
+    with request.app.state.db.session() as session:
+        case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
+        found = receipt_message(session, case, message_id) if len(message_id) == 26 else None
+    if found is None:
+        return page_error(request, 404, "No such receipt", "Not a receipt of this request.")
+    quorum = request.app.state.settings.ledger_quorum
+    bundle = receipt_bundle(request.app.state.db, found, quorum=quorum)
+    if not bundle.proved:
+        return page_error(
+            request, 404, "Not in a signed checkpoint yet", "Try again in a few seconds."
+        )
+    return Response(
+        bundle.tar(),
+        media_type="application/x-tar",
+        headers={
+            "Content-Disposition": f'attachment; filename="{reference}-receipt-{found}.tar"',
             "Cache-Control": "no-store",
         },
     )
