@@ -3,20 +3,23 @@ that verify, safe concurrent integration, append-only tables, fsck, signed check
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hanoi.crypto.note import Signer
 from hanoi.db import Database, upgrade
 from hanoi.ledger import merkle, store
 from hanoi.ledger.checkpoint import open_checkpoint
 from hanoi.ledger.errors import TreeRangeError
-from hanoi.ledger.models import LedgerEntry
+from hanoi.ledger.merkle import Node
+from hanoi.ledger.models import LedgerEntry, LedgerPending
 from hanoi.ledger.records import KINDS, LedgerRecord, new_record, open_commitment
 from tests.conftest import throwaway_pg_database
 
@@ -329,3 +332,103 @@ def test_checkpoint_signer_must_be_named_after_the_origin(db: Database) -> None:
     signer = Signer.for_key("someone.else", Ed25519PrivateKey.generate())
     with pytest.raises(store.SignerNameMismatch):
         store.sign_checkpoint(db, signer, ORIGIN)
+
+
+# --- the plain-SQL paths: queue times, order, refusals, reads ---------------------------------
+
+
+def test_integration_keeps_each_events_queue_time(db: Database) -> None:
+    made = records(4)
+    with db.session() as session:
+        store.append(session, made[0])  # through SQLAlchemy's INSERT
+        store.append_many(session, made[1:])  # plain SQL (COPY on PostgreSQL)
+    with db.session() as session:
+        queued = list(session.scalars(select(LedgerPending.created_at).order_by(LedgerPending.id)))
+    assert store.integrate(db) == 4
+    with db.session() as session:
+        rows = session.execute(
+            select(LedgerEntry.created_at, LedgerEntry.integrated_at).order_by(LedgerEntry.seq)
+        ).all()
+    assert [row.created_at for row in rows] == queued
+    for created_at, integrated_at in rows:
+        assert created_at.utcoffset() == integrated_at.utcoffset() == timedelta(0)
+        assert created_at <= integrated_at
+    if db.dialect == "sqlite":  # the text SQLAlchemy writes, whichever path wrote it
+        with db.session() as session:
+            stored = session.execute(
+                text("SELECT created_at, integrated_at FROM ledger_entries")
+            ).all()
+        pattern = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
+        assert all(re.fullmatch(pattern, value) for row in stored for value in row)
+
+
+def test_integration_takes_the_oldest_events_first_past_gaps(db: Database) -> None:
+    made = records(4)
+    with db.session() as session:
+        store.append(session, made[0])
+    with pytest.raises(RuntimeError), db.session() as session:
+        store.append(session, made[1])
+        raise RuntimeError("rolled back: its pending id is never integrated")
+    with db.session() as session:
+        store.append_many(session, made[2:])
+    assert store.integrate(db, max_batch=2) == 2
+    with db.session() as session:
+        assert store.pending_count(session) == 1
+    assert store.integrate(db, max_batch=2) == 3
+    with db.session() as session:
+        assert [store.load_record(session, i) for i in range(3)] == [made[0], made[2], made[3]]
+    assert store.fsck(db).ok
+
+
+def test_a_refused_integration_leaves_queue_and_tree_as_they_were(db: Database) -> None:
+    fill(db, 5)
+    with db.session() as session:
+        # A row where leaf 5's hash will go: the database refuses the duplicate key.
+        session.execute(
+            text("INSERT INTO ledger_hashes (level, idx, hash) VALUES (0, 5, :h)"),
+            {"h": bytes(32)},
+        )
+        store.append_many(session, records(3, start=5))
+    with pytest.raises(IntegrityError):
+        store.integrate(db)
+    with db.session() as session:
+        assert store.tree_size(session) == 5
+        assert store.pending_count(session) == 3
+        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 5
+
+
+@pytest.mark.parametrize("runs_per_query", [1, 2, store._RUNS_PER_QUERY])
+def test_hash_reader_fetches_ranges_scattered_and_absent_nodes(
+    db: Database, monkeypatch: pytest.MonkeyPatch, runs_per_query: int
+) -> None:
+    tree = reference(fill(db, 70))
+    monkeypatch.setattr(store, "_RUNS_PER_QUERY", runs_per_query)
+    present = [Node(0, i) for i in range(16, 40)]  # one run, as a hash tile is
+    present += [Node(1, 3), Node(1, 5), Node(1, 6), Node(3, 7), Node(6, 0)]
+    absent = [Node(0, 70), Node(1, 35), Node(6, 1), Node(7, 0)]  # beyond 70 leaves
+    with db.session() as session:
+        reader = store.DbHashReader(session)
+        reader.prefetch([*absent, *present])
+        for node in present:
+            assert reader.hash_at(node.level, node.index) == tree.hash_at(node.level, node.index)
+        for node in absent:
+            assert not reader.has(node.level, node.index)
+            with pytest.raises(TreeRangeError):
+                reader.hash_at(node.level, node.index)
+
+
+def test_a_proof_reads_its_hashes_in_one_query(db: Database) -> None:
+    fill(db, 1000, batch=300)
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.session() as session:
+            store.inclusion_proof(session, 421, 1000)
+            store.consistency_proof(session, 300, 1000)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len([s for s in statements if "ledger_hashes" in s]) == 2

@@ -13,17 +13,24 @@ Two steps, as a tlog-tiles log does it:
 Proofs read their hashes through :class:`DbHashReader`: a proof's whole plan is fetched by
 primary key in one query. :func:`fsck` recomputes everything that can be recomputed and
 names each fault.
+
+The hot paths (queueing many events, integrating, reading a proof's hashes) send plain SQL
+to the driver: building and compiling a SQLAlchemy statement, and type-processing every
+value of ten thousand rows, cost several times what the database itself spends. On
+PostgreSQL rows are written with COPY, one round trip for a whole batch.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Column, Connection, Dialect, Table, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from hanoi.crypto.note import NoteError, NoteVerifier, Signer
@@ -56,13 +63,55 @@ from hanoi.ledger.records import (
 )
 
 DEFAULT_BATCH = 10_000
-_FETCH_CHUNK = 500  # keys per IN (...) list: well under every engine's bound-parameter limit
+# Key ranges per SQLite read (three parameters each): under the 999 bound parameters of
+# the oldest SQLite builds. PostgreSQL sends them as three arrays, so needs no bound.
+_RUNS_PER_QUERY = 300
 
 _pending = cast(Table, LedgerPending.__table__)
 _entries = cast(Table, LedgerEntry.__table__)
 _hashes = cast(Table, LedgerHash.__table__)
 _checkpoints = cast(Table, LedgerCheckpoint.__table__)
 _state = cast(Table, LedgerState.__table__)
+
+# Plain SQL for the hot paths, written out in full: sqlite3 takes ``?`` placeholders, psycopg
+# ``%s``, and PostgreSQL inserts with COPY. One statement takes the oldest queued events off
+# the queue and returns them (RETURNING gives no order on either engine: callers sort).
+_TAKE_PENDING_SQLITE = (
+    "DELETE FROM ledger_pending WHERE id IN "
+    "(SELECT id FROM ledger_pending ORDER BY id LIMIT ?) "
+    "RETURNING id, leaf, detail, salt, created_at"
+)
+_TAKE_PENDING_PG = (
+    "DELETE FROM ledger_pending WHERE id IN "
+    "(SELECT id FROM ledger_pending ORDER BY id LIMIT %s) "
+    "RETURNING id, leaf, detail, salt, created_at"
+)
+_INSERT_SQLITE = {
+    "ledger_pending": "INSERT INTO ledger_pending (leaf, detail, salt, created_at) "
+    "VALUES (?, ?, ?, ?)",
+    "ledger_entries": "INSERT INTO ledger_entries "
+    "(seq, leaf, leaf_hash, detail, salt, created_at, integrated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "ledger_hashes": "INSERT INTO ledger_hashes (level, idx, hash) VALUES (?, ?, ?)",
+}
+_COPY_PG = {
+    "ledger_pending": "COPY ledger_pending (leaf, detail, salt, created_at) FROM STDIN",
+    "ledger_entries": "COPY ledger_entries "
+    "(seq, leaf, leaf_hash, detail, salt, created_at, integrated_at) FROM STDIN",
+    "ledger_hashes": "COPY ledger_hashes (level, idx, hash) FROM STDIN",
+}
+# PostgreSQL reads a plan with one statement text whatever its shape, so psycopg prepares it
+# once; the planner joins the runs to the primary key (a nested loop of index scans).
+_READ_RUNS_PG = (
+    "SELECT h.level, h.idx, h.hash FROM ledger_hashes AS h "
+    "JOIN unnest(%s::smallint[], %s::bigint[], %s::bigint[]) AS r(level, first, last) "
+    "ON h.level = r.level AND h.idx BETWEEN r.first AND r.last"
+)
+_READ_RUNS_SQLITE = "SELECT level, idx, hash FROM ledger_hashes WHERE "
+_RUN_SQLITE = "(level = ? AND idx BETWEEN ? AND ?)"
+
+Run = tuple[int, int, int]
+"""Consecutive stored hashes of one level: ``(level, first index, last index)``."""
 
 
 class StoreError(LedgerError):
@@ -82,28 +131,30 @@ def append(session: Session, record: LedgerRecord) -> int:
     if not isinstance(record, LedgerRecord):
         raise TypeError("append takes a LedgerRecord (see hanoi.ledger.records.new_record)")
     pending_id: int = session.execute(
-        insert(_pending).values(_pending_row(record)).returning(_pending.c.id)
+        insert(_pending)
+        .values(
+            leaf=record.leaf_bytes,
+            detail=record.detail_json,
+            salt=record.salt,
+            created_at=utcnow(),
+        )
+        .returning(_pending.c.id)
     ).scalar_one()
     return pending_id
 
 
 def append_many(session: Session, records: Sequence[LedgerRecord]) -> None:
-    """Queue several records at once in the caller's transaction (one executemany)."""
+    """Queue several records at once in the caller's transaction (one statement; COPY on
+    PostgreSQL). They share one queue time: they are queued together."""
     if not records:
         return
     for record in records:
         if not isinstance(record, LedgerRecord):
             raise TypeError("append_many takes LedgerRecords")
-    session.execute(insert(_pending), [_pending_row(r) for r in records])
-
-
-def _pending_row(record: LedgerRecord) -> dict[str, object]:
-    return {
-        "leaf": record.leaf_bytes,
-        "detail": record.detail_json,
-        "salt": record.salt,
-        "created_at": utcnow(),
-    }
+    connection = session.connection()
+    queued_at = _bound(_pending.c.created_at, utcnow(), connection.dialect)
+    rows = [(r.leaf_bytes, r.detail_json, r.salt, queued_at) for r in records]
+    _insert_rows(connection, "ledger_pending", rows)
 
 
 def pending_count(session: Session) -> int:
@@ -125,62 +176,56 @@ def integrate(db: Database, *, max_batch: int = DEFAULT_BATCH) -> int:
             .values(size=_state.c.size)
             .returning(_state.c.size)
         ).scalar_one()
-        queued = session.execute(
-            select(
-                _pending.c.id,
-                _pending.c.leaf,
-                _pending.c.detail,
-                _pending.c.salt,
-                _pending.c.created_at,
-            )
-            .order_by(_pending.c.id)
-            .limit(max_batch)
-        ).all()
+        connection = session.connection()
+        queued = _take_pending(connection, max_batch)
         if not queued:
             return size
-
-        reader = DbHashReader(session)
-        edge = merkle.root_plan(size)  # the left siblings the new leaves will need
-        reader.prefetch(edge)
-        frontier = {node.level: reader.hash_at(node.level, node.index) for node in edge}
-
-        now = utcnow()
-        entry_rows: list[dict[str, object]] = []
-        hash_rows: list[dict[str, object]] = []
-        for offset, row in enumerate(queued):
-            seq = size + offset
-            leaf = bytes(row.leaf)
-            value = merkle.leaf_hash(leaf)
-            entry_rows.append(
-                {
-                    "seq": seq,
-                    "leaf": leaf,
-                    "leaf_hash": value,
-                    "detail": bytes(row.detail),
-                    "salt": bytes(row.salt),
-                    "created_at": row.created_at,
-                    "integrated_at": now,
-                }
-            )
-            level, index = 0, seq
-            hash_rows.append({"level": 0, "idx": index, "hash": value})
-            while index & 1:
-                value = merkle.node_hash(frontier.pop(level), value)
-                level += 1
-                index >>= 1
-                hash_rows.append({"level": level, "idx": index, "hash": value})
-            frontier[level] = value
-
-        session.execute(insert(_entries), entry_rows)
-        session.execute(insert(_hashes), hash_rows)
-        ids = [row.id for row in queued]
-        for start in range(0, len(ids), _FETCH_CHUNK):
-            session.execute(
-                delete(_pending).where(_pending.c.id.in_(ids[start : start + _FETCH_CHUNK]))
-            )
+        entry_rows, hash_rows = _tree_rows(session, size, queued)
+        _insert_rows(connection, "ledger_entries", entry_rows)
+        _insert_rows(connection, "ledger_hashes", hash_rows)
         new_size = size + len(queued)
         session.execute(update(_state).where(_state.c.id == 1).values(size=new_size))
         return new_size
+
+
+def _take_pending(connection: Connection, max_batch: int) -> list[Sequence[Any]]:
+    """Remove the oldest ``max_batch`` queued events and return them, oldest first, as
+    ``(id, leaf, detail, salt, created_at)`` with the values as the driver stores them.
+
+    One statement reads and removes them; the transaction's rollback puts them back if
+    anything later fails.
+    """
+    statement = _TAKE_PENDING_PG if _is_postgresql(connection) else _TAKE_PENDING_SQLITE
+    rows = connection.exec_driver_sql(statement, (max_batch,)).all()
+    return sorted(rows, key=lambda row: int(row[0]))
+
+
+def _tree_rows(
+    session: Session, size: int, queued: Sequence[Sequence[Any]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, bytes]]]:
+    """The ``ledger_entries`` and ``ledger_hashes`` rows of the queued events appended to
+    the tree of ``size`` leaves: each leaf's hash and every full subtree it completes."""
+    reader = DbHashReader(session)
+    edge = merkle.root_plan(size)  # the left siblings the new leaves will need
+    reader.prefetch(edge)
+    frontier = {node.level: reader.hash_at(node.level, node.index) for node in edge}
+    integrated_at = _bound(_entries.c.integrated_at, utcnow(), session.get_bind().dialect)
+    entry_rows: list[tuple[Any, ...]] = []
+    hash_rows: list[tuple[int, int, bytes]] = []
+    for seq, (_, leaf, detail, salt, created_at) in enumerate(queued, start=size):
+        leaf = bytes(leaf)
+        value = merkle.leaf_hash(leaf)
+        # created_at goes back as the driver gave it: the same stored form, untouched.
+        entry_rows.append((seq, leaf, value, bytes(detail), bytes(salt), created_at, integrated_at))
+        level, index = 0, seq
+        hash_rows.append((0, index, value))
+        while index & 1:
+            value = merkle.node_hash(frontier.pop(level), value)
+            level += 1
+            index >>= 1
+            hash_rows.append((level, index, value))
+        frontier[level] = value
+    return entry_rows, hash_rows
 
 
 def integrate_all(db: Database, *, max_batch: int = DEFAULT_BATCH) -> int:
@@ -195,6 +240,44 @@ def integrate_all(db: Database, *, max_batch: int = DEFAULT_BATCH) -> int:
 def _size_in(db: Database) -> int:
     with db.session() as session:
         return tree_size(session)
+
+
+# --- plain SQL for the hot paths -------------------------------------------------------------
+
+
+def _is_postgresql(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def _bound(column: Column[Any], value: object, dialect: Dialect) -> object:
+    """``value`` as SQLAlchemy would send it for ``column``: plain SQL skips the column
+    types, and SQLite keeps a timestamp as text in SQLAlchemy's own format."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return value if process is None else process(value)
+
+
+def _insert_rows(connection: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (values in the driver's form) into ``table`` in the caller's
+    transaction: COPY on PostgreSQL, one executemany on SQLite."""
+    if _is_postgresql(connection):
+        _copy_rows(connection, _COPY_PG[table], rows)
+    else:
+        connection.exec_driver_sql(_INSERT_SQLITE[table], list(rows))
+
+
+def _copy_rows(connection: Connection, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Run the COPY ``statement`` with ``rows`` through psycopg, in the connection's
+    transaction; a refusal is raised as the :class:`~sqlalchemy.exc.DBAPIError` that any
+    statement sent through SQLAlchemy raises."""
+    driver: Any = connection.connection.driver_connection
+    dbapi_error: type[Exception] = connection.dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dbapi_error as exc:
+        wrapped = DBAPIError.instance(statement, None, exc, dbapi_error, dialect=connection.dialect)
+        raise cast(BaseException, wrapped) from exc
 
 
 # --- reading the tree ------------------------------------------------------------------------
@@ -213,17 +296,14 @@ class DbHashReader:
 
     def prefetch(self, nodes: Iterable[Node]) -> None:
         wanted = sorted({(n.level, n.index) for n in nodes} - self._cache.keys())
-        for start in range(0, len(wanted), _FETCH_CHUNK):
-            chunk = wanted[start : start + _FETCH_CHUNK]
-            condition: ColumnElement[bool]
-            if self._session.get_bind().dialect.name == "postgresql":
-                condition = tuple_(_hashes.c.level, _hashes.c.idx).in_(chunk)
-            else:
-                condition = _per_level(chunk)
-            rows = self._session.execute(
-                select(_hashes.c.level, _hashes.c.idx, _hashes.c.hash).where(condition)
-            ).all()
-            for level, index, value in rows:
+        if not wanted:
+            return
+        connection = self._session.connection()
+        runs = _runs(wanted)
+        for start in range(0, len(runs), _RUNS_PER_QUERY):
+            for level, index, value in _read_runs(
+                connection, runs[start : start + _RUNS_PER_QUERY]
+            ):
                 self._cache[(level, index)] = bytes(value)
 
     def has(self, level: int, index: int) -> bool:
@@ -242,18 +322,33 @@ class DbHashReader:
             ) from None
 
 
-def _per_level(keys: Sequence[tuple[int, int]]) -> ColumnElement[bool]:
-    """``(level = L AND idx IN (...)) OR ...``: one primary-key range per level, which
-    SQLite plans as index seeks (a row-value IN would be a scan there)."""
-    by_level: dict[int, list[int]] = {}
+def _runs(keys: Sequence[tuple[int, int]]) -> list[Run]:
+    """Sorted ``(level, index)`` keys as runs of consecutive indexes: a hash tile is one
+    run, a proof's plan one run per node or so."""
+    runs: list[Run] = []
     for level, index in keys:
-        by_level.setdefault(level, []).append(index)
-    return or_(
-        *(
-            and_(_hashes.c.level == level, _hashes.c.idx.in_(indexes))
-            for level, indexes in by_level.items()
-        )
-    )
+        if runs and runs[-1][0] == level and runs[-1][2] == index - 1:
+            runs[-1] = (level, runs[-1][1], index)
+        else:
+            runs.append((level, index, index))
+    return runs
+
+
+def _read_runs(connection: Connection, runs: Sequence[Run]) -> Sequence[Sequence[Any]]:
+    """The stored ``(level, idx, hash)`` rows within ``runs``, in one query."""
+    if _is_postgresql(connection):
+        levels, firsts, lasts = (list(column) for column in zip(*runs, strict=True))
+        return connection.exec_driver_sql(_READ_RUNS_PG, (levels, firsts, lasts)).all()
+    parameters = tuple(value for run in runs for value in run)
+    return connection.exec_driver_sql(_or_of_runs(len(runs)), parameters).all()
+
+
+@functools.lru_cache(maxsize=512)
+def _or_of_runs(count: int) -> str:
+    """``... WHERE (level = ? AND idx BETWEEN ? AND ?) OR ...``, ``count`` times: SQLite
+    plans each branch as a primary-key seek (a row-value IN would scan the table). The text
+    depends only on ``count``, so sqlite3's statement cache reuses its preparation."""
+    return _READ_RUNS_SQLITE + " OR ".join([_RUN_SQLITE] * count)
 
 
 def tree_size(session: Session) -> int:
