@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from hanoi.accounts.models import Authority
+from hanoi.cases.evidence import NodeFiles
 from hanoi.db import Database
 from hanoi.exchange.models import OutboxMessage
 from hanoi.ledger.keys import NodeLogKeys
@@ -121,6 +122,7 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
         "delivered",
         "opened",
         "proved",
+        "package-proved",
         "received",
         "refused",
         "receipts-proved",
@@ -151,6 +153,38 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
     assert checked.code == 0, checked
     assert "cosigned by hanoi/XB/witness, hanoi/XC/witness" in checked.out
     _every_receipt_is_proved(tmp_path, keys)
+    _both_packages_carry_their_proofs(
+        tmp_path, keys, Path(summary["scenario"]["steps"][8]["detail"])
+    )
+
+
+def _both_packages_carry_their_proofs(
+    tmp_path: Path, keys: dict[str, NodeLogKeys], xa_folder: Path
+) -> None:
+    nowhere = cli_env(tmp_path / "nowhere")
+    package_id = xa_folder.name
+    for code, others in (("XA", ("XB", "XC")), ("XB", ("XA", "XC"))):
+        folder = NodeFiles(tmp_path / "demo" / code).folder(package_id)
+        proofs = sorted((folder / "proofs").iterdir())
+        assert len(proofs) >= 3, proofs  # offered or sealed, delivered or received, ...
+        cosigners = [
+            arg for o in others for arg in ("--cosigner", keys[o].witness_verifier().key_string())
+        ]
+        log_key = keys[code].log_verifier().key_string()
+        for proof in proofs:
+            checked = hanoi(
+                tmp_path,
+                "ledger",
+                "verify-proof",
+                str(proof),
+                "--key",
+                log_key,
+                *cosigners,
+                "--quorum",
+                "2",
+                env=nowhere,
+            )
+            assert checked.code == 0 and f"at {code}" in checked.out, checked
 
 
 def _every_receipt_is_proved(tmp_path: Path, keys: dict[str, NodeLogKeys]) -> None:

@@ -502,16 +502,11 @@ def package_folder(node_home: Path, package: EvidencePackage) -> Path:
     return folder
 
 
-def write_proofs(
-    db: Database, folder: Path, package: EvidencePackage, *, quorum: int
-) -> list[Path]:
-    """Put in ``folder/proofs/`` the offline proof (C2SP tlog-proof) of each of this
-    node's timeline events about the package that a signed checkpoint covers, with the
-    witnesses' cosignatures (see :func:`hanoi.ledger.service.proof_for_leaf` for
-    ``quorum``): ``01-evidence-offered.tlog-proof`` ... Each file is replaced
-    whole; a court checks them with ``hanoi ledger verify-proof``."""
+def package_events(db: Database, package: EvidencePackage) -> list[tuple[str, str]]:
+    """(action, ledger leaf hash in hex) of this node's timeline events about the package,
+    oldest first: the events its ``proofs/`` folder proves."""
     with db.session() as session:
-        events = [
+        return [
             (event.action, event.ledger_leaf)
             for event in session.scalars(
                 select(RequestEvent)
@@ -520,8 +515,18 @@ def write_proofs(
             )
             if event.ledger_leaf and event.detail.get("package") == package.id
         ]
+
+
+def write_proofs(
+    db: Database, folder: Path, package: EvidencePackage, *, quorum: int
+) -> list[Path]:
+    """Put in ``folder/proofs/`` the offline proof (C2SP tlog-proof) of each of this
+    node's timeline events about the package that a signed checkpoint covers, with the
+    witnesses' cosignatures (see :func:`hanoi.ledger.service.proof_for_leaf` for
+    ``quorum``): ``01-evidence-offered.tlog-proof`` ... Each file is replaced
+    whole; a court checks them with ``hanoi ledger verify-proof``."""
     written = []
-    for number, (action, leaf) in enumerate(events, start=1):
+    for number, (action, leaf) in enumerate(package_events(db, package), start=1):
         proof = proof_for_leaf(db, bytes.fromhex(leaf), quorum=quorum)
         if proof is None:
             continue  # not in a signed checkpoint yet

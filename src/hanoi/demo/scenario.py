@@ -6,7 +6,8 @@
 4. XB's central authority acknowledges, executes it.
 5. XB seals the evidence for XA's request and delivers it; XA's node verifies it on arrival.
 6. XA's central authority opens the package: every file re-checked against the manifest.
-7. XA's log proves the package's receipt offline, cosigned by XB's and XC's witnesses.
+7. XA's log proves the package's receipt offline, cosigned by XB's and XC's witnesses; both
+   copies of the package get the proofs of their events in ``proofs/``.
 8. XA's central authority asks XC for assistance; XC refuses it with a ground and a reason.
 9. Every signed receipt each node holds is written with its offline proof (the holder's
    log, cosigned by the two other States' witnesses) and checked as a court would.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -31,11 +32,20 @@ from sqlalchemy import select
 from hanoi.accounts.service import get_user_by_username
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.errors import CasesError
-from hanoi.cases.evidence import deliver_package, open_received, seal_for_request
+from hanoi.cases.evidence import (
+    deliver_package,
+    open_received,
+    package_events,
+    package_folder,
+    seal_for_request,
+    write_proofs,
+)
 from hanoi.cases.lifecycle import Action, ActionRequest
 from hanoi.cases.models import CaseRequest, RequestEvent
 from hanoi.cases.requests import act, send_request
+from hanoi.crypto.cosignature import CosignatureVerifier
 from hanoi.crypto.keys import KeyStore
+from hanoi.crypto.note import Verifier
 from hanoi.db.base import utcnow
 from hanoi.demo.federation import DemoFederation
 from hanoi.demo.serving import ServedNode
@@ -228,11 +238,7 @@ class _Play:
             )
         if leaf is None:
             raise ScenarioFailed(f"{reference}: no {action} event at {state}")
-        log_key = NodeLogKeys.from_home(self.federation.nodes[state].home).log_verifier()
-        cosigners = [
-            NodeLogKeys.from_home(self.federation.nodes[code].home).witness_verifier()
-            for code in witnesses
-        ]
+        log_key, cosigners = self._log_keys(state, witnesses)
         deadline = time.monotonic() + PROOF_TIMEOUT
         while True:
             proof = proof_for_leaf(runtime.db, bytes.fromhex(leaf), quorum=len(cosigners))
@@ -260,11 +266,7 @@ class _Play:
         for state in states:
             others = [code for code in states if code != state]
             runtime = self.served[state].runtime
-            log_key = NodeLogKeys.from_home(self.federation.nodes[state].home).log_verifier()
-            cosigners = [
-                NodeLogKeys.from_home(self.federation.nodes[code].home).witness_verifier()
-                for code in others
-            ]
+            log_key, cosigners = self._log_keys(state, others)
             folder = self.federation.nodes[state].home / "receipts"
             for message_id in delivered_since(runtime.db):
                 deadline = time.monotonic() + PROOF_TIMEOUT
@@ -283,6 +285,43 @@ class _Play:
                     time.sleep(0.5)
                 count += 1
         return count, self.federation.nodes[states[0]].home / "receipts"
+
+    def prove_package(self, state: str, package_id: str, *, witnesses: Sequence[str]) -> Path:
+        """Write into ``state``'s copy of the package the proof of each of its events about
+        it (``proofs/``, as a download carries them), once a checkpoint all ``witnesses``
+        cosigned covers every one; check each offline. Returns the package folder."""
+        runtime = self.served[state].runtime
+        home = self.federation.nodes[state].home
+        log_key, cosigners = self._log_keys(state, witnesses)
+        deadline = time.monotonic() + PROOF_TIMEOUT
+        while True:
+            with runtime.db.session() as session:
+                package = session.get(EvidencePackage, package_id)
+                if package is None:
+                    raise ScenarioFailed(f"{state}: no package {package_id}")
+                folder = package_folder(home, package)
+            expected = len(package_events(runtime.db, package))
+            written = write_proofs(runtime.db, folder, package, quorum=len(cosigners))
+            try:
+                for proof in written:
+                    verify_proof_file(proof.read_bytes(), log_key, cosigners, len(cosigners))
+                if expected and len(written) == expected:
+                    return folder
+            except LedgerError:
+                pass  # not yet in a checkpoint every witness cosigned
+            if time.monotonic() > deadline:
+                raise ScenarioFailed(f"{state}: no cosigned proofs of package {package_id}")
+            time.sleep(0.5)
+
+    def _log_keys(
+        self, state: str, witnesses: Sequence[str]
+    ) -> tuple[Verifier, list[CosignatureVerifier]]:
+        """``state``'s log verifier key and the cosigner keys of ``witnesses``' witnesses."""
+        keys = {
+            code: NodeLogKeys.from_home(self.federation.nodes[code].home)
+            for code in (state, *witnesses)
+        }
+        return keys[state].log_verifier(), [keys[code].witness_verifier() for code in witnesses]
 
     def _package_status(self, state: str, package_id: str) -> str:
         with self.served[state].runtime.db.session() as session:
@@ -404,6 +443,15 @@ def run_scenario(
         proof = play.prove_event("XA", mla, "evidence-received", witnesses=("XB", "XC"))
         play.record(
             "XA's log proves the receipt offline, cosigned by XB and XC", mla, "proved", str(proof)
+        )
+        play.prove_package("XB", package_id, witnesses=("XA", "XC"))
+        folder = play.prove_package("XA", package_id, witnesses=("XB", "XC"))
+        play.record(
+            "Both copies of the package carry the proofs of their events, cosigned by the "
+            "other two States",
+            mla,
+            "package-proved",
+            str(folder),
         )
         refused = play.send(
             "XA",
