@@ -201,6 +201,7 @@ def test_ledger_quorum_and_witnesses_default_to_two_of_every_other_state(
         ({"HANOI_LEDGER_QUORUM": "two"}, "a whole number from 0 to 50"),
         ({"HANOI_LEDGER_QUORUM": "-1"}, "a whole number from 0 to 50"),
         ({"HANOI_LEDGER_QUORUM": "51"}, "a whole number from 0 to 50"),
+        ({"HANOI_LEDGER_QUORUM": "\u00b2"}, "a whole number from 0 to 50"),  # a digit to isdigit()
         ({"HANOI_LEDGER_WITNESSES": "XB,xc"}, "'xc' is not a State code"),
         ({"HANOI_LEDGER_WITNESSES": "XB,,XC"}, "'' is not a State code"),
         ({"HANOI_LEDGER_WITNESSES": "XB,XB"}, "names a State twice"),

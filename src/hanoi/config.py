@@ -28,6 +28,7 @@ SECRET_KEY_MIN_CHARS = 64
 DEFAULT_LEDGER_QUORUM = 2
 MAX_LEDGER_QUORUM = 50
 _STATE_CODE = re.compile(r"[A-Z]{2}")
+_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
 
 
@@ -130,7 +131,7 @@ def _ack_hours() -> int | None:
     raw = os.environ.get("HANOI_ACK_HOURS_24_7")
     if raw is None or raw.strip() == "":
         return None
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 720:
+    if not _DIGITS.fullmatch(raw.strip()) or not 1 <= int(raw) <= 720:
         raise ConfigError(f"HANOI_ACK_HOURS_24_7={raw!r}: a whole number of hours from 1 to 720")
     return int(raw)
 
@@ -157,7 +158,7 @@ def _ledger_quorum(witnesses: tuple[str, ...] | None) -> int:
         quorum = DEFAULT_LEDGER_QUORUM
         # A short list of witnesses lowers the default rather than making it unreachable.
         return quorum if witnesses is None else min(quorum, len(witnesses))
-    if not raw.strip().isdigit() or not 0 <= int(raw) <= MAX_LEDGER_QUORUM:
+    if not _DIGITS.fullmatch(raw.strip()) or not 0 <= int(raw) <= MAX_LEDGER_QUORUM:
         raise ConfigError(
             f"HANOI_LEDGER_QUORUM={raw[:20]!r}: a whole number from 0 to {MAX_LEDGER_QUORUM}"
         )

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from hanoi.cases.evidence_transfer import fail_refused_offers, finish_landed, push_due
 from hanoi.cases.handlers import receipt_hook
 from hanoi.cases.requests import lapse_due, remind_due
-from hanoi.config import Settings
+from hanoi.config import ConfigError, Settings
 from hanoi.db import Database
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.errors import DirectoryError
@@ -204,6 +204,11 @@ def node_runtime(
     the directory only: no keys, so no exchange.
     """
     node = LocalNode.load(settings.home, passphrase) if has_node(settings.home) else None
+    if node is not None and node.state in (settings.ledger_witnesses or ()):
+        raise ConfigError(
+            f"HANOI_LEDGER_WITNESSES names {node.state}, this node's own State: a log is "
+            "witnessed by the other States"
+        )
     worker = (
         make_worker(db, node, ack_hours_24_7=settings.ack_hours_24_7) if node is not None else None
     )

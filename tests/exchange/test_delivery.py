@@ -4,6 +4,7 @@ quarantine, and everything a receiving node must refuse."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -300,3 +301,49 @@ def test_several_workers_send_each_message_once(running: Running, workers: int) 
     assert all(r.status == "delivered" for r in rows)
     assert len(posts) == len(set(posts)) == 20  # each sent exactly once
     assert len(inbox(xb)) == 20
+
+
+def test_a_message_settled_by_two_workers_logs_its_receipt_once(running: Running) -> None:
+    """Worker A's POST outlives its lease; worker B (its clock past the lease) sends the
+    same message and stores the receipt; A then gets the receipt again (a duplicate) and
+    must neither store nor log it a second time."""
+    import threading
+
+    from hanoi.exchange.delivery import LEASE, deliver_due
+    from hanoi.exchange.transport import HttpTransport
+    from hanoi.ledger.models import LedgerPending
+
+    xa = running.node("XA")
+    xa.runtime.stop()  # no worker of its own, and no ledger worker integrating meanwhile
+    queue_request(xa)
+    node = xa.runtime.node
+    assert node is not None
+    b_done = threading.Event()
+
+    class HeldBack(HttpTransport):
+        def post(self, url: str, token: str):  # type: ignore[no-untyped-def]
+            b_done.wait(30)  # A's request reaches the receiver only after B settled
+            return super().post(url, token)
+
+    reports = {}
+
+    def worker_a() -> None:
+        reports["A"] = deliver_due(xa.runtime.db, node, HeldBack(), on_receipt=receipt_hook())
+
+    a = threading.Thread(target=worker_a)
+    a.start()
+    wait_for_lease = time.monotonic() + 10
+    while not outbox(xa)[0].lease_until and time.monotonic() < wait_for_lease:
+        time.sleep(0.01)
+    later = datetime.now(UTC) + LEASE + timedelta(seconds=1)
+    reports["B"] = deliver_now(xa, now=later)
+    b_done.set()
+    a.join(60)
+
+    assert len(reports["B"].delivered) == 1 and len(reports["A"].delivered) == 1
+    [row] = outbox(xa)
+    assert row.status == "delivered" and row.receipt_leaf
+    with xa.runtime.db.session() as session:
+        details = [bytes(d) for d in session.scalars(select(LedgerPending.detail))]
+    logged = [d for d in details if row.message_id.encode() in d and b"receipt_sha256" in d]
+    assert len(logged) == 1

@@ -11,6 +11,9 @@ import shutil
 import tarfile
 from pathlib import Path
 
+from sqlalchemy import update
+
+from hanoi.exchange.models import OutboxMessage
 from hanoi.exchange.receipt_proofs import OPENING_FILE, PROOF_FILE, RECEIPT_FILE, receipt_bundle
 from hanoi.ledger.errors import LedgerError
 from hanoi.ledger.keys import NodeLogKeys
@@ -80,6 +83,26 @@ def test_a_receipt_folder_checks_offline_and_names_each_tampering(
     assert receipt.decode() == outbox(xa)[0].receipt
     human = check(tmp_path / "r1")
     assert human.code == 0 and f"message {first} received by XB-247 (XB)" in human.out
+    assert "receipt signature NOT checked" in human.out
+    # The receipt's own signature, with XB's published key set; XC's keys do not verify it.
+    jwks = {}
+    for code in ("XB", "XC"):
+        jwks[code] = tmp_path / f"{code}.jwks"
+        shown = hanoi(
+            tmp_path, "node", "show", "--jwks", "-o", str(jwks[code]), env=_node_env(running, code)
+        )
+        assert shown.code == 0, shown
+    signed = check(tmp_path / "r1", *policy[:-2], "--receiver-key", str(jwks["XB"]))
+    assert signed.code == 0 and "receipt signature checked" in signed.out, signed
+    forged = check(tmp_path / "r1", *policy, "--receiver-key", str(jwks["XC"]))
+    assert forged.code == 1 and "receipt.jws" in forged.out, forged
+    # Writing again: refused over an existing folder, unless --force.
+    again = hanoi(tmp_path, "exchange", "receipt", first, "--out", str(tmp_path / "r1"), env=env)
+    assert again.code == 2 and "already exists" in again.err
+    forced = hanoi(
+        tmp_path, "exchange", "receipt", first, "--out", str(tmp_path / "r1"), "--force", env=env
+    )
+    assert forced.code == 0, forced
     plain = hanoi(
         tmp_path, "ledger", "verify-proof", str(tmp_path / "r1" / PROOF_FILE), *policy, env=nowhere
     )
@@ -171,6 +194,25 @@ def test_receipt_refuses_what_is_not_a_delivered_message(running: Running, tmp_p
         )
         assert result.code == 2 and "no receipt is stored" in result.err, result
         assert not out.exists()
+
+    # A receipt stored before receipts were logged (migration 0006) has no proof, ever.
+    with xa.runtime.db.session() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.message_id == pending.message_id)
+            .values(status="delivered", receipt="x.y.z", receipt_leaf=None)
+        )
+    old = hanoi(
+        tmp_path,
+        "exchange",
+        "receipt",
+        pending.message_id,
+        "--out",
+        str(tmp_path / "old"),
+        env=_node_env(running, "XA"),
+    )
+    assert old.code == 1 and "stored before receipts were logged" in old.err, old
+    assert not (tmp_path / "old").exists()
 
 
 def _node_env(running: Running, code: str) -> dict[str, str]:

@@ -571,7 +571,8 @@ class TimelineItem:
     ledger_leaf: str | None = None
     """Hex leaf hash of the event's entry in this node's transparency log (events only)."""
     receipt_of: str | None = None
-    """The message id whose signed receipt this item is (receipts only)."""
+    """The message id whose signed receipt this item is (logged receipts only: those stored
+    before receipts were logged have no proof)."""
 
 
 def timeline(session: Session, case: CaseRequest) -> list[TimelineItem]:
@@ -601,7 +602,7 @@ def timeline(session: Session, case: CaseRequest) -> list[TimelineItem]:
                     out.recipient_authority,
                     None,
                     {"message": out.message_id, "signed receipt": "verified"},
-                    receipt_of=out.message_id,
+                    receipt_of=out.message_id if out.receipt_leaf else None,
                 )
             )
     for inc in session.scalars(select(InboxMessage).where(InboxMessage.request_id == case.id)):

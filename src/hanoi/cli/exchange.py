@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from hanoi.cli.errors import guarded
+from hanoi.cli.errors import EXIT_INVALID, fail, guarded
+from hanoi.cli.ledger import log_policy
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
 
@@ -92,14 +93,18 @@ def retry(
 def receipt(
     message_id: str = typer.Argument(..., help="A delivered message's id."),
     out: Path = typer.Option(..., "--out", help="The folder to write (made if missing)."),
+    force: bool = typer.Option(False, "--force", help="Replace the files in an existing folder."),
     home: Path | None = HOME_OPTION,
 ) -> None:
     """Write a delivered message's signed receipt with its offline proof: receipt.jws,
-    receipt.tlog-proof (this node's log, with the witnesses' cosignatures) and
-    receipt.opening.json. Exit 1, writing nothing, while no signed checkpoint covers it."""
+    receipt.tlog-proof (this node's log, cosigned by the quorum of witnesses) and
+    receipt.opening.json. Exit 1, writing nothing, until a checkpoint with the quorum of
+    cosignatures covers it."""
     from hanoi.cli.errors import EXIT_INVALID, fail
     from hanoi.exchange.receipt_proofs import NoReceipt, receipt_bundle
 
+    if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
+        fail(f"{out}: already exists (use --force to replace its files)")
     settings = load_settings(home)
     db = _database(home)
     try:
@@ -108,8 +113,14 @@ def receipt(
         fail(str(exc))
     finally:
         db.dispose()
+    if not bundle.logged:
+        fail("this receipt was stored before receipts were logged: it has no proof", EXIT_INVALID)
     if not bundle.proved:
-        fail("no signed checkpoint of this node's log covers the receipt yet", EXIT_INVALID)
+        fail(
+            f"no checkpoint of this node's log with {settings.ledger_quorum} cosignature(s) "
+            "covers the receipt yet: try again shortly",
+            EXIT_INVALID,
+        )
     for path in bundle.write(out):
         console.print(f"Wrote {path}")
 
@@ -122,39 +133,50 @@ def verify_receipt(
     cosigner: list[str] = typer.Option(
         [], "--cosigner", help="A witness's cosigner key; repeat for each witness."
     ),
-    quorum: int = typer.Option(0, "--quorum", min=0, help="Cosignatures required."),
+    quorum: int | None = typer.Option(
+        None, "--quorum", min=0, help="Cosignatures required (default: every --cosigner)."
+    ),
+    receiver_key: Path | None = typer.Option(
+        None,
+        "--receiver-key",
+        help="The receiving node's public key (JWK, JWKS or PEM) to check the receipt's "
+        "signature too.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check a receipt folder offline: the proof is in the holder's log, under a checkpoint
-    with --quorum witness cosignatures; the opening opens its entry; receipt.jws is the
-    receipt the entry commits to. Exit 0 if all hold, 1 naming the first fault."""
-    from hanoi.cli.errors import EXIT_INVALID, fail
-    from hanoi.crypto.cosignature import parse_cosigner_verifier_key
+    with the --quorum of witness cosignatures; the opening opens its entry; receipt.jws is
+    the receipt the entry commits to and says the same; with --receiver-key, its signature.
+    Exit 0 if all hold, 1 naming the first fault."""
     from hanoi.crypto.errors import CryptoError
-    from hanoi.crypto.note import parse_verifier_key
+    from hanoi.directory.keys import load_public_keys
     from hanoi.exchange.receipt_proofs import verify_bundle
     from hanoi.ledger.errors import LedgerError
 
-    verifier = parse_verifier_key(key.strip())
-    witnesses = [parse_cosigner_verifier_key(c.strip()) for c in cosigner]
-    if quorum > len(witnesses):
-        fail(f"--quorum {quorum} needs at least {quorum} --cosigner keys")
+    verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     if not folder.is_dir():
         fail(f"{folder}: not a folder")
+    keys = load_public_keys(receiver_key) if receiver_key is not None else []
     try:
-        detail = verify_bundle(folder, verifier, witnesses, quorum)
+        checked = verify_bundle(folder, verifier, witnesses, needed, receiver_keys=keys)
     except (LedgerError, CryptoError) as exc:
         if as_json:
             print_json({"ok": False, "problem": str(exc)})
         else:
             console.print(f"{folder}: DOES NOT VERIFY — {exc}")
         raise typer.Exit(EXIT_INVALID) from None
+    detail = checked.detail
     if as_json:
-        print_json({"ok": True, "receipt": detail})
+        print_json({"ok": True, "signature_checked": checked.signature_checked, "receipt": detail})
         return
-    receiver = detail.get("receiver") or {}
+    receiver = detail["receiver"]
+    signature = (
+        "receipt signature checked"
+        if checked.signature_checked
+        else "receipt signature NOT checked (--receiver-key)"
+    )
     console.print(
-        f"{folder}: verified — message {detail.get('message')} received by "
-        f"{receiver.get('authority')} ({receiver.get('state')}) at {detail.get('received_at')}, "
-        f"logged by {verifier.name}"
+        f"{folder}: verified — message {detail['message']} received by "
+        f"{receiver['authority']} ({receiver['state']}) at {detail['received_at']}, logged "
+        f"by {verifier.name} with {needed} cosignature(s); {signature}"
     )

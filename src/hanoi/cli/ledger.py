@@ -102,27 +102,24 @@ def verify_proof(
     cosigner: list[str] = typer.Option(
         [], "--cosigner", help="A witness's cosigner key; repeat for each witness."
     ),
-    quorum: int = typer.Option(0, "--quorum", min=0, help="Cosignatures required."),
+    quorum: int | None = typer.Option(
+        None, "--quorum", min=0, help="Cosignatures required (default: every --cosigner)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check an offline proof: the checkpoint's signature by the log's key, the witnesses'
     cosignatures (at least --quorum of them), and the entry's inclusion under that root.
     Exit 0 if it holds, 1 saying what does not."""
     from hanoi.cli.files import read_bounded
-    from hanoi.crypto.cosignature import parse_cosigner_verifier_key
     from hanoi.crypto.errors import CryptoError
-    from hanoi.crypto.note import parse_verifier_key
     from hanoi.ledger.errors import LedgerError
     from hanoi.ledger.proof import MAX_PROOF_BYTES, verify_proof_file
     from hanoi.ledger.records import format_time, parse_leaf
 
-    verifier = parse_verifier_key(key.strip())
-    witnesses = [parse_cosigner_verifier_key(c.strip()) for c in cosigner]
-    if quorum > len(witnesses):
-        fail(f"--quorum {quorum} needs at least {quorum} --cosigner keys")
+    verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     data = read_bounded(file, MAX_PROOF_BYTES)
     try:
-        verified = verify_proof_file(data, verifier, witnesses, quorum)
+        verified = verify_proof_file(data, verifier, witnesses, needed)
     except (LedgerError, CryptoError) as exc:
         if as_json:
             print_json({"ok": False, "problem": str(exc)})
@@ -154,6 +151,20 @@ def verify_proof(
         f"(size {result['tree_size']}), cosigned by "
         f"{', '.join(result['cosigned_by']) or 'no witness'}"  # type: ignore[arg-type]
     )
+
+
+def log_policy(key: str, cosigner: list[str], quorum: int | None) -> tuple[Any, list[Any], int]:
+    """The log's verifier, the witnesses' cosigner keys and the cosignatures required
+    (every witness given, unless --quorum says fewer); a malformed key is a usage error."""
+    from hanoi.crypto.cosignature import parse_cosigner_verifier_key
+    from hanoi.crypto.note import parse_verifier_key
+
+    verifier = parse_verifier_key(key.strip())
+    witnesses = [parse_cosigner_verifier_key(c.strip()) for c in cosigner]
+    needed = len(witnesses) if quorum is None else quorum
+    if needed > len(witnesses):
+        fail(f"--quorum {needed} needs at least {needed} --cosigner keys")
+    return verifier, witnesses, needed
 
 
 @app.command()

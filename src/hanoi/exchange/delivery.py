@@ -20,8 +20,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from hanoi.audit.service import SYSTEM_ACTOR, record
@@ -235,10 +236,9 @@ def _delivered(
     on_receipt: ReceiptHook | None,
 ) -> None:
     with db.session() as session:
-        row = _pending_row(session, claimed)
+        row = _settle_once(session, claimed)
         if row is None:
             return
-        row.status = DeliveryState.DELIVERED.value
         row.attempts += 1
         row.delivered_at = receipt.received_at
         row.receipt = receipt_token
@@ -291,6 +291,24 @@ def _quarantine(db: Database, claimed: _Claimed, reason: str, now: datetime) -> 
             at=now,
         )
     log.warning("message %s quarantined: %s", claimed.message_id, reason)
+
+
+def _settle_once(session: Session, claimed: _Claimed) -> OutboxMessage | None:
+    """Mark the message delivered if it is still pending, by one conditional UPDATE: of two
+    workers settling the same message (a lease that ran out), exactly one gets the row,
+    so its receipt is stored and logged once. ``None`` for the other."""
+    changed = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.seq == claimed.seq,
+            OutboxMessage.status == DeliveryState.PENDING.value,
+        )
+        .values(status=DeliveryState.DELIVERED.value)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], changed).rowcount != 1:
+        return None  # another worker settled it meanwhile
+    return session.get(OutboxMessage, claimed.seq, populate_existing=True)
 
 
 def _pending_row(session: Session, claimed: _Claimed) -> OutboxMessage | None:

@@ -3,14 +3,17 @@
 When a peer's signed receipt for one of our messages is stored, the same transaction logs
 a ``receipt`` leaf whose salted commitment covers the receipt's SHA-256, the message's
 and who received it when (:func:`log_receipt`). Once a checkpoint that covers the leaf is
-signed and cosigned by the witnesses, :func:`receipt_bundle` hands out three files that
-together stand on their own, offline:
+signed and cosigned by the quorum of witnesses, :func:`receipt_bundle` hands out three files
+that together stand on their own, offline:
 
 - ``receipt.jws``: the receiver's signed receipt, as it arrived;
 - ``receipt.tlog-proof``: the C2SP tlog-proof that the leaf is in this node's log;
 - ``receipt.opening.json``: the leaf's detail and salt, showing the leaf is about this
-  receipt (``hanoi ledger verify-proof --opening``; the detail's ``receipt_sha256`` is the
-  SHA-256 of ``receipt.jws``).
+  receipt: the detail's ``receipt_sha256`` is the SHA-256 of ``receipt.jws``, and its
+  message, digest, receiver and time are the receipt's own.
+
+:func:`verify_bundle` checks all of it (``hanoi exchange verify-receipt``), and the
+receipt's signature too when given the receiving node's key.
 
 The receipt proves the receiver got the message; the witnessed log proves this node held
 the receipt by then and can no longer rewrite or drop that record.
@@ -18,22 +21,30 @@ the receipt by then and can no longer rewrite or drop that record.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
+import json
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hanoi.crypto.canonical import sha256_hex
 from hanoi.crypto.cosignature import CosignatureVerifier
+from hanoi.crypto.envelope import EnvelopeError, Party
 from hanoi.crypto.keys import format_time
 from hanoi.crypto.note import NoteVerifier
-from hanoi.crypto.receipts import MAX_RECEIPT_BYTES, Receipt
+from hanoi.crypto.receipts import MAX_RECEIPT_BYTES, Receipt, verify_receipt
 from hanoi.db import Database
+from hanoi.db.base import utcnow
+from hanoi.directory.keys import kid_of
 from hanoi.exchange.models import DeliveryState, OutboxMessage
 from hanoi.files import FileTooLarge, read_bounded, replace_file
 from hanoi.ledger import merkle
@@ -74,13 +85,15 @@ def log_receipt(
 
 @dataclass(frozen=True)
 class ReceiptBundle:
-    """A stored receipt and, once a signed checkpoint covers its leaf, its proof and
-    opening (both ``None`` before)."""
+    """A stored receipt and, once a checkpoint cosigned by the quorum covers its leaf, its
+    proof and opening (both ``None`` before; ``logged`` is false for a receipt stored before
+    receipts were logged, which never gets them)."""
 
     message_id: str
     receipt: str
     proof: bytes | None
     opening: bytes | None
+    logged: bool = True
 
     @property
     def proved(self) -> bool:
@@ -123,7 +136,7 @@ class NoReceipt(LookupError):
 
 def receipt_bundle(db: Database, message_id: str, *, quorum: int) -> ReceiptBundle:
     """The receipt of a delivered message with its proof (under the newest checkpoint that
-    has ``quorum`` cosignatures, else the newest covering it) and opening."""
+    has ``quorum`` cosignatures; none until one does) and opening."""
     with db.session() as session:
         row = session.scalar(
             select(OutboxMessage).where(
@@ -134,8 +147,12 @@ def receipt_bundle(db: Database, message_id: str, *, quorum: int) -> ReceiptBund
         if row is None or row.receipt is None:
             raise NoReceipt(f"no receipt is stored for message {message_id[:40]!r}")
         token, leaf = row.receipt, row.receipt_leaf
-    index = entry_index(db, bytes.fromhex(leaf)) if leaf else None
-    proof = None if index is None else proof_for_index(db, index, quorum=quorum)
+    if not leaf:  # stored before migration 0006 logged receipts
+        return ReceiptBundle(message_id, token, None, None, logged=False)
+    index = entry_index(db, bytes.fromhex(leaf))
+    proof = None
+    if index is not None:
+        proof = proof_for_index(db, index, quorum=quorum, require_quorum=True)
     if proof is None or index is None:
         return ReceiptBundle(message_id, token, None, None)
     with db.session() as session:
@@ -156,18 +173,40 @@ def delivered_since(db: Database, since: datetime | None = None) -> list[str]:
 
 class ReceiptBundleError(LedgerError):
     """A receipt folder does not hold together: a file missing or too large, a leaf of
-    another kind, or a receipt other than the one the leaf commits to."""
+    another kind, a receipt other than the one the entry commits to or saying otherwise,
+    or a receipt signature that does not verify."""
+
+
+@dataclass(frozen=True)
+class VerifiedReceipt:
+    """A receipt folder that holds together: what the receipt and its entry both say."""
+
+    detail: dict[str, Any]
+    signature_checked: bool
+    """Whether the receipt's own signature was checked with the receiving node's key."""
+
+
+#: What the entry's detail and the receipt both state: (detail member, receipt member).
+_SAME = (
+    ("message", "message_id"),
+    ("message_sha256", "message_sha256"),
+    ("received_at", "received_at"),
+    ("receiver", "receiver"),
+)
 
 
 def verify_bundle(
     folder: Path,
     log_verifier: NoteVerifier,
-    cosigners: list[CosignatureVerifier],
+    cosigners: Sequence[CosignatureVerifier],
     quorum: int,
-) -> dict[str, Any]:
+    *,
+    receiver_keys: Sequence[Ed25519PublicKey] = (),
+) -> VerifiedReceipt:
     """Check a receipt folder offline: the proof under the log's signed checkpoint with
-    ``quorum`` of the ``cosigners``, the opening of its leaf, and that the receipt file is
-    the one the leaf commits to. Returns the opened detail; raises a
+    ``quorum`` of the ``cosigners``, the opening of its leaf, that the receipt file is the
+    one the leaf commits to and says what the detail says, and, given ``receiver_keys``
+    (the receiving node's Ed25519 keys), the receipt's signature. Raises a
     :class:`~hanoi.ledger.errors.LedgerError` (this module's, the proof's or the record's)
     naming the first fault."""
     proof = _read(folder / PROOF_FILE, MAX_PROOF_BYTES)
@@ -181,7 +220,49 @@ def verify_bundle(
     receipt = _read(folder / RECEIPT_FILE, MAX_RECEIPT_BYTES)
     if detail.get("receipt_sha256") != sha256_hex(receipt):
         raise ReceiptBundleError(f"{RECEIPT_FILE} is not the receipt this entry commits to")
-    return detail
+    said = _receipt_body(receipt)
+    for ours, theirs in _SAME:
+        if detail.get(ours) is None or detail.get(ours) != said.get(theirs):
+            raise ReceiptBundleError(f"the entry's {ours} is not what {RECEIPT_FILE} says")
+    try:
+        receiver = Party.from_json(detail["receiver"])
+    except ValueError:
+        raise ReceiptBundleError(f"{RECEIPT_FILE} names no valid receiver") from None
+    if receiver_keys:
+        _check_signature(receipt, detail, receiver, receiver_keys)
+    return VerifiedReceipt(detail, signature_checked=bool(receiver_keys))
+
+
+def _receipt_body(receipt: bytes) -> dict[str, Any]:
+    """The receipt's JSON body, read without its signature (checked apart, if at all)."""
+    parts = receipt.split(b".")
+    try:
+        if len(parts) != 3:
+            raise ValueError("not a compact JWS")
+        body = json.loads(base64.urlsafe_b64decode(parts[1] + b"=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        raise ReceiptBundleError(f"{RECEIPT_FILE} is not a compact JWS receipt") from None
+    if not isinstance(body, dict):
+        raise ReceiptBundleError(f"{RECEIPT_FILE} is not a compact JWS receipt")
+    return body
+
+
+def _check_signature(
+    receipt: bytes, detail: dict[str, Any], receiver: Party, keys: Sequence[Ed25519PublicKey]
+) -> None:
+    def keys_for(state: str, kid: str, signed_at: datetime) -> Sequence[Ed25519PublicKey]:
+        return [key for key in keys if state == receiver.state and kid_of(key) == kid]
+
+    try:
+        verify_receipt(
+            receipt,
+            verification_keys=keys_for,
+            expected_message_digest=str(detail["message_sha256"]),
+            expected_receiver=receiver,
+            now=utcnow(),
+        )
+    except EnvelopeError as exc:
+        raise ReceiptBundleError(f"{RECEIPT_FILE}: {exc}") from None
 
 
 def _read(path: Path, limit: int) -> bytes:

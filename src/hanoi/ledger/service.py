@@ -44,12 +44,14 @@ def entry_index(db: Database, leaf_hash: bytes) -> int | None:
     return None if seq is None else int(seq)
 
 
-def proof_for_index(db: Database, index: int, *, quorum: int) -> bytes | None:
+def proof_for_index(
+    db: Database, index: int, *, quorum: int, require_quorum: bool = False
+) -> bytes | None:
     """The tlog-proof file of entry ``index`` (the leaf itself as its extra data, so the
     file is self-contained), with the witnesses' cosignatures, under the newest checkpoint
     covering it that has ``quorum`` of them (the node's ``ledger_quorum`` setting), else
-    the newest covering it at all; ``None`` until a signed checkpoint covers it."""
-    size = _checkpoint_for(db, index, quorum)
+    (unless ``require_quorum``) the newest covering it at all; ``None`` until one does."""
+    size = _checkpoint_for(db, index, quorum, require_quorum)
     if size is None:
         return None
     note = checkpoint_with_cosignatures(db, size)
@@ -67,9 +69,9 @@ def proof_for_leaf(db: Database, leaf_hash: bytes, *, quorum: int) -> bytes | No
     return None if index is None else proof_for_index(db, index, quorum=quorum)
 
 
-def _checkpoint_for(db: Database, index: int, quorum: int) -> int | None:
+def _checkpoint_for(db: Database, index: int, quorum: int, require_quorum: bool) -> int | None:
     """The size of the newest recent checkpoint covering ``index`` with ``quorum``
-    cosignatures, else of the newest covering it at all."""
+    cosignatures, else (unless ``require_quorum``) of the newest covering it at all."""
     if index < 0:
         return None
     with db.session() as session:
@@ -93,4 +95,5 @@ def _checkpoint_for(db: Database, index: int, quorum: int) -> int | None:
                 .group_by(WitnessCosignature.size)
             )
         }
-    return next((size for size in sizes if cosigned.get(size, 0) >= quorum), sizes[0])
+    fallback = None if require_quorum else sizes[0]
+    return next((size for size in sizes if cosigned.get(size, 0) >= quorum), fallback)

@@ -388,9 +388,13 @@ def receipt_download(request: Request, reference: str, message_id: str) -> Respo
         return page_error(request, 404, "No such receipt", "Not a receipt of this request.")
     quorum = request.app.state.settings.ledger_quorum
     bundle = receipt_bundle(request.app.state.db, found, quorum=quorum)
+    if not bundle.logged:
+        return page_error(
+            request, 404, "No proof for this receipt", "It was stored before receipts were logged."
+        )
     if not bundle.proved:
         return page_error(
-            request, 404, "Not in a signed checkpoint yet", "Try again in a few seconds."
+            request, 404, "Not cosigned yet", "The witnesses cosign within a minute: try again."
         )
     return Response(
         bundle.tar(),
