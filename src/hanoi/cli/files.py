@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hanoi import files
 from hanoi.cli.errors import CliUsageError
-from hanoi.files import FileTooLarge, replace_file
-from hanoi.files import read_bounded as read_file
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
@@ -19,8 +18,8 @@ def read_bounded(path: Path, limit: int) -> bytes:
         if path.is_dir():
             raise CliUsageError(f"{path}: is a directory, not a file")
         try:
-            return read_file(path, limit)
-        except FileTooLarge as exc:
+            return files.read_bounded(path, limit)
+        except files.FileTooLarge as exc:
             raise CliUsageError(str(exc)) from None
     if len(data) > limit:
         raise CliUsageError(f"{path}: larger than the {limit:,}-byte limit")
@@ -35,4 +34,4 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise CliUsageError(f"{directory}: no such directory")
-    replace_file(path, data)
+    files.replace_file(path, data)
