@@ -1,8 +1,9 @@
 """`hanoi node rotate-key` and `revoke-key` leave a `key-rotation` entry in the node's
 ledger and a row in its audit trail, through the real command; refused changes leave
-nothing, and a change the database cannot record is reported, never lost.
+nothing, and a change the database cannot record is reported, never lost: `hanoi node
+log-key-changes` records it from the keyring once the database is back.
 
-``database_url`` (tests/conftest.py) runs the main test on SQLite and PostgreSQL; in both
+``database_url`` (tests/conftest.py) runs the main tests on SQLite and PostgreSQL; in both
 cases the database is empty when the first key changes, so the command creates it.
 """
 
@@ -18,7 +19,13 @@ from hanoi.crypto import KeyStore
 from hanoi.crypto.keys import KeyRecord, format_time
 from hanoi.db import Database
 from hanoi.ledger import merkle, store
-from hanoi.ledger.events import KEY_EVENT_KIND, REVOKED_ACTION, ROTATED_ACTION
+from hanoi.ledger.events import (
+    KEY_EVENT_KIND,
+    REVOKED_ACTION,
+    ROTATED_ACTION,
+    keyring_changes,
+    log_missing_key_events,
+)
 from hanoi.ledger.records import LedgerRecord, open_commitment
 from tests.cli.test_cli import Cmd, cli_env, expect, expect_usage_error, hanoi, hanoi_many
 
@@ -168,9 +175,112 @@ def test_a_change_the_database_cannot_record_is_reported(tmp_path: Path) -> None
     assert _key(home, new).status == "revoked"
     line = _one_error_line(revoked.err)
     assert f"key {new} was revoked" in line and "NOT recorded" in line, revoked
-    # The detail is printed whole, so an operator can still put it on the record.
+    assert "Do not repeat the command" in line and "hanoi node log-key-changes" in line, revoked
+    # The detail is printed whole, for the operator's own record.
     detail = json.loads(line.split("Entry detail: ", 1)[1])
     assert detail == {"event": "revoke", "key_kind": "encryption", "kid": new, "reason": "test"}
+
+
+def test_changes_the_database_missed_are_logged_later(database_url: str, tmp_path: Path) -> None:
+    home, env = _env(database_url, tmp_path)
+    broken = {**env, "HANOI_DATABASE_URL": UNREACHABLE}
+    expect(hanoi(tmp_path, *INIT, env=env), 0)
+    keys = KeyStore(home)
+    first_signing, first_encryption = keys.active_kid("signing"), keys.active_kid("encryption")
+    # The keys `node init` made are no change to log.
+    nothing = expect(hanoi(tmp_path, "node", "log-key-changes", env=env), 0)
+    assert nothing.out.strip() == "Every key change of the keyring is in the ledger.", nothing
+    assert _pending(database_url) == (0, 0)
+
+    # Logged normally, then integrated: reconciliation must find it in the tree.
+    expect(hanoi(tmp_path, "node", "rotate-key", "signing", "--grace-days", "10", env=env), 0)
+    assert len(_integrated(database_url)) == 1
+    # Missed while the database is down.
+    expect(hanoi(tmp_path, "node", "rotate-key", "encryption", env=broken), 1)
+    missed = keys.active_kid("encryption")
+    assert missed
+    expect(hanoi(tmp_path, "node", "revoke-key", missed, "--reason", " gone\tsoon ", env=broken), 1)
+    # Logged normally and still queued; no active key was left, so it has no old key.
+    expect(hanoi(tmp_path, "node", "rotate-key", "encryption", env=env), 0)
+    assert _pending(database_url) == (1, 1)
+
+    logged = expect(hanoi(tmp_path, "node", "log-key-changes", env=env), 0)
+    lines = [line for line in logged.out.splitlines() if line.startswith("Logged: ")]
+    assert len(lines) == 2 and all(missed in line for line in lines), logged
+    assert "rotated" in lines[0] and "revoked (gone soon)" in lines[1], logged
+    assert _pending(database_url) == (3, 1)
+    again = expect(hanoi(tmp_path, "node", "log-key-changes", env=env), 0)
+    assert "Every key change of the keyring is in the ledger." in again.out, again
+    assert _pending(database_url) == (3, 1)
+
+    entries = [r for r in _integrated(database_url) if r.leaf.kind == KEY_EVENT_KIND]
+    assert len(entries) == 4
+    assert first_encryption
+    old = _key(home, first_encryption)
+    assert old.not_after is not None
+    # What the commands would have logged, at the times the keyring gives for the changes.
+    assert [(open_commitment(r), r.leaf.at) for r in entries[2:]] == [
+        (
+            {
+                "event": "rotate",
+                "key_kind": "encryption",
+                "old_kid": old.kid,
+                "new_kid": missed,
+                "grace_until": format_time(old.not_after),
+            },
+            _ms(_key(home, missed).created),
+        ),
+        (
+            {"event": "revoke", "key_kind": "encryption", "kid": missed, "reason": "gone soon"},
+            _ms(_key(home, missed).revoked_at),
+        ),
+    ]
+    # The keyring reads back exactly what the normal path logged, too.
+    derived = {_change(c.detail): (c.detail, _ms(c.at)) for c in keyring_changes(keys.keyring())}
+    assert {_change(r.detail): (r.detail, r.leaf.at) for r in entries} == derived
+    assert first_signing not in {r.detail.get("new_kid") for r in entries}
+    assert first_encryption not in {r.detail.get("new_kid") for r in entries}
+
+    rotations = _audited(database_url, ROTATED_ACTION)
+    assert [kid for _, kid, _ in rotations].count(missed) == 1 and len(rotations) == 3
+    assert _audited(database_url, REVOKED_ACTION) == [
+        ("cli", missed, {**entries[3].detail, "ledger_leaf": _leaf_hash(entries[3])})
+    ]
+    checked = expect(hanoi(tmp_path, "ledger", "fsck", "--home", str(home), env=env), 0)
+    assert "4 entries checked" in checked.out, checked
+
+
+def test_logging_missed_changes_is_idempotent_in_process(db: Database, tmp_path: Path) -> None:
+    """The function itself: one call logs every change, oldest first; a second logs none."""
+    keys = KeyStore(tmp_path)
+    keys.init()
+    first = keys.active_kid("signing")
+    assert first
+    second = keys.rotate("signing").kid
+    keys.revoke(second, "test")
+    third = keys.rotate("signing").kid  # after a revocation: no old key
+
+    logged = log_missing_key_events(db, "XA", keys, actor="test")
+    assert [_change(d) for d in logged] == [
+        ("rotate", second),
+        ("revoke", second),
+        ("rotate", third),
+    ]
+    grace_until = _key(tmp_path, first).not_after
+    assert grace_until is not None
+    assert logged[0]["old_kid"] == first and logged[0]["grace_until"] == format_time(grace_until)
+    assert logged[2]["old_kid"] is None and logged[2]["grace_until"] is None
+    assert log_missing_key_events(db, "XA", keys, actor="test") == []
+    with db.session() as session:
+        assert store.pending_count(session) == 3
+
+
+def _change(detail: dict[str, Any]) -> tuple[str, str]:
+    return detail["event"], detail["new_kid"] if detail["event"] == "rotate" else detail["kid"]
+
+
+def _leaf_hash(record: LedgerRecord) -> str:
+    return merkle.leaf_hash(record.leaf_bytes).hex()
 
 
 def _one_error_line(err: str) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -31,6 +32,9 @@ from hanoi.node import (
     read_node,
     sync_kids,
 )
+
+if TYPE_CHECKING:
+    from hanoi.db import Database
 
 MAX_GRACE_DAYS = 3650
 
@@ -169,7 +173,8 @@ def rotate_key(
 ) -> None:
     """Make a new key of KIND; the old one stays valid for verifying during the grace days.
 
-    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails."""
+    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails, and
+    then 'hanoi node log-key-changes' logs it once the database is back."""
     from hanoi.ledger.events import rotation_detail
 
     checked = _check_kind(kind)
@@ -203,7 +208,8 @@ def revoke_key(
 ) -> None:
     """Revoke a key at once: nothing made from now on verifies with it.
 
-    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails."""
+    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails, and
+    then 'hanoi node log-key-changes' logs it once the database is back."""
     from hanoi.ledger.events import revocation_detail
 
     settings = load_settings(home)
@@ -222,6 +228,31 @@ def revoke_key(
     _log_key_change(settings, node.state, detail, at, f"{record.kind} key {record.kid} was revoked")
 
 
+@app.command("log-key-changes")
+@guarded
+def log_key_changes(home: Path | None = HOME_OPTION) -> None:
+    """Log the keyring's changes that the ledger and audit trail lack.
+
+    What rotate-key or revoke-key could not log while the database was down, read back
+    from the keyring; running it again logs nothing."""
+    from hanoi.ledger.events import log_missing_key_events
+
+    settings = load_settings(home)
+    node = read_node(settings.home)
+    store = KeyStore(settings.home)
+    with _database(settings) as db:
+        logged = log_missing_key_events(db, node.state, store, actor="cli")
+    if not logged:
+        console.print("Every key change of the keyring is in the ledger.")
+        return
+    for detail in logged:
+        console.print(f"Logged: {_describe(detail)}")
+    console.print(
+        f"{len(logged)} key change(s) recorded in the node's ledger (key-rotation entries) "
+        "and audit trail."
+    )
+
+
 def _log_key_change(
     settings: Settings, state: str, detail: Mapping[str, Any], at: datetime, done: str
 ) -> None:
@@ -231,26 +262,48 @@ def _log_key_change(
     revocation; the price is that this step can fail after the fact, and then the operator
     must be told plainly that the change stands but is missing from the log (exit 1).
     """
-    from hanoi.db import Database, upgrade
     from hanoi.ledger.events import log_key_event
 
     try:
-        # Created or migrated on first use, as every other command that needs it does.
-        upgrade(settings.database_url)
-        db = Database(settings.database_url)
-        try:
+        with _database(settings) as db:
             log_key_event(db, state, detail, at, actor="cli")
-        finally:
-            db.dispose()
     except Exception as exc:  # whatever went wrong, the key change must not go unreported
         reason = (str(exc).strip() or type(exc).__name__).splitlines()[0][:300]
+        # Repeating the command would change the keys again: point to the command that
+        # records this change from the keyring instead. The detail stays, for the record.
         fail(
             f"{done} (the keyring keeps the change) but it was NOT recorded in the node's "
-            f"ledger or audit trail: {reason}. Entry detail: "
+            f"ledger or audit trail: {reason}. Do not repeat the command: once the database "
+            f"is back, run 'hanoi node log-key-changes' to record it. Entry detail: "
             f"{json.dumps(dict(detail), sort_keys=True)}",
             EXIT_INVALID,
         )
     console.print("Recorded in the node's ledger (key-rotation entry) and audit trail.")
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
+    """The node's database, created or migrated on first use as every command that needs
+    it does, and closed afterwards."""
+    from hanoi.db import Database, upgrade
+
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+def _describe(detail: Mapping[str, Any]) -> str:
+    """One line for an operator about a key change, from its ledger detail."""
+    kind = detail.get("key_kind")
+    if detail.get("event") == "revoke":
+        return f"{kind} key {detail.get('kid')} revoked ({detail.get('reason')})"
+    line = f"{kind} key rotated to {detail.get('new_kid')}"
+    if detail.get("old_kid") is not None:
+        line += f", old key {detail['old_kid']} in grace until {detail.get('grace_until')}"
+    return line
 
 
 def _print_kids(store: KeyStore) -> None:
