@@ -3,6 +3,8 @@ requesting State receives, verifies and opens them.
 
 The steps, each on the node that does it::
 
+    seal_for_request  (requested)   seal files for the request into a package folder
+                                    (hanoi.cases.evidence_seal, imported here)
     deliver_package   (requested)   check the package, store its payloads, queue a signed
                                     offer: manifest, signature, custody graph, upload token
     receive offer     (requesting)  check the manifest's signature against the directory and
@@ -30,7 +32,6 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +44,12 @@ from hanoi import __version__
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.errors import CasesError
+from hanoi.cases.evidence_seal import DELIVERABLE, check_deliverable, package_summary
+
+# Sealing lives in a light module of its own (a sealing process imports only it); its error
+# and its entry point stay importable from here.
+from hanoi.cases.evidence_seal import EvidenceDeliveryError as EvidenceDeliveryError
+from hanoi.cases.evidence_seal import seal_for_request as seal_for_request
 from hanoi.cases.lifecycle import Side, Status
 from hanoi.cases.models import CaseRequest, RequestEvent
 from hanoi.cases.requests import (
@@ -66,7 +73,6 @@ from hanoi.evidence.manifest import (
     MAX_MANIFEST_BYTES,
     Manifest,
     ManifestError,
-    Sealer,
     parse_manifest,
     verify_manifest,
 )
@@ -77,10 +83,9 @@ from hanoi.evidence.package import (
     PAYLOAD,
     SIGNATURE,
     open_package,
-    seal_package,
     verify_package,
 )
-from hanoi.evidence.service import KeysFor, directory_keys, recipient_for
+from hanoi.evidence.service import KeysFor, directory_keys
 from hanoi.evidence.transfer import UploadArea
 from hanoi.exchange.errors import ExchangeError, MessageRejected
 from hanoi.exchange.identity import LocalNode
@@ -91,17 +96,11 @@ from hanoi.ledger.service import proof_for_leaf
 OFFER = "evidence.offer"
 RECEIPT = "evidence.receipt"
 TOOL = f"Hanoi {__version__} (federation delivery)"
-#: Requests whose evidence may go out: being executed, or executed (wholly or in part).
-DELIVERABLE = frozenset({Status.IN_EXECUTION, Status.EXECUTED, Status.PARTIALLY_EXECUTED})
 SYSTEM = "system"
 #: How far ahead of this node's clock a sender's custody step may be dated (clock skew).
 CLOCK_SKEW = timedelta(minutes=5)
 #: Free disk space kept beyond an offered package's size before its offer is accepted.
 SPACE_MARGIN = 1 << 30
-
-
-class EvidenceDeliveryError(CasesError):
-    """A package that cannot be delivered or opened for this request: says why."""
 
 
 class PackageNotFound(EvidenceDeliveryError):
@@ -144,7 +143,7 @@ def deliver_package(
     files = NodeFiles(node.home)
     with db.session() as session:  # cheap checks first: nothing is copied for a refusal
         case = get_request(session, user=user, reference=reference, record_view=False)
-        _check_deliverable(case, user)
+        check_deliverable(case, user)
     manifest_text, signature, custody_bytes = _read_package_texts(package)
     manifest = _verify_own(node, package, manifest_text, signature)
     _check_for(manifest, case)
@@ -164,7 +163,7 @@ def deliver_package(
     token = secrets.token_urlsafe(32)
     with db.session() as session:
         case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
-        _check_deliverable(case, user)
+        check_deliverable(case, user)
         if session.get(EvidencePackage, manifest.package_id) is not None:
             raise EvidenceDeliveryError(f"package {manifest.package_id} was delivered before")
         authority = case.requested_authority
@@ -212,68 +211,13 @@ def deliver_package(
             created_by=user.username,
         )
         session.add(row)
-        detail = _summary(manifest)
+        detail = package_summary(manifest)
         _event(session, case, user.username, Side.REQUESTED, "evidence-offered", detail, now)
         _audit(session, user.username, "evidence.offered", case, detail, now)
         session.flush()
         build_folder(files, row)
         session.expunge(row)
         return row
-
-
-def seal_for_request(
-    db: Database,
-    node: LocalNode,
-    *,
-    user: User,
-    reference: str,
-    sources: Sequence[Path],
-    out: Path,
-    now: datetime | None = None,
-    progress: Callable[[str, int], None] | None = None,
-) -> Manifest:
-    """Seal ``sources`` as evidence for request ``reference``, into the new package folder
-    ``out``: for the authority that made the request, signed by this node."""
-    now = now or utcnow()
-    with db.session() as session:
-        case = get_request(session, user=user, reference=reference, record_view=False)
-        _check_deliverable(case, user)
-        target = f"{case.requesting_state}/{case.requesting_authority}"
-        authority = case.requested_authority
-    manifest = seal_package(
-        sources,
-        out=out,
-        recipient=recipient_for(node.peers, target, now=now),
-        sealer=Sealer(
-            state=node.state,
-            authority=authority,
-            officer=user.username,
-            node_kid=node.signing_key.kid,
-        ),
-        signing_key=node.signing_key,
-        request=reference,
-        now=now,
-        progress=progress,
-    )
-    with db.session() as session:
-        case = get_request(session, user=user, reference=reference, record_view=False)
-        detail = _summary(manifest)
-        _event(session, case, user.username, Side.REQUESTED, "evidence-sealed", detail, now)
-        _audit(session, user.username, "evidence.sealed", case, detail, now)
-    return manifest
-
-
-def _check_deliverable(case: CaseRequest, user: User) -> None:
-    _require(user, Permission.ACT_ON_REQUESTS, "deliver evidence")
-    if case.side != Side.REQUESTED.value:
-        raise EvidenceDeliveryError(
-            f"{case.reference}: evidence goes from the requested State; this node made the request"
-        )
-    if Status(case.status) not in DELIVERABLE:
-        raise EvidenceDeliveryError(
-            f"{case.reference} is {case.status}: evidence is delivered while it is in execution "
-            "or once executed"
-        )
 
 
 def _verify_own(node: LocalNode, package: Path, manifest_text: str, signature: str) -> Manifest:
@@ -406,7 +350,7 @@ def _receive_offer(
             created_by=f"node:{sender.state}",
         )
     )
-    detail = _summary(manifest)
+    detail = package_summary(manifest)
     message_id = opened.claims.message_id
     _event(
         session,
@@ -645,14 +589,6 @@ def _new_package(
         updated_at=now,
         **fields,
     )
-
-
-def _summary(manifest: Manifest) -> dict[str, str]:
-    return {
-        "package": manifest.package_id,
-        "files": str(len(manifest.files)),
-        "bytes": str(sum(f.ciphertext_size for f in manifest.files)),
-    }
 
 
 def token_hash(token: str) -> str:
