@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -13,7 +16,7 @@ import hanoi.evidence.models
 import hanoi.exchange.models
 import hanoi.ledger.models
 import hanoi.ledger.witness_models  # noqa: F401
-from hanoi.db import Base, Database, current_revision, head_revision, upgrade
+from hanoi.db import HEAD_REVISION, Base, Database, current_revision, head_revision, upgrade
 
 TABLES = {
     "alembic_version",
@@ -56,13 +59,33 @@ def test_fresh_database_has_no_revision_and_no_tables(database_url: str) -> None
 
 def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> None:
     upgrade(database_url)
-    assert current_revision(database_url) == head_revision() == "0006"
+    assert current_revision(database_url) == head_revision() == HEAD_REVISION
     assert _tables(database_url) >= TABLES
 
     upgrade(database_url)  # a node restarting runs this again: nothing may change or fail
 
-    assert current_revision(database_url) == "0006"
+    assert current_revision(database_url) == HEAD_REVISION
     assert _tables(database_url) >= TABLES
+
+
+def test_an_up_to_date_database_is_recognised_without_alembic(database_url: str) -> None:
+    """HEAD_REVISION is Alembic's head; a database at it is opened without importing
+    Alembic (the light path a sealing process relies on), an older one is migrated."""
+    assert head_revision() == HEAD_REVISION
+    upgrade(database_url, "0005")
+    script = (
+        "import sys; from hanoi.db import upgrade; upgrade(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic')[:1])"
+    )
+    older = subprocess.run(
+        [sys.executable, "-c", script, database_url], capture_output=True, text=True, check=True
+    )
+    assert older.stdout.strip() == "['alembic']"  # it had to migrate
+    assert current_revision(database_url) == HEAD_REVISION
+    current = subprocess.run(
+        [sys.executable, "-c", script, database_url], capture_output=True, text=True, check=True
+    )
+    assert current.stdout.strip() == "[]"
 
 
 def test_models_match_the_migrated_schema(db: Database) -> None:
@@ -75,7 +98,7 @@ def test_upgrade_accepts_a_plain_postgresql_url(database_url: str) -> None:
     # Operators write postgresql://...; the psycopg 3 driver must be chosen for them.
     plain = database_url.replace("postgresql+psycopg://", "postgresql://")
     upgrade(plain)
-    assert current_revision(database_url) == "0006"
+    assert current_revision(database_url) == HEAD_REVISION
 
 
 def test_sqlite_database_directory_is_created(tmp_path: object) -> None:
