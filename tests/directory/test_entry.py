@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hanoi.directory.entry import Entry, canonical_bytes, parse_entry
+from hanoi.directory.entry import ISO_639_1, Entry, canonical_bytes, parse_entry
 from hanoi.directory.errors import EntryError
 from tests.directory.conftest import entry_bytes, entry_dict
 
@@ -114,3 +114,10 @@ def test_entry_is_frozen() -> None:
     with pytest.raises(ValueError):
         entry.version = 2  # type: ignore[misc]
     assert isinstance(entry, Entry)
+
+
+def test_the_language_codes_are_pycountrys_iso_639_1() -> None:
+    import pycountry
+
+    listed = {language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2")}
+    assert listed == ISO_639_1
