@@ -12,20 +12,29 @@ officer sends the demo MLA request to XB; XB's officer acknowledges, starts and 
 Then, each step in a process of its own so that its peak RSS is its own:
 
 1. a random file of ``--size-gib`` GiB is written (AES-CTR keystream, 4 MiB at a time);
-2. it is sealed for the request twice, each time timed with the process's peak RSS (from
-   ``wait4``): by the CLI, ``hanoi evidence seal`` (that package is thrown away), then by
+2. it is sealed for the request twice, each time timed with the process's peak RSS: by the
+   CLI, ``hanoi evidence seal`` (that package is thrown away), then by
    ``hanoi.cases.evidence.seal_for_request``, the package delivered; the plaintext is then
    deleted;
 3. ``deliver_package`` (XB's officer) checks the package, copies its payload into XB's blob
-   store and queues the signed offer; from that moment XB's and XA's ``hanoi up`` processes
-   do the rest: the offer, the tus-style upload (16 MiB PATCHes), XA's hash check and
-   package verification, the signed receipt back to XB. Delivery time runs from the offer
-   queued to XB's package row saying ``delivered``. Each node's peak RSS during the
-   delivery is its ``VmHWM``, reset through ``/proc/<pid>/clear_refs`` when it starts.
+   store and queues the signed offer (timed, with its peak RSS); from that moment XB's and
+   XA's ``hanoi up`` processes do the rest: the offer, the tus-style upload (16 MiB
+   PATCHes), XA's hash check and package verification, the signed receipt back to XB.
+   Delivery time runs from the offer queued to XB's package row saying ``delivered``. Each
+   node's peak RSS during the delivery is its ``VmHWM``, reset through
+   ``/proc/<pid>/clear_refs`` when it starts.
 4. the reference: the same ciphertext file sent by ``curl -T`` (one PUT) to a one-route
    Starlette app under uvicorn in its own process that streams the body to a file and
    fsyncs it at the end; then the same with the receiver fsyncing every 16 MiB as XA does.
    Also timed, for scale: ``openssl dgst -sha256`` of the ciphertext (one hashing pass).
+
+The peak RSS of a step is not ``ru_maxrss`` from ``wait4``: on Linux a child counts the pages
+of the process it was forked from until its ``exec`` (and with ``vfork``/``posix_spawn`` it
+reads the parent's peak when that is higher), so every step would show this script's own
+peak. This script's own steps (``seal_for_request``, ``deliver_package``) read their
+``VmHWM`` from /proc/self/status when the step ends and return it with their result; the CLI
+runs under GNU time (``/usr/bin/time -f %M``, Debian package ``time``), a small C program
+whose child starts from its few MiB. Wall and CPU times (``wait4``) are unaffected.
 
 Progress is printed every few seconds. Everything made is deleted at the end (``--keep``
 keeps the folder). No thresholds: the numbers go to docs/benchmarks.md.
@@ -58,6 +67,7 @@ EVERY = 5.0  # seconds between progress lines
 CHILD_ENV = {"HANOI_ARGON2_PROFILE": "test"}
 HANOI = Path(sys.executable).with_name("hanoi")
 UPLOAD_PATH = "/upload"
+GNU_TIME = Path("/usr/bin/time")
 
 
 def say(text: str) -> None:
@@ -67,8 +77,9 @@ def say(text: str) -> None:
 # --- processes and their memory --------------------------------------------------------------
 
 
-def status_kib(pid: int, field_name: str) -> int:
-    """A ``Vm*`` line of /proc/<pid>/status in KiB (0 once the process is gone)."""
+def status_kib(pid: int | str, field_name: str) -> int:
+    """A ``Vm*`` line of /proc/<pid>/status in KiB (0 once the process is gone); ``pid``
+    may be ``"self"``."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field_name + ":"):
@@ -120,8 +131,9 @@ class Finished:
 
 
 def run_step(step: str, arguments: dict[str, Any], result_file: Path) -> Finished:
-    """Run this script's ``step`` in a child process; its wall time, peak RSS (wait4) and
-    the JSON it wrote to ``result_file``."""
+    """Run this script's ``step`` in a child process; its wall time and CPU time (wait4),
+    the JSON it wrote to ``result_file`` and the peak RSS in it (the child's own ``VmHWM``
+    at the end of the step: ``ru_maxrss`` would count this process's pages)."""
     command = [sys.executable, __file__, "--step", step, "--step-args", json.dumps(arguments)]
     start = time.perf_counter()
     process = subprocess.Popen(command, env=child_env())
@@ -131,7 +143,7 @@ def run_step(step: str, arguments: dict[str, Any], result_file: Path) -> Finishe
     if process.returncode != 0:
         raise SystemExit(f"step {step} failed with exit code {process.returncode}")
     result = json.loads(result_file.read_text())
-    return Finished(elapsed, usage.ru_maxrss / 1024, result, usage.ru_utime + usage.ru_stime)
+    return Finished(elapsed, result["peak_kib"] / 1024, result, usage.ru_utime + usage.ru_stime)
 
 
 class Ticker:
@@ -444,6 +456,8 @@ def run_child_step(step: str, arguments: dict[str, Any]) -> None:
         step_receiver(arguments)
         return
     result = step_seal(arguments) if step == "seal" else step_deliver(arguments)
+    # The process's own peak: VmHWM starts afresh at exec, unlike wait4's ru_maxrss.
+    result["peak_kib"] = status_kib("self", "VmHWM")
     Path(arguments["result"]).write_text(json.dumps(result))
 
 
@@ -589,10 +603,29 @@ def reference_upload(source: Path, folder: Path, port: int, fsync_every: int = 0
     return measured
 
 
+def check_gnu_time() -> None:
+    if not os.access(GNU_TIME, os.X_OK):
+        raise SystemExit(
+            f"{GNU_TIME} not found: it measures the peak RSS of hanoi evidence seal "
+            "(Debian/Ubuntu: apt-get install time)"
+        )
+
+
+def child_of(pid: int) -> int:
+    """The first child of ``pid`` (/proc/<pid>/task/<pid>/children), or ``pid`` itself."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+    return pid
+
+
 def cli_seal(federation: Any, source: Path, out: Path, reference: str, log: Path) -> Finished:
     """``hanoi evidence seal`` of ``source`` for the request, as an officer would run it:
-    wall time and the process's peak RSS (wait4)."""
+    wall time and CPU time (wait4), and the process's peak RSS, from GNU time's ``%M``
+    (a child of this process would count this process's pages in ``ru_maxrss``)."""
+    check_gnu_time()
+    measured = log.with_suffix(".time")
     command = [
+        str(GNU_TIME), "-f", "%M", "-o", str(measured),
         str(HANOI), "evidence", "seal", str(source), "--to", "XA", "--out", str(out),
         "--request", reference, "--user", "officer", "--home", str(federation.nodes["XB"].home),
     ]  # fmt: skip
@@ -603,7 +636,7 @@ def cli_seal(federation: Any, source: Path, out: Path, reference: str, log: Path
         )
 
         def report(elapsed: float) -> None:
-            rss = status_kib(process.pid, "VmRSS") / 1024
+            rss = status_kib(child_of(process.pid), "VmRSS") / 1024
             say(f"  hanoi evidence seal: {elapsed:5.0f} s, RSS {rss:.0f} MiB")
 
         with Ticker(report):
@@ -612,7 +645,12 @@ def cli_seal(federation: Any, source: Path, out: Path, reference: str, log: Path
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"hanoi evidence seal failed: {log.read_text()[-2000:]}")
-    return Finished(elapsed, usage.ru_maxrss / 1024, {}, usage.ru_utime + usage.ru_stime)
+    # GNU time writes "Command exited with non-zero status N" first when the command fails.
+    lines = measured.read_text().split()
+    if not lines or not lines[-1].isdigit():
+        raise SystemExit(f"{GNU_TIME} gave no peak RSS: {measured.read_text()!r}")
+    peak_kib = int(lines[-1])
+    return Finished(elapsed, peak_kib / 1024, {}, usage.ru_utime + usage.ru_stime)
 
 
 def hash_pass(source: Path) -> float:
@@ -658,6 +696,7 @@ def run(args: argparse.Namespace) -> None:
     from hanoi.directory.client import DirectoryClient
 
     size = int(args.size_gib * GIB)
+    check_gnu_time()
     args.dir.mkdir(parents=True, exist_ok=True)
     check_space(args.dir, size)
     nodes = Nodes()
@@ -751,11 +790,11 @@ def run(args: argparse.Namespace) -> None:
           f"{ciphertext:,} bytes of ciphertext; {os.cpu_count()} CPUs")  # fmt: skip
     rows = [
         ("hanoi evidence seal (CLI process)", by_cli.seconds, by_cli.peak_mib,
-         "whole process, start to exit"),
+         "whole process, start to exit (GNU time %M)"),
         ("seal_for_request", sealed.result["seconds"], sealed.peak_mib,
-         f"its process; {sealed.result['rss_before']:.0f} MiB before sealing began"),
+         f"its process (VmHWM); {sealed.result['rss_before']:.0f} MiB before sealing began"),
         ("deliver_package (check + copy to blobs)", offered.result["seconds"], offered.peak_mib,
-         f"its own process; CPU {offered.cpu:.1f} s"),
+         f"its own process (VmHWM); CPU {offered.cpu:.1f} s"),
         ("offer queued -> XB says delivered", delivery.seconds, None,
          f"CPU s: XA {peaks['XA'][2]:.1f}, XB {peaks['XB'][2]:.1f}"),
         ("reference: curl -T to bare receiver", bare.seconds, bare.receiver_peak_mib,
