@@ -264,3 +264,15 @@ def test_offences_json_lists_the_offence_codes(convention_runs: dict[str, Run]) 
         assert offence["article"].startswith("Art. "), offence
         assert offence["confidence"] in CONFIDENCES, offence
         assert offence["name"].strip(), offence
+
+
+def test_the_choices_the_cli_registers_are_the_domains_own() -> None:
+    """hanoi.cli.request repeats three lists of choices so that every command starts light;
+    they must stay the lists the domain defines."""
+    from hanoi.cases.render import LetterFormat, LetterLanguage
+    from hanoi.cli.request import REQUEST_KINDS, LetterFormatChoice, LetterLanguageChoice
+    from hanoi.convention import KINDS
+
+    assert REQUEST_KINDS == KINDS
+    assert [c.value for c in LetterLanguageChoice] == [c.value for c in LetterLanguage]
+    assert [c.value for c in LetterFormatChoice] == [c.value for c in LetterFormat]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from hanoi.cli.errors import guarded
 from hanoi.cli.output import console, print_json
-from hanoi.convention import get_convention
 
 app = typer.Typer(
     help="The Convention as data: articles, instruments, offences.", no_args_is_help=True
@@ -20,6 +18,12 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.
 @guarded
 def articles(as_json: bool = JSON_OPTION) -> None:
     """List the 68 articles with chapter and confidence."""
+    # Imported by each command: loading the Convention's models and data (pydantic, YAML)
+    # at start-up would weigh on every other `hanoi` command too.
+    from rich.table import Table
+
+    from hanoi.convention import get_convention
+
     conv = get_convention()
     if as_json:
         print_json([a.model_dump(mode="json") for a in conv.articles])
@@ -34,6 +38,10 @@ def articles(as_json: bool = JSON_OPTION) -> None:
 @guarded
 def instruments(as_json: bool = JSON_OPTION) -> None:
     """List the request kinds with every element, its article and its confidence."""
+    from rich.table import Table
+
+    from hanoi.convention import get_convention
+
     conv = get_convention()
     if as_json:
         print_json([i.model_dump(mode="json") for i in conv.instruments.values()])
@@ -49,6 +57,10 @@ def instruments(as_json: bool = JSON_OPTION) -> None:
 @guarded
 def offences(as_json: bool = JSON_OPTION) -> None:
     """List the offence codes (Arts. 4, 7-17 and serious crime)."""
+    from rich.table import Table
+
+    from hanoi.convention import get_convention
+
     conv = get_convention()
     if as_json:
         print_json([o.model_dump(mode="json") for o in conv.offences])

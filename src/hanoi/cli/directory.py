@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
-from rich.table import Table
 
 from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
 from hanoi.cli.files import read_bounded, write_atomic
@@ -300,6 +299,8 @@ def show(
     Entries not in effect today (UTC) are shown too, marked; with --json a warning for each
     goes to standard error, so standard output stays the entries as signed.
     """
+    from rich.table import Table
+
     from hanoi.directory.client import DirectoryClient
     from hanoi.directory.entry import utc_day
 
@@ -350,6 +351,8 @@ def _warn_not_in_effect(entries: list[Entry], today: date) -> None:
 
 
 def _print_entry(entry: Entry, today: date) -> None:
+    from rich.table import Table
+
     names = "; ".join(f"{lang}: {name}" for lang, name in entry.display_names().items())
     console.print(f"{entry.code} — {names}" + (" (fictional)" if entry.fictional else ""))
     note = entry.effect_note(today)

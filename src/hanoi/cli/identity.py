@@ -21,19 +21,11 @@ from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
 from hanoi.cli.files import write_atomic
 from hanoi.cli.output import console, print_json
 from hanoi.config import Settings, load_settings
-from hanoi.crypto import KEY_KINDS, KeyKind, KeyStore
-from hanoi.crypto.keys import format_time
-from hanoi.node import (
-    check_name,
-    check_state,
-    check_url,
-    create_node,
-    current_kids,
-    read_node,
-    sync_kids,
-)
 
+# The key store and node.json (and with them joserfc, age and pydantic) are imported by the
+# commands that use them: `hanoi` imports this module for every command it runs.
 if TYPE_CHECKING:
+    from hanoi.crypto import KeyKind, KeyStore
     from hanoi.db import Database
 
 MAX_GRACE_DAYS = 3650
@@ -54,6 +46,8 @@ app = typer.Typer(help="This node's identity and keys.", no_args_is_help=True)
 
 
 def _check_kind(kind: str) -> KeyKind:
+    from hanoi.crypto import KEY_KINDS
+
     for known in KEY_KINDS:
         if kind == known:
             return known
@@ -83,6 +77,9 @@ def init(
     passphrase_stdin: bool = PASSPHRASE_OPTION,
 ) -> None:
     """Create this node's keys and node.json; refuses if the node already has an identity."""
+    from hanoi.crypto import KeyStore
+    from hanoi.node import check_name, check_state, check_url, create_node
+
     # Checked before anything is created, so bad options leave no folder behind.
     check_state(state)
     check_name(name)
@@ -115,6 +112,9 @@ def show(
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
 ) -> None:
     """Public information about this node: State, address, key ids and statuses."""
+    from hanoi.crypto import KeyStore
+    from hanoi.node import current_kids, read_node
+
     if out is not None and not jwks_only:
         raise CliUsageError("-o/--out writes the JWK Set: use it with --jwks")
     settings = load_settings(home)
@@ -175,7 +175,10 @@ def rotate_key(
 
     Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails, and
     then 'hanoi node log-key-changes' logs it once the database is back."""
+    from hanoi.crypto import KeyStore
+    from hanoi.crypto.keys import format_time
     from hanoi.ledger.events import rotation_detail
+    from hanoi.node import read_node, sync_kids
 
     checked = _check_kind(kind)
     if not 0 <= grace_days <= MAX_GRACE_DAYS:
@@ -210,7 +213,9 @@ def revoke_key(
 
     Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails, and
     then 'hanoi node log-key-changes' logs it once the database is back."""
+    from hanoi.crypto import KeyStore
     from hanoi.ledger.events import revocation_detail
+    from hanoi.node import read_node, sync_kids
 
     settings = load_settings(home)
     node = read_node(settings.home)
@@ -235,7 +240,9 @@ def log_key_changes(home: Path | None = HOME_OPTION) -> None:
 
     What rotate-key or revoke-key could not log while the database was down, read back
     from the keyring; running it again logs nothing."""
+    from hanoi.crypto import KeyStore
     from hanoi.ledger.events import log_missing_key_events
+    from hanoi.node import read_node
 
     settings = load_settings(home)
     node = read_node(settings.home)
@@ -307,6 +314,8 @@ def _describe(detail: Mapping[str, Any]) -> str:
 
 
 def _print_kids(store: KeyStore) -> None:
+    from hanoi.node import current_kids
+
     for kind, kid in current_kids(store).items():
         console.print(f"  {kind} key:{' ' * (12 - len(kind))}{kid}")
 

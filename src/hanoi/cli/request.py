@@ -4,22 +4,72 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from hanoi.cases.check import CheckReport, check_document
-from hanoi.cases.documents import KINDS, MAX_DOCUMENT_BYTES, new_document, parse_document
-from hanoi.cases.render import LetterFormat, LetterLanguage, render_html, render_pdf
 from hanoi.cli.errors import EXIT_INVALID, EXIT_OK, fail, guarded
 from hanoi.cli.files import read_bounded, write_atomic
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
-from hanoi.directory.fixture import StateDirectory
-from hanoi.directory.lookup import node_directory
+
+# The request models, the checker, the renderer (jinja2, babel) and the directory are
+# imported by the commands that use them: `hanoi` imports this module whatever command it
+# runs (and `hanoi evidence` commands import NodeContext from it).
+if TYPE_CHECKING:
+    from hanoi.cases.check import CheckReport
+    from hanoi.cases.documents import RequestDocument
+    from hanoi.directory.fixture import StateDirectory
 
 app = typer.Typer(help="Draft, check and render cooperation requests.", no_args_is_help=True)
+
+
+# Typer needs these choices to register the commands, on every run: importing them from
+# hanoi.convention (KINDS) and hanoi.cases.render (LetterLanguage, LetterFormat) would load
+# the Convention's models and the renderer each time. So they are repeated here, and the
+# commands that import the originals anyway (`new`, `render`) refuse to run if they differ.
+
+#: Every request kind, in hanoi.convention.KINDS's order.
+REQUEST_KINDS: tuple[str, ...] = (
+    "preservation",
+    "traffic-disclosure",
+    "mla",
+    "mla-stored-data",
+    "realtime-traffic",
+    "interception",
+    "extradition",
+    "police-information",
+    "spontaneous-information",
+    "confiscation",
+)
+
+
+class LetterLanguageChoice(StrEnum):
+    """--lang: the values of hanoi.cases.render.LetterLanguage."""
+
+    EN = "en"
+    FR = "fr"
+
+
+class LetterFormatChoice(StrEnum):
+    """--format: the values of hanoi.cases.render.LetterFormat."""
+
+    HTML = "html"
+    PDF = "pdf"
+
+
+def _same_choices(what: str, offered: Iterable[str], defined: Iterable[str]) -> None:
+    """Refuse to run on a stale copy of a list of choices (a bug, caught by any test of the
+    command): a value the CLI lacks could not be chosen, one it has extra would fail late."""
+    copy, original = tuple(map(str, offered)), tuple(map(str, defined))
+    if copy != original:
+        raise RuntimeError(
+            f"hanoi.cli.request offers the {what} {copy}, but {original} are defined: "
+            "update the copy in hanoi/cli/request.py"
+        )
 
 
 HOME_OPTION = typer.Option(
@@ -30,24 +80,31 @@ HOME_OPTION = typer.Option(
 )
 
 
-def _load(path: Path):  # type: ignore[no-untyped-def]
+def _load(path: Path) -> RequestDocument:
+    from hanoi.cases.documents import MAX_DOCUMENT_BYTES, parse_document
+
     return parse_document(read_bounded(path, MAX_DOCUMENT_BYTES))
 
 
 def _states(home: Path | None) -> StateDirectory:
+    from hanoi.directory.lookup import node_directory
+
     return node_directory(load_settings(home).home)
 
 
 @app.command()
 @guarded
 def new(
-    kind: str = typer.Argument(..., help=f"One of: {', '.join(KINDS)}."),
+    kind: str = typer.Argument(..., help=f"One of: {', '.join(REQUEST_KINDS)}."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the blank request."),
     requesting_state: str | None = typer.Option(None, help="ISO 3166 code of your State."),
     requested_state: str | None = typer.Option(None, help="ISO 3166 code of the requested State."),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
 ) -> None:
     """Write a blank request of KIND, ready to fill in and check."""
+    from hanoi.cases.documents import KINDS, new_document
+
+    _same_choices("request kinds", REQUEST_KINDS, KINDS)
     if kind not in KINDS:
         fail(f"unknown request kind {kind!r}; choose one of: {', '.join(KINDS)}")
     doc = new_document(kind, requesting_state=requesting_state, requested_state=requested_state)
@@ -66,6 +123,8 @@ def check(
     home: Path | None = HOME_OPTION,
 ) -> None:
     """Check a request against its article: exit 0 complete, 1 problems found, 2 unusable."""
+    from hanoi.cases.check import check_document
+
     report = check_document(_load(file), directory=_states(home))
     if as_json:
         print_json(report.model_dump(mode="json"))
@@ -94,18 +153,24 @@ def _print_report(file: Path, report: CheckReport) -> None:
 @guarded
 def render(
     file: Path = typer.Argument(..., help="The request document (JSON)."),
-    lang: LetterLanguage = typer.Option(
-        LetterLanguage.EN, "--lang", help="Language of the letter."
+    lang: LetterLanguageChoice = typer.Option(
+        LetterLanguageChoice.EN, "--lang", help="Language of the letter."
     ),
-    fmt: LetterFormat = typer.Option(LetterFormat.HTML, "--format", help="html or pdf."),
+    fmt: LetterFormatChoice = typer.Option(
+        LetterFormatChoice.HTML, "--format", help="html or pdf."
+    ),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the letter."),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
     home: Path | None = HOME_OPTION,
 ) -> None:
     """Render the formal request letter, citing the articles, as HTML or PDF."""
+    from hanoi.cases.render import LetterFormat, LetterLanguage, render_html, render_pdf
+
+    _same_choices("letter languages", LetterLanguageChoice, LetterLanguage)
+    _same_choices("letter formats", LetterFormatChoice, LetterFormat)
     doc = _load(file)
     states = _states(home)
-    if fmt is LetterFormat.PDF:
+    if fmt is LetterFormatChoice.PDF:
         data = render_pdf(doc, lang.value, directory=states)
     else:
         data = render_html(doc, lang.value, directory=states).encode()

@@ -4,52 +4,62 @@ Signed notes live in :mod:`hanoi.crypto.note` and are imported from there (their
 ``Signer``, ``Verifier``, ``Signature``, are too generic for this namespace).
 
 Imports nothing else of ``hanoi`` (rule of the house): every other package may rely on it.
+
+The names below are loaded from their submodule on first use, not when the package is
+imported: a caller that needs only keys or canonical JSON must not pay for the envelope
+and receipt code (and everything it imports) just because it imported ``hanoi.crypto``.
 """
 
-from hanoi.crypto.canonical import canonical_json, sha256_hex
-from hanoi.crypto.envelope import (
-    BadSignature,
-    DecryptionFailed,
-    DigestMismatch,
-    EnvelopeError,
-    ExpiredMessage,
-    IssuedInFuture,
-    MalformedMessage,
-    MessageClaims,
-    OpenedMessage,
-    OversizedMessage,
-    Party,
-    ReplayedMessage,
-    SignerKeys,
-    UnexpectedAlgorithm,
-    UnknownRecipientKey,
-    UnknownSignerKey,
-    WrongRecipient,
-    keyring_lookup,
-    new_message_id,
-    open_message,
-    seal_message,
-    token_sha256,
-)
-from hanoi.crypto.errors import (
-    CanonicalizationError,
-    CryptoError,
-    KeyStoreError,
-    UnknownKey,
-    WrongPassphrase,
-)
-from hanoi.crypto.keys import (
-    DEFAULT_GRACE,
-    KEY_KINDS,
-    EncryptionKey,
-    KeyKind,
-    KeyRecord,
-    KeyStatus,
-    KeyStore,
-    SigningKey,
-    jwk_thumbprint,
-)
-from hanoi.crypto.receipts import Receipt, sign_receipt, verify_receipt
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hanoi.crypto.canonical import canonical_json, sha256_hex
+    from hanoi.crypto.envelope import (
+        BadSignature,
+        DecryptionFailed,
+        DigestMismatch,
+        EnvelopeError,
+        ExpiredMessage,
+        IssuedInFuture,
+        MalformedMessage,
+        MessageClaims,
+        OpenedMessage,
+        OversizedMessage,
+        Party,
+        ReplayedMessage,
+        SignerKeys,
+        UnexpectedAlgorithm,
+        UnknownRecipientKey,
+        UnknownSignerKey,
+        WrongRecipient,
+        keyring_lookup,
+        new_message_id,
+        open_message,
+        seal_message,
+        token_sha256,
+    )
+    from hanoi.crypto.errors import (
+        CanonicalizationError,
+        CryptoError,
+        KeyStoreError,
+        UnknownKey,
+        WrongPassphrase,
+    )
+    from hanoi.crypto.keys import (
+        DEFAULT_GRACE,
+        KEY_KINDS,
+        EncryptionKey,
+        KeyKind,
+        KeyRecord,
+        KeyStatus,
+        KeyStore,
+        SigningKey,
+        jwk_thumbprint,
+    )
+    from hanoi.crypto.receipts import Receipt, sign_receipt, verify_receipt
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -94,3 +104,71 @@ __all__ = [
     "token_sha256",
     "verify_receipt",
 ]
+
+#: The submodule (under ``hanoi.crypto``) that defines each exported name.
+_SOURCES: dict[str, str] = {
+    **dict.fromkeys(("canonical_json", "sha256_hex"), "canonical"),
+    **dict.fromkeys(
+        (
+            "BadSignature",
+            "DecryptionFailed",
+            "DigestMismatch",
+            "EnvelopeError",
+            "ExpiredMessage",
+            "IssuedInFuture",
+            "MalformedMessage",
+            "MessageClaims",
+            "OpenedMessage",
+            "OversizedMessage",
+            "Party",
+            "ReplayedMessage",
+            "SignerKeys",
+            "UnexpectedAlgorithm",
+            "UnknownRecipientKey",
+            "UnknownSignerKey",
+            "WrongRecipient",
+            "keyring_lookup",
+            "new_message_id",
+            "open_message",
+            "seal_message",
+            "token_sha256",
+        ),
+        "envelope",
+    ),
+    **dict.fromkeys(
+        ("CanonicalizationError", "CryptoError", "KeyStoreError", "UnknownKey", "WrongPassphrase"),
+        "errors",
+    ),
+    **dict.fromkeys(
+        (
+            "DEFAULT_GRACE",
+            "KEY_KINDS",
+            "EncryptionKey",
+            "KeyKind",
+            "KeyRecord",
+            "KeyStatus",
+            "KeyStore",
+            "SigningKey",
+            "jwk_thumbprint",
+        ),
+        "keys",
+    ),
+    **dict.fromkeys(("Receipt", "sign_receipt", "verify_receipt"), "receipts"),
+}
+
+
+# Hidden from type checkers: they see the imports above, so a misspelt name stays an error
+# instead of becoming ``Any`` through a module-level ``__getattr__``.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        source = _SOURCES.get(name)
+        if source is None:
+            # Not an export: ``from hanoi.crypto import note`` then imports the submodule.
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{__name__}.{source}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

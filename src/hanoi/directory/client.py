@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from tuf.api import exceptions as tuf_errors
@@ -42,9 +42,6 @@ from tuf.api.metadata import (  # type: ignore[attr-defined]
     Timestamp,
 )
 from tuf.api.serialization import DeserializationError
-from tuf.ngclient.config import UpdaterConfig
-from tuf.ngclient.updater import Updater
-from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
 from hanoi.directory.entry import Entry, parse_entry, utc_day
 from hanoi.directory.errors import (
@@ -54,6 +51,9 @@ from hanoi.directory.errors import (
     EntryError,
 )
 from hanoi.directory.repository import entry_path, role_name
+
+if TYPE_CHECKING:
+    from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
 _T = TypeVar("_T", Root, Snapshot, Targets, Timestamp)
 _STATE_ROLE = re.compile(r"^states-(?P<code>[A-Z]{2})$")
@@ -160,6 +160,11 @@ class DirectoryClient:
         return status
 
     def _fetch_into(self, staging: Path, url: str, bootstrap: bytes) -> CacheStatus:
+        # The updater and its HTTP stack (urllib3) are needed only here: reading the verified
+        # copy, which every command that looks a State up does, goes without them.
+        from tuf.ngclient.config import UpdaterConfig
+        from tuf.ngclient.updater import Updater
+
         metadata = staging / "metadata"
         targets_dir = staging / "targets"
         previous = self.current / "metadata"
@@ -169,7 +174,8 @@ class DirectoryClient:
         else:
             metadata.mkdir()
         targets_dir.mkdir()
-        fetcher = _NamingFetcher(url)
+        requested = _RequestedFiles(url)
+        fetcher = _naming_fetcher(requested)
         try:
             updater = Updater(
                 metadata_dir=str(metadata),
@@ -200,7 +206,7 @@ class DirectoryClient:
                 _check_entry(destination.read_bytes(), code)
                 codes.append(code)
         except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
-            raise _explain(exc, fetcher) from None
+            raise _explain(exc, requested) from None
         root = _read_signed(metadata / "root.json", Root)
         timestamp = _read_signed(metadata / "timestamp.json", Timestamp)
         status = CacheStatus(
@@ -309,17 +315,12 @@ class DirectoryClient:
             yield
 
 
-class _NamingFetcher(Urllib3Fetcher):
-    """The stock fetcher, remembering the last URL asked for so errors can name the file."""
+class _RequestedFiles:
+    """The last URL the updater asked for, so errors can name the file."""
 
     def __init__(self, base_url: str) -> None:
-        super().__init__(socket_timeout=15, app_user_agent="hanoi-directory")
         self.base_url = base_url
         self.last_url: str | None = None
-
-    def _fetch(self, url: str) -> Iterator[bytes]:
-        self.last_url = url
-        return super()._fetch(url)
 
     def last_file(self) -> str:
         """The last file asked for, named as in the repository (no version or hash prefix)."""
@@ -340,9 +341,25 @@ class _NamingFetcher(Urllib3Fetcher):
         return relative
 
 
-def _explain(exc: Exception, fetcher: _NamingFetcher) -> DirectoryRefreshError:
+def _naming_fetcher(requested: _RequestedFiles) -> Urllib3Fetcher:
+    """The stock fetcher, noting in ``requested`` each URL asked for.
+
+    Built here rather than at module level, as the fetcher class comes with urllib3 and
+    the updater, which only a refresh needs.
+    """
+    from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
+
+    class NamingFetcher(Urllib3Fetcher):
+        def _fetch(self, url: str) -> Iterator[bytes]:
+            requested.last_url = url
+            return super()._fetch(url)
+
+    return NamingFetcher(socket_timeout=15, app_user_agent="hanoi-directory")
+
+
+def _explain(exc: Exception, requested: _RequestedFiles) -> DirectoryRefreshError:
     """One line naming the file that failed and why."""
-    file = fetcher.last_file()
+    file = requested.last_file()
     if isinstance(exc, tuf_errors.ExpiredMetadataError):
         match = _EXPIRED.search(str(exc))
         name = f"{match['name']}.json" if match else file
