@@ -32,6 +32,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -41,6 +42,8 @@ from hanoi.crypto.note import (
     ALG_ED25519,
     KeyHashMismatch,
     MalformedKey,
+    NamedPrivateKey,
+    NamedPublicKey,
     Note,
     NoteError,
     Signature,
@@ -101,24 +104,12 @@ def _encoded_public(key: Ed25519PublicKey) -> bytes:
 
 
 @dataclass(frozen=True)
-class CosignatureVerifier:
+class CosignatureVerifier(NamedPublicKey):
     """A trusted witness (cosigner) public key under a name; a :class:`NoteVerifier`."""
 
-    name: str
-    key_hash: int
-    key: Ed25519PublicKey
-
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if not isinstance(self.key, Ed25519PublicKey):
-            raise TypeError("a cosignature verifier needs an Ed25519 public key")
-        if key_hash(self.name, _encoded_public(self.key)) != self.key_hash:
-            raise KeyHashMismatch(f"key hash {self.key_hash:08x} does not match the cosigner key")
-
-    @classmethod
-    def for_key(cls, name: str, key: Ed25519PublicKey) -> CosignatureVerifier:
-        check_key_name(name)
-        return cls(name, key_hash(name, _encoded_public(key)), key)
+    ALGORITHM: ClassVar[int] = ALG_COSIGNATURE_V1
+    ROLE: ClassVar[str] = "cosignature verifier"
+    KEY: ClassVar[str] = "cosigner key"
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` (timestamp || Ed25519 signature) cosigns ``message``, the
@@ -142,21 +133,15 @@ def _system_clock() -> int:
 
 
 @dataclass(frozen=True)
-class CosignatureSigner:
+class CosignatureSigner(NamedPrivateKey):
     """A witness's private key under a name; a :class:`NoteSigner` whose :meth:`sign`
     stamps the time from ``clock`` (POSIX seconds; the system clock by default)."""
 
-    name: str
-    key_hash: int
-    key: Ed25519PrivateKey = field(repr=False)
-    clock: Callable[[], int] = field(default=_system_clock, repr=False, compare=False)
+    ALGORITHM: ClassVar[int] = ALG_COSIGNATURE_V1
+    ROLE: ClassVar[str] = "cosignature signer"
+    KEY: ClassVar[str] = "cosigner key"
 
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if not isinstance(self.key, Ed25519PrivateKey):
-            raise TypeError("a cosignature signer needs an Ed25519 private key")
-        if key_hash(self.name, _encoded_public(self.key.public_key())) != self.key_hash:
-            raise KeyHashMismatch(f"key hash {self.key_hash:08x} does not match the cosigner key")
+    clock: Callable[[], int] = field(default=_system_clock, repr=False, compare=False)
 
     @classmethod
     def for_key(

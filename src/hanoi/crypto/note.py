@@ -31,7 +31,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -155,8 +155,59 @@ def key_hash(name: str, encoded_public_key: bytes) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def _encoded_public(key: Ed25519PublicKey) -> bytes:
-    return bytes([ALG_ED25519]) + key.public_bytes_raw()
+def _encoded_public(key: Ed25519PublicKey, algorithm: int = ALG_ED25519) -> bytes:
+    return bytes([algorithm]) + key.public_bytes_raw()
+
+
+@dataclass(frozen=True)
+class NamedPublicKey:
+    """An Ed25519 public key under a name, for signatures of one type (``ALGORITHM``, the
+    byte its key hash covers): the shared part of :class:`Verifier` and the witnesses'
+    cosignature verifier. A ``key_hash`` given by hand must be the right one."""
+
+    ALGORITHM: ClassVar[int] = ALG_ED25519
+    ROLE: ClassVar[str] = "note verifier"
+    KEY: ClassVar[str] = "key"
+
+    name: str
+    key_hash: int
+    key: Ed25519PublicKey
+
+    def __post_init__(self) -> None:
+        check_key_name(self.name)
+        if not isinstance(self.key, Ed25519PublicKey):
+            raise TypeError(f"a {self.ROLE} needs an Ed25519 public key")
+        _check_key_hash(self, self.key)
+
+    @classmethod
+    def for_key(cls, name: str, key: Ed25519PublicKey) -> Self:
+        check_key_name(name)
+        return cls(name, key_hash(name, _encoded_public(key, cls.ALGORITHM)), key)
+
+
+@dataclass(frozen=True)
+class NamedPrivateKey:
+    """An Ed25519 private key under a name: the shared part of :class:`Signer` and the
+    witnesses' cosignature signer (see :class:`NamedPublicKey`)."""
+
+    ALGORITHM: ClassVar[int] = ALG_ED25519
+    ROLE: ClassVar[str] = "note signer"
+    KEY: ClassVar[str] = "key"
+
+    name: str
+    key_hash: int
+    key: Ed25519PrivateKey = field(repr=False)
+
+    def __post_init__(self) -> None:
+        check_key_name(self.name)
+        if not isinstance(self.key, Ed25519PrivateKey):
+            raise TypeError(f"a {self.ROLE} needs an Ed25519 private key")
+        _check_key_hash(self, self.key.public_key())
+
+
+def _check_key_hash(named: NamedPublicKey | NamedPrivateKey, public: Ed25519PublicKey) -> None:
+    if key_hash(named.name, _encoded_public(public, named.ALGORITHM)) != named.key_hash:
+        raise KeyHashMismatch(f"key hash {named.key_hash:08x} does not match the {named.KEY}")
 
 
 class NoteVerifier(Protocol):
@@ -184,25 +235,9 @@ class NoteSigner(Protocol):
 
 
 @dataclass(frozen=True)
-class Verifier:
+class Verifier(NamedPublicKey):
     """A trusted Ed25519 public key under a name. Build with :meth:`for_key` or
     :func:`parse_verifier_key`; a ``key_hash`` given by hand must be the right one."""
-
-    name: str
-    key_hash: int
-    key: Ed25519PublicKey
-
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if not isinstance(self.key, Ed25519PublicKey):
-            raise TypeError("a note verifier needs an Ed25519 public key")
-        if key_hash(self.name, _encoded_public(self.key)) != self.key_hash:
-            raise KeyHashMismatch(f"key hash {self.key_hash:08x} does not match the key")
-
-    @classmethod
-    def for_key(cls, name: str, key: Ed25519PublicKey) -> Verifier:
-        check_key_name(name)
-        return cls(name, key_hash(name, _encoded_public(key)), key)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         if len(signature) != _ED25519_SIGNATURE_BYTES:
@@ -218,20 +253,9 @@ class Verifier:
 
 
 @dataclass(frozen=True)
-class Signer:
+class Signer(NamedPrivateKey):
     """An Ed25519 private key under a name (the node's signing key, say). Build with
     :meth:`for_key` or :func:`parse_signer_key`."""
-
-    name: str
-    key_hash: int
-    key: Ed25519PrivateKey = field(repr=False)
-
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if not isinstance(self.key, Ed25519PrivateKey):
-            raise TypeError("a note signer needs an Ed25519 private key")
-        if key_hash(self.name, _encoded_public(self.key.public_key())) != self.key_hash:
-            raise KeyHashMismatch(f"key hash {self.key_hash:08x} does not match the key")
 
     @classmethod
     def for_key(cls, name: str, key: Ed25519PrivateKey) -> Signer:

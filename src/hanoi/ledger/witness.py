@@ -287,7 +287,7 @@ class Witness:
         if not isinstance(now, int) or isinstance(now, bool) or not 0 <= now <= MAX_TIMESTAMP:
             raise InvalidTimestamp(f"time {now!r} is not an integer from 0 to 2^63 - 1")
         parsed = parse_add_checkpoint_request(request)
-        origin = _claimed_origin(parsed.checkpoint_note)
+        origin = claimed_origin(parsed.checkpoint_note)
         verifiers = self._logs.get(origin)
         if verifiers is None:
             raise UnknownLog(f"{origin[:60]!r} is not a log this witness follows")
@@ -397,7 +397,7 @@ def add_cosignatures(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _claimed_origin(note: bytes) -> str:
+def claimed_origin(note: bytes) -> str:
     """The first line of the note, unverified: only used to pick the keys to check with."""
     end = note.find(b"\n")
     if end <= 0:
@@ -450,6 +450,7 @@ __all__ = [
     "Witness",
     "WitnessError",
     "add_cosignatures",
+    "claimed_origin",
     "make_add_checkpoint_request",
     "parse_add_checkpoint_request",
 ]

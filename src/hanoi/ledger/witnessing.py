@@ -54,12 +54,12 @@ from hanoi.ledger.keys import (
 from hanoi.ledger.models import LedgerCheckpoint
 from hanoi.ledger.witness import (
     SIZE_CONTENT_TYPE,
-    MalformedRequest,
     MalformedWitnessResponse,
     OldSizeMismatch,
     SplitView,
     Witness,
     add_cosignatures,
+    claimed_origin,
     make_add_checkpoint_request,
     parse_add_checkpoint_request,
 )
@@ -122,7 +122,7 @@ def witness_add_checkpoint(
     checkpoint is stored. Raises a :class:`~hanoi.ledger.witness.WitnessError` whose
     ``status`` is the HTTP answer."""
     moment = int(time.time()) if now is None else now
-    origin = _origin_of(parse_add_checkpoint_request(body).checkpoint_note)
+    origin = claimed_origin(parse_add_checkpoint_request(body).checkpoint_note)
     with db.session() as session:
         held = _held(session, origin)
     state: dict[str, Any] = {"logs": {}, "split_views": []}
@@ -137,16 +137,6 @@ def witness_add_checkpoint(
     new = witness.state["logs"][origin]
     _compare_and_set(db, origin, held, new)
     return answer
-
-
-def _origin_of(note: bytes) -> str:
-    end = note.find(b"\n")
-    if end <= 0:
-        raise MalformedRequest("the checkpoint has no origin line")
-    try:
-        return note[:end].decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedRequest("the checkpoint's origin line is not UTF-8") from None
 
 
 def _held(session: Session, origin: str) -> dict[str, Any] | None:
