@@ -251,30 +251,6 @@ class Nodes:
             stop_process(process)
 
 
-def free_ports(count: int) -> int:
-    import socket
-
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count > 65535:
-            continue
-        taken: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                taken.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in taken:
-                sock.close()
-        return base
-    raise RuntimeError("no run of free loopback ports")
-
-
 def officer(db: Any) -> Any:
     from hanoi.accounts.service import get_user_by_username
 
@@ -693,6 +669,7 @@ def workspace(parent: Path, keep: bool) -> Iterator[Path]:
 
 def run(args: argparse.Namespace) -> None:
     from hanoi.demo.federation import DemoFederation, build
+    from hanoi.demo.serving import free_port_base
     from hanoi.directory.client import DirectoryClient
 
     size = int(args.size_gib * GIB)
@@ -702,7 +679,7 @@ def run(args: argparse.Namespace) -> None:
     nodes = Nodes()
     with workspace(args.dir, args.keep) as folder:
         try:
-            base = free_ports(5)  # Secretariat, XA, XB, XC (not started), reference receiver
+            base = free_port_base(5)  # Secretariat, XA, XB, XC (not started), reference receiver
             federation = DemoFederation(folder / "fed", base)
             say(f"building the demo federation in {federation.home}")
             build(federation)

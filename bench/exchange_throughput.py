@@ -49,12 +49,10 @@ import cProfile
 import multiprocessing
 import os
 import pstats
-import secrets
-import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,8 +64,8 @@ os.environ.setdefault("HANOI_ARGON2_PROFILE", "test")
 import httpx
 import uvicorn
 from fastapi import FastAPI, Request
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from pgdb import throwaway_database
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from hanoi.cases.documents import parse_document_obj
@@ -79,7 +77,7 @@ from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.demo.federation import DemoFederation, build
 from hanoi.demo.scenario import example_document
-from hanoi.demo.serving import ServedNode, serve_node, stop_all
+from hanoi.demo.serving import ServedNode, free_port_base, serve_node, stop_all
 from hanoi.directory.client import DirectoryClient
 from hanoi.exchange.delivery import Worker, deliver_due
 from hanoi.exchange.identity import LocalNode
@@ -88,7 +86,6 @@ from hanoi.exchange.models import DeliveryState, OutboxMessage
 from hanoi.exchange.outbox import MESSAGE_LIFETIME, enqueue
 from hanoi.exchange.transport import Answer, HttpTransport
 
-DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SENDER = Party("XA", "XA-247")
 RECIPIENT = Party("XB", "XB-247")
 REFERENCE_PATH = "/bare"
@@ -97,47 +94,6 @@ DIGEST = "0" * 64
 
 
 # --- the federation ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for the block, dropped afterwards."""
-    admin_url = os.environ.get("HANOI_TEST_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
-    name = f"hanoi_bench_{secrets.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def free_ports(count: int) -> int:
-    """A port p such that p .. p+count-1 are free on loopback right now."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count > 65535:
-            continue
-        taken: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                taken.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in taken:
-                sock.close()
-        return base
-    raise RuntimeError("no run of free loopback ports")
 
 
 def reference_app() -> FastAPI:
@@ -679,8 +635,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> Run:
         urls: dict[str, str] = {}
         if backend == "postgresql":
             # The two nodes that exchange; XC takes no part and keeps its SQLite file.
-            urls = {code: stack.enter_context(pg_database()) for code in ("XA", "XB")}
-        base = free_ports(5)  # Secretariat, XA, XB, XC, then the reference app
+            urls = {code: stack.enter_context(throwaway_database()) for code in ("XA", "XB")}
+        base = free_port_base(5)  # Secretariat, XA, XB, XC, then the reference app
         federation = DemoFederation(Path(tmp) / "fed", base, urls)
         build(federation)
         reference_url = f"http://127.0.0.1:{base + 4}{REFERENCE_PATH}"

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import statistics
 import tempfile
 import time
@@ -31,8 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from pgdb import DEFAULT_PG_ADMIN_URL, throwaway_database
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hanoi.db import Database, upgrade
@@ -40,27 +39,11 @@ from hanoi.ledger import merkle, store
 from hanoi.ledger.models import LedgerEntry
 from hanoi.ledger.records import KINDS, LedgerRecord, new_record
 
-DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
 
 @contextmanager
 def sqlite_url() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="hanoi-ledger-bench-") as folder:
         yield f"sqlite:///{Path(folder) / 'hanoi.db'}"
-
-
-@contextmanager
-def postgresql_url(admin_url: str) -> Iterator[str]:
-    name = f"hanoi_bench_{secrets.token_hex(4)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build(start: int, count: int) -> list[LedgerRecord]:
@@ -163,7 +146,7 @@ def main() -> None:
             with sqlite_url() as url:
                 run(engine, url, args.entries, args.batch, args.proofs)
         else:
-            with postgresql_url(args.pg_admin_url) as url:
+            with throwaway_database(args.pg_admin_url) as url:
                 run(engine, url, args.entries, args.batch, args.proofs)
 
 

@@ -6,7 +6,6 @@ PostgreSQL database; on ``sqlite`` each keeps its file in its home.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -15,31 +14,8 @@ from pathlib import Path
 import pytest
 
 from hanoi.demo.federation import DEMO_STATES, DemoFederation, build, refresh_directories
-from hanoi.demo.serving import ServedNode, serve_federation, stop_all
+from hanoi.demo.serving import ServedNode, free_port_base, serve_federation, stop_all
 from tests.conftest import throwaway_pg_database
-
-
-def free_port_base(count: int = 4) -> int:
-    """A port p such that p .. p+count-1 are all free on loopback right now."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count > 65535:
-            continue
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-        return base
-    raise RuntimeError("no run of free loopback ports")
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -12,6 +13,30 @@ from hanoi.config import Settings, load_settings
 from hanoi.db import Database
 from hanoi.demo.federation import DemoFederation, DemoNode
 from hanoi.runtime import NodeRuntime, node_runtime
+
+
+def free_port_base(count: int = 4) -> int:
+    """A port p such that p .. p+count-1 are all free on loopback right now (for a
+    federation on loopback: the demo's nodes in tests and benchmarks)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + count > 65535:
+            continue
+        taken: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                taken.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in taken:
+                sock.close()
+        return base
+    raise RuntimeError("no run of free loopback ports")
 
 
 class DemoServeError(Exception):
