@@ -28,7 +28,7 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -188,8 +188,11 @@ class LedgerRecord:
     detail_json: bytes
     """The detail's RFC 8785 canonical bytes."""
     salt: bytes
+    leaf_bytes: bytes = field(init=False, repr=False, compare=False)
+    """The leaf's canonical bytes, made once: every event is queued and hashed with them."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "leaf_bytes", self.leaf.to_bytes())
         if not isinstance(self.salt, bytes) or len(self.salt) != SALT_BYTES:
             raise InvalidRecordField(f"the salt must be {SALT_BYTES} bytes")
         if not isinstance(self.detail_json, bytes):
@@ -198,10 +201,6 @@ class LedgerRecord:
             raise InvalidRecordField(
                 f"the detail holds {len(self.detail_json)} bytes, more than {MAX_DETAIL_BYTES}"
             )
-
-    @property
-    def leaf_bytes(self) -> bytes:
-        return self.leaf.to_bytes()
 
     @property
     def detail(self) -> dict[str, Any]:
