@@ -274,10 +274,11 @@ def executed_mla(federation: Any) -> str:
     executes it. The nodes' own workers carry every message. Returns the reference."""
     from sqlalchemy import func, select
 
+    from hanoi.cases.acting import act
     from hanoi.cases.documents import parse_document_obj
     from hanoi.cases.lifecycle import Action, ActionRequest
     from hanoi.cases.models import CaseRequest
-    from hanoi.cases.requests import act, send_request
+    from hanoi.cases.sending import send_request
     from hanoi.demo.scenario import example_document
     from hanoi.exchange.identity import LocalNode
     from hanoi.exchange.models import DeliveryState, OutboxMessage

@@ -69,7 +69,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from hanoi.cases.documents import parse_document_obj
-from hanoi.cases.requests import PAYLOAD_FORMAT, SUBMIT, apply_message, on_receipt
+from hanoi.cases.messages import PAYLOAD_FORMAT, SUBMIT
+from hanoi.cases.receiving import apply_message, on_receipt
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.envelope import MessageClaims, Party, new_message_id, open_message, seal_message
 from hanoi.crypto.receipts import Receipt, sign_receipt, verify_receipt

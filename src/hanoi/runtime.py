@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from hanoi.cases.evidence_transfer import fail_refused_offers, finish_landed, push_due
 from hanoi.cases.handlers import receipt_hook
-from hanoi.cases.requests import lapse_due, remind_due
+from hanoi.cases.timers import lapse_due, remind_due
 from hanoi.config import ConfigError, Settings
 from hanoi.db import Database
 from hanoi.directory.client import DirectoryClient

@@ -10,13 +10,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hanoi.accounts.service import get_user_by_username
+from hanoi.cases.acting import act
 from hanoi.cases.evidence import (
     deliver_package,
     seal_for_request,
 )
 from hanoi.cases.lifecycle import Action, ActionRequest
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import act
 from hanoi.demo.scenario import example_document
 from hanoi.demo.serving import ServedNode
 from hanoi.evidence.models import EvidencePackage

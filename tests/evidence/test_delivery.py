@@ -15,7 +15,7 @@ from hanoi.cases.evidence import (
     open_received,
 )
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import timeline
+from hanoi.cases.queries import timeline
 from hanoi.crypto.keys import KeyStore
 from hanoi.evidence.custody import check_custody
 from hanoi.evidence.models import EvidencePackage

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from hanoi.audit import list_events
+from hanoi.cases.errors import RequestNotFound
 from hanoi.cases.evidence import (
     OFFER,
     EvidenceDeliveryError,
@@ -29,7 +30,7 @@ from hanoi.cases.evidence import (
 from hanoi.cases.evidence_transfer import push_due
 from hanoi.cases.lifecycle import Action
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import RequestNotFound, _tell
+from hanoi.cases.timeline import tell_other_node
 from hanoi.db.base import utcnow
 from hanoi.demo.scenario import example_document
 from hanoi.evidence.custody import CustodyEvent, add_event
@@ -347,7 +348,7 @@ def test_offers_that_do_not_hold_are_refused(running: Running, tmp_path: Path) -
         with xb.runtime.db.session() as session:
             case = session.scalar(select(CaseRequest).where(CaseRequest.reference == reference))
             assert case is not None
-            sent = _tell(
+            sent = tell_other_node(
                 session, xb.runtime.node, case, OFFER, offer | changes, "officer", utcnow()
             )
             message_id = sent.message_id

@@ -14,8 +14,8 @@ from sqlalchemy import select
 import hanoi.cases.evidence as evidence
 import hanoi.cases.evidence_seal as evidence_seal
 from hanoi.audit import list_events
+from hanoi.cases.errors import RequestNotFound
 from hanoi.cases.models import CaseRequest, RequestEvent
-from hanoi.cases.requests import RequestNotFound
 from tests.evidence.delivery import evidence_files, executed_mla, user_of
 from tests.federation import Running
 

@@ -12,7 +12,7 @@ from hanoi.accounts.service import get_user_by_username
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.handlers import receipt_hook
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import send_request
+from hanoi.cases.sending import send_request
 from hanoi.demo.scenario import example_document
 from hanoi.demo.serving import ServedNode
 from hanoi.exchange.delivery import DeliveryReport, deliver_due

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from hanoi.accounts.service import get_user_by_username
+from hanoi.cases.access import get_request
+from hanoi.cases.acting import act, attach_condition
 from hanoi.cases.conditions import ConditionError, OnwardTransferBlocked
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.lifecycle import (
@@ -25,15 +27,9 @@ from hanoi.cases.lifecycle import (
     apply_action,
 )
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import (
-    act,
-    attach_condition,
-    get_request,
-    lapse_due,
-    remind_due,
-    send_request,
-    timeline,
-)
+from hanoi.cases.queries import timeline
+from hanoi.cases.sending import send_request
+from hanoi.cases.timers import lapse_due, remind_due
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.envelope import MessageClaims, Party, new_message_id, seal_message
 from hanoi.demo.serving import ServedNode

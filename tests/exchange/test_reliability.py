@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from hanoi.accounts.service import get_user_by_username
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import send_request
+from hanoi.cases.sending import send_request
 from hanoi.crypto.envelope import Party
 from hanoi.crypto.receipts import verify_receipt
 from hanoi.db import Database

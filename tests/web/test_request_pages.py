@@ -20,10 +20,12 @@ from sqlalchemy import func, select, update
 
 from hanoi.accounts.service import get_user_by_username
 from hanoi.audit import list_events
+from hanoi.cases.access import get_request
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import allowed_actions, get_request, send_request
+from hanoi.cases.queries import allowed_actions
+from hanoi.cases.sending import send_request
 from hanoi.convention import get_convention
 from hanoi.db.base import utcnow
 from hanoi.demo import DEMO_PASSWORD

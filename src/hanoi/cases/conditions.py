@@ -9,6 +9,7 @@ data to a third State needs the prior, recorded authorisation of the State it ca
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -103,6 +104,11 @@ def parse_condition(item: object) -> Condition:
     if fields["to"] is not None and not isinstance(fields["to"], str):
         raise ConditionError("a condition's 'to' is a State code or null")
     return new_condition(**fields)
+
+
+def dump_conditions(conditions: Iterable[Condition]) -> str:
+    """The stored form of a request's conditions (what :func:`parse_conditions` reads)."""
+    return json.dumps([c.to_json() for c in conditions], ensure_ascii=False)
 
 
 def add_condition(existing: Iterable[Condition], condition: Condition) -> list[Condition]:

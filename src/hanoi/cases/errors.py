@@ -24,3 +24,27 @@ class DocumentError(CasesError):
     def __init__(self, message: str, issues: Iterable[tuple[str, str]] = ()) -> None:
         self.issues: tuple[tuple[str, str], ...] = tuple(issues) or (("", message),)
         super().__init__(message)
+
+
+class RequestError(CasesError):
+    """Base of the errors about exchanged requests."""
+
+
+class RequestNotFound(RequestError):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no request {reference!r} is visible to you")
+        self.reference = reference
+
+
+class RequestForbidden(RequestError):
+    """The user's role does not allow this."""
+
+
+class RequestNotReady(RequestError):
+    """The document does not pass the Convention check, so it cannot be sent."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            f"the request does not pass the check ({len(problems)} error(s)): {problems[0]}"
+        )
+        self.problems = problems

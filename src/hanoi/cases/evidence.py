@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from hanoi import __version__
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
+from hanoi.cases.access import counterpart_case, get_request, require
 from hanoi.cases.errors import CasesError
 from hanoi.cases.evidence_seal import DELIVERABLE, check_deliverable, package_summary
 
@@ -51,16 +52,9 @@ from hanoi.cases.evidence_seal import DELIVERABLE, check_deliverable, package_su
 from hanoi.cases.evidence_seal import EvidenceDeliveryError as EvidenceDeliveryError
 from hanoi.cases.evidence_seal import seal_for_request as seal_for_request
 from hanoi.cases.lifecycle import Side, Status
+from hanoi.cases.messages import PAYLOAD_FORMAT
 from hanoi.cases.models import CaseRequest, RequestEvent
-from hanoi.cases.requests import (
-    PAYLOAD_FORMAT,
-    _audit,
-    _counterpart_case,
-    _event,
-    _require,
-    _tell,
-    get_request,
-)
+from hanoi.cases.timeline import record_audit, record_event, tell_other_node
 from hanoi.crypto.envelope import EnvelopeError, OpenedMessage
 from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database
@@ -96,7 +90,6 @@ from hanoi.ledger.service import proof_for_leaf
 OFFER = "evidence.offer"
 RECEIPT = "evidence.receipt"
 TOOL = f"Hanoi {__version__} (federation delivery)"
-SYSTEM = "system"
 #: How far ahead of this node's clock a sender's custody step may be dated (clock skew).
 CLOCK_SKEW = timedelta(minutes=5)
 #: Free disk space kept beyond an offered package's size before its offer is accepted.
@@ -180,7 +173,7 @@ def deliver_package(
                 description=f"sent to {case.requesting_authority} ({case.requesting_state})",
             ),
         ).decode("utf-8")
-        message = _tell(
+        message = tell_other_node(
             session,
             node,
             case,
@@ -212,8 +205,8 @@ def deliver_package(
         )
         session.add(row)
         detail = package_summary(manifest)
-        _event(session, case, user.username, Side.REQUESTED, "evidence-offered", detail, now)
-        _audit(session, user.username, "evidence.offered", case, detail, now)
+        record_event(session, case, user.username, Side.REQUESTED, "evidence-offered", detail, now)
+        record_audit(session, user.username, "evidence.offered", case, detail, now)
         session.flush()
         build_folder(files, row)
         session.expunge(row)
@@ -298,7 +291,7 @@ def _receive_offer(
     now: datetime,
 ) -> str:
     sender = opened.claims.sender
-    case = _counterpart_case(session, sender.state, payload["reference"])
+    case = counterpart_case(session, sender.state, payload["reference"])
     if case.side != Side.REQUESTING.value:
         raise MessageRejected(f"{case.reference}: evidence comes to the State that requested")
     manifest_text, signature = str(payload["manifest"]), str(payload["signature"])
@@ -352,7 +345,7 @@ def _receive_offer(
     )
     detail = package_summary(manifest)
     message_id = opened.claims.message_id
-    _event(
+    record_event(
         session,
         case,
         sender.authority,
@@ -369,7 +362,7 @@ def _receive_receipt(
     session: Session, opened: OpenedMessage, payload: dict[str, Any], now: datetime
 ) -> str:
     sender = opened.claims.sender
-    case = _counterpart_case(session, sender.state, payload["reference"])
+    case = counterpart_case(session, sender.state, payload["reference"])
     row = session.get(EvidencePackage, str(payload["package_id"]), with_for_update=True)
     if row is None or row.request_id != case.id or row.direction != Direction.OUTGOING.value:
         raise MessageRejected(f"no package {payload['package_id']!r} was sent for {case.reference}")
@@ -397,7 +390,7 @@ def _receive_receipt(
         detail = {"package": row.id, "problem": str(payload["problem"])[:300]}
         action = "evidence-rejected"
     row.updated_at, row.upload_token = now, None  # the token has served
-    _event(
+    record_event(
         session, case, sender.authority, Side.REQUESTING, action, detail, now, message_id=message_id
     )
     return case.id
@@ -494,7 +487,7 @@ def open_received(
 ) -> list[Path]:
     """Decrypt a delivered package into the new folder ``out``, re-checking every hash,
     and record the opening in its custody graph, on the timeline and in the audit log."""
-    _require(user, Permission.ACT_ON_REQUESTS, "open evidence")
+    require(user, Permission.ACT_ON_REQUESTS, "open evidence")
     with db.session() as session:
         row = package_for(session, user=user, reference=reference, package_id=package_id)
         if row.direction != Direction.INCOMING.value or row.status != PackageStatus.DELIVERED:
@@ -503,7 +496,9 @@ def open_received(
         folder = package_folder(node.home, row)
         # Recorded before any plaintext exists, so a crash cannot leave an unrecorded opening.
         case = get_request(session, user=user, reference=reference, record_view=False)
-        _audit(session, user.username, "evidence.opening", case, {"package": package_id}, utcnow())
+        record_audit(
+            session, user.username, "evidence.opening", case, {"package": package_id}, utcnow()
+        )
     opened = open_package(
         folder, identity=identity, out=out, keys_for=directory_keys(node.peers, row.peer_state)
     )
@@ -528,8 +523,8 @@ def open_received(
         ).decode("utf-8")
         stored.updated_at = now
         detail = {"package": package_id, "files": str(len(opened))}
-        _event(session, case, user.username, Side.REQUESTING, "evidence-opened", detail, now)
-        _audit(session, user.username, "evidence.opened", case, detail, now)
+        record_event(session, case, user.username, Side.REQUESTING, "evidence-opened", detail, now)
+        record_audit(session, user.username, "evidence.opened", case, detail, now)
         write_custody(folder, stored.custody)
     return opened
 

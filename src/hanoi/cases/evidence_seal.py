@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hanoi.accounts.permissions import Permission
+from hanoi.cases.access import get_request, require
 from hanoi.cases.errors import CasesError
 from hanoi.cases.lifecycle import Side, Status
-from hanoi.cases.requests import _audit, _event, _require, get_request
+from hanoi.cases.timeline import record_audit, record_event
 from hanoi.db.base import utcnow
 from hanoi.evidence.manifest import Manifest, Sealer
 from hanoi.evidence.package import seal_package
@@ -77,8 +78,8 @@ def seal_for_request(
     with db.session() as session:
         case = get_request(session, user=user, reference=reference, record_view=False)
         detail = package_summary(manifest)
-        _event(session, case, user.username, Side.REQUESTED, "evidence-sealed", detail, now)
-        _audit(session, user.username, "evidence.sealed", case, detail, now)
+        record_event(session, case, user.username, Side.REQUESTED, "evidence-sealed", detail, now)
+        record_audit(session, user.username, "evidence.sealed", case, detail, now)
     return manifest
 
 
@@ -86,7 +87,7 @@ def check_deliverable(case: CaseRequest, user: User) -> None:
     """The user may deliver evidence, and ``case`` is a request this node executes and
     whose evidence may go out now; else :class:`EvidenceDeliveryError` (or the
     permission error) says why."""
-    _require(user, Permission.ACT_ON_REQUESTS, "deliver evidence")
+    require(user, Permission.ACT_ON_REQUESTS, "deliver evidence")
     if case.side != Side.REQUESTED.value:
         raise EvidenceDeliveryError(
             f"{case.reference}: evidence goes from the requested State; this node made the request"

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from hanoi.cases.evidence import (
     RECEIPT,
-    SYSTEM,
     TOOL,
     NodeFiles,
     build_folder,
@@ -34,7 +33,7 @@ from hanoi.cases.evidence import (
 )
 from hanoi.cases.lifecycle import Side
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import _audit, _event, _tell
+from hanoi.cases.timeline import SYSTEM, record_audit, record_event, tell_other_node
 from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.evidence.custody import CustodyEvent, add_event
@@ -197,7 +196,7 @@ def _push_ended(db: Database, package_id: str, status: PackageStatus, error: str
         assert case is not None
         action = "evidence-uploaded" if status == PackageStatus.SENT else "evidence-failed"
         detail = {"package": package_id} | ({"error": error[:300]} if error else {})
-        _event(session, case, SYSTEM, Side.REQUESTED, action, detail, now)
+        record_event(session, case, SYSTEM, Side.REQUESTED, action, detail, now)
     return status == PackageStatus.SENT
 
 
@@ -221,7 +220,7 @@ def fail_refused_offers(db: Database) -> list[str]:
             case = session.get(CaseRequest, row.request_id)
             assert case is not None
             detail = {"package": row.id, "error": str(reason)[:300]}
-            _event(session, case, SYSTEM, Side.REQUESTED, "evidence-failed", detail, now)
+            record_event(session, case, SYSTEM, Side.REQUESTED, "evidence-failed", detail, now)
             failed.append(row.id)
     return failed
 
@@ -353,7 +352,7 @@ def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | 
         else:
             row.status, row.verified, row.last_error = PackageStatus.FAILED.value, False, problem
         row.updated_at = now
-        _tell(
+        tell_other_node(
             session,
             node,
             case,
@@ -370,8 +369,10 @@ def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | 
         )
         action = "evidence-received" if problem is None else "evidence-rejected"
         detail = {"package": package_id} | ({"problem": problem[:300]} if problem else {})
-        _event(session, case, SYSTEM, Side.REQUESTING, action, detail, now)
-        _audit(session, SYSTEM, f"evidence.{action.removeprefix('evidence-')}", case, detail, now)
+        record_event(session, case, SYSTEM, Side.REQUESTING, action, detail, now)
+        record_audit(
+            session, SYSTEM, f"evidence.{action.removeprefix('evidence-')}", case, detail, now
+        )
         if problem is None:
             write_custody(files.folder(package_id), row.custody)
     files.uploads.discard(package_id)

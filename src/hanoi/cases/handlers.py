@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from hanoi.cases import evidence, evidence_transfer, requests
+from hanoi.cases import evidence, evidence_transfer, receiving
 from hanoi.crypto.envelope import OpenedMessage
 from hanoi.crypto.receipts import Receipt
 from hanoi.exchange.delivery import ReceiptHook
@@ -22,7 +22,7 @@ def message_handler(node: LocalNode) -> Handler:
     def handle(session: Session, opened: OpenedMessage, now: datetime) -> str | None:
         if opened.claims.message_type in (evidence.OFFER, evidence.RECEIPT):
             return evidence.apply_evidence_message(session, node, opened, now)
-        return requests.apply_message(session, opened, now)
+        return receiving.apply_message(session, opened, now)
 
     return handle
 
@@ -34,6 +34,6 @@ def receipt_hook() -> ReceiptHook:
         if message.message_type == evidence.OFFER:
             evidence_transfer.on_offer_receipt(session, message)
         else:
-            requests.on_receipt(session, message, receipt)
+            receiving.on_receipt(session, message, receipt)
 
     return on_receipt

@@ -315,7 +315,8 @@ def send(
 ) -> None:
     """Check, sign, encrypt and send a request to the requested State's node; print its
     reference. Exit 1 if the request does not pass the check."""
-    from hanoi.cases.requests import RequestNotReady, send_request
+    from hanoi.cases.errors import RequestNotReady
+    from hanoi.cases.sending import send_request
 
     document = _load(file)
     context = NodeContext(home)
@@ -373,7 +374,7 @@ def condition_(
 ) -> None:
     """Attach a condition on use to a request, or authorise the other State to pass its
     data to a third State (Art. 36); the other node is told."""
-    from hanoi.cases.requests import attach_condition
+    from hanoi.cases.acting import attach_condition
 
     context = NodeContext(home)
     try:
@@ -403,7 +404,7 @@ def list_(
     home: Path | None = NODE_HOME_OPTION,
 ) -> None:
     """The requests of your authority, newest first."""
-    from hanoi.cases.requests import Box, list_requests, request_deadlines
+    from hanoi.cases.queries import Box, list_requests, request_deadlines
 
     if inbox and outbox:
         fail("--inbox and --outbox exclude each other")
@@ -446,7 +447,8 @@ def show(
     home: Path | None = NODE_HOME_OPTION,
 ) -> None:
     """One request: its status, deadlines, what you may do now, and its whole timeline."""
-    from hanoi.cases.requests import allowed_actions, get_request, request_deadlines, timeline
+    from hanoi.cases.access import get_request
+    from hanoi.cases.queries import allowed_actions, request_deadlines, timeline
     from hanoi.db.base import utcnow
 
     context = NodeContext(home)
@@ -528,8 +530,8 @@ def act_(
     other State's node."""
     from datetime import date
 
+    from hanoi.cases.acting import act
     from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest
-    from hanoi.cases.requests import act
 
     chosen = next((a for a in Action if a.value == action and a not in SYSTEM_ACTIONS), None)
     if chosen is None:
@@ -567,7 +569,7 @@ def deadlines(
     home: Path | None = NODE_HOME_OPTION,
 ) -> None:
     """Open deadlines of your authority's requests, overdue first, then by due time."""
-    from hanoi.cases.requests import list_requests, request_deadlines
+    from hanoi.cases.queries import list_requests, request_deadlines
     from hanoi.db.base import utcnow
 
     now = utcnow()

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hanoi.accounts.service import get_user_by_username
+from hanoi.cases.acting import act
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.errors import CasesError
 from hanoi.cases.evidence import (
@@ -42,7 +43,7 @@ from hanoi.cases.evidence import (
 )
 from hanoi.cases.lifecycle import Action, ActionRequest
 from hanoi.cases.models import CaseRequest, RequestEvent
-from hanoi.cases.requests import act, send_request
+from hanoi.cases.sending import send_request
 from hanoi.crypto.cosignature import CosignatureVerifier
 from hanoi.crypto.keys import KeyStore
 from hanoi.crypto.note import Verifier

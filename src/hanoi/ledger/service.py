@@ -2,7 +2,7 @@
 witnessed, and hand out offline proofs (C2SP tlog-proof files) for its entries.
 
 Events are appended by the domain, in the transaction that causes them
-(``hanoi.cases.requests`` queues one per timeline event). The node's ledger worker calls
+(``hanoi.cases.timeline`` queues one per timeline event). The node's ledger worker calls
 :func:`integrate_and_sign` so that a new checkpoint covers them within a second or so, then
 has the other States' witnesses cosign it (:func:`hanoi.ledger.witnessing.
 gather_cosignatures`). A proof is made against the newest checkpoint this node signed that

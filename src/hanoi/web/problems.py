@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from hanoi.cases.drafts import DraftForbidden
+from hanoi.cases.errors import RequestForbidden, RequestNotFound
 from hanoi.cases.evidence import EvidenceDeliveryError, PackageNotFound
 from hanoi.cases.lifecycle import LifecycleError
-from hanoi.cases.requests import RequestForbidden, RequestNotFound
 from hanoi.crypto.envelope import (
     BadSignature,
     DigestMismatch,

@@ -2,9 +2,10 @@
 page per request (document, timeline, deadlines and the actions allowed now), the 24/7
 console and the deadlines dashboard.
 
-Every read and every action goes through :mod:`hanoi.cases.requests`, which enforces
-need-to-know (the user's own authority only) and the life cycle; these handlers only turn
-its answers into pages. Handlers that touch the database are plain functions (FastAPI runs
+Every read and every action goes through ``hanoi.cases`` (:mod:`~hanoi.cases.access`,
+:mod:`~hanoi.cases.queries`, :mod:`~hanoi.cases.acting`), which enforces need-to-know (the
+user's own authority only) and the life cycle; these handlers only turn its answers into
+pages. Handlers that touch the database are plain functions (FastAPI runs
 them in its thread pool); the POST handler awaits the form, then hands over to a thread.
 """
 
@@ -23,6 +24,8 @@ from starlette.datastructures import FormData
 
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
+from hanoi.cases.access import get_request
+from hanoi.cases.acting import act
 from hanoi.cases.deadlines import Deadline, next_due, overdue
 from hanoi.cases.documents import document_model
 from hanoi.cases.lifecycle import (
@@ -35,19 +38,17 @@ from hanoi.cases.lifecycle import (
     is_final,
 )
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.requests import (
+from hanoi.cases.queries import (
     Box,
     TimelineItem,
-    act,
     allowed_actions,
-    case_state,
     event_leaf,
-    get_request,
     list_requests,
     receipt_message,
     request_deadlines,
     timeline,
 )
+from hanoi.cases.transitions import case_state
 from hanoi.convention import Ground, get_convention
 from hanoi.db.base import utcnow
 from hanoi.exchange.receipt_proofs import receipt_bundle
