@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hanoi.crypto.jwk import public_jwk
     from hanoi.directory.client import CacheStatus, DirectoryClient
     from hanoi.directory.draft import check_own_entry, draft_entry
     from hanoi.directory.entry import Authority, Declaration, Entry, canonical_bytes, parse_entry
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
         PublishRefusedError,
         RepositorySetupError,
     )
-    from hanoi.directory.keys import load_public_keys, public_jwk
+    from hanoi.directory.keys import load_public_keys
     from hanoi.directory.repository import (
         Expiry,
         PublishResult,
@@ -61,7 +62,8 @@ _EXPORTS = {
         "PublishRefusedError",
         "RepositorySetupError",
     ),
-    "hanoi.directory.keys": ("load_public_keys", "public_jwk"),
+    "hanoi.crypto.jwk": ("public_jwk",),
+    "hanoi.directory.keys": ("load_public_keys",),
     "hanoi.directory.repository": (
         "Expiry",
         "PublishResult",

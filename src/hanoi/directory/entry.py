@@ -34,8 +34,8 @@ from pydantic import (
     model_validator,
 )
 
+from hanoi.crypto.jwk import b64url_decode, okp_thumbprint
 from hanoi.directory.errors import EntryError
-from hanoi.directory.keys import b64url_decode, okp_thumbprint
 
 ENTRY_FORMAT = "hanoi.directory-entry/1"
 MAX_ENTRY_BYTES = 256 * 1024

@@ -51,6 +51,7 @@ from tuf.api.metadata import (  # type: ignore[attr-defined]
 from tuf.api.serialization import DeserializationError
 from tuf.api.serialization.json import JSONSerializer
 
+from hanoi.crypto.jwk import kid_of
 from hanoi.directory.entry import Entry, canonical_bytes, check_state_code, parse_entry
 from hanoi.directory.errors import (
     EntryError,
@@ -59,7 +60,6 @@ from hanoi.directory.errors import (
     RepositorySetupError,
 )
 from hanoi.directory.keys import (
-    kid_of,
     load_private_key,
     private_key_pem,
     tuf_key,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hanoi.directory.keys import kid_of, load_public_keys
+from hanoi.crypto.jwk import kid_of
+from hanoi.directory.keys import load_public_keys
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import Recipient
 from hanoi.exchange.peers import Peers, authority_code
