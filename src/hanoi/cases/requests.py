@@ -58,13 +58,12 @@ from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.envelope import OpenedMessage, Party
 from hanoi.crypto.receipts import Receipt
 from hanoi.db.base import utcnow
-from hanoi.directory.fixture import StateDirectory
-from hanoi.directory.lookup import state_info
+from hanoi.directory.entry import authority_code
+from hanoi.directory.states import StateDirectory, state_info
 from hanoi.exchange.errors import MessageRejected
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.models import DeliveryState, InboxMessage, OutboxMessage
 from hanoi.exchange.outbox import enqueue, payload_json
-from hanoi.exchange.peers import authority_code
 from hanoi.ledger import merkle
 from hanoi.ledger import store as ledger_store
 from hanoi.ledger.records import new_record

@@ -6,7 +6,10 @@
 - :mod:`~hanoi.directory.repository`: the Secretariat's TUF repository, and
   :func:`sign_entry`, with which a State signs its own entry.
 - :mod:`~hanoi.directory.client`: a node's verified, offline copy.
-- :mod:`~hanoi.directory.fixture`: the fixed demo directory the checker still reads.
+- :mod:`~hanoi.directory.view`: that copy as everyone else reads it (the checker and the
+  letters, peers, evidence), cached until the next refresh.
+- :mod:`~hanoi.directory.states`: the States as the checker and the letters see them.
+- :mod:`~hanoi.directory.fixture`: the fictional demo directory, for a node that pinned none.
 
 Names are exported lazily: ``hanoi.directory.fixture`` is imported by the request checker on
 every start, and should not pay for loading python-tuf.

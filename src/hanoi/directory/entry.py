@@ -335,6 +335,20 @@ class Entry(_Model):
         return None
 
 
+#: Authority codes by kind, for entries that do not give an authority its own code.
+AUTHORITY_SUFFIX = {
+    "central_authority": "CA",
+    "point_of_contact_24_7": "247",
+    "extradition_authority": "EXT",
+    "competent_authority": "CMP",
+}
+
+
+def authority_code(state: str, kind: str, code: str | None = None) -> str:
+    """The code a message addresses an authority by: its own, or ``XB-CA``-style by kind."""
+    return code or f"{state}-{AUTHORITY_SUFFIX[kind]}"
+
+
 def utc_day(now: datetime | None = None) -> date:
     """The UTC calendar day of ``now`` (default: now), the day entries' windows are read in."""
     moment = now if now is not None else datetime.now(UTC)
