@@ -14,9 +14,10 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from hanoi.files import create_file
 
 DEFAULT_HOME = Path("hanoi-data")
 HOME_MODE = 0o700
@@ -97,18 +98,9 @@ class Settings:
 
 def _create_secret_file(path: Path, content: str) -> None:
     """Write ``content`` to ``path`` unless it exists, never exposing a partial file."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, SECRET_FILE_MODE)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        # FileExistsError: another process made the key first, and everyone uses that one.
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+    # FileExistsError: another process made the key first, and everyone uses that one.
+    with contextlib.suppress(FileExistsError):
+        create_file(path, content.encode("ascii"), mode=SECRET_FILE_MODE)
 
 
 def load_settings(home: Path | str | None = None, database_url: str | None = None) -> Settings:

@@ -9,16 +9,14 @@
 
 The CLI (``hanoi node``) and the directory (``hanoi directory draft-entry``, ``sign-entry``)
 both read it through :func:`read_node`; it is written only through :func:`create_node`,
-:func:`sync_kids` and :func:`write_node`. Imports nothing of ours but :mod:`hanoi.crypto`.
+:func:`sync_kids` and :func:`write_node`. Imports nothing of ours but :mod:`hanoi.crypto` and
+the leaf :mod:`hanoi.files`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from hanoi.crypto import KEY_KINDS, KeyKind, KeyStore
 from hanoi.crypto.keys import format_time
+from hanoi.files import FileTooLarge, create_file, read_bounded, replace_file
 
 NODE_FILE = "node.json"
 MAX_NODE_FILE_BYTES = 64 * 1024
@@ -157,12 +156,11 @@ def read_node(home: Path) -> NodeInfo:
     """The node description in ``home/node.json``; :class:`NodeError` if missing or damaged."""
     path = node_path(home)
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_NODE_FILE_BYTES + 1)
+        data = read_bounded(path, MAX_NODE_FILE_BYTES)
     except FileNotFoundError:
         raise NodeError(f"no node identity in {home}: run 'hanoi node init'") from None
-    if len(data) > MAX_NODE_FILE_BYTES:
-        raise NodeError(f"{path}: larger than {MAX_NODE_FILE_BYTES:,} bytes")
+    except FileTooLarge:
+        raise NodeError(f"{path}: larger than {MAX_NODE_FILE_BYTES:,} bytes") from None
     try:
         raw = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -183,24 +181,13 @@ def read_node(home: Path) -> NodeInfo:
 def write_node(home: Path, info: NodeInfo, *, overwrite: bool) -> None:
     """Write ``node.json`` atomically (0600); without ``overwrite`` never replace one."""
     path = node_path(home)
-    fd, temporary = tempfile.mkstemp(dir=home, prefix=f".{NODE_FILE}.", suffix=".tmp")
+    if overwrite:
+        replace_file(path, info.to_json_bytes())
+        return
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(info.to_json_bytes())
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)  # fails if another writer got there first
-            except FileExistsError:
-                raise NodeError(
-                    f"{home} already has a node identity: refusing to replace it"
-                ) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        create_file(path, info.to_json_bytes())  # fails if another writer got there first
+    except FileExistsError:
+        raise NodeError(f"{home} already has a node identity: refusing to replace it") from None
 
 
 def current_kids(store: KeyStore) -> dict[KeyKind, str | None]:

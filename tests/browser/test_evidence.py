@@ -53,6 +53,6 @@ def test_officer_sees_and_downloads_delivered_evidence(
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(tmp_path / "court", filter="data")
     assert xa.runtime.node is not None
-    keys = directory_keys(xa.runtime.node.peers, "XB")
+    keys = directory_keys(xa.runtime.node.directory, "XB")
     unpacked = tmp_path / "court" / f"{reference}-{package_id}"
     assert verify_package(unpacked, keys_for=keys).manifest.package_id == package_id

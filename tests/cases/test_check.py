@@ -10,7 +10,8 @@ import pytest
 from hanoi.cases.check import IMPLEMENTED_RULES, CheckReport, check_document
 from hanoi.cases.documents import KINDS, new_document, parse_document, parse_document_obj
 from hanoi.convention import get_convention
-from hanoi.directory.fixture import StateDirectory, StateInfo, load_fixture_directory
+from hanoi.directory.fixture import load_fixture_directory
+from hanoi.directory.states import StateDirectory, StateInfo
 
 TODAY = date(2026, 11, 29)
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "requests"

@@ -23,6 +23,7 @@ from tuf.api.metadata import (  # type: ignore[attr-defined]
     Timestamp,
 )
 
+from hanoi.crypto.jwk import public_jwk
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.errors import (
     DirectoryCacheError,
@@ -32,7 +33,7 @@ from hanoi.directory.errors import (
     PublishRefusedError,
     RepositorySetupError,
 )
-from hanoi.directory.keys import public_jwk, tuf_signer
+from hanoi.directory.keys import tuf_signer
 from hanoi.directory.repository import SecretariatRepository, sign_entry
 from tests.directory.conftest import (
     World,

@@ -13,7 +13,7 @@ from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.render import render_html
 from hanoi.config import load_settings
 from hanoi.db import Database
-from hanoi.directory.lookup import node_directory
+from hanoi.directory.view import node_directory
 from hanoi.web.app import create_app
 from tests.directory.conftest import World, entry_dict
 from tests.web.conftest import sign_in

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from hanoi.directory.entry import Entry, utc_day
-from hanoi.directory.lookup import node_directory
+from hanoi.directory.view import node_directory
 from tests.directory.conftest import World, entry_dict
 
 

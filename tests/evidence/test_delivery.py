@@ -57,7 +57,7 @@ def test_evidence_is_sealed_delivered_verified_and_opened(running: Running, tmp_
     assert check_custody(json.loads(received.custody), received.manifest) == []
 
     folder = NodeFiles(xa.runtime.node.home).folder(package_id)
-    keys = directory_keys(xa.runtime.node.peers, "XB")
+    keys = directory_keys(xa.runtime.node.directory, "XB")
     assert verify_package(folder, keys_for=keys).manifest.package_id == package_id
     assert not (NodeFiles(xa.runtime.node.home).home / "uploads" / package_id).exists()
 

@@ -12,10 +12,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hanoi.crypto.envelope import Party
+from hanoi.crypto.jwk import kid_of
 from hanoi.crypto.keys import format_time
 from hanoi.crypto.receipts import Receipt, sign_receipt
 from hanoi.db import Database
-from hanoi.directory.keys import kid_of
 from hanoi.exchange.models import OutboxMessage
 from hanoi.exchange.receipt_proofs import (
     OPENING_FILE,

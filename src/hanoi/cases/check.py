@@ -33,7 +33,8 @@ from hanoi.convention import (
     get_convention,
     verify_rule_implementations,
 )
-from hanoi.directory.fixture import StateDirectory, load_fixture_directory
+from hanoi.directory.fixture import load_fixture_directory
+from hanoi.directory.states import StateDirectory
 
 __all__ = ["IMPLEMENTED_RULES", "CheckReport", "Problem", "check_document"]
 

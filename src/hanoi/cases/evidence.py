@@ -295,7 +295,7 @@ def _receive_offer(
     if case.side != Side.REQUESTING.value:
         raise MessageRejected(f"{case.reference}: evidence comes to the State that requested")
     manifest_text, signature = str(payload["manifest"]), str(payload["signature"])
-    keys = directory_keys(node.peers, sender.state)
+    keys = directory_keys(node.directory, sender.state)
     try:
         manifest = verify_manifest(
             manifest_text.encode("utf-8"),
@@ -500,7 +500,7 @@ def open_received(
             session, user.username, "evidence.opening", case, {"package": package_id}, utcnow()
         )
     opened = open_package(
-        folder, identity=identity, out=out, keys_for=directory_keys(node.peers, row.peer_state)
+        folder, identity=identity, out=out, keys_for=directory_keys(node.directory, row.peer_state)
     )
     now = now or utcnow()
     with db.session() as session:

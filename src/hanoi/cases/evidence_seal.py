@@ -63,7 +63,7 @@ def seal_for_request(
     manifest = seal_package(
         sources,
         out=out,
-        recipient=recipient_for(node.peers, target, now=now),
+        recipient=recipient_for(node.directory, target, now=now),
         sealer=Sealer(
             state=node.state,
             authority=authority,

@@ -323,7 +323,7 @@ def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | 
         session.expunge(row)
     problem = None
     try:  # the folder appears only once it verified: nothing unverified is ever shown
-        build_folder(files, row, verify=directory_keys(node.peers, row.peer_state))
+        build_folder(files, row, verify=directory_keys(node.directory, row.peer_state))
     except PackageError as exc:
         problem = str(exc)
     now = now or utcnow()

@@ -41,7 +41,8 @@ from pydantic.fields import FieldInfo
 from hanoi.cases.check import check_document
 from hanoi.cases.documents import Period, document_model
 from hanoi.convention import Convention, Element, Instrument, get_convention
-from hanoi.directory.fixture import StateDirectory, load_fixture_directory
+from hanoi.directory.fixture import load_fixture_directory
+from hanoi.directory.states import StateDirectory
 
 __all__ = [
     "SUPPORTED_LANGUAGES",

@@ -78,7 +78,7 @@ def seal(
                 manifest = seal_package(
                     paths,
                     out=out,
-                    recipient=recipient_for(node.peers, to),
+                    recipient=recipient_for(node.directory, to),
                     sealer=Sealer(
                         state=node.state,
                         authority=authority,
@@ -420,8 +420,8 @@ def _warn(lines: list[str]) -> None:
 
 
 def _keys_for(package: Path, key: Path | None, home: Path | None) -> Any:
+    from hanoi.directory.view import DirectoryView
     from hanoi.evidence.service import directory_keys, given_keys
-    from hanoi.exchange.peers import Peers
 
     if key is not None:
         return given_keys(key)
@@ -432,4 +432,4 @@ def _keys_for(package: Path, key: Path | None, home: Path | None) -> Any:
         state = ""
     if not isinstance(state, str) or len(state) != 2:
         return lambda kid, at: []
-    return directory_keys(Peers(load_settings(home).home), state)
+    return directory_keys(DirectoryView(load_settings(home).home), state)

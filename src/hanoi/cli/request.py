@@ -22,7 +22,7 @@ from hanoi.config import load_settings
 if TYPE_CHECKING:
     from hanoi.cases.check import CheckReport
     from hanoi.cases.documents import RequestDocument
-    from hanoi.directory.fixture import StateDirectory
+    from hanoi.directory.states import StateDirectory
 
 app = typer.Typer(help="Draft, check and render cooperation requests.", no_args_is_help=True)
 
@@ -87,7 +87,7 @@ def _load(path: Path) -> RequestDocument:
 
 
 def _states(home: Path | None) -> StateDirectory:
-    from hanoi.directory.lookup import node_directory
+    from hanoi.directory.view import node_directory
 
     return node_directory(load_settings(home).home)
 

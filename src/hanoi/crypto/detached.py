@@ -16,10 +16,10 @@ from joserfc import jws
 from hanoi.crypto.envelope import (
     JWS_ALG,
     MalformedMessage,
-    b64url,
     jws_header_kid,
     verify_ed25519_jws,
 )
+from hanoi.crypto.jwk import b64url
 from hanoi.crypto.keys import SigningKey
 
 MAX_DETACHED_PAYLOAD = 16 * 1024 * 1024

@@ -20,8 +20,6 @@ the message.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -39,6 +37,7 @@ from ulid import ULID
 
 from hanoi.crypto.canonical import canonical_json, sha256_hex
 from hanoi.crypto.errors import CanonicalizationError, CryptoError
+from hanoi.crypto.jwk import b64url, b64url_decode
 from hanoi.crypto.keys import KeyRecord, SigningKey, format_time, parse_time
 
 MESSAGE_TYPE = "hanoi-message+jws"
@@ -58,7 +57,6 @@ _BODY_KEYS = frozenset(
     {"format", "id", "type", "from", "to", "kid", "iat", "exp", "in_reply_to"}
     | {"payload_sha256", "payload"}
 )
-_B64URL = re.compile(rb"[A-Za-z0-9_-]*")
 _STATE = re.compile(r"[A-Z]{2}")
 _AUTHORITY = re.compile(r"[A-Z]{2}-[A-Z0-9-]{1,30}")
 _MESSAGE_KIND = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
@@ -302,7 +300,7 @@ def seal_message(
     if claims.payload_sha256 not in (None, digest):
         raise ValueError("the claims carry another payload digest than the payload's")
     claims = replace(claims, sender_kid=kid, payload_sha256=digest)
-    body = claims.to_json() | {"payload": _b64encode(payload)}
+    body = claims.to_json() | {"payload": b64url(payload)}
     header = {"alg": JWS_ALG, "kid": kid, "typ": MESSAGE_TYPE}
     signed = jws.serialize_compact(
         header,
@@ -458,11 +456,6 @@ def verify_ed25519_jws(token: bytes, keys: Sequence[Ed25519PublicKey], max_bytes
         raise BadSignature("signature: the Ed25519 signature does not verify")
 
 
-def b64url(data: bytes) -> str:
-    """Unpadded base64url, as JOSE writes it."""
-    return _b64encode(data)
-
-
 def bounded_token(token: str | bytes, max_bytes: int, what: str = "message") -> bytes:
     """``token`` as ASCII bytes, refused with :class:`OversizedMessage` before any parsing."""
     if not isinstance(token, str | bytes):
@@ -516,18 +509,12 @@ def _json_object(segment: bytes, what: str) -> dict[str, Any]:
     return value
 
 
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _b64decode(text: object) -> bytes:
-    if not isinstance(text, str) or not _B64URL.fullmatch(text.encode("ascii", "replace")):
-        raise MalformedMessage("encoding: not base64url")
-    if len(text) % 4 == 1:
+    if not isinstance(text, str):
         raise MalformedMessage("encoding: not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
+        return b64url_decode(text)
+    except ValueError:
         raise MalformedMessage("encoding: not base64url") from None
 
 

@@ -34,8 +34,8 @@ from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey, OKPKey
 
-from hanoi.crypto._files import locked, private_dir, write_private
 from hanoi.crypto.errors import KeyStoreError, UnknownKey, WrongPassphrase
+from hanoi.files import create_file, locked, private_dir, replace_file
 
 KeyKind = Literal["signing", "encryption"]
 KeyStatus = Literal["active", "grace", "retired", "revoked"]
@@ -465,7 +465,7 @@ class KeyStore:
             private = _seal_jwk(private, passphrase)
         public = {str(k): str(v) for k, v in jwk.as_dict(private=False).items()}
         record = KeyRecord(kid=kid, kind=kind, created=moment, status="active", public_jwk=public)
-        write_private(self._private_path(record, passphrase is not None), private, replace=False)
+        create_file(self._private_path(record, passphrase is not None), private)
         return record
 
     def _new_age_identity(self, moment: datetime, passphrase: str | None) -> AgeInfo:
@@ -473,15 +473,18 @@ class KeyStore:
         recipient = str(identity.to_public())
         text = age_keygen_text(str(identity), recipient, moment).encode("ascii")
         if passphrase is None:
-            write_private(self.directory / AGE_IDENTITY_FILE, text, replace=False)
+            create_file(self.directory / AGE_IDENTITY_FILE, text)
         else:
             sealed = bytes(pyrage.passphrase.encrypt(text, passphrase))
-            write_private(self.directory / AGE_PROTECTED_FILE, sealed, replace=False)
+            create_file(self.directory / AGE_PROTECTED_FILE, sealed)
         return AgeInfo(recipient=recipient, created=moment)
 
     def _save(self, keyring: Keyring, *, replace: bool) -> None:
         data = json.dumps(keyring.to_json(), indent=2, sort_keys=True).encode() + b"\n"
-        write_private(self.keyring_path, data, replace=replace)
+        if replace:
+            replace_file(self.keyring_path, data)
+        else:
+            create_file(self.keyring_path, data)
 
     def _read(self, path: Path) -> bytes:
         try:

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from hanoi.config import Settings, load_settings
+from hanoi.crypto.jwk import ed25519_from_jwk
 from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database, upgrade
 from hanoi.demo.seed import demo_authorities, seed_demo_node
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.draft import draft_entry
 from hanoi.directory.fixture import load_fixture_directory
-from hanoi.directory.keys import ed25519_from_jwk
 from hanoi.directory.repository import SecretariatRepository, sign_entry
 from hanoi.node import create_node, directory_keys, has_node, read_node
 

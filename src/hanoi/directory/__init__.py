@@ -6,7 +6,10 @@
 - :mod:`~hanoi.directory.repository`: the Secretariat's TUF repository, and
   :func:`sign_entry`, with which a State signs its own entry.
 - :mod:`~hanoi.directory.client`: a node's verified, offline copy.
-- :mod:`~hanoi.directory.fixture`: the fixed demo directory the checker still reads.
+- :mod:`~hanoi.directory.view`: that copy as everyone else reads it (the checker and the
+  letters, peers, evidence), cached until the next refresh.
+- :mod:`~hanoi.directory.states`: the States as the checker and the letters see them.
+- :mod:`~hanoi.directory.fixture`: the fictional demo directory, for a node that pinned none.
 
 Names are exported lazily: ``hanoi.directory.fixture`` is imported by the request checker on
 every start, and should not pay for loading python-tuf.
@@ -18,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hanoi.crypto.jwk import public_jwk
     from hanoi.directory.client import CacheStatus, DirectoryClient
     from hanoi.directory.draft import check_own_entry, draft_entry
     from hanoi.directory.entry import Authority, Declaration, Entry, canonical_bytes, parse_entry
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
         PublishRefusedError,
         RepositorySetupError,
     )
-    from hanoi.directory.keys import load_public_keys, public_jwk
+    from hanoi.directory.keys import load_public_keys
     from hanoi.directory.repository import (
         Expiry,
         PublishResult,
@@ -61,7 +65,8 @@ _EXPORTS = {
         "PublishRefusedError",
         "RepositorySetupError",
     ),
-    "hanoi.directory.keys": ("load_public_keys", "public_jwk"),
+    "hanoi.crypto.jwk": ("public_jwk",),
+    "hanoi.directory.keys": ("load_public_keys",),
     "hanoi.directory.repository": (
         "Expiry",
         "PublishResult",

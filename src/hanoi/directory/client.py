@@ -18,8 +18,6 @@ Layout under ``<node home>/directory/``::
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import re
@@ -51,6 +49,7 @@ from hanoi.directory.errors import (
     EntryError,
 )
 from hanoi.directory.repository import entry_path, role_name
+from hanoi.files import locked, replace_file
 
 if TYPE_CHECKING:
     from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
@@ -129,7 +128,7 @@ class DirectoryClient:
                 f"{self.folder} to trust another directory"
             )
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.pinned_root_path, root_bytes)
+        replace_file(self.pinned_root_path, root_bytes)
         if self._url:
             self._save_url(self._url)
         return root
@@ -147,7 +146,7 @@ class DirectoryClient:
             )
         url = self.url.rstrip("/") + "/"
         bootstrap = self.pinned_root_path.read_bytes()
-        with self._locked():
+        with locked(self.folder / ".lock"):
             staging = Path(tempfile.mkdtemp(dir=self.folder, prefix=".staging-"))
             try:
                 status = self._fetch_into(staging, url, bootstrap)
@@ -218,7 +217,7 @@ class DirectoryClient:
             snapshot_version=snapshot.version,
             states=tuple(sorted(codes)),
         )
-        _write_atomic(staging / "status.json", json.dumps(status.to_json(), indent=1).encode())
+        replace_file(staging / "status.json", json.dumps(status.to_json(), indent=1).encode())
         return status
 
     def _swap_in(self, staging: Path) -> None:
@@ -305,14 +304,7 @@ class DirectoryClient:
         return path
 
     def _save_url(self, url: str) -> None:
-        _write_atomic(self.folder / "source.json", json.dumps({"url": url}).encode())
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+        replace_file(self.folder / "source.json", json.dumps({"url": url}).encode())
 
 
 class _RequestedFiles:
@@ -420,14 +412,3 @@ def _read_signed(path: Path, kind: type[_T]) -> _T:
     if not isinstance(md.signed, kind):
         raise DirectoryCacheError(f"{path}: not {kind.type} metadata")
     return md.signed
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

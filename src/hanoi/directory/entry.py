@@ -34,8 +34,8 @@ from pydantic import (
     model_validator,
 )
 
+from hanoi.crypto.jwk import b64url_decode, okp_thumbprint
 from hanoi.directory.errors import EntryError
-from hanoi.directory.keys import b64url_decode, okp_thumbprint
 
 ENTRY_FORMAT = "hanoi.directory-entry/1"
 MAX_ENTRY_BYTES = 256 * 1024
@@ -333,6 +333,20 @@ class Entry(_Model):
         if effect == "ended":
             return f"no longer in effect: valid until {self.valid_until}"
         return None
+
+
+#: Authority codes by kind, for entries that do not give an authority its own code.
+AUTHORITY_SUFFIX = {
+    "central_authority": "CA",
+    "point_of_contact_24_7": "247",
+    "extradition_authority": "EXT",
+    "competent_authority": "CMP",
+}
+
+
+def authority_code(state: str, kind: str, code: str | None = None) -> str:
+    """The code a message addresses an authority by: its own, or ``XB-CA``-style by kind."""
+    return code or f"{state}-{AUTHORITY_SUFFIX[kind]}"
 
 
 def utc_day(now: datetime | None = None) -> date:

@@ -1,18 +1,16 @@
-"""Ed25519 keys as the directory sees them: public JWKs, their RFC 7638 ``kid``, TUF keys.
+"""Ed25519 keys as the directory sees them: key files, and the keys as TUF keys.
 
 A State speaks in the directory with the same Ed25519 key its node signs messages with, so
 the TUF key id of a delegated key is the key's JWK thumbprint (RFC 7638): one name for one
-key everywhere. This module turns the forms keys arrive in (a public JWK, a node's public
-JWKS, a PEM public key, a PEM private key) into those two views.
+key everywhere. This module reads the forms keys arrive in (a public JWK, a node's public
+JWKS, a PEM public key, a PEM private key) and makes TUF keys and signers of them; the JWK
+itself (base64url, thumbprint, key to JWK and back) is :mod:`hanoi.crypto.jwk`'s.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import importlib
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,60 +24,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 # The package re-exports these without __all__, which mypy --strict reads as private.
 from securesystemslib.signer import CryptoSigner, SSlibKey  # type: ignore[attr-defined]
 
+from hanoi.crypto.jwk import ed25519_from_jwk, kid_of
 from hanoi.directory.errors import KeyFileError
 from hanoi.files import FileTooLarge, read_bounded
 
 MAX_KEY_FILE_BYTES = 64 * 1024
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    if not text or any(c not in _B64URL for c in text):
-        raise ValueError("not unpadded base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def okp_thumbprint(crv: str, x: str) -> str:
-    """RFC 7638 thumbprint of an OKP key: SHA-256 over its required members, in order."""
-    canonical = json.dumps({"crv": crv, "kty": "OKP", "x": x}, separators=(",", ":"))
-    return b64url(hashlib.sha256(canonical.encode("ascii")).digest())
-
-
-def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
-    """The public JWK of ``key`` with its thumbprint as ``kid``."""
-    x = b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
-    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": okp_thumbprint("Ed25519", x)}
-
-
-def kid_of(key: Ed25519PublicKey) -> str:
-    return public_jwk(key)["kid"]
-
-
-def ed25519_from_jwk(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
-    """The Ed25519 public key of a JWK; a ``kid``, if present, must be its thumbprint."""
-    if jwk.get("status") in ("retired", "revoked"):
-        raise KeyFileError(f"the key is {jwk['status']}")
-    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
-        raise KeyFileError("not an Ed25519 public JWK (kty OKP, crv Ed25519)")
-    if "d" in jwk:
-        raise KeyFileError("the JWK holds a private key; give the public key only")
-    x = jwk.get("x")
-    try:
-        raw = b64url_decode(x) if isinstance(x, str) else b""
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise KeyFileError("the JWK's x is not 32 bytes of unpadded base64url")
-    kid = jwk.get("kid")
-    if kid is not None and kid != okp_thumbprint("Ed25519", str(x)):
-        raise KeyFileError(f"the JWK's kid {kid!r} is not its RFC 7638 thumbprint")
-    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def tuf_key(key: Ed25519PublicKey) -> SSlibKey:
@@ -123,9 +72,11 @@ def load_public_keys(path: Path) -> list[Ed25519PublicKey]:
         raise KeyFileError(f"{path}: neither a JWK nor a JWK set")
     keys: list[Ed25519PublicKey] = []
     for jwk in candidates:
+        if jwk.get("status") in ("retired", "revoked"):
+            raise KeyFileError(f"{path}: the key is {jwk['status']}")
         try:
             keys.append(ed25519_from_jwk(jwk))
-        except KeyFileError as exc:
+        except ValueError as exc:
             raise KeyFileError(f"{path}: {exc}") from None
     return keys
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,6 +50,7 @@ from tuf.api.metadata import (  # type: ignore[attr-defined]
 from tuf.api.serialization import DeserializationError
 from tuf.api.serialization.json import JSONSerializer
 
+from hanoi.crypto.jwk import kid_of
 from hanoi.directory.entry import Entry, canonical_bytes, check_state_code, parse_entry
 from hanoi.directory.errors import (
     EntryError,
@@ -59,17 +59,18 @@ from hanoi.directory.errors import (
     RepositorySetupError,
 )
 from hanoi.directory.keys import (
-    kid_of,
     load_private_key,
     private_key_pem,
     tuf_key,
     tuf_signer,
 )
+from hanoi.files import FileTooLarge, create_file, read_bounded, replace_file
 
 HASH_ALGORITHM = "sha256"
 MAX_METADATA_BYTES = 1024 * 1024
 KEY_FILE_MODE = 0o600
 KEY_DIR_MODE = 0o700
+PUBLISHED_FILE_MODE = 0o644
 ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 _SERIALIZER = JSONSerializer(compact=False)
 _SAFE_TARGET = re.compile(r"^states/[A-Z]{2}/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -129,8 +130,8 @@ class SignedEntry:
         meta = out_dir / self.metadata_name
         target = out_dir / self.target_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, self.entry)
-        _write_atomic(meta, self.metadata)
+        _write_public(target, self.entry)
+        _write_public(meta, self.metadata)
         return [meta, target]
 
 
@@ -431,8 +432,8 @@ class SecretariatRepository:
                 directory, _, base = path.rpartition("/")
                 destination = self.targets_dir / directory / f"{digest}.{base}"
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomic(destination, data)
-            _write_atomic(
+                _write_public(destination, data)
+            _write_public(
                 self.metadata_dir / f"{arrival.md.signed.version}.{role_name(arrival.code)}.json",
                 arrival.metadata,
             )
@@ -631,7 +632,7 @@ class SecretariatRepository:
             )
         )
         timestamp.sign(self._online_signer(Timestamp.type))
-        _write_atomic(self.metadata_dir / "timestamp.json", timestamp.to_bytes(_SERIALIZER))
+        _write_public(self.metadata_dir / "timestamp.json", timestamp.to_bytes(_SERIALIZER))
         return PublishResult(snapshot_version, timestamp_version)
 
     def _meta_file(self, name: str, version: int) -> MetaFile:
@@ -640,7 +641,7 @@ class SecretariatRepository:
 
     def _write_metadata(self, md: Metadata[Root] | Metadata[Targets] | Metadata[Snapshot]) -> bytes:
         data = md.to_bytes(_SERIALIZER)
-        _write_atomic(self.metadata_dir / f"{md.signed.version}.{md.signed.type}.json", data)
+        _write_public(self.metadata_dir / f"{md.signed.version}.{md.signed.type}.json", data)
         return data
 
     def _has_timestamp(self) -> bool:
@@ -728,11 +729,10 @@ def _read_incoming(folder: Path) -> list[tuple[str, bytes]]:
 
 
 def _read_bounded(path: Path) -> bytes:
-    with path.open("rb") as f:
-        data = f.read(MAX_METADATA_BYTES + 1)
-    if len(data) > MAX_METADATA_BYTES:
-        raise PublishRefusedError(path.name, f"larger than {MAX_METADATA_BYTES:,} bytes")
-    return data
+    try:
+        return read_bounded(path, MAX_METADATA_BYTES)
+    except FileTooLarge:
+        raise PublishRefusedError(path.name, f"larger than {MAX_METADATA_BYTES:,} bytes") from None
 
 
 def _new_key(folder: Path, name: str | None = None) -> CryptoSigner:
@@ -740,22 +740,10 @@ def _new_key(folder: Path, name: str | None = None) -> CryptoSigner:
     key = Ed25519PrivateKey.generate()
     signer = tuf_signer(key)
     path = folder / f"{name or signer.public_key.keyid}.pem"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-    with os.fdopen(fd, "wb") as f:
-        f.write(private_key_pem(key))
+    create_file(path, private_key_pem(key), mode=KEY_FILE_MODE)
     return signer
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside ``path`` and rename, so a web server never serves half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write_public(path: Path, data: bytes) -> None:
+    """Write a file others read (served, or handed in): whole, never half, mode 0644."""
+    replace_file(path, data, mode=PUBLISHED_FILE_MODE)

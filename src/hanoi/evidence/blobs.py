@@ -36,10 +36,9 @@ from hanoi.evidence.errors import (
     UnreadableSource,
     shown,
 )
-from hanoi.evidence.seal import fsync_dir, open_source
+from hanoi.evidence.seal import open_source
+from hanoi.files import PRIVATE_FILE_MODE, fsync_dir, private_dir
 
-DIR_MODE = 0o700
-FILE_MODE = 0o600
 BUFFER_SIZE = 1 << 20
 TEMPORARY_PREFIX = ".put-"
 TEMPORARY_SUFFIX = ".tmp"
@@ -117,7 +116,7 @@ class BlobStore:
                 raise DigestMismatch(
                     f"content has SHA-256 {digest}, not the expected {expected}: not stored"
                 )
-            os.fchmod(fd, FILE_MODE)
+            os.fchmod(fd, PRIVATE_FILE_MODE)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -138,7 +137,7 @@ class BlobStore:
         fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
         temporary = Path(name)
         try:
-            os.fchmod(fd, FILE_MODE)
+            os.fchmod(fd, PRIVATE_FILE_MODE)
             digest = _copy_hashing(reader, fd, temporary)
             if expected is not None and digest != expected:
                 raise DigestMismatch(
@@ -165,9 +164,7 @@ class BlobStore:
     @staticmethod
     def _make_dir(path: Path) -> None:
         try:
-            path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-            if stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
-                os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+            private_dir(path)
         except OSError as exc:
             raise BlobError(
                 f"cannot make the folder {shown(path)}: {exc.strerror or exc}"

@@ -61,7 +61,8 @@ from hanoi.evidence.manifest import (
     sign_manifest,
     verify_manifest,
 )
-from hanoi.evidence.seal import fsync_dir, seal_file
+from hanoi.evidence.seal import seal_file
+from hanoi.files import FileTooLarge, create_file, fsync_dir, read_bounded
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.jws"
@@ -139,8 +140,8 @@ def seal_package(
             files=files,
         )
         data, signature = sign_manifest(manifest, signing_key)
-        _write_new(work / MANIFEST, data)
-        _write_new(work / SIGNATURE, signature.encode("ascii") + b"\n")
+        create_file(work / MANIFEST, data)
+        create_file(work / SIGNATURE, signature.encode("ascii") + b"\n")
         sealing = CustodyEvent(
             kind="sealing",
             performer=f"{sealer.authority}/{sealer.officer}",
@@ -149,7 +150,7 @@ def seal_package(
             at=now,
             location=f"node of {sealer.state}",
         )
-        _write_new(work / CUSTODY, custody_bytes(custody_graph(manifest, [sealing])))
+        create_file(work / CUSTODY, custody_bytes(custody_graph(manifest, [sealing])))
         fsync_dir(work / PAYLOAD)
         fsync_dir(work)
         os.rename(work, out)  # the package appears whole, or not at all
@@ -450,11 +451,10 @@ def _hash_file(path: Path) -> tuple[int, str]:
 def _read_small(path: Path, limit: int = 16 * 1024 * 1024) -> bytes:
     if path.is_symlink() or not path.is_file():
         raise PackageError(f"{path.name}: missing from the package")
-    with path.open("rb") as source:
-        data = source.read(limit + 1)
-    if len(data) > limit:
-        raise PackageError(f"{path.name}: larger than {limit} bytes")
-    return data
+    try:
+        return read_bounded(path, limit)
+    except FileTooLarge:
+        raise PackageError(f"{path.name}: larger than {limit} bytes") from None
 
 
 def _claimed_time(data: bytes) -> datetime | None:
@@ -464,14 +464,3 @@ def _claimed_time(data: bytes) -> datetime | None:
         value = json.loads(data).get("sealed_at")
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return None
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)

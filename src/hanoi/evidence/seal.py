@@ -31,7 +31,6 @@ import hashlib
 import os
 import queue
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from hanoi.evidence.errors import (
     UnreadableSource,
     shown,
 )
+from hanoi.files import StagedFile
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 MIN_CHUNK_SIZE = 4096
@@ -98,9 +98,13 @@ def seal_file(
             sealed = _seal(opened, age_recipient, _StreamSink(out), chunk_size, progress)
             _flush(out)
             return sealed
-        with _NewFile(out) as new:
-            sealed = _seal(opened, age_recipient, _FdSink(new.fd, out), chunk_size, progress)
-            new.commit()
+        try:
+            staged = StagedFile(out)
+        except OSError as exc:
+            raise SealOutputError(f"cannot write in {shown(out.parent)}: {_reason(exc)}") from None
+        with staged:
+            sealed = _seal(opened, age_recipient, _FdSink(staged.fd, out), chunk_size, progress)
+            _name_output(staged)
         return sealed
 
 
@@ -416,52 +420,17 @@ def _flush(stream: BinaryIO) -> None:
 # --- the output file ---------------------------------------------------------------------
 
 
-class _NewFile:
-    """A file that appears under ``path`` only on :meth:`commit`, complete and on disk.
-
-    Written as a hidden temporary file beside ``path`` (same filesystem), fsynced, then
-    hard-linked to ``path``, which fails rather than replace an existing file, and the
-    folder is fsynced. On any error the temporary file is removed: no half-written file is
-    ever left under a name that looks complete.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.fd, name = tempfile.mkstemp(
-                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-            )
-        except OSError as exc:
-            raise SealOutputError(f"cannot write in {shown(path.parent)}: {_reason(exc)}") from None
-        self._temporary = Path(name)
-
-    def __enter__(self) -> _NewFile:
-        return self
-
-    def commit(self) -> None:
-        try:
-            os.fsync(self.fd)
-            os.link(self._temporary, self.path)
-            os.unlink(self._temporary)
-            fsync_dir(self.path.parent)
-        except FileExistsError:
-            raise SealOutputError(f"{shown(self.path)} already exists: not replaced") from None
-        except OSError as exc:
-            raise SealOutputError(f"cannot write {shown(self.path)}: {_reason(exc)}") from None
-
-    def __exit__(self, *exc_info: object) -> None:
-        os.close(self.fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._temporary)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or link inside ``path`` durable (the folder's entry is data too)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+def _name_output(staged: StagedFile) -> None:
+    """Give the finished output its name: synced to disk, hard-linked to its name (which
+    fails rather than replace an existing file), the folder synced. Until then it is a
+    hidden temporary file, removed on any error: no half-written file is ever left under
+    a name that looks complete."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        staged.commit(replace=False)
+    except FileExistsError:
+        raise SealOutputError(f"{shown(staged.target)} already exists: not replaced") from None
+    except OSError as exc:
+        raise SealOutputError(f"cannot write {shown(staged.target)}: {_reason(exc)}") from None
 
 
 def _refuse_existing(path: Path) -> None:
@@ -502,7 +471,6 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "OpenedSource",
     "SealedFile",
-    "fsync_dir",
     "open_source",
     "seal_file",
 ]

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hanoi.directory.keys import kid_of, load_public_keys
+from hanoi.crypto.jwk import kid_of
+from hanoi.directory.entry import Entry, authority_code
+from hanoi.directory.keys import load_public_keys
+from hanoi.directory.view import DirectoryView
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import Recipient
-from hanoi.exchange.peers import Peers, authority_code
 
 KeysFor = Callable[[str, datetime | None], Sequence[Ed25519PublicKey]]
 
@@ -25,10 +27,12 @@ class RecipientError(EvidenceError):
     """The State or authority to seal for is not one the directory can seal to."""
 
 
-def recipient_for(peers: Peers, target: str, *, now: datetime | None = None) -> Recipient:
+def recipient_for(
+    directory: DirectoryView, target: str, *, now: datetime | None = None
+) -> Recipient:
     """``XA`` or ``XA/XA-CA`` (or ``XA/central_authority``) as a sealing recipient."""
     state, _, authority = target.partition("/")
-    entry = peers.entry(state, now)
+    entry = _entry_in_effect(directory, state, now)
     if entry.node.age_recipient is None:
         raise RecipientError(f"{state}: its directory entry names no age recipient for evidence")
     code = None
@@ -42,12 +46,11 @@ def recipient_for(peers: Peers, target: str, *, now: datetime | None = None) -> 
     return Recipient(state=state, authority=code, age_recipient=entry.node.age_recipient)
 
 
-def directory_keys(peers: Peers, state: str) -> KeysFor:
+def directory_keys(directory: DirectoryView, state: str) -> KeysFor:
     """The sealing State's node keys that the directory says were valid at the sealing time."""
-    lookup = peers.signer_keys()
 
     def keys_for(kid: str, at: datetime | None) -> Sequence[Ed25519PublicKey]:
-        return lookup(state, kid, at or datetime.now(UTC))
+        return directory.signing_keys(state, kid, at or datetime.now(UTC))
 
     return keys_for
 
@@ -60,3 +63,12 @@ def given_keys(path: Path) -> KeysFor:
         return [key for key in keys if kid_of(key) == kid]
 
     return keys_for
+
+
+def _entry_in_effect(directory: DirectoryView, state: str, now: datetime | None) -> Entry:
+    if not directory.is_pinned:
+        raise RecipientError("this node has not pinned a directory: it knows no other node")
+    entry = directory.entry(state, now)
+    if entry is None:
+        raise RecipientError(f"{state}: no entry in effect in this node's directory")
+    return entry

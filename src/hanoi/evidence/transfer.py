@@ -30,7 +30,7 @@ import httpx
 
 from hanoi.evidence.blobs import BlobStore
 from hanoi.evidence.errors import DigestMismatch, EvidenceError, shown
-from hanoi.evidence.seal import fsync_dir
+from hanoi.files import fsync_dir
 
 TUS_VERSION = "1.0.0"
 CHUNK_CONTENT_TYPE = "application/offset+octet-stream"

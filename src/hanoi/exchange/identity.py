@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from hanoi.crypto.keys import KeyStore, SigningKey
+from hanoi.directory.view import DirectoryView
 from hanoi.exchange.peers import Peers
 from hanoi.node import read_node
 
@@ -24,6 +25,11 @@ class LocalNode:
     signing_key: SigningKey
     decryption_keys: Mapping[str, X25519PrivateKey]
     peers: Peers
+
+    @property
+    def directory(self) -> DirectoryView:
+        """The node's verified directory, which its peers are read from."""
+        return self.peers.directory
 
     @classmethod
     def load(cls, home: Path, passphrase: str | None = None) -> LocalNode:

@@ -2,34 +2,24 @@
 
 Everything a node needs to talk to a peer comes from the signed directory and nothing else:
 where its node answers, the X25519 key to encrypt to, and the Ed25519 keys allowed to sign
-for it at a given time. The entries are read once per directory refresh and UTC day.
+for it at a given time. The entries come from :class:`hanoi.directory.view.DirectoryView`,
+which reads them once per directory refresh and UTC day.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc.jwk import OKPKey
 
 from hanoi.crypto.envelope import SignerKeys
-from hanoi.directory.client import DirectoryClient
-from hanoi.directory.entry import Entry, PublicKeyJwk, utc_day
-from hanoi.directory.errors import DirectoryCacheError
+from hanoi.directory.entry import Entry, PublicKeyJwk
+from hanoi.directory.view import DirectoryView
 from hanoi.exchange.errors import NoDirectory, UnknownPeer
 
 FEDERATION_PATH = "/federation/v1/messages"
-
-#: Authority codes by kind, for entries that do not give an authority its own code.
-AUTHORITY_SUFFIX = {
-    "central_authority": "CA",
-    "point_of_contact_24_7": "247",
-    "extradition_authority": "EXT",
-    "competent_authority": "CMP",
-}
 
 
 @dataclass(frozen=True)
@@ -43,24 +33,17 @@ class Peer:
         return self.url.rstrip("/") + FEDERATION_PATH
 
 
-def authority_code(state: str, kind: str, code: str | None = None) -> str:
-    """The code a message addresses an authority by: its own, or ``XB-CA``-style by kind."""
-    return code or f"{state}-{AUTHORITY_SUFFIX[kind]}"
-
-
 class Peers:
     """The States this node can exchange with, from its verified directory copy."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
+        self.directory = DirectoryView(home)
 
     def entries(self, now: datetime | None = None) -> dict[str, Entry]:
-        client = DirectoryClient(self.home)
-        if not client.is_pinned:
+        if not self.directory.is_pinned:
             raise NoDirectory("this node has not pinned a directory: it knows no other node")
-        status = client.current / "status.json"
-        stamp = status.stat().st_mtime_ns if status.exists() else 0
-        return _entries_in_effect(self.home, stamp, utc_day(now))
+        return self.directory.entries(now)
 
     def entry(self, state: str, now: datetime | None = None) -> Entry:
         found = self.entries(now).get(state)
@@ -81,47 +64,10 @@ class Peers:
     def signer_keys(self) -> SignerKeys:
         """A :data:`SignerKeys` over the directory: the keys a State's entry lists for
         signing, valid at the signing time (created, not past ``not_after``, not revoked)."""
-
-        def lookup(state: str, kid: str, signed_at: datetime) -> list[Ed25519PublicKey]:
-            try:
-                entry = self.entries().get(state)
-            except (NoDirectory, DirectoryCacheError):
-                return []
-            if entry is None:
-                return []
-            found = []
-            for key in entry.node.public_keys:
-                if key.crv == "Ed25519" and key.kid == kid and _valid_at(key, signed_at):
-                    public = OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": key.x})
-                    raw = public.public_key
-                    if isinstance(raw, Ed25519PublicKey):
-                        found.append(raw)
-            return found
-
-        return lookup
-
-
-def _valid_at(key: PublicKeyJwk, at: datetime) -> bool:
-    if key.status == "revoked" and key.revoked_at is None:
-        return False
-    if key.created is not None and at < key.created:
-        return False
-    if key.not_after is not None and at >= key.not_after:
-        return False
-    return key.revoked_at is None or at < key.revoked_at
+        return self.directory.signing_keys
 
 
 def _usable(key: PublicKeyJwk, now: datetime | None) -> bool:
     if key.status in ("retired", "revoked"):
         return False
     return now is None or key.not_after is None or now < key.not_after
-
-
-@functools.lru_cache(maxsize=8)
-def _entries_in_effect(home: Path, stamp: int, day: date) -> dict[str, Entry]:
-    # Keyed by the refresh stamp and the UTC day: a refresh or midnight reads them again.
-    try:
-        entries = DirectoryClient(home).verified_entries()
-    except DirectoryCacheError:
-        return {}
-    return {e.code: e for e in entries if e.in_effect(day)}

@@ -21,8 +21,6 @@ the receipt by then and can no longer rewrite or drop that record.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import json
 import tarfile
@@ -39,12 +37,12 @@ from sqlalchemy.orm import Session
 from hanoi.crypto.canonical import sha256_hex
 from hanoi.crypto.cosignature import CosignatureVerifier
 from hanoi.crypto.envelope import EnvelopeError, Party
+from hanoi.crypto.jwk import b64url_decode, kid_of
 from hanoi.crypto.keys import format_time
 from hanoi.crypto.note import NoteVerifier
 from hanoi.crypto.receipts import MAX_RECEIPT_BYTES, Receipt, verify_receipt
 from hanoi.db import Database
 from hanoi.db.base import utcnow
-from hanoi.directory.keys import kid_of
 from hanoi.exchange.models import DeliveryState, OutboxMessage
 from hanoi.files import FileTooLarge, read_bounded, replace_file
 from hanoi.ledger import merkle
@@ -239,8 +237,8 @@ def _receipt_body(receipt: bytes) -> dict[str, Any]:
     try:
         if len(parts) != 3:
             raise ValueError("not a compact JWS")
-        body = json.loads(base64.urlsafe_b64decode(parts[1] + b"=" * (-len(parts[1]) % 4)))
-    except (ValueError, binascii.Error):
+        body = json.loads(b64url_decode(parts[1].decode("ascii")))
+    except ValueError:
         raise ReceiptBundleError(f"{RECEIPT_FILE} is not a compact JWS receipt") from None
     if not isinstance(body, dict):
         raise ReceiptBundleError(f"{RECEIPT_FILE} is not a compact JWS receipt")

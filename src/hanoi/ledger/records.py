@@ -21,8 +21,6 @@ bytes that are not exactly the canonical form are all refused with a
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -34,6 +32,7 @@ from typing import Any
 
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.errors import CanonicalizationError
+from hanoi.crypto.jwk import b64url, b64url_decode
 from hanoi.ledger.errors import LedgerError
 
 RECORD_VERSION = 1
@@ -212,7 +211,7 @@ class LedgerRecord:
 def commitment(salt: bytes, detail_json: bytes) -> str:
     """base64url (no padding) of SHA-256(salt || detail's canonical bytes)."""
     digest = hashlib.sha256(salt + detail_json).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return b64url(digest)
 
 
 def new_record(
@@ -285,7 +284,7 @@ def opening_json(record: LedgerRecord) -> bytes:
     """The record's opening, to hand to a party entitled to the detail (the other end of a
     receipt, a court): RFC 8785 JSON of ``{"detail": {...}, "salt": base64url}``. With the
     leaf from a proof file, :func:`open_leaf` shows that this detail is what was logged."""
-    salt = base64.urlsafe_b64encode(record.salt).rstrip(b"=").decode("ascii")
+    salt = b64url(record.salt)
     return canonical_json({"detail": open_commitment(record), "salt": salt})
 
 
@@ -344,10 +343,10 @@ def _check_at(at: datetime) -> None:
 def _commitment_bytes(text: str, error: type[RecordError], what: str = "commitment") -> bytes:
     """The 32 bytes of a commitment (or salt) written in unpadded base64url, canonically."""
     try:
-        raw = base64.urlsafe_b64decode(text + "=")
-    except (binascii.Error, ValueError):
+        raw = b64url_decode(text)
+    except ValueError:
         raise error(f"the {what} is not base64url") from None
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != text:
+    if b64url(raw) != text:
         raise error(f"the {what} is not in canonical base64url")
     return raw
 

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from hanoi.cases.render import LetterFormat, LetterLanguage, render_html, render_pdf
-from hanoi.directory.fixture import StateDirectory
+from hanoi.directory.states import StateDirectory
 
 RENDER_LIMITER = anyio.CapacityLimiter(2)
 

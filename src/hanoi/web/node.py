@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from hanoi.directory.fixture import StateDirectory
-from hanoi.directory.lookup import node_directory
+from hanoi.directory.states import StateDirectory
+from hanoi.directory.view import node_directory
 
 
 def states(request: Request) -> StateDirectory:
-    """The States this node checks and addresses requests against (see directory.lookup)."""
+    """The States this node checks and addresses requests against (see directory.view)."""
     return node_directory(request.app.state.settings.home)
