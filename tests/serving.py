@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,11 +11,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from hanoi.demo.serving import free_port_base
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port_base(1)
 
 
 @contextmanager

@@ -48,10 +48,9 @@ from hanoi.convention import get_convention
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.envelope import Party
 from hanoi.db.base import utcnow
-from hanoi.directory.fixture import StateDirectory
-from hanoi.directory.lookup import state_info
+from hanoi.directory.entry import authority_code
+from hanoi.directory.states import StateDirectory, state_info
 from hanoi.exchange.identity import LocalNode
-from hanoi.exchange.peers import authority_code
 
 
 def send_request(

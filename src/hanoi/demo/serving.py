@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
@@ -17,13 +19,14 @@ from hanoi.runtime import NodeRuntime, node_runtime
 
 def free_port_base(count: int = 4) -> int:
     """A port p such that p .. p+count-1 are all free on loopback right now (for a
-    federation on loopback: the demo's nodes in tests and benchmarks)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count > 65535:
-            continue
+    federation on loopback: the demo's nodes in tests and benchmarks).
+
+    Chosen at random below the kernel's ephemeral range: a port in that range that is free
+    now can be handed to any outgoing connection (a database client, say) before the node
+    binds it, and the node would then fail to start."""
+    low = min(_ephemeral_low(), 65536) - count
+    for _ in range(100):
+        base = secrets.choice(range(_LOWEST_PORT, max(low, _LOWEST_PORT + 1)))
         taken: list[socket.socket] = []
         try:
             for port in range(base, base + count):
@@ -37,6 +40,18 @@ def free_port_base(count: int = 4) -> int:
                 sock.close()
         return base
     raise RuntimeError("no run of free loopback ports")
+
+
+_LOWEST_PORT = 10000  # above the well-known and most registered services' ports
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's range for outgoing connections (Linux; 32768, its
+    usual value, where it cannot be read)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 class DemoServeError(Exception):
