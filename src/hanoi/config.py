@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hanoi.errors import SetupError
+
 DEFAULT_HOME = Path("hanoi-data")
 HOME_MODE = 0o700
 SECRET_FILE_MODE = 0o600
@@ -32,8 +34,9 @@ _DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also takes "²"
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
 
 
-class ConfigError(ValueError):
-    """A setting from the environment that cannot be used."""
+class ConfigError(SetupError, ValueError):
+    """A setting from the environment that cannot be used. Also a ``ValueError``, as callers
+    expect of a bad value."""
 
 
 @dataclass(frozen=True)

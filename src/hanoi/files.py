@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from hanoi.errors import TooLarge
+
 
 def replace_file(target: Path, data: bytes) -> None:
     """Write ``target`` whole, or not at all: through a temporary file beside it, synced to
@@ -25,8 +27,9 @@ def replace_file(target: Path, data: bytes) -> None:
         raise
 
 
-class FileTooLarge(ValueError):
-    """A file holds more bytes than the reader accepts."""
+class FileTooLarge(TooLarge, ValueError):
+    """A file holds more bytes than the reader accepts. Also a ``ValueError``, as callers
+    expect of a bad value."""
 
     def __init__(self, path: Path, limit: int) -> None:
         super().__init__(f"{path}: larger than the {limit:,}-byte limit")

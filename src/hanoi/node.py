@@ -9,7 +9,8 @@
 
 The CLI (``hanoi node``) and the directory (``hanoi directory draft-entry``, ``sign-entry``)
 both read it through :func:`read_node`; it is written only through :func:`create_node`,
-:func:`sync_kids` and :func:`write_node`. Imports nothing of ours but :mod:`hanoi.crypto`.
+:func:`sync_kids` and :func:`write_node`. Imports nothing of ours but :mod:`hanoi.crypto`
+(and :mod:`hanoi.errors`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from hanoi.crypto import KEY_KINDS, KeyKind, KeyStore
 from hanoi.crypto.keys import format_time
+from hanoi.errors import InvalidInput, SetupError
 
 NODE_FILE = "node.json"
 MAX_NODE_FILE_BYTES = 64 * 1024
@@ -36,11 +38,11 @@ MAX_URL_CHARS = 2048
 _STATE = re.compile(r"[A-Z]{2}")
 
 
-class NodeError(Exception):
+class NodeError(SetupError):
     """The node has no description, a damaged one, or one that cannot be replaced."""
 
 
-class NodeFieldError(NodeError):
+class NodeFieldError(InvalidInput):
     """A value given for ``state``, ``name`` or ``url`` is not acceptable.
 
     ``field`` names the value, ``reason`` says why (``"must be two capital letters ..."``),

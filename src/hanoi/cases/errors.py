@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hanoi.errors import HanoiError, InvalidInput
 
-class CasesError(Exception):
+
+class CasesError(HanoiError):
     """Base class for errors raised by ``hanoi.cases``."""
 
 
-class DocumentError(CasesError):
+class DocumentError(CasesError, InvalidInput):
     """A request document could not be read or does not have the right shape.
 
     ``str()`` is one line: the first issue, plus how many more there are. ``issues`` holds

@@ -40,8 +40,10 @@ from pydantic.fields import FieldInfo
 
 from hanoi.cases.check import check_document
 from hanoi.cases.documents import Period, document_model
+from hanoi.cases.errors import CasesError
 from hanoi.convention import Convention, Element, Instrument, get_convention
 from hanoi.directory.fixture import StateDirectory, load_fixture_directory
+from hanoi.errors import InvalidInput
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -100,7 +102,7 @@ _ADDRESSEE_BY_CHANNEL = {
 }
 
 
-class RenderError(Exception):
+class RenderError(CasesError, InvalidInput):
     """A letter cannot be produced: unsupported language, or not a request document."""
 
 

@@ -41,7 +41,6 @@ from hanoi.cases.errors import CasesError, DocumentError
 from hanoi.cases.lifecycle import (
     SYSTEM_ACTIONS,
     Action,
-    ActionNotAllowed,
     ActionRequest,
     CaseState,
     LifecycleError,
@@ -60,6 +59,7 @@ from hanoi.crypto.receipts import Receipt
 from hanoi.db.base import utcnow
 from hanoi.directory.fixture import StateDirectory
 from hanoi.directory.lookup import state_info
+from hanoi.errors import InvalidInput, NotAllowed, NotFound
 from hanoi.exchange.errors import MessageRejected
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.models import DeliveryState, InboxMessage, OutboxMessage
@@ -79,21 +79,26 @@ _REFERENCE = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{6}")
 Box = Literal["all", "inbox", "outbox"]
 
 
-class RequestError(CasesError):
-    """Base of the errors about exchanged requests."""
+class RequestError(CasesError, InvalidInput):
+    """A request that cannot be sent as asked: what it follows or forwards does not fit,
+    or no authority of the requested State takes its kind."""
 
 
-class RequestNotFound(RequestError):
+class RequestNotFound(CasesError, NotFound):
+    """No such request, or none visible to this user (the same answer)."""
+
+    title = "No such request"
+
     def __init__(self, reference: str) -> None:
         super().__init__(f"no request {reference!r} is visible to you")
         self.reference = reference
 
 
-class RequestForbidden(RequestError):
+class RequestForbidden(CasesError, NotAllowed):
     """The user's role does not allow this."""
 
 
-class RequestNotReady(RequestError):
+class RequestNotReady(CasesError, InvalidInput):
     """The document does not pass the Convention check, so it cannot be sent."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -282,7 +287,11 @@ def act(
     case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
     side = Side(case.side)
     if request.action in SYSTEM_ACTIONS:
-        raise ActionNotAllowed(request.action, f"{request.action.value} is done by the node itself")
+        raise LifecycleError(
+            f"{request.action.value} is done by the node itself",
+            check="action",
+            action=request.action,
+        )
     event = _change(session, case, request, side, user.username, now)
     _tell(session, node, case, ACTION, _action_payload(request, case.status), user.username, now)
     _audit(session, user.username, f"request.{request.action.value}", case, event.detail, now)

@@ -12,6 +12,7 @@ import uvicorn
 from hanoi.config import Settings, load_settings
 from hanoi.db import Database
 from hanoi.demo.federation import DemoFederation, DemoNode
+from hanoi.errors import SetupError
 from hanoi.runtime import NodeRuntime, node_runtime
 
 
@@ -39,7 +40,7 @@ def free_port_base(count: int = 4) -> int:
     raise RuntimeError("no run of free loopback ports")
 
 
-class DemoServeError(Exception):
+class DemoServeError(SetupError):
     """A demo node could not start (typically: its port is taken)."""
 
 

@@ -24,11 +24,9 @@ if TYPE_CHECKING:
     from hanoi.directory.errors import (
         DirectoryCacheError,
         DirectoryError,
-        DirectoryRefreshError,
         DirectoryVerificationError,
         EntryError,
         KeyFileError,
-        PublishRefusedError,
         RepositorySetupError,
     )
     from hanoi.directory.keys import load_public_keys, public_jwk
@@ -54,11 +52,9 @@ _EXPORTS = {
     "hanoi.directory.errors": (
         "DirectoryCacheError",
         "DirectoryError",
-        "DirectoryRefreshError",
         "DirectoryVerificationError",
         "EntryError",
         "KeyFileError",
-        "PublishRefusedError",
         "RepositorySetupError",
     ),
     "hanoi.directory.keys": ("load_public_keys", "public_jwk"),
@@ -88,13 +84,11 @@ __all__ = [
     "DirectoryCacheError",
     "DirectoryClient",
     "DirectoryError",
-    "DirectoryRefreshError",
     "DirectoryVerificationError",
     "Entry",
     "EntryError",
     "Expiry",
     "KeyFileError",
-    "PublishRefusedError",
     "PublishResult",
     "RepositorySetupError",
     "SecretariatRepository",

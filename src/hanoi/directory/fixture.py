@@ -17,12 +17,15 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hanoi.directory.errors import DirectoryError
+from hanoi.errors import SetupError
+
 TreatyStatus = Literal["party", "signatory", "none"]
 
 FIXTURE_FILE = Path(__file__).with_name("data") / "states.yaml"
 
 
-class DirectoryFixtureError(Exception):
+class DirectoryFixtureError(DirectoryError, SetupError):
     """The fixture file is missing or malformed."""
 
 

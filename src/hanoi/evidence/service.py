@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hanoi.directory.keys import kid_of, load_public_keys
+from hanoi.errors import InvalidInput
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import Recipient
 from hanoi.exchange.peers import Peers, authority_code
@@ -21,7 +22,7 @@ from hanoi.exchange.peers import Peers, authority_code
 KeysFor = Callable[[str, datetime | None], Sequence[Ed25519PublicKey]]
 
 
-class RecipientError(EvidenceError):
+class RecipientError(EvidenceError, InvalidInput):
     """The State or authority to seal for is not one the directory can seal to."""
 
 
