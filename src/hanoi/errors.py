@@ -25,7 +25,8 @@ tables list the narrow decisions before :class:`InvalidInput`.
 Below the decisions, in each package:
 
 - one base (``LedgerError``, ``CryptoError``, ...) where code catches the whole package,
-  and none where nobody does (accounts and the Convention raise the decisions themselves);
+  and none where nobody does (the Convention's errors derive from their decisions alone,
+  and account administration raises the decisions themselves);
 - a class for each failure that some caller handles differently from its siblings,
   deriving from the package's base and one decision: ``ProofError(LedgerError,
   VerificationFailed)``. Package bases carry no decision of their own;
