@@ -17,6 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from hanoi.errors import SetupError
 from hanoi.files import create_file
 
 DEFAULT_HOME = Path("hanoi-data")
@@ -33,8 +34,9 @@ _DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also takes "²"
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
 
 
-class ConfigError(ValueError):
-    """A setting from the environment that cannot be used."""
+class ConfigError(SetupError, ValueError):
+    """A setting from the environment that cannot be used. Also a ``ValueError``, as callers
+    expect of a bad value."""
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ nothing that was reported written, and no read loads more than the reader accept
 - :func:`read_bounded` reads a file, refusing (:class:`FileTooLarge`) one larger than the
   reader accepts without loading it.
 
-A leaf module: it imports nothing else of ``hanoi``, so every package may use it,
-:mod:`hanoi.crypto` included.
+A leaf module: it imports nothing of ``hanoi`` but the leaf :mod:`hanoi.errors`, so every
+package may use it, :mod:`hanoi.crypto` included.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+
+from hanoi.errors import TooLarge
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -140,8 +142,9 @@ def private_dir(path: Path) -> None:
         os.chmod(path, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
 
 
-class FileTooLarge(ValueError):
-    """A file holds more bytes than the reader accepts."""
+class FileTooLarge(TooLarge, ValueError):
+    """A file holds more bytes than the reader accepts. Also a ``ValueError``, as callers
+    expect of a bad value."""
 
     def __init__(self, path: Path, limit: int) -> None:
         super().__init__(f"{path}: larger than the {limit:,}-byte limit")

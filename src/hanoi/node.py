@@ -10,7 +10,7 @@
 The CLI (``hanoi node``) and the directory (``hanoi directory draft-entry``, ``sign-entry``)
 both read it through :func:`read_node`; it is written only through :func:`create_node`,
 :func:`sync_kids` and :func:`write_node`. Imports nothing of ours but :mod:`hanoi.crypto` and
-the leaf :mod:`hanoi.files`.
+the leaf modules :mod:`hanoi.files` and :mod:`hanoi.errors`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from hanoi.crypto import KEY_KINDS, KeyKind, KeyStore
 from hanoi.crypto.keys import format_time
+from hanoi.errors import InvalidInput, SetupError
 from hanoi.files import FileTooLarge, create_file, read_bounded, replace_file
 
 NODE_FILE = "node.json"
@@ -35,11 +36,11 @@ MAX_URL_CHARS = 2048
 _STATE = re.compile(r"[A-Z]{2}")
 
 
-class NodeError(Exception):
+class NodeError(SetupError):
     """The node has no description, a damaged one, or one that cannot be replaced."""
 
 
-class NodeFieldError(NodeError):
+class NodeFieldError(InvalidInput):
     """A value given for ``state``, ``name`` or ``url`` is not acceptable.
 
     ``field`` names the value, ``reason`` says why (``"must be two capital letters ..."``),

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from hanoi import accounts, audit
 from hanoi.accounts import (
     SESSION_LIFETIME,
-    UnknownUser,
     User,
     UserSession,
     close_all_sessions,
@@ -23,6 +22,7 @@ from hanoi.accounts import (
     user_for_session,
 )
 from hanoi.db import Database
+from hanoi.errors import NotFound
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -186,7 +186,7 @@ def test_close_all_ends_every_live_session_of_one_user(seeded_db: Database) -> N
         assert (event.actor, event.detail_data) == ("root-admin", {"count": 2})
         assert event.target_id == _user(session, "alice").id
         assert close_all_sessions(session, username="alice", actor="root-admin") == 0
-        with pytest.raises(UnknownUser):
+        with pytest.raises(NotFound, match="no user named 'nobody'"):
             close_all_sessions(session, username="nobody", actor="root-admin")
 
 

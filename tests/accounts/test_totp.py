@@ -11,6 +11,7 @@ import pytest
 from hanoi import accounts, audit
 from hanoi.accounts import SignInFailed, TotpRequired
 from hanoi.db import Database
+from hanoi.errors import NotFound
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 5, 4, 8, 0, 10, tzinfo=UTC)
@@ -99,7 +100,7 @@ def test_a_code_cannot_be_used_twice(seeded_db: Database) -> None:
 
 
 def test_enabling_for_an_unknown_user_fails(seeded_db: Database) -> None:
-    with pytest.raises(accounts.UnknownUser), seeded_db.session() as session:
+    with pytest.raises(NotFound, match="no user named 'mallory'"), seeded_db.session() as session:
         accounts.enable_totp(session, "mallory")
 
 

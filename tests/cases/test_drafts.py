@@ -13,7 +13,6 @@ from hanoi.accounts import User
 from hanoi.cases.drafts import (
     MAX_DOCUMENT_BYTES,
     DraftConflict,
-    DraftError,
     DraftForbidden,
     DraftNotFound,
     InvalidDraft,
@@ -255,7 +254,7 @@ def test_stale_version_is_a_conflict_and_nothing_is_stored(seeded_db: Database) 
         update_draft(session, user=_user(session, "alice"), draft_id=draft_id,
                      document={"by": "alice"}, expected_version=1)  # fmt: skip
     conflict = caught.value
-    assert isinstance(conflict, DraftError)
+    assert isinstance(conflict, CasesError)
     assert str(conflict) == "the draft was changed by someone else since you opened it"
     assert (conflict.draft_id, conflict.expected_version, conflict.version) == (draft_id, 1, 2)
     with seeded_db.session() as session:

@@ -10,17 +10,12 @@ from hanoi.cases.errors import CasesError
 from hanoi.cases.lifecycle import (
     MAX_REASON_LENGTH,
     Action,
-    ActionNotAllowed,
     ActionRequest,
     CaseState,
-    InvalidReason,
-    InvalidUntil,
     LifecycleError,
     Outcome,
-    ReasonRequired,
     Side,
     Status,
-    UnknownGround,
     apply_action,
     is_final,
     is_preservable,
@@ -28,6 +23,7 @@ from hanoi.cases.lifecycle import (
     user_actions,
 )
 from hanoi.convention import KINDS, UnknownInstrumentError, get_convention
+from tests.raising import raises_check
 
 TODAY = date(2026, 11, 29)
 REQUESTING = Side.REQUESTING
@@ -207,7 +203,7 @@ def test_postpone_ground_is_optional_but_checked() -> None:
         "mla", S.ACKNOWLEDGED, REQUESTED, A.POSTPONE, reason="busy", ground=ground_id
     )
     assert with_ground.detail["ground_text"] == ground.text
-    with pytest.raises(UnknownGround) as info:
+    with raises_check(LifecycleError, "ground") as info:
         _apply("mla", S.ACKNOWLEDGED, REQUESTED, A.POSTPONE, reason="busy", ground="discrimination")
     assert info.value.allowed == get_convention().instrument("mla").postponement_grounds
 
@@ -275,21 +271,19 @@ NOT_ALLOWED: list[tuple[str, Status, Side, Action, str]] = [
 def test_not_allowed(kind: str, status: Status, side: Side, action: Action, message: str) -> None:
     state = CaseState(kind=kind, status=status, preserved_until=PRESERVED_UNTIL)
     request = ActionRequest(action=action, reason="r", ground="essential-interests", until=TODAY)
-    with pytest.raises(ActionNotAllowed, match=message) as info:
+    with raises_check(LifecycleError, "action", match=message) as info:
         apply_action(state, side, request, today=TODAY)
     assert info.value.action is action
     assert action not in user_actions(state, side, today=TODAY)
 
 
 def test_errors_form_one_hierarchy_under_the_cases_base() -> None:
-    for error in (ActionNotAllowed, ReasonRequired, UnknownGround, InvalidUntil, InvalidReason):
-        assert issubclass(error, LifecycleError)
     assert issubclass(LifecycleError, CasesError)
 
 
 def test_refuse_without_ground_lists_the_instruments_grounds() -> None:
     grounds = _grounds("mla")
-    with pytest.raises(UnknownGround) as info:
+    with raises_check(LifecycleError, "ground") as info:
         _apply("mla", S.RECEIVED, REQUESTED, A.REFUSE, reason="no")
     assert str(info.value) == f"refuse needs a ground: one of {', '.join(grounds)}"
     assert info.value.allowed == grounds
@@ -297,13 +291,13 @@ def test_refuse_without_ground_lists_the_instruments_grounds() -> None:
 
 def test_refuse_with_a_ground_of_another_instrument() -> None:
     assert "extradition-discrimination" not in _grounds("mla")
-    with pytest.raises(UnknownGround, match="not 'extradition-discrimination'"):
+    with raises_check(LifecycleError, "ground", match="not 'extradition-discrimination'"):
         _apply(
             "mla", S.RECEIVED, REQUESTED, A.REFUSE, reason="no", ground="extradition-discrimination"
         )
     # and a ground of the MLA list that preservation does not have
     assert "no-dual-criminality" not in _grounds("preservation")
-    with pytest.raises(UnknownGround):
+    with raises_check(LifecycleError, "ground"):
         _apply(
             "preservation",
             S.RECEIVED,
@@ -336,25 +330,25 @@ def test_every_listed_refusal_ground_is_accepted(kind: str) -> None:
 @pytest.mark.parametrize("reason", [None, "", "  \n\t "])
 def test_reason_required(action: Action, status: Status, reason: str | None) -> None:
     side = REQUESTING if action is A.WITHDRAW else REQUESTED
-    with pytest.raises(ReasonRequired, match=f"^{action} needs a reason"):
+    with raises_check(LifecycleError, "reason-required", match=f"^{action} needs a reason"):
         _apply("mla", status, side, action, reason=reason, ground="discrimination")
 
 
 def test_release_needs_a_reason() -> None:
-    with pytest.raises(ReasonRequired):
+    with raises_check(LifecycleError, "reason-required"):
         _apply("preservation", S.PRESERVED, REQUESTED, A.RELEASE, preserved_until=PRESERVED_UNTIL)
 
 
 def test_reason_length_limit() -> None:
     ok = "x" * MAX_REASON_LENGTH
     assert _apply("mla", S.RECEIVED, REQUESTING, A.INQUIRE, reason=f" {ok} ").detail["reason"] == ok
-    with pytest.raises(InvalidReason, match="4001 characters long; the limit is 4000"):
+    with raises_check(LifecycleError, "reason", match="4001 characters long; the limit is 4000"):
         _apply("mla", S.RECEIVED, REQUESTING, A.INQUIRE, reason=ok + "y")
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\ud800"])
 def test_control_characters_refused(char: str) -> None:
-    with pytest.raises(InvalidReason, match=f"U\\+{ord(char):04X}"):
+    with raises_check(LifecycleError, "reason", match=f"U\\+{ord(char):04X}"):
         _apply("mla", S.RECEIVED, REQUESTING, A.INQUIRE, reason=f"why{char}not")
 
 
@@ -387,7 +381,7 @@ def test_only_preservation_is_preservable_in_the_bundled_data() -> None:
 
 
 def test_preserve_for_59_days_refused_60_accepted() -> None:
-    with pytest.raises(InvalidUntil) as info:
+    with raises_check(LifecycleError, "until") as info:
         _apply("preservation", S.RECEIVED, REQUESTED, A.PRESERVE, until=TODAY + timedelta(days=59))
     assert info.value.earliest == date(2027, 1, 28)
     assert "2027-01-28 or later" in str(info.value)
@@ -401,7 +395,7 @@ def test_preserve_uses_the_data_minimum() -> None:
     assert days is not None
     earliest = TODAY + timedelta(days=days)
     _apply("preservation", S.ACKNOWLEDGED, REQUESTED, A.PRESERVE, until=earliest)
-    with pytest.raises(InvalidUntil):
+    with raises_check(LifecycleError, "until"):
         _apply(
             "preservation",
             S.ACKNOWLEDGED,
@@ -412,13 +406,17 @@ def test_preserve_uses_the_data_minimum() -> None:
 
 
 def test_preserve_without_until() -> None:
-    with pytest.raises(InvalidUntil, match="preserve needs an end date on or after 2027-01-28"):
+    with raises_check(
+        LifecycleError, "until", match="preserve needs an end date on or after 2027-01-28"
+    ):
         _apply("preservation", S.RECEIVED, REQUESTED, A.PRESERVE)
 
 
 def test_extend_must_be_later_than_the_current_end() -> None:
     for until in (PRESERVED_UNTIL, PRESERVED_UNTIL - timedelta(days=1)):
-        with pytest.raises(InvalidUntil, match="later than the current end 2026-12-29") as info:
+        with raises_check(
+            LifecycleError, "until", match="later than the current end 2026-12-29"
+        ) as info:
             _apply(
                 "preservation",
                 S.PRESERVED,
@@ -428,13 +426,13 @@ def test_extend_must_be_later_than_the_current_end() -> None:
                 preserved_until=PRESERVED_UNTIL,
             )
         assert info.value.earliest == date(2026, 12, 30)
-    with pytest.raises(InvalidUntil, match="extend needs an end date"):
+    with raises_check(LifecycleError, "until", match="extend needs an end date"):
         _apply("preservation", S.PRESERVED, REQUESTED, A.EXTEND, preserved_until=PRESERVED_UNTIL)
 
 
 def test_extend_of_an_ended_preservation_cannot_end_in_the_past() -> None:
     ended = TODAY - timedelta(days=10)
-    with pytest.raises(InvalidUntil, match="and not in the past, so 2026-11-29 or later"):
+    with raises_check(LifecycleError, "until", match="and not in the past, so 2026-11-29 or later"):
         _apply(
             "preservation",
             S.PRESERVED,
@@ -463,7 +461,7 @@ def test_extend_while_followup_pending_is_allowed() -> None:
 
 
 def test_lapse_only_after_the_last_preserved_day() -> None:
-    with pytest.raises(ActionNotAllowed, match="before the preservation ends on 2026-12-29"):
+    with raises_check(LifecycleError, "action", match="before the preservation ends on 2026-12-29"):
         _apply(
             "preservation",
             S.PRESERVED,
@@ -475,7 +473,7 @@ def test_lapse_only_after_the_last_preserved_day() -> None:
 
 
 def test_lapse_refused_while_followup_pending() -> None:
-    with pytest.raises(ActionNotAllowed, match="follow-up request is pending"):
+    with raises_check(LifecycleError, "action", match="follow-up request is pending"):
         _apply(
             "preservation",
             S.PRESERVED,
@@ -493,13 +491,13 @@ def test_preservation_stays_while_followup_pending(action: Action) -> None:
         "preservation", S.PRESERVED, preserved_until=PRESERVED_UNTIL, followup_pending=True
     )
     request = ActionRequest(action, reason="r", ground="essential-interests")
-    with pytest.raises(ActionNotAllowed, match="follow-up request is pending"):
+    with raises_check(LifecycleError, "action", match="follow-up request is pending"):
         apply_action(state, REQUESTED, request, today=TODAY)
     assert action not in user_actions(state, REQUESTED, today=TODAY)
 
 
 def test_no_refusal_of_a_preservation_after_disclosure() -> None:
-    with pytest.raises(ActionNotAllowed, match="once data have been disclosed"):
+    with raises_check(LifecycleError, "action", match="once data have been disclosed"):
         _apply(
             "preservation",
             S.PRESERVED,

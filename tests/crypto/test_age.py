@@ -12,8 +12,9 @@ from pathlib import Path
 import pyrage  # type: ignore[import-untyped]
 import pytest
 
-from hanoi.crypto import KeyStore, WrongPassphrase
+from hanoi.crypto import KeyStore, KeyStoreError
 from tests.crypto.terminal import run_on_terminal
+from tests.raising import raises_check
 
 PASSPHRASE = "correct horse battery staple"
 EVIDENCE = b"line one of the evidence\n" + bytes(range(256)) * 64
@@ -92,7 +93,7 @@ def test_protected_identity_opens_in_pyrage_with_the_passphrase(protected: KeySt
     assert sealed_identity.startswith(b"age-encryption.org/v1\n-> scrypt ")
     sealed = _age("-e", "-r", protected.age_recipient(), data=EVIDENCE).stdout
     assert pyrage.decrypt(sealed, [protected.age_identity(PASSPHRASE)]) == EVIDENCE
-    with pytest.raises(WrongPassphrase):
+    with raises_check(KeyStoreError, "passphrase"):
         protected.age_identity("not the passphrase")
 
 

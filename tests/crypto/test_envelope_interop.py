@@ -37,8 +37,9 @@ from hanoi.crypto import (
     sign_receipt,
     token_sha256,
 )
-from hanoi.crypto.envelope import MESSAGE_FORMAT, MESSAGE_TYPE, DecryptionFailed
+from hanoi.crypto.envelope import MESSAGE_FORMAT, MESSAGE_TYPE, MalformedMessage
 from hanoi.crypto.receipts import RECEIPT_FORMAT, RECEIPT_TYPE
+from tests.raising import raises_check
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 XA_CA = Party("XA", "XA-CA")
@@ -244,7 +245,7 @@ def test_one_flipped_ciphertext_byte_is_refused_by_jwcrypto_and_by_hanoi(
     jwcrypto_decrypt(token, decryption_jwk(stores["XB"]))
 
     xb_key = stores["XB"].encryption_key()
-    with pytest.raises(DecryptionFailed):
+    with raises_check(MalformedMessage, "decryption"):
         open_message(
             tampered,
             decryption_keys={xb_key.kid: xb_key.key},

@@ -27,10 +27,8 @@ from hanoi.crypto.jwk import public_jwk
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.errors import (
     DirectoryCacheError,
-    DirectoryRefreshError,
     DirectoryVerificationError,
     KeyFileError,
-    PublishRefusedError,
     RepositorySetupError,
 )
 from hanoi.directory.keys import tuf_signer
@@ -43,6 +41,7 @@ from tests.directory.conftest import (
     state_key,
     tree_digest,
 )
+from tests.raising import raises_check
 
 # --- the happy path ----------------------------------------------------------------------
 
@@ -125,7 +124,7 @@ def test_a_state_signing_another_states_entry_is_refused(world: World) -> None:
     forged["node"]["public_keys"] = entry_dict("XB")["node"]["public_keys"]
     folder = world.hand_in("XA", version=2, key=state_key("XB"), entry=forged)
     before = tree_digest(world.repo.repository_dir)
-    with pytest.raises(PublishRefusedError) as caught:
+    with raises_check(DirectoryVerificationError, "publish") as caught:
         world.repo.publish([folder])
     kid = public_jwk(state_key("XB").public_key())["kid"]
     assert str(caught.value) == (
@@ -141,7 +140,9 @@ def test_unknown_key_is_refused_at_publish(world: World) -> None:
     entry["version"] = 2
     entry["node"]["public_keys"] = [public_jwk(stranger.public_key())]
     folder = world.hand_in("XA", version=2, key=stranger, entry=entry)
-    with pytest.raises(PublishRefusedError, match=r"^states-XA.json: signed by an unknown key"):
+    with raises_check(
+        DirectoryVerificationError, "publish", match=r"^states-XA.json: signed by an unknown key"
+    ):
         world.repo.publish([folder])
 
 
@@ -170,7 +171,7 @@ def test_a_target_outside_the_states_own_path_is_refused(world: World) -> None:
             "states/XB/entry.json": entry_bytes(entry_dict("XB")),
         },
     )
-    with pytest.raises(PublishRefusedError) as caught:
+    with raises_check(DirectoryVerificationError, "publish") as caught:
         world.repo.publish([folder])
     assert str(caught.value) == (
         "states-XA.json: lists states/XB/entry.json, outside states/XA/* delegated to XA"
@@ -181,7 +182,7 @@ def test_a_malformed_entry_is_refused_at_publish(world: World) -> None:
     broken = entry_dict("XA")
     broken["authorities"][0]["time_zone"] = "Europe/Atlantis"
     folder = _handcrafted(world, "XA", {"states/XA/entry.json": entry_bytes(broken)})
-    with pytest.raises(PublishRefusedError) as caught:
+    with raises_check(DirectoryVerificationError, "publish") as caught:
         world.repo.publish([folder])
     assert str(caught.value) == (
         "states/XA/entry.json: authorities.0.time_zone: unknown IANA time zone 'Europe/Atlantis'"
@@ -190,7 +191,7 @@ def test_a_malformed_entry_is_refused_at_publish(world: World) -> None:
 
 def test_an_entry_for_another_state_under_its_own_path_is_refused(world: World) -> None:
     folder = _handcrafted(world, "XA", {"states/XA/entry.json": entry_bytes(entry_dict("XB"))})
-    with pytest.raises(PublishRefusedError, match="holds the entry of XB, not XA"):
+    with raises_check(DirectoryVerificationError, "publish", match="holds the entry of XB, not XA"):
         world.repo.publish([folder])
 
 
@@ -198,7 +199,7 @@ def test_an_entry_changed_after_signing_is_refused(world: World) -> None:
     folder = world.hand_in("XA", version=2)
     entry_file = folder / "states" / "XA" / "entry.json"
     entry_file.write_bytes(entry_file.read_bytes().replace(b"Arcadia", b"Arkadia", 1))
-    with pytest.raises(PublishRefusedError) as caught:
+    with raises_check(DirectoryVerificationError, "publish") as caught:
         world.repo.publish([folder])
     assert str(caught.value) == (
         "states/XA/entry.json: length or hash does not match states-XA.json"
@@ -206,14 +207,16 @@ def test_an_entry_changed_after_signing_is_refused(world: World) -> None:
 
 
 def test_a_replayed_state_version_is_refused(world: World) -> None:
-    with pytest.raises(
-        PublishRefusedError, match="version 1 is not newer than the published version 1"
+    with raises_check(
+        DirectoryVerificationError,
+        "publish",
+        match="version 1 is not newer than the published version 1",
     ):
         world.repo.publish([world.hand_in("XA", version=1)])
 
 
 def test_a_state_not_yet_added_is_refused(world: World) -> None:
-    with pytest.raises(PublishRefusedError, match="no State XC has been added"):
+    with raises_check(DirectoryVerificationError, "publish", match="no State XC has been added"):
         signed = sign_entry(entry_bytes(_xc_entry()), state_key("XA"))
         signed.write(world.tmp / "xc")
         world.repo.publish([world.tmp / "xc"])
@@ -243,7 +246,7 @@ def test_one_key_speaks_for_one_state_only(world: World) -> None:
 
 def _refresh_fails(node: DirectoryClient, expected: str) -> None:
     before = tree_digest(node.current)
-    with pytest.raises(DirectoryRefreshError) as caught:
+    with raises_check(DirectoryVerificationError, "refresh") as caught:
         node.refresh()
     assert str(caught.value) == expected or str(caught.value).startswith(expected), caught.value
     assert tree_digest(node.current) == before, "the last good copy changed"
@@ -311,7 +314,7 @@ def test_expired_timestamp_is_refused(world: World) -> None:
 def test_expired_timestamp_on_first_refresh_leaves_no_copy(world: World) -> None:
     world.repo.publish([], now=datetime.now(UTC) - timedelta(days=2))
     node = world.node("fresh")
-    with pytest.raises(DirectoryRefreshError, match=r"^timestamp\.json: expired$"):
+    with raises_check(DirectoryVerificationError, "refresh", match=r"^timestamp\.json: expired$"):
         node.refresh()
     with pytest.raises(DirectoryCacheError, match="no verified copy"):
         node.entries()
@@ -352,7 +355,7 @@ def test_a_server_that_is_gone_keeps_the_last_good_copy(world: World) -> None:
     node.refresh()
     gone = DirectoryClient(node.home, url="http://127.0.0.1:9/")
     before = tree_digest(node.current)
-    with pytest.raises(DirectoryRefreshError, match="cannot download"):
+    with raises_check(DirectoryVerificationError, "refresh", match="cannot download"):
         gone.refresh()
     assert tree_digest(node.current) == before
 
@@ -450,13 +453,13 @@ def test_state_key_rotation(world: World) -> None:
     # ... and the old key can no longer speak for XA.
     again = entry_dict("XA")
     again["version"] = 3
-    with pytest.raises(PublishRefusedError, match="signed by an unknown key"):
+    with raises_check(DirectoryVerificationError, "publish", match="signed by an unknown key"):
         world.repo.publish([world.hand_in("XA", version=3, key=old_key, entry=again)])
 
 
 def test_withdrawing_the_key_before_the_state_re_signs_is_refused(world: World) -> None:
     world.repo.add_state("XA", [Ed25519PrivateKey.generate().public_key()])
-    with pytest.raises(PublishRefusedError) as caught:
+    with raises_check(DirectoryVerificationError, "publish") as caught:
         world.repo.publish([])
     assert str(caught.value) == (
         "states-XA.json: the published copy is not signed by the keys now delegated to XA; "

@@ -25,7 +25,7 @@ from rdflib import Literal
 
 from hanoi.crypto.keys import KeyStore
 from hanoi.evidence.custody import CustodyEvent, add_event, check_custody
-from hanoi.evidence.errors import SourceChanged
+from hanoi.evidence.errors import SourceError
 from hanoi.evidence.ewf import EwfError, inspect_ewf
 from hanoi.evidence.manifest import Manifest
 from hanoi.evidence.package import (
@@ -37,6 +37,7 @@ from hanoi.evidence.package import (
 )
 from tests.evidence.test_ewf import CASE, MEDIA_SIZE, SECTION_HEADER, _acquire
 from tests.evidence.test_package import NOW, _keys_of, _seal
+from tests.raising import raises_check
 
 CASE_VALIDATE = Path(sys.executable).with_name("case_validate")
 
@@ -291,7 +292,7 @@ def test_an_image_changed_after_it_was_checked_is_refused(
             with image.open("ab") as f:
                 f.write(b"\0")
 
-    with pytest.raises(SourceChanged, match="changed between checking the EWF image"):
+    with raises_check(SourceError, "changed", match="changed between checking the EWF image"):
         _seal(nodes, [image], tmp_path / "p", progress=touch)
     assert not (tmp_path / "p").exists()
 

@@ -15,9 +15,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hanoi.crypto.keys import KeyStore
-from hanoi.evidence.errors import SourceChanged
+from hanoi.evidence.errors import SourceError
 from hanoi.evidence.manifest import Recipient, Sealer
 from hanoi.evidence.package import PackageError, open_package, seal_package, verify_package
+from tests.raising import raises_check
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
@@ -201,7 +202,7 @@ def test_bad_inputs_leave_no_package(
             with evidence[0].open("ab") as f:
                 f.write(b"appended while sealing")
 
-    with pytest.raises(SourceChanged):
+    with raises_check(SourceError, "changed"):
         _seal(nodes, evidence, out, progress=grow)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pkg")] == []
@@ -260,6 +261,7 @@ from pathlib import Path
 from hanoi.crypto.keys import KeyStore
 from hanoi.evidence.manifest import Recipient, Sealer
 from hanoi.evidence.package import seal_package
+from tests.raising import raises_check
 
 # Writes beyond 1 MiB fail as on a full disk (EFBIG instead of ENOSPC: the same OSError path).
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

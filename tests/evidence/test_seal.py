@@ -21,16 +21,14 @@ import pytest
 from hanoi.crypto import KeyStore
 from hanoi.evidence import (
     BadRecipient,
-    NotRegularFile,
     SealedFile,
     SealOutputError,
-    SourceChanged,
-    SymlinkSource,
-    UnreadableSource,
+    SourceError,
     seal_file,
 )
 from hanoi.evidence.age_stream import sealed_size
 from hanoi.evidence.seal import MIN_CHUNK_SIZE
+from tests.raising import raises_check
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -164,7 +162,7 @@ def test_an_error_in_the_progress_callback_comes_out_as_itself(node: Node, tmp_p
 
 def _seal_changing(node: Node, folder: Path, change: Callable[[Path], None]) -> None:
     source = folder / "e.bin"
-    with pytest.raises(SourceChanged) as caught:
+    with raises_check(SourceError, "changed") as caught:
         seal_file(
             source,
             node.recipient,
@@ -219,34 +217,34 @@ def test_a_symlink_is_refused(node: Node, tmp_path: Path) -> None:
     target = _write(tmp_path / "real.bin", b"evidence")
     link = tmp_path / "link.bin"
     link.symlink_to(target)
-    with pytest.raises(SymlinkSource, match="symbolic link"):
+    with raises_check(SourceError, "symlink", match="symbolic link"):
         seal_file(link, node.recipient, tmp_path / "out.age")
     _only(tmp_path, "real.bin", "link.bin")
 
 
 def test_a_directory_is_refused(node: Node, tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
-    with pytest.raises(NotRegularFile, match="is a directory, not a regular file"):
+    with raises_check(SourceError, "not-regular", match="is a directory, not a regular file"):
         seal_file(tmp_path / "folder", node.recipient, tmp_path / "out.age")
     _only(tmp_path, "folder")
 
 
 def test_a_fifo_is_refused_without_waiting_for_a_writer(node: Node, tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe")
-    with pytest.raises(NotRegularFile, match="is a FIFO"):
+    with raises_check(SourceError, "not-regular", match="is a FIFO"):
         seal_file(tmp_path / "pipe", node.recipient, tmp_path / "out.age")
     _only(tmp_path, "pipe")
 
 
 def test_a_missing_file_is_unreadable(node: Node, tmp_path: Path) -> None:
-    with pytest.raises(UnreadableSource, match="does not exist"):
+    with raises_check(SourceError, "unreadable", match="does not exist"):
         seal_file(tmp_path / "nothing.bin", node.recipient, tmp_path / "out.age")
     _only(tmp_path)
 
 
 def test_a_file_whose_reading_fails_is_unreadable(node: Node, tmp_path: Path) -> None:
     """/proc/self/mem is a regular file whose first read fails with EIO, for root too."""
-    with pytest.raises(UnreadableSource, match="Input/output error"):
+    with raises_check(SourceError, "unreadable", match="Input/output error"):
         seal_file(Path("/proc/self/mem"), node.recipient, tmp_path / "out.age")
     _only(tmp_path)
 
@@ -269,7 +267,7 @@ def test_a_file_without_read_permission_is_unreadable(
     source.chmod(0o000)
     out = world_traversable_folder / "out.age"
     if os.geteuid() != 0:
-        with pytest.raises(UnreadableSource, match="permission denied"):
+        with raises_check(SourceError, "unreadable", match="permission denied"):
             seal_file(source, node.recipient, out)
     else:
         world_traversable_folder.chmod(0o777)  # so only the file's own mode can stop nobody
@@ -277,15 +275,15 @@ def test_a_file_without_read_permission_is_unreadable(
             f"""
             import os, pwd
             from pathlib import Path
-            from hanoi.evidence import UnreadableSource, seal_file
+            from hanoi.evidence import SourceError, seal_file
             nobody = pwd.getpwnam("nobody")
             os.setgroups([])
             os.setgid(nobody.pw_gid)
             os.setuid(nobody.pw_uid)
             try:
                 seal_file(Path({str(source)!r}), {node.recipient!r}, Path({str(out)!r}))
-            except UnreadableSource as exc:
-                print("refused:", exc)
+            except SourceError as exc:
+                print("refused:", exc.check, exc)
             """
         )
         result = subprocess.run(
@@ -296,6 +294,7 @@ def test_a_file_without_read_permission_is_unreadable(
             check=False,
         )
         assert result.returncode == 0, result.stderr
+        assert "refused: unreadable" in result.stdout
         assert "permission denied" in result.stdout
     _only(world_traversable_folder, "secret.bin")
 

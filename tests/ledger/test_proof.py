@@ -13,36 +13,23 @@ from hanoi.crypto.note import Signer, sign_note
 from hanoi.ledger import merkle
 from hanoi.ledger.checkpoint import (
     Checkpoint,
-    InvalidTreeSize,
+    MalformedCheckpoint,
     UnexpectedOrigin,
     sign_checkpoint,
 )
-from hanoi.ledger.errors import (
-    LeafIndexError,
-    LedgerError,
-    ProofLengthError,
-    RootMismatchError,
-)
+from hanoi.ledger.errors import LedgerError, ProofError
 from hanoi.ledger.proof import (
     HEADER,
     MAX_PROOF_BYTES,
     CosignatureInvalid,
-    LogSignatureInvalid,
-    LogSignatureMissing,
-    MalformedCheckpointNote,
-    MalformedExtraLine,
-    MalformedIndexLine,
-    MalformedProofHash,
-    NoLeafToProve,
-    ProofFileTooLarge,
+    LogSignatureError,
+    ProofFileError,
     QuorumNotMet,
-    TooManyProofHashes,
-    TruncatedProofFile,
-    UnknownProofHeader,
     make_proof,
     parse_proof_file,
     verify_proof_file,
 )
+from tests.raising import raises_check
 
 ORIGIN = "hanoi.example/XA/ledger"
 NOW = 1_750_000_000
@@ -133,16 +120,16 @@ def test_leaf_from_caller(log: Log) -> None:
     assert parse_proof_file(data).extra is None
     verify(log, data, leaf_hash=merkle.leaf_hash(log.entries[3]))
     verify(log, data, entry=log.entries[3])
-    with pytest.raises(RootMismatchError):
+    with raises_check(ProofError, "root"):
         verify(log, data, entry=log.entries[4])
-    with pytest.raises(NoLeafToProve):
+    with raises_check(ProofFileError, "leaf"):
         verify(log, data)
     with pytest.raises(ValueError, match="not both"):
         verify(log, data, entry=log.entries[3], leaf_hash=merkle.leaf_hash(log.entries[3]))
 
 
 def test_caller_leaf_overrides_extra(log: Log) -> None:
-    with pytest.raises(RootMismatchError):
+    with raises_check(ProofError, "root"):
         verify(log, log.proof(3), entry=log.entries[4])
 
 
@@ -212,10 +199,10 @@ def test_policy_mistakes(log: Log) -> None:
 
 def test_wrong_log_key(log: Log) -> None:
     stranger = Signer.for_key(ORIGIN, Ed25519PrivateKey.generate())
-    with pytest.raises(LogSignatureMissing):
+    with raises_check(LogSignatureError, "missing"):
         verify_proof_file(log.proof(1), stranger.verifier())
     # Cosigned but not signed by the log: still refused.
-    with pytest.raises(LogSignatureMissing):
+    with raises_check(LogSignatureError, "missing"):
         verify_proof_file(log.proof(1), stranger.verifier(), log.cosigners, quorum=0)
 
 
@@ -226,7 +213,7 @@ def test_altered_log_signature(log: Log) -> None:
     raw = bytearray(base64.b64decode(sig64))
     raw[10] ^= 1
     altered = head + b"\n" + name + b" " + base64.b64encode(bytes(raw)) + b"\n"
-    with pytest.raises(LogSignatureInvalid):
+    with raises_check(LogSignatureError, "invalid"):
         verify(log, altered)
 
 
@@ -246,9 +233,9 @@ def test_wrong_origin(log: Log) -> None:
 
 def test_wrong_index(log: Log) -> None:
     good = log.proof(4)
-    with pytest.raises(RootMismatchError):
+    with raises_check(ProofError, "root"):
         verify(log, good.replace(b"\nindex 4\n", b"\nindex 5\n"))
-    with pytest.raises(LeafIndexError):
+    with raises_check(ProofError, "leaf-index"):
         verify(log, good.replace(b"\nindex 4\n", b"\nindex 13\n"))
 
 
@@ -258,8 +245,9 @@ def test_wrong_size(log: Log) -> None:
         4, merkle.leaf_hash(log.entries[4]), log.tree.inclusion_proof(4, 12), log.note(12)
     )
     swapped = data.replace(log.note(12), log.note(13))
-    with pytest.raises((ProofLengthError, RootMismatchError)):
+    with pytest.raises(ProofError) as caught:
         verify(log, swapped, entry=log.entries[4])
+    assert caught.value.check in ("length", "root")
 
 
 def test_truncated_and_extended_proofs(log: Log) -> None:
@@ -267,10 +255,10 @@ def test_truncated_and_extended_proofs(log: Log) -> None:
     lines = data.split(b"\n")
     first_hash = 3
     truncated = b"\n".join(lines[:first_hash] + lines[first_hash + 1 :])
-    with pytest.raises(ProofLengthError):
+    with raises_check(ProofError, "length"):
         verify(log, truncated)
     extended = b"\n".join([*lines[: first_hash + 1], lines[first_hash], *lines[first_hash + 1 :]])
-    with pytest.raises(ProofLengthError):
+    with raises_check(ProofError, "length"):
         verify(log, extended)
 
 
@@ -291,9 +279,9 @@ def test_every_byte_flip_is_refused(log: Log) -> None:
 
 
 def test_trailing_garbage_is_refused(log: Log) -> None:
-    with pytest.raises(MalformedCheckpointNote):
+    with raises_check(ProofFileError, "note"):
         verify(log, log.proof(6) + b"garbage")
-    with pytest.raises(MalformedCheckpointNote):
+    with raises_check(ProofFileError, "note"):
         verify(log, log.proof(6) + b"\n")
 
 
@@ -309,13 +297,13 @@ def replace_line(data: bytes, number: int, line: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        (b"c2sp.org/tlog-proof@v2", UnknownProofHeader),
-        (b"c2sp.org/tlog-proof@v1 ", UnknownProofHeader),
-        (b"", UnknownProofHeader),
+        (b"c2sp.org/tlog-proof@v2", "header"),
+        (b"c2sp.org/tlog-proof@v1 ", "header"),
+        (b"", "header"),
     ],
 )
-def test_bad_header(log: Log, line: bytes, error: type[Exception]) -> None:
-    with pytest.raises(error):
+def test_bad_header(log: Log, line: bytes, error: str) -> None:
+    with raises_check(ProofFileError, error):
         verify(log, replace_line(log.proof(2), 0, line))
 
 
@@ -324,7 +312,7 @@ def test_bad_header(log: Log, line: bytes, error: type[Exception]) -> None:
     [b"extra", b"extra ", b"extra  eyJ9", b"extra eyJ", b"extra_eyJ9", b"extra eyJ9\r", b"extras"],
 )
 def test_bad_extra(log: Log, line: bytes) -> None:
-    with pytest.raises(MalformedExtraLine):
+    with raises_check(ProofFileError, "extra"):
         parse_proof_file(replace_line(log.proof(2), 1, line))
 
 
@@ -345,13 +333,13 @@ def test_bad_extra(log: Log, line: bytes) -> None:
     ],
 )
 def test_bad_index(log: Log, line: bytes) -> None:
-    with pytest.raises(MalformedIndexLine):
+    with raises_check(ProofFileError, "index"):
         parse_proof_file(replace_line(log.proof(2), 2, line))
 
 
 def test_missing_index_line(log: Log) -> None:
     lines = log.proof(2).split(b"\n")
-    with pytest.raises(MalformedIndexLine):
+    with raises_check(ProofFileError, "index"):
         parse_proof_file(b"\n".join(lines[:2] + lines[3:]))
 
 
@@ -368,32 +356,32 @@ def test_missing_index_line(log: Log) -> None:
     ],
 )
 def test_bad_proof_hash(log: Log, value: bytes) -> None:
-    with pytest.raises(MalformedProofHash):
+    with raises_check(ProofFileError, "proof-hash"):
         parse_proof_file(replace_line(log.proof(2), 3, value))
 
 
 def test_too_many_proof_hashes(log: Log) -> None:
     line = base64.b64encode(bytes(32)) + b"\n"
     data = HEADER.encode() + b"\nindex 0\n" + line * 64 + b"\n" + log.note()
-    with pytest.raises(TooManyProofHashes):
+    with raises_check(ProofFileError, "proof-hashes"):
         parse_proof_file(data)
-    with pytest.raises(TooManyProofHashes):
+    with raises_check(ProofFileError, "proof-hashes"):
         make_proof(0, bytes(32), [bytes(32)] * 64, log.note())
 
 
 def test_missing_checkpoint(log: Log) -> None:
     data = log.proof(2)
     head = data[: data.index(b"\n\n") + 2]
-    with pytest.raises(TruncatedProofFile):
+    with raises_check(ProofFileError, "truncated"):
         parse_proof_file(head)
-    with pytest.raises(TruncatedProofFile):
+    with raises_check(ProofFileError, "truncated"):
         parse_proof_file(head[:-1])
-    with pytest.raises(TruncatedProofFile):
+    with raises_check(ProofFileError, "truncated"):
         parse_proof_file(b"")
 
 
 def test_too_large(log: Log) -> None:
-    with pytest.raises(ProofFileTooLarge):
+    with raises_check(ProofFileError, "size"):
         parse_proof_file(log.proof(2) + b"x" * MAX_PROOF_BYTES)
 
 
@@ -403,7 +391,7 @@ def test_not_a_checkpoint(log: Log) -> None:
     with pytest.raises(LedgerError):
         verify(log, data, leaf_hash=bytes(32))
     bad_size = sign_note(f"{ORIGIN}\n01\n{base64.b64encode(bytes(32)).decode()}\n", [log.signer])
-    with pytest.raises(InvalidTreeSize):
+    with raises_check(MalformedCheckpoint, "size"):
         verify(log, HEADER.encode() + b"\nindex 0\n\n" + bad_size, leaf_hash=bytes(32))
 
 
@@ -412,28 +400,27 @@ def test_not_a_checkpoint(log: Log) -> None:
 
 def test_make_proof_refuses_a_wrong_proof(log: Log) -> None:
     path = log.tree.inclusion_proof(3)
-    with pytest.raises(RootMismatchError):
+    with raises_check(ProofError, "root"):
         make_proof(3, merkle.leaf_hash(log.entries[4]), path, log.note())
-    with pytest.raises(LeafIndexError):
+    with raises_check(ProofError, "leaf-index"):
         make_proof(13, merkle.leaf_hash(log.entries[4]), path, log.note())
-    with pytest.raises(ProofLengthError):
+    with raises_check(ProofError, "length"):
         make_proof(3, merkle.leaf_hash(log.entries[3]), path[:-1], log.note())
-    with pytest.raises(MalformedExtraLine):
+    with raises_check(ProofFileError, "extra"):
         make_proof(3, merkle.leaf_hash(log.entries[3]), path, log.note(), extra=b"")
     with pytest.raises(ValueError):
         make_proof(-1, merkle.leaf_hash(log.entries[3]), path, log.note())
-    with pytest.raises(MalformedCheckpointNote):
+    with raises_check(ProofFileError, "note"):
         make_proof(3, merkle.leaf_hash(log.entries[3]), path, b"no note here")
 
 
 def test_every_error_is_a_ledger_error() -> None:
     for error in (
         CosignatureInvalid,
-        LogSignatureInvalid,
-        LogSignatureMissing,
-        MalformedCheckpointNote,
-        NoLeafToProve,
+        LogSignatureError,
+        ProofFileError,
+        LogSignatureError,
+        ProofFileError,
         QuorumNotMet,
-        TruncatedProofFile,
     ):
         assert issubclass(error, LedgerError)

@@ -22,6 +22,7 @@ from hanoi.ledger.merkle import Node
 from hanoi.ledger.models import LedgerEntry, LedgerPending
 from hanoi.ledger.records import KINDS, LedgerRecord, new_record, open_commitment
 from tests.conftest import throwaway_pg_database
+from tests.raising import raises_check
 
 ORIGIN = "hanoi.example/XA"
 
@@ -330,7 +331,7 @@ def test_checkpoint_is_signed_stored_and_opens(db: Database) -> None:
 
 def test_checkpoint_signer_must_be_named_after_the_origin(db: Database) -> None:
     signer = Signer.for_key("someone.else", Ed25519PrivateKey.generate())
-    with pytest.raises(store.SignerNameMismatch):
+    with raises_check(store.StoreError, "signer-name"):
         store.sign_checkpoint(db, signer, ORIGIN)
 
 

@@ -1,83 +1,34 @@
-"""What can go wrong with accounts, named for what went wrong.
+"""Refusals at sign-in, each handled on its own by the sign-in page.
 
-Every message is one line fit to show a user as is. The web layer and the CLI map these
-classes to responses in one place each; services never format user-facing text elsewhere.
+Administration (adding authorities and users) raises the decisions of :mod:`hanoi.errors`
+directly: :class:`~hanoi.errors.InvalidInput`, :class:`~hanoi.errors.NotFound`,
+:class:`~hanoi.errors.Conflict`, since nobody tells its failures apart but by their message.
+Every message is one line fit to show a user as is, and none reveals whether a user exists
+or repeats a password.
 """
 
 from __future__ import annotations
 
-
-class AccountError(Exception):
-    """Base for every error raised by :mod:`hanoi.accounts`."""
+from hanoi.errors import NotAuthentic, Unavailable
 
 
-# Administration: adding authorities and users.
+class SignInFailed(NotAuthentic):
+    """Wrong username, password or code: the same answer for each."""
 
-
-class InvalidAuthority(AccountError):
-    """The authority's state, code, name or kind is malformed."""
-
-
-class AuthorityExists(AccountError):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"an authority with code {code!r} already exists")
-        self.code = code
-
-
-class UnknownAuthority(AccountError):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"no authority with code {code!r}")
-        self.code = code
-
-
-class UnknownRole(AccountError):
-    def __init__(self, role: str, known: list[str]) -> None:
-        super().__init__(f"unknown role {role!r}; expected one of: {', '.join(known)}")
-        self.role = role
-
-
-class UnknownUser(AccountError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"no user named {username!r}")
-        self.username = username
-
-
-class UserExists(AccountError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"a user named {username!r} already exists")
-        self.username = username
-
-
-class InvalidUsername(AccountError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"invalid username {username!r}: use 2 to 64 of a-z, 0-9, '.', '_' or '-'")
-        self.username = username
-
-
-class WeakPassword(AccountError):
-    """The password is too short; the message never repeats the password."""
-
-
-# Signing in. Messages must not reveal whether the user exists.
-
-
-class SignInError(AccountError):
-    """Base for refusals at sign-in."""
-
-
-class SignInFailed(SignInError):
     def __init__(self) -> None:
         super().__init__("sign-in failed: wrong username, password or code")
 
 
-class TotpRequired(SignInError):
+class TotpRequired(NotAuthentic):
     """The password was right and the account needs its one-time code as well."""
 
     def __init__(self) -> None:
         super().__init__("enter the code from your authenticator app")
 
 
-class SignInThrottled(SignInError):
+class SignInThrottled(Unavailable):
+    """Too many failed sign-ins for this user name or address: wait before the next try."""
+
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(f"too many failed sign-ins: try again in {retry_after_seconds} s")
         self.retry_after_seconds = retry_after_seconds

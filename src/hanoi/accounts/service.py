@@ -29,6 +29,7 @@ from hanoi.accounts.passwords import (
     verify_password,
 )
 from hanoi.db.base import utcnow
+from hanoi.errors import Conflict, InvalidInput, NotFound
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{2,64}")
 STATE_PATTERN = re.compile(r"[A-Z]{2}")
@@ -54,20 +55,18 @@ def create_authority(
 ) -> Authority:
     """Register one of this node's authorities, e.g. ``XA-CA``, the central authority of XA."""
     if not STATE_PATTERN.fullmatch(state):
-        raise errors.InvalidAuthority(f"state must be two capital letters, not {state!r}")
+        raise InvalidInput(f"state must be two capital letters, not {state!r}")
     if not AUTHORITY_CODE_PATTERN.fullmatch(code) or not code.startswith(state + "-"):
-        raise errors.InvalidAuthority(f"authority code must look like {state}-CA, not {code!r}")
+        raise InvalidInput(f"authority code must look like {state}-CA, not {code!r}")
     if not name.strip():
-        raise errors.InvalidAuthority("authority name must not be empty")
+        raise InvalidInput("authority name must not be empty")
     try:
         kind = AuthorityKind(kind)
     except ValueError:
         known = ", ".join(k.value for k in AuthorityKind)
-        raise errors.InvalidAuthority(
-            f"unknown authority kind {kind!r}; expected: {known}"
-        ) from None
+        raise InvalidInput(f"unknown authority kind {kind!r}; expected: {known}") from None
     if get_authority_by_code(session, code) is not None:
-        raise errors.AuthorityExists(code)
+        raise Conflict(f"an authority with code {code!r} already exists")
     authority = Authority(state=state, code=code, name=name.strip(), kind=kind)
     session.add(authority)
     session.flush()
@@ -105,20 +104,21 @@ def add_user(
 ) -> User:
     """Create a user at one of the node's authorities; the password is stored as argon2id."""
     if not USERNAME_PATTERN.fullmatch(username):
-        raise errors.InvalidUsername(username)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise errors.WeakPassword(
-            f"password too short: use at least {MIN_PASSWORD_LENGTH} characters"
+        raise InvalidInput(
+            f"invalid username {username!r}: use 2 to 64 of a-z, 0-9, '.', '_' or '-'"
         )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password too short: use at least {MIN_PASSWORD_LENGTH} characters")
     try:
         role = Role(role)
     except ValueError:
-        raise errors.UnknownRole(str(role), [r.value for r in Role]) from None
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"unknown role {str(role)!r}; expected one of: {known}") from None
     authority = get_authority_by_code(session, authority_code)
     if authority is None:
-        raise errors.UnknownAuthority(authority_code)
+        raise NotFound(f"no authority with code {authority_code!r}")
     if get_user_by_username(session, username) is not None:
-        raise errors.UserExists(username)
+        raise Conflict(f"a user named {username!r} already exists")
     user = User(
         username=username,
         display_name=(display_name or "").strip() or username,
@@ -162,7 +162,7 @@ def enable_totp(session: Session, username: str, *, actor: str | None = None) ->
     """
     user = get_user_by_username(session, username)
     if user is None:
-        raise errors.UnknownUser(username)
+        raise NotFound(f"no user named {username!r}")
     secret = pyotp.random_base32()
     user.totp_secret = secret
     user.totp_last_step = None
@@ -195,7 +195,8 @@ def authenticate(
     now: datetime | None = None,
     audit_key: bytes | None = None,
 ) -> User:
-    """The user these credentials belong to, or a :class:`~errors.SignInError`.
+    """The user these credentials belong to, or a sign-in refusal: :class:`~errors.SignInFailed`,
+    :class:`~errors.TotpRequired` or :class:`~errors.SignInThrottled`.
 
     The remote address's throttle is checked first: while it is locked nothing else happens,
     so a flood of invented user names from one address creates no rows beyond the address's

@@ -19,10 +19,10 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from hanoi import audit
-from hanoi.accounts import errors
 from hanoi.accounts.models import User, UserSession
 from hanoi.accounts.service import get_user_by_username
 from hanoi.db.base import utcnow
+from hanoi.errors import NotFound
 
 SESSION_LIFETIME = timedelta(hours=8)
 # ``last_seen_at`` is written at most this often, so reading a session is usually read-only.
@@ -125,12 +125,12 @@ def close_all_sessions(
 
     For a password change or an administrator. Audited as ``session.close_all`` with
     ``actor`` and the count, even when there was nothing to close. Raises
-    :class:`~hanoi.accounts.errors.UnknownUser` for a user name nobody has.
+    :class:`~hanoi.errors.NotFound` for a user name nobody has.
     """
     now = now or utcnow()
     user = get_user_by_username(session, username)
     if user is None:
-        raise errors.UnknownUser(username)
+        raise NotFound(f"no user named {username!r}")
     result = session.execute(
         update(UserSession)
         .where(

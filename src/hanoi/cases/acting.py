@@ -16,7 +16,7 @@ from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.access import get_request, require
 from hanoi.cases.conditions import add_condition, dump_conditions, new_condition, parse_conditions
-from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionNotAllowed, ActionRequest, Side
+from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest, LifecycleError, Side
 from hanoi.cases.messages import ACTION, CONDITION, action_payload
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.timeline import own_party, record_audit, record_event, tell_other_node
@@ -42,7 +42,11 @@ def act(
     case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
     side = Side(case.side)
     if request.action in SYSTEM_ACTIONS:
-        raise ActionNotAllowed(request.action, f"{request.action.value} is done by the node itself")
+        raise LifecycleError(
+            f"{request.action.value} is done by the node itself",
+            check="action",
+            action=request.action,
+        )
     event = apply_transition(session, case, request, side, user.username, now)
     payload = action_payload(request, case.status)
     tell_other_node(session, node, case, ACTION, payload, user.username, now)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from hanoi.cases.errors import CasesError
+from hanoi.errors import InvalidInput
 
 ConditionKind = Literal["confidentiality", "speciality", "data-protection", "onward-transfer"]
 CONDITION_KINDS: tuple[str, ...] = get_args(ConditionKind)
@@ -35,12 +36,17 @@ _AUTHORITY = re.compile(r"[A-Z]{2}-[A-Z0-9-]{1,30}")
 _KEYS = frozenset({"kind", "text", "state", "authority", "at", "to"})
 
 
-class ConditionError(CasesError):
-    """A condition that is malformed, or one too many."""
+ConditionCheck = Literal["condition", "onward-transfer"]
 
 
-class OnwardTransferBlocked(ConditionError):
-    """Data would go to a third State without the recorded authorisation of its source."""
+class ConditionError(CasesError, InvalidInput):
+    """A condition that is malformed, or one too many (``check`` is ``"condition"``); or data
+    that would go to a third State without the recorded authorisation of its source
+    (``"onward-transfer"``)."""
+
+    def __init__(self, message: str, *, check: ConditionCheck = "condition") -> None:
+        super().__init__(message)
+        self.check = check
 
 
 @dataclass(frozen=True)
@@ -120,13 +126,14 @@ def add_condition(existing: Iterable[Condition], condition: Condition) -> list[C
 
 def check_onward_transfer(conditions: Iterable[Condition], *, source: str, to: str) -> Condition:
     """The authorisation by ``source`` to pass the data on to ``to``, or
-    :class:`OnwardTransferBlocked`."""
+    :class:`ConditionError` (``check="onward-transfer"``)."""
     for condition in conditions:
         if condition.kind == "onward-transfer" and condition.state == source and condition.to == to:
             return condition
-    raise OnwardTransferBlocked(
+    raise ConditionError(
         f"{source} has not authorised passing these data to {to} (Art. 36): ask {source} "
-        "first, and record its authorisation"
+        "first, and record its authorisation",
+        check="onward-transfer",
     )
 
 

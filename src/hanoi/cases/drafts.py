@@ -26,6 +26,7 @@ from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.errors import CasesError
 from hanoi.cases.models import Draft
 from hanoi.db.base import utcnow
+from hanoi.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 KIND_PATTERN = re.compile(r"[a-z0-9_.-]{1,64}")
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -33,27 +34,27 @@ DraftPurpose = Literal["view", "letter"]
 _PURPOSE_ACTIONS: dict[str, str] = {"view": "draft.view", "letter": "draft.letter"}
 
 
-class DraftError(CasesError):
-    """Base for errors raised by the draft service; a :class:`CasesError` like the rest."""
+class DraftNotFound(CasesError, NotFound):
+    """No such draft, or one outside the user's authority (the same answer)."""
 
-
-class DraftNotFound(DraftError):
     def __init__(self, draft_id: str) -> None:
         super().__init__(f"no draft {draft_id!r}")
         self.draft_id = draft_id
 
 
-class DraftForbidden(DraftError):
+class DraftForbidden(CasesError, NotAllowed):
+    """The user's role does not work on drafts."""
+
     def __init__(self, role: str) -> None:
         super().__init__(f"the {role} role does not work on drafts")
         self.role = role
 
 
-class InvalidDraft(DraftError):
+class InvalidDraft(CasesError, InvalidInput):
     """The kind is malformed, or the document is not a JSON object or is over 1 MiB."""
 
 
-class DraftConflict(DraftError):
+class DraftConflict(CasesError, Conflict):
     """The draft is no longer at the version the editor opened; nothing was stored."""
 
     def __init__(self, draft_id: str, expected_version: int, version: int) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hanoi.errors import HanoiError, InvalidInput, NotAllowed, NotFound
 
-class CasesError(Exception):
+
+class CasesError(HanoiError):
     """Base class for errors raised by ``hanoi.cases``."""
 
 
-class DocumentError(CasesError):
+class DocumentError(CasesError, InvalidInput):
     """A request document could not be read or does not have the right shape.
 
     ``str()`` is one line: the first issue, plus how many more there are. ``issues`` holds
@@ -26,21 +28,26 @@ class DocumentError(CasesError):
         super().__init__(message)
 
 
-class RequestError(CasesError):
-    """Base of the errors about exchanged requests."""
+class RequestError(CasesError, InvalidInput):
+    """A request that cannot be sent as asked: what it follows or forwards does not fit,
+    or no authority of the requested State takes its kind."""
 
 
-class RequestNotFound(RequestError):
+class RequestNotFound(CasesError, NotFound):
+    """No such request, or none visible to this user (the same answer)."""
+
+    title = "No such request"
+
     def __init__(self, reference: str) -> None:
         super().__init__(f"no request {reference!r} is visible to you")
         self.reference = reference
 
 
-class RequestForbidden(RequestError):
+class RequestForbidden(CasesError, NotAllowed):
     """The user's role does not allow this."""
 
 
-class RequestNotReady(RequestError):
+class RequestNotReady(CasesError, InvalidInput):
     """The document does not pass the Convention check, so it cannot be sent."""
 
     def __init__(self, problems: list[str]) -> None:

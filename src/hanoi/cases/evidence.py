@@ -59,6 +59,7 @@ from hanoi.crypto.envelope import EnvelopeError, OpenedMessage
 from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database
 from hanoi.db.base import utcnow
+from hanoi.errors import NotFound
 from hanoi.evidence.archive import PROOFS
 from hanoi.evidence.blobs import BlobStore
 from hanoi.evidence.custody import CustodyEvent, add_event, check_custody
@@ -96,8 +97,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 SPACE_MARGIN = 1 << 30
 
 
-class PackageNotFound(EvidenceDeliveryError):
+class PackageNotFound(EvidenceDeliveryError, NotFound):
     """No such package for this request at the user's authority (or not complete here)."""
+
+    title = "No such evidence package"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from hanoi.cases.errors import CasesError
 from hanoi.cases.lifecycle import Side, Status
 from hanoi.cases.timeline import record_audit, record_event
 from hanoi.db.base import utcnow
+from hanoi.errors import InvalidInput
 from hanoi.evidence.manifest import Manifest, Sealer
 from hanoi.evidence.package import seal_package
 from hanoi.evidence.service import recipient_for
@@ -37,8 +38,10 @@ if TYPE_CHECKING:  # annotations only: a caller that has these objects has impor
 DELIVERABLE = frozenset({Status.IN_EXECUTION, Status.EXECUTED, Status.PARTIALLY_EXECUTED})
 
 
-class EvidenceDeliveryError(CasesError):
+class EvidenceDeliveryError(CasesError, InvalidInput):
     """A package that cannot be delivered or opened for this request: says why."""
+
+    title = "Evidence not possible"
 
 
 def seal_for_request(

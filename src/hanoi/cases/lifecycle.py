@@ -18,26 +18,23 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from hanoi.cases.errors import CasesError
 from hanoi.convention import Ground, Instrument, TimeRule, get_convention
+from hanoi.errors import InvalidInput
 
 __all__ = [
     "MAX_REASON_LENGTH",
     "PRESERVATION_RULE",
     "SYSTEM_ACTIONS",
     "Action",
-    "ActionNotAllowed",
     "ActionRequest",
     "CaseState",
-    "InvalidReason",
-    "InvalidUntil",
     "LifecycleError",
     "Outcome",
-    "ReasonRequired",
     "Side",
     "Status",
-    "UnknownGround",
     "apply_action",
     "earliest_until",
     "is_final",
@@ -95,40 +92,38 @@ class Action(StrEnum):
     CONSULT = "consult"
 
 
-class LifecycleError(CasesError):
-    """An action cannot be applied to a request as asked."""
+LifecycleCheck = Literal["action", "reason-required", "reason", "ground", "until"]
 
 
-class ActionNotAllowed(LifecycleError):
-    """Wrong side, wrong status, wrong instrument, or the request is already final."""
+class LifecycleError(CasesError, InvalidInput):
+    """An action cannot be applied to a request as asked; ``check`` says why:
 
-    def __init__(self, action: Action, message: str) -> None:
+    - ``"action"``: wrong side, wrong status, wrong instrument, or the request is already
+      final; ``action`` is the action refused;
+    - ``"reason-required"``: the action must say why (or, for inquire/reply, what);
+    - ``"reason"``: the reason is too long or holds control characters;
+    - ``"ground"``: the ground is missing or not one the instrument allows; ``allowed``
+      lists them;
+    - ``"until"``: the preservation date is missing or too early; ``earliest`` is the first
+      valid one.
+    """
+
+    title = "Action not possible"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        check: LifecycleCheck,
+        action: Action | None = None,
+        allowed: tuple[str, ...] = (),
+        earliest: date | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.check = check
         self.action = action
-        super().__init__(message)
-
-
-class ReasonRequired(LifecycleError):
-    """The action must say why (or, for inquire/reply, what)."""
-
-
-class InvalidReason(LifecycleError):
-    """The reason is too long or holds control characters."""
-
-
-class UnknownGround(LifecycleError):
-    """The ground is missing or not one the instrument allows; ``allowed`` lists them."""
-
-    def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
         self.allowed = allowed
-        super().__init__(message)
-
-
-class InvalidUntil(LifecycleError):
-    """The preservation date is missing or too early; ``earliest`` is the first valid one."""
-
-    def __init__(self, message: str, earliest: date | None) -> None:
         self.earliest = earliest
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -277,21 +272,21 @@ def user_actions(state: CaseState, side: Side, *, today: date) -> list[Action]:
 def apply_action(state: CaseState, side: Side, request: ActionRequest, *, today: date) -> Outcome:
     """Check ``request`` against the state and return the new status and what to record.
 
-    Raises a ``LifecycleError`` subclass naming the first problem found: whether the action
-    is allowed at all, then the reason, the ground and the date.
+    Raises a :class:`LifecycleError` naming the first problem found (its ``check``):
+    whether the action is allowed at all, then the reason, the ground and the date.
     """
     action = Action(request.action)
     instrument = get_convention().instrument(state.kind)
     problem = _refusal(state, side, action, instrument, today)
     if problem is not None:
-        raise ActionNotAllowed(action, problem)
+        raise LifecycleError(problem, check="action", action=action)
     transition = _TRANSITIONS[action]
     detail: dict[str, str] = {}
     reason = _clean_reason(request.reason)
     if reason is not None:
         detail["reason"] = reason
     elif transition.needs_reason:
-        raise ReasonRequired(f"{action} needs a reason; none was given")
+        raise LifecycleError(f"{action} needs a reason; none was given", check="reason-required")
 
     if action is Action.REFUSE:
         ground = _ground(action, request.ground, instrument.refusal_grounds, required=True)
@@ -357,14 +352,16 @@ def _clean_reason(reason: str | None) -> str | None:
     if not text:
         return None
     if len(text) > MAX_REASON_LENGTH:
-        raise InvalidReason(
-            f"the reason is {len(text)} characters long; the limit is {MAX_REASON_LENGTH}"
+        raise LifecycleError(
+            f"the reason is {len(text)} characters long; the limit is {MAX_REASON_LENGTH}",
+            check="reason",
         )
     for char in text:
         if char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs"):
-            raise InvalidReason(
+            raise LifecycleError(
                 f"the reason contains the control character U+{ord(char):04X}; "
-                "only line breaks and tabs are allowed"
+                "only line breaks and tabs are allowed",
+                check="reason",
             )
     return text
 
@@ -379,7 +376,9 @@ def _ground(
     if ground_id not in allowed:
         choices = ", ".join(allowed)
         given = "" if ground_id is None else f", not {ground_id!r}"
-        raise UnknownGround(f"{action} needs a ground: one of {choices}{given}", allowed)
+        raise LifecycleError(
+            f"{action} needs a ground: one of {choices}{given}", check="ground", allowed=allowed
+        )
     convention = get_convention()
     if action is Action.REFUSE:
         return convention.refusal_ground(ground_id)
@@ -413,10 +412,13 @@ def _until(state: CaseState, action: Action, until: date | None, today: date) ->
     else:
         rule = f"later than the current end {current} and not in the past"
     if until is None:
-        raise InvalidUntil(f"{action} needs an end date on or after {earliest}", earliest)
+        raise LifecycleError(
+            f"{action} needs an end date on or after {earliest}", check="until", earliest=earliest
+        )
     if until < earliest:
-        raise InvalidUntil(
+        raise LifecycleError(
             f"{action} to {until} is too soon: the end date must be {rule}, so {earliest} or later",
-            earliest,
+            check="until",
+            earliest=earliest,
         )
     return until

@@ -40,9 +40,11 @@ from pydantic.fields import FieldInfo
 
 from hanoi.cases.check import check_document
 from hanoi.cases.documents import Period, document_model
+from hanoi.cases.errors import CasesError
 from hanoi.convention import Convention, Element, Instrument, get_convention
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.states import StateDirectory
+from hanoi.errors import InvalidInput
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -101,7 +103,7 @@ _ADDRESSEE_BY_CHANNEL = {
 }
 
 
-class RenderError(Exception):
+class RenderError(CasesError, InvalidInput):
     """A letter cannot be produced: unsupported language, or not a request document."""
 
 

@@ -1,7 +1,13 @@
-"""The one place where domain errors become CLI messages and exit codes.
+"""The one place where errors become CLI messages and exit codes.
 
 Exit codes (design brief §5): 0 ok, 1 the checked thing is invalid, 2 usage or unreadable
 input. Bad input never shows a traceback: every expected error is a one-line message.
+
+Every error of ours is mapped by its decision (:mod:`hanoi.errors`), in the one table
+:data:`EXIT_CODES`: a signature, proof, hash or directory file that does not verify is
+exit 1; everything else of ours (bad arguments or input, nothing found, not set up...) is
+exit 2. A few commands that check something say more first (``DOES NOT VERIFY``, the
+problems of a document) and then exit the same way.
 """
 
 from __future__ import annotations
@@ -13,51 +19,34 @@ from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 
+from hanoi.errors import HanoiError, InvalidInput, VerificationFailed
+
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+
+#: The exit code of each decision; the first row that matches wins.
+EXIT_CODES: tuple[tuple[type[HanoiError], int], ...] = (
+    (VerificationFailed, EXIT_INVALID),
+    (HanoiError, EXIT_USAGE),
+)
 
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class CliUsageError(Exception):
+class CliUsageError(InvalidInput):
     """Bad arguments or unreadable input found by the CLI layer itself."""
 
 
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    # Imported lazily so `hanoi --help` stays fast and a broken optional part cannot
-    # break unrelated commands.
-    from hanoi.accounts.errors import AccountError
-    from hanoi.cases.errors import CasesError
-    from hanoi.cases.render import RenderError
-    from hanoi.config import ConfigError
-    from hanoi.convention.errors import ConventionError
-    from hanoi.crypto.errors import CryptoError
-    from hanoi.demo.serving import DemoServeError
-    from hanoi.directory.errors import DirectoryError
-    from hanoi.evidence.errors import EvidenceError
-    from hanoi.exchange.errors import ExchangeError
-    from hanoi.node import NodeError
-
-    return (
-        CliUsageError,
-        ConventionError,
-        CasesError,
-        AccountError,
-        RenderError,
-        CryptoError,
-        DirectoryError,
-        NodeError,
-        ExchangeError,
-        EvidenceError,
-        DemoServeError,
-        ConfigError,
-    )
+def exit_code(exc: HanoiError) -> int:
+    """The exit code :data:`EXIT_CODES` gives ``exc``."""
+    return next(code for decision, code in EXIT_CODES if isinstance(exc, decision))
 
 
-def _message(exc: BaseException) -> str:
+def _message(exc: HanoiError) -> str:
+    # Imported here so that `hanoi --help` does not load the node and crypto modules.
     from hanoi.node import NodeFieldError
 
     if isinstance(exc, NodeFieldError):  # phrased for the option that was given
@@ -84,7 +73,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn expected domain errors raised by a command into a message and exit code 2."""
+    """Turn the errors of ours a command raises into a message and their exit code."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -92,8 +81,8 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except typer.Exit:
             raise  # a command's own exit code, not an error
-        except _expected_errors() as exc:
-            fail(_message(exc))
+        except HanoiError as exc:
+            fail(_message(exc), exit_code(exc))
         except OSError as exc:
             fail(f"{exc.filename or 'file'}: {exc.strerror or exc}")
         except Exception as exc:

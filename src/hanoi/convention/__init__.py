@@ -1,17 +1,15 @@
 """The UN Convention against Cybercrime as data: articles, offences, data categories,
 refusal and postponement grounds, request instruments and cross-field rules.
 
-Pure data and validation: this package imports nothing else from ``hanoi`` so that every
-other part of the platform can depend on it.
+Pure data and validation: this package imports nothing else from ``hanoi`` but
+:mod:`hanoi.errors` (the root of every error), so that every other part of the platform can
+depend on it.
 """
 
 from hanoi.convention.errors import (
     ConventionDataError,
-    ConventionError,
-    UnknownArticleError,
     UnknownEntryError,
     UnknownInstrumentError,
-    UnknownOffenceError,
 )
 from hanoi.convention.loader import get_convention, load_convention, verify_rule_implementations
 from hanoi.convention.model import (
@@ -50,7 +48,6 @@ __all__ = [
     "Confidence",
     "Convention",
     "ConventionDataError",
-    "ConventionError",
     "DataAccess",
     "DataCategory",
     "DataCategoryId",
@@ -64,10 +61,8 @@ __all__ = [
     "Rule",
     "Severity",
     "TimeRule",
-    "UnknownArticleError",
     "UnknownEntryError",
     "UnknownInstrumentError",
-    "UnknownOffenceError",
     "get_convention",
     "load_convention",
     "verify_rule_implementations",

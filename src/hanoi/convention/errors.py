@@ -8,13 +8,12 @@ about precisely), or a caller asks for something the Convention does not define.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
+
+from hanoi.errors import NotFound, SetupError
 
 
-class ConventionError(Exception):
-    """Base class for every error raised by ``hanoi.convention``."""
-
-
-class ConventionDataError(ConventionError):
+class ConventionDataError(SetupError):
     """A data file is missing, unreadable or inconsistent.
 
     ``file`` is the file name (not a full path, so messages stay stable across machines) and
@@ -27,12 +26,17 @@ class ConventionDataError(ConventionError):
         super().__init__(f"{file}: {problem}")
 
 
-class UnknownEntryError(ConventionError, LookupError):
-    """Something was looked up by a key the Convention data does not contain."""
+EntryCheck = Literal["instrument", "element", "article", "offence", "category", "rule", "ground"]
 
-    def __str__(self) -> str:
-        # LookupError would otherwise quote the message like a dict key.
-        return str(self.args[0]) if self.args else ""
+
+class UnknownEntryError(NotFound):
+    """Something was looked up by a key the Convention data does not contain; ``check``
+    names what: an instrument (request kind), one of its elements, an article number
+    outside 1..68, an offence code, a data category, a rule or a ground."""
+
+    def __init__(self, message: str, *, check: EntryCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 class UnknownInstrumentError(UnknownEntryError):
@@ -41,12 +45,7 @@ class UnknownInstrumentError(UnknownEntryError):
     def __init__(self, kind: object, valid: Iterable[str]) -> None:
         self.kind = kind
         self.valid = tuple(valid)
-        super().__init__(f"unknown instrument {kind!r}; valid kinds: {', '.join(self.valid)}")
-
-
-class UnknownArticleError(UnknownEntryError):
-    """An article number outside 1..68."""
-
-
-class UnknownOffenceError(UnknownEntryError):
-    """An offence code that is not in the offence code list."""
+        super().__init__(
+            f"unknown instrument {kind!r}; valid kinds: {', '.join(self.valid)}",
+            check="instrument",
+        )

@@ -24,10 +24,8 @@ from pydantic import (
 )
 
 from hanoi.convention.errors import (
-    UnknownArticleError,
     UnknownEntryError,
     UnknownInstrumentError,
-    UnknownOffenceError,
 )
 
 Confidence = Literal["confirmed", "unconfirmed"]
@@ -299,7 +297,9 @@ class Instrument(_Frozen):
         for element in self.elements:
             if element.id == element_id:
                 return element
-        raise UnknownEntryError(f"instrument {self.kind!r} has no element {element_id!r}")
+        raise UnknownEntryError(
+            f"instrument {self.kind!r} has no element {element_id!r}", check="element"
+        )
 
 
 class Rule(_Frozen):
@@ -347,7 +347,9 @@ class Convention(_Frozen):
     def article(self, number: int) -> Article:
         if 1 <= number <= len(self.articles):
             return self.articles[number - 1]
-        raise UnknownArticleError(f"no article {number}; the Convention has 1..{ARTICLE_COUNT}")
+        raise UnknownEntryError(
+            f"no article {number}; the Convention has 1..{ARTICLE_COUNT}", check="article"
+        )
 
     def instrument(self, kind: str) -> Instrument:
         try:
@@ -360,13 +362,15 @@ class Convention(_Frozen):
             if offence.code == code:
                 return offence
         codes = ", ".join(o.code for o in self.offences)
-        raise UnknownOffenceError(f"unknown offence code {code!r}; valid codes: {codes}")
+        raise UnknownEntryError(
+            f"unknown offence code {code!r}; valid codes: {codes}", check="offence"
+        )
 
     def data_category(self, category_id: str) -> DataCategory:
         for category in self.data_categories:
             if category.id == category_id:
                 return category
-        raise UnknownEntryError(f"unknown data category {category_id!r}")
+        raise UnknownEntryError(f"unknown data category {category_id!r}", check="category")
 
     def refusal_ground(self, ground_id: str) -> Ground:
         return _find_ground(self.refusal_grounds, ground_id, "refusal")
@@ -378,7 +382,7 @@ class Convention(_Frozen):
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule
-        raise UnknownEntryError(f"unknown rule {rule_id!r}")
+        raise UnknownEntryError(f"unknown rule {rule_id!r}", check="rule")
 
     def rules_for(self, kind: str) -> tuple[Rule, ...]:
         """The cross-field rules that apply to one instrument, in data order."""
@@ -390,4 +394,4 @@ def _find_ground(grounds: tuple[Ground, ...], ground_id: str, what: str) -> Grou
     for ground in grounds:
         if ground.id == ground_id:
             return ground
-    raise UnknownEntryError(f"unknown {what} ground {ground_id!r}")
+    raise UnknownEntryError(f"unknown {what} ground {ground_id!r}", check="ground")

@@ -3,7 +3,8 @@
 Signed notes live in :mod:`hanoi.crypto.note` and are imported from there (their names,
 ``Signer``, ``Verifier``, ``Signature``, are too generic for this namespace).
 
-Imports nothing else of ``hanoi`` (rule of the house): every other package may rely on it.
+Imports nothing else of ``hanoi`` but :mod:`hanoi.errors`, the root of every error (rule of
+the house): every other package may rely on it.
 
 The names below are loaded from their submodule on first use, not when the package is
 imported: a caller that needs only keys or canonical JSON must not pay for the envelope
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from hanoi.crypto.canonical import canonical_json, sha256_hex
     from hanoi.crypto.envelope import (
         BadSignature,
-        DecryptionFailed,
         DigestMismatch,
         EnvelopeError,
         ExpiredMessage,
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
         Party,
         ReplayedMessage,
         SignerKeys,
-        UnexpectedAlgorithm,
-        UnknownRecipientKey,
         UnknownSignerKey,
         WrongRecipient,
         keyring_lookup,
@@ -45,8 +43,6 @@ if TYPE_CHECKING:
         CanonicalizationError,
         CryptoError,
         KeyStoreError,
-        UnknownKey,
-        WrongPassphrase,
     )
     from hanoi.crypto.keys import (
         DEFAULT_GRACE,
@@ -67,7 +63,6 @@ __all__ = [
     "BadSignature",
     "CanonicalizationError",
     "CryptoError",
-    "DecryptionFailed",
     "DigestMismatch",
     "EncryptionKey",
     "EnvelopeError",
@@ -87,11 +82,7 @@ __all__ = [
     "ReplayedMessage",
     "SignerKeys",
     "SigningKey",
-    "UnexpectedAlgorithm",
-    "UnknownKey",
-    "UnknownRecipientKey",
     "UnknownSignerKey",
-    "WrongPassphrase",
     "WrongRecipient",
     "canonical_json",
     "jwk_thumbprint",

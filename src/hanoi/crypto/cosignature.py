@@ -32,7 +32,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -40,19 +40,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.note import (
     ALG_ED25519,
-    KeyHashMismatch,
     MalformedKey,
     NamedPrivateKey,
     NamedPublicKey,
     Note,
     NoteError,
     Signature,
-    UnknownKeyAlgorithm,
     Verifier,
     check_key_name,
     key_hash,
     parse_verifier_key,
 )
+from hanoi.errors import Malformed
 
 #: The signature type byte of Ed25519 ``cosignature/v1`` keys.
 ALG_COSIGNATURE_V1 = 0x04
@@ -69,16 +68,17 @@ _MAX_KEY_CHARS = 1024
 _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
 
 
-class CosignatureError(NoteError):
-    """Base of the refusals specific to cosignatures (bad timestamp, bad signature bytes)."""
+CosignatureCheck = Literal["timestamp", "length"]
 
 
-class InvalidTimestamp(CosignatureError):
-    """A timestamp is negative, not an integer, or beyond 2^63 - 1."""
+class CosignatureError(NoteError, Malformed):
+    """A cosignature refused for its form: a timestamp that is negative, not an integer or
+    beyond 2^63 - 1 (``check`` is ``"timestamp"``), or bytes that are not an 8-byte
+    timestamp and a 64-byte signature (``"length"``)."""
 
-
-class MalformedCosignature(CosignatureError):
-    """The bytes of a cosignature are not an 8-byte timestamp and a 64-byte signature."""
+    def __init__(self, message: str, *, check: CosignatureCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 def cosigned_message(text: bytes, timestamp: int) -> bytes:
@@ -90,12 +90,15 @@ def cosigned_message(text: bytes, timestamp: int) -> bytes:
 def split_cosignature(signature: bytes) -> tuple[int, bytes]:
     """(timestamp, Ed25519 signature) of the bytes after a cosignature line's key hash."""
     if len(signature) != COSIGNATURE_BYTES:
-        raise MalformedCosignature(
-            f"a cosignature holds {COSIGNATURE_BYTES} bytes, this one {len(signature)}"
+        raise CosignatureError(
+            f"a cosignature holds {COSIGNATURE_BYTES} bytes, this one {len(signature)}",
+            check="length",
         )
     timestamp = int.from_bytes(signature[:_TIMESTAMP_BYTES], "big")
     if timestamp > MAX_TIMESTAMP:
-        raise InvalidTimestamp(f"cosignature timestamp {timestamp} is beyond 2^63 - 1")
+        raise CosignatureError(
+            f"cosignature timestamp {timestamp} is beyond 2^63 - 1", check="timestamp"
+        )
     return timestamp, signature[_TIMESTAMP_BYTES:]
 
 
@@ -209,8 +212,7 @@ def cosigner_signer_key_string(signer: CosignatureSigner) -> str:
 
 def parse_cosigner_verifier_key(text: str) -> CosignatureVerifier:
     """A cosigner verifier from ``name+hash+base64(0x04 || key)``. Raises
-    :class:`~hanoi.crypto.note.MalformedKey` (or its :class:`UnknownKeyAlgorithm` and
-    :class:`KeyHashMismatch`) or :class:`~hanoi.crypto.note.InvalidKeyName`."""
+    :class:`~hanoi.crypto.note.MalformedKey`, whose ``check`` names the fault."""
     name, stated, _, raw = _split_key(text, "cosigner verifier key")
     key = Ed25519PublicKey.from_public_bytes(raw)
     _check_stated_hash(name, stated, _encoded_public(key))
@@ -231,7 +233,8 @@ def parse_cosigner_signer_key(
 
 def parse_any_verifier_key(text: str) -> Verifier | CosignatureVerifier:
     """A plain note verifier (type 0x01) or a cosigner verifier (type 0x04), as the key
-    string says; other types raise :class:`UnknownKeyAlgorithm`."""
+    string says; other types raise :class:`~hanoi.crypto.note.MalformedKey`
+    (``check="algorithm"``)."""
     _, _, algorithm, _ = _split_key(text, "verifier key", allowed=(ALG_ED25519, ALG_COSIGNATURE_V1))
     if algorithm == ALG_ED25519:
         return parse_verifier_key(text)
@@ -258,7 +261,7 @@ def _split_key(
         raise MalformedKey(f"the key of a {what} is not canonical base64")
     if raw[0] not in allowed:
         names = " or ".join(f"{a:#04x}" for a in allowed)
-        raise UnknownKeyAlgorithm(f"{what} type {raw[0]:#04x} is not {names}")
+        raise MalformedKey(f"{what} type {raw[0]:#04x} is not {names}", check="algorithm")
     if len(raw) != 1 + _KEY_BYTES:
         raise MalformedKey(f"an Ed25519 {what} holds {_KEY_BYTES} bytes")
     return name, int(hash_hex, 16), raw[0], raw[1:]
@@ -267,8 +270,9 @@ def _split_key(
 def _check_stated_hash(name: str, stated: int, encoded_public: bytes) -> None:
     actual = key_hash(name, encoded_public)
     if actual != stated:
-        raise KeyHashMismatch(
-            f"cosigner key {name}: stated hash {stated:08x}, but the key gives {actual:08x}"
+        raise MalformedKey(
+            f"cosigner key {name}: stated hash {stated:08x}, but the key gives {actual:08x}",
+            check="key-hash",
         )
 
 
@@ -278,7 +282,9 @@ def _check_timestamp(timestamp: int) -> None:
         or isinstance(timestamp, bool)
         or not 0 <= timestamp <= MAX_TIMESTAMP
     ):
-        raise InvalidTimestamp(f"timestamp {timestamp!r} is not an integer from 0 to 2^63 - 1")
+        raise CosignatureError(
+            f"timestamp {timestamp!r} is not an integer from 0 to 2^63 - 1", check="timestamp"
+        )
 
 
 __all__ = [
@@ -290,8 +296,6 @@ __all__ = [
     "CosignatureError",
     "CosignatureSigner",
     "CosignatureVerifier",
-    "InvalidTimestamp",
-    "MalformedCosignature",
     "cosignatures_of",
     "cosigned_message",
     "cosigner_signer_key_string",

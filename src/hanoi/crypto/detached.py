@@ -52,7 +52,7 @@ def verify_detached(
     """Check a detached signature over ``payload``; return the signer's kid.
 
     ``keys_for(kid)`` names the candidate public keys (from the directory, or a key given
-    for offline use). Raises :class:`MalformedMessage`, :class:`UnexpectedAlgorithm`,
+    for offline use). Raises :class:`MalformedMessage` (also for another algorithm),
     :class:`UnknownSignerKey` or :class:`BadSignature`.
     """
     if isinstance(token, bytes):

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -39,6 +39,14 @@ from hanoi.crypto.canonical import canonical_json, sha256_hex
 from hanoi.crypto.errors import CanonicalizationError, CryptoError
 from hanoi.crypto.jwk import b64url, b64url_decode
 from hanoi.crypto.keys import KeyRecord, SigningKey, format_time, parse_time
+from hanoi.errors import (
+    Conflict,
+    Malformed,
+    Misdirected,
+    NotAuthentic,
+    TooLarge,
+    VerificationFailed,
+)
 
 MESSAGE_TYPE = "hanoi-message+jws"
 MESSAGE_FORMAT = "hanoi-message/1"
@@ -68,55 +76,73 @@ _MAX_KID_CHARS = 100
 
 
 class EnvelopeError(CryptoError):
-    """A message or receipt was refused; the message names the check that failed."""
+    """A message or receipt was refused; the message names the check that failed. The
+    audit log records the class's name (``exchange/inbox.py``)."""
 
 
-class OversizedMessage(EnvelopeError):
+class OversizedMessage(EnvelopeError, TooLarge):
     """The token is larger than allowed; refused before any parsing."""
 
-
-class MalformedMessage(EnvelopeError):
-    """The token, a header or the claims do not have the expected shape."""
+    title = "Message too large"
 
 
-class UnexpectedAlgorithm(MalformedMessage):
-    """A header names an algorithm other than the one this format allows."""
+MessageCheck = Literal["shape", "algorithm", "recipient-key", "decryption"]
 
 
-class UnknownRecipientKey(EnvelopeError):
-    """The JWE is addressed to an encryption key this node does not hold."""
+class MalformedMessage(EnvelopeError, Malformed):
+    """The token, a header or the claims do not have the expected shape (``check`` is
+    ``"shape"``), a header names another algorithm than the format allows
+    (``"algorithm"``), the JWE is addressed to an encryption key this node does not hold
+    (``"recipient-key"``), or it does not decrypt: tampered, truncated or made for another
+    key (``"decryption"``)."""
+
+    title = "Malformed message"
+
+    def __init__(self, message: str, *, check: MessageCheck = "shape") -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class DecryptionFailed(EnvelopeError):
-    """The JWE did not decrypt: tampered, truncated or made for another key."""
-
-
-class UnknownSignerKey(EnvelopeError):
+class UnknownSignerKey(EnvelopeError, NotAuthentic):
     """No verification key with the signer's kid is valid for the sender at signing time."""
 
+    title = "Unknown signer"
 
-class BadSignature(EnvelopeError):
+
+class BadSignature(EnvelopeError, NotAuthentic):
     """The Ed25519 signature does not verify."""
 
+    title = "Bad signature"
 
-class WrongRecipient(EnvelopeError):
+
+class WrongRecipient(EnvelopeError, Misdirected):
     """The claims name another State or authority than the expected one."""
 
+    title = "Wrong recipient"
 
-class ExpiredMessage(EnvelopeError):
+
+class ExpiredMessage(EnvelopeError, VerificationFailed):
     """The message's expiry has passed (beyond the allowed clock skew)."""
 
+    title = "Message expired"
 
-class IssuedInFuture(EnvelopeError):
+
+class IssuedInFuture(EnvelopeError, VerificationFailed):
     """The message claims to be issued later than now plus the allowed clock skew."""
 
+    title = "Issued in the future"
 
-class DigestMismatch(EnvelopeError):
+
+class DigestMismatch(EnvelopeError, VerificationFailed):
     """A SHA-256 digest does not match the data it describes."""
 
+    title = "Payload digest mismatch"
 
-class ReplayedMessage(EnvelopeError):
+
+class ReplayedMessage(EnvelopeError, Conflict):
     """A message with this id has been seen before."""
+
+    title = "Replayed message"
 
 
 # --- claims -------------------------------------------------------------------------------
@@ -343,19 +369,25 @@ def open_message(
         raise MalformedMessage("structure: not a compact JWE (five parts)")
     header = _json_object(parts[0], "JWE header")
     if header.get("alg") != JWE_ALG or header.get("enc") != JWE_ENC:
-        raise UnexpectedAlgorithm(f"JWE header: only {JWE_ALG} with {JWE_ENC} is accepted")
+        raise MalformedMessage(
+            f"JWE header: only {JWE_ALG} with {JWE_ENC} is accepted", check="algorithm"
+        )
     if not set(header) <= _JWE_HEADER_KEYS or header.get("cty") != MESSAGE_TYPE:
         raise MalformedMessage(f"JWE header: only alg, enc, kid, epk and cty {MESSAGE_TYPE}")
     kid = header.get("kid")
     if not isinstance(kid, str) or kid not in decryption_keys:
-        raise UnknownRecipientKey("recipient key: the message is sealed to a kid not held here")
+        raise MalformedMessage(
+            "recipient key: the message is sealed to a kid not held here", check="recipient-key"
+        )
     private = OKPKey.import_key(decryption_keys[kid])
     try:
         plaintext = jwe.decrypt_compact(raw, private, registry=_jwe_registry(max_bytes)).plaintext
     except (JoseError, ValueError, TypeError):
-        raise DecryptionFailed("decryption: the message does not decrypt with its key") from None
+        raise MalformedMessage(
+            "decryption: the message does not decrypt with its key", check="decryption"
+        ) from None
     if plaintext is None:
-        raise DecryptionFailed("decryption: the message is empty")
+        raise MalformedMessage("decryption: the message is empty", check="decryption")
 
     def signer_keys(body: Mapping[str, Any], signer: str) -> Sequence[Ed25519PublicKey]:
         try:
@@ -427,7 +459,9 @@ def jws_header_kid(segment: bytes, typ: str) -> str:
     ``typ`` (the expected one); anything else is refused."""
     header = _json_object(segment, "JWS header")
     if header.get("alg") != JWS_ALG:
-        raise UnexpectedAlgorithm(f"JWS header: only {JWS_ALG} signatures are accepted")
+        raise MalformedMessage(
+            f"JWS header: only {JWS_ALG} signatures are accepted", check="algorithm"
+        )
     if set(header) != _JWS_HEADER_KEYS or header.get("typ") != typ:
         raise MalformedMessage(f"JWS header: exactly alg, kid and typ {typ}")
     kid = header["kid"]
@@ -546,7 +580,6 @@ __all__ = [
     "MESSAGE_FORMAT",
     "MESSAGE_TYPE",
     "BadSignature",
-    "DecryptionFailed",
     "DigestMismatch",
     "EnvelopeError",
     "ExpiredMessage",
@@ -558,8 +591,6 @@ __all__ = [
     "Party",
     "ReplayedMessage",
     "SignerKeys",
-    "UnexpectedAlgorithm",
-    "UnknownRecipientKey",
     "UnknownSignerKey",
     "WrongRecipient",
     "bounded_token",

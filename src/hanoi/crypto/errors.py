@@ -6,22 +6,30 @@ Every message is one line and never holds key material or a passphrase: the CLI 
 
 from __future__ import annotations
 
+from typing import Literal
 
-class CryptoError(Exception):
+from hanoi.errors import HanoiError, InvalidInput, SetupError
+
+
+class CryptoError(HanoiError):
     """Base of every error raised by :mod:`hanoi.crypto`."""
 
 
-class CanonicalizationError(CryptoError):
+class CanonicalizationError(CryptoError, InvalidInput):
     """A value that RFC 8785 canonical JSON cannot represent (NaN, huge integers, ...)."""
 
 
-class KeyStoreError(CryptoError):
-    """The node's key folder is missing, already initialised, damaged or misused."""
+KeyStoreCheck = Literal["folder", "passphrase", "unknown-key"]
 
 
-class WrongPassphrase(KeyStoreError):
-    """A passphrase-protected key could not be opened with the passphrase given."""
+class KeyStoreError(CryptoError, SetupError):
+    """The node's key folder is missing, already initialised, damaged or misused.
 
+    ``check`` is ``"passphrase"`` when a protected key would not open with the passphrase
+    given, ``"unknown-key"`` when the keyring has no such key (or not of that kind), and
+    ``"folder"`` otherwise.
+    """
 
-class UnknownKey(KeyStoreError):
-    """No key with the requested key id exists in the keyring."""
+    def __init__(self, message: str, *, check: KeyStoreCheck = "folder") -> None:
+        super().__init__(message)
+        self.check = check

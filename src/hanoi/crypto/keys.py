@@ -34,7 +34,7 @@ from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey, OKPKey
 
-from hanoi.crypto.errors import KeyStoreError, UnknownKey, WrongPassphrase
+from hanoi.crypto.errors import KeyStoreError
 from hanoi.files import create_file, locked, private_dir, replace_file
 
 KeyKind = Literal["signing", "encryption"]
@@ -167,7 +167,7 @@ class Keyring:
         for record in self.keys:
             if record.kid == kid:
                 return record
-        raise UnknownKey(f"no key with kid {_shown(kid)} in the keyring")
+        raise KeyStoreError(f"no key with kid {_shown(kid)} in the keyring", check="unknown-key")
 
     def active(self, kind: KeyKind) -> KeyRecord | None:
         return next((r for r in self.keys if r.kind == kind and r.status == "active"), None)
@@ -332,7 +332,9 @@ class KeyStore:
         else:
             record = keyring.find(kid)
             if record.kind != "encryption":
-                raise UnknownKey(f"key {record.kid} is not an encryption key")
+                raise KeyStoreError(
+                    f"key {record.kid} is not an encryption key", check="unknown-key"
+                )
         key = self._load_private(keyring, record, passphrase)
         assert isinstance(key, X25519PrivateKey)
         return EncryptionKey(key, record.kid)
@@ -594,7 +596,9 @@ def _open_jwk(sealed: bytes, passphrase: str) -> bytes:
         )
     except JoseError:
         # AES key unwrapping or the GCM tag failed: the passphrase is not the one used.
-        raise WrongPassphrase("wrong passphrase for the node's private keys") from None
+        raise KeyStoreError(
+            "wrong passphrase for the node's private keys", check="passphrase"
+        ) from None
     except (ValueError, TypeError):
         raise KeyStoreError("a protected private key file is damaged") from None
     if result.plaintext is None:
@@ -616,7 +620,9 @@ def _age_passphrase_decrypt(sealed: bytes, passphrase: str) -> bytes:
         # rage reports a scrypt stanza that will not open as "Decryption failed"; anything
         # else (truncation, not a passphrase file) means the file itself is bad.
         if str(exc).strip().lower() == "decryption failed":
-            raise WrongPassphrase("wrong passphrase for the age identity") from None
+            raise KeyStoreError(
+                "wrong passphrase for the age identity", check="passphrase"
+            ) from None
         raise KeyStoreError("the protected age identity file is damaged") from None
 
 
@@ -641,7 +647,7 @@ def _require_passphrase(passphrase: str | None) -> str:
     if passphrase is None:
         raise KeyStoreError("the node's keys are passphrase-protected: a passphrase is needed")
     if not isinstance(passphrase, str) or not passphrase:
-        raise WrongPassphrase("wrong passphrase for the node's private keys")
+        raise KeyStoreError("wrong passphrase for the node's private keys", check="passphrase")
     return passphrase
 
 

@@ -19,7 +19,7 @@ public key), 0x01 being the Ed25519 signature type. Keys are written as strings:
 control characters, the final newline, the blank line before the signatures, the number of
 signature lines, each line's shape, then every signature by a known key (name *and* hash),
 which must verify. Signatures by unknown keys are kept, untrusted. At least one known key
-must have signed. Each fault raises its own subclass of :class:`NoteError`.
+must have signed. Each fault raises a :class:`NoteError` whose class and ``check`` name it.
 
 Stricter than Go's reader on purpose: base64 must be canonical (padded, no stray bits), and
 a repeated signature line by a known key is verified too instead of being skipped unread.
@@ -31,13 +31,14 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, Self
+from typing import ClassVar, Literal, Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.errors import CryptoError
+from hanoi.errors import InvalidInput, Malformed, NotAuthentic
 
 #: The signature type byte of plain Ed25519 note signatures.
 ALG_ED25519 = 0x01
@@ -66,59 +67,52 @@ class NoteError(CryptoError):
     """Base of every refusal of a signed note, a note key or a signing request."""
 
 
-class NoteTooLarge(NoteError):
-    """The note is larger than the bound given to :func:`open_note`."""
+NoteCheck = Literal[
+    "size", "utf-8", "control", "newline", "signature-block", "signatures", "signature-line"
+]
 
 
-class NotUTF8(NoteError):
-    """The note (or text to sign) is not valid UTF-8."""
+class MalformedNote(NoteError, Malformed):
+    """The note (or the text to sign) is not a well-formed signed note; ``check`` says why:
+    larger than the bound (``"size"``), not UTF-8 (``"utf-8"``), an ASCII control
+    character other than newline (``"control"``), no final newline (``"newline"``), no
+    blank line followed by signature lines (``"signature-block"``), more signature lines
+    or signers than :data:`MAX_SIGNATURES` (``"signatures"``), or a signature line that is
+    not ``— name base64`` with at least 5 bytes (``"signature-line"``)."""
+
+    def __init__(self, message: str, *, check: NoteCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class ControlCharacter(NoteError):
-    """The note holds an ASCII control character other than newline (tab and CR included)."""
+KeyCheck = Literal["format", "name", "algorithm", "key-hash"]
 
 
-class MissingFinalNewline(NoteError):
-    """The note, or the text to sign, does not end in a newline."""
+class MalformedKey(NoteError, Malformed):
+    """A verifier or signer key string is not ``[PRIVATE+KEY+]name+hash+base64``
+    (``check`` is ``"format"``), its name is empty or holds white space, ``+`` or a control
+    character (``"name"``), it names a signature type this reader does not take
+    (``"algorithm"``), or its key hash is not the one its key yields (``"key-hash"``)."""
+
+    def __init__(self, message: str, *, check: KeyCheck = "format") -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class MissingSignatureBlock(NoteError):
-    """No blank line followed by signature lines ends the note."""
+KeySetCheck = Literal["signers", "verifiers"]
 
 
-class TooManySignatures(NoteError):
-    """More signature lines (or signers) than :data:`MAX_SIGNATURES`."""
+class KeySetError(NoteError, InvalidInput):
+    """Keys that do not go together: a signing request without signers or with one key
+    twice (``check`` is ``"signers"``), or two different verifiers sharing one name and key
+    hash, so the trusted set is broken (``"verifiers"``)."""
+
+    def __init__(self, message: str, *, check: KeySetCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class MalformedSignatureLine(NoteError):
-    """A signature line is not ``— name base64``, or its base64 holds fewer than 5 bytes."""
-
-
-class InvalidKeyName(NoteError):
-    """A key name is empty or holds white space, ``+`` or a control character."""
-
-
-class MalformedKey(NoteError):
-    """A verifier or signer key string is not ``[PRIVATE+KEY+]name+hash+base64``."""
-
-
-class UnknownKeyAlgorithm(MalformedKey):
-    """A key string names a signature type other than Ed25519 (0x01)."""
-
-
-class KeyHashMismatch(MalformedKey):
-    """The key hash in a key string (or given with a key) is not the one its key yields."""
-
-
-class AmbiguousVerifiers(NoteError):
-    """Two different verifiers share one name and key hash: the trusted set is broken."""
-
-
-class SignerError(NoteError):
-    """A signing request without signers, or with one key twice."""
-
-
-class InvalidNoteSignature(NoteError):
+class InvalidNoteSignature(NoteError, NotAuthentic):
     """A known key (same name and hash) signed the note, but the signature does not verify."""
 
     def __init__(self, name: str, key_hash: int) -> None:
@@ -127,7 +121,7 @@ class InvalidNoteSignature(NoteError):
         self.key_hash = key_hash
 
 
-class NoVerifiedSignature(NoteError):
+class NoVerifiedSignature(NoteError, NotAuthentic):
     """No key among the verifiers signed the note (it may hold other signatures)."""
 
 
@@ -135,17 +129,18 @@ class NoVerifiedSignature(NoteError):
 
 
 def check_key_name(name: str) -> str:
-    """``name`` if it may name a note key; :class:`InvalidKeyName` otherwise."""
+    """``name`` if it may name a note key; :class:`MalformedKey` (``check="name"``)
+    otherwise."""
     if not isinstance(name, str) or not name:
-        raise InvalidKeyName("a key name must be non-empty text")
+        raise MalformedKey("a key name must be non-empty text", check="name")
     if "+" in name:
-        raise InvalidKeyName(f"key name {_shown(name)} holds a '+'")
+        raise MalformedKey(f"key name {_shown(name)} holds a '+'", check="name")
     if _WHITE_SPACE.search(name):
-        raise InvalidKeyName(f"key name {_shown(name)} holds white space")
+        raise MalformedKey(f"key name {_shown(name)} holds white space", check="name")
     if _CONTROL.search(name):
-        raise InvalidKeyName(f"key name {_shown(name)} holds a control character")
+        raise MalformedKey(f"key name {_shown(name)} holds a control character", check="name")
     if not _is_utf8(name):
-        raise InvalidKeyName(f"key name {_shown(name)} is not valid Unicode")
+        raise MalformedKey(f"key name {_shown(name)} is not valid Unicode", check="name")
     return name
 
 
@@ -207,7 +202,9 @@ class NamedPrivateKey:
 
 def _check_key_hash(named: NamedPublicKey | NamedPrivateKey, public: Ed25519PublicKey) -> None:
     if key_hash(named.name, _encoded_public(public, named.ALGORITHM)) != named.key_hash:
-        raise KeyHashMismatch(f"key hash {named.key_hash:08x} does not match the {named.KEY}")
+        raise MalformedKey(
+            f"key hash {named.key_hash:08x} does not match the {named.KEY}", check="key-hash"
+        )
 
 
 class NoteVerifier(Protocol):
@@ -286,8 +283,7 @@ def signer_key_string(signer: Signer) -> str:
 
 def parse_verifier_key(text: str) -> Verifier:
     """A verifier from ``name+hash+base64``. Surrounding white space is refused: strip it
-    first. Raises :class:`MalformedKey`, :class:`InvalidKeyName`,
-    :class:`UnknownKeyAlgorithm` or :class:`KeyHashMismatch`."""
+    first. Raises :class:`MalformedKey`, whose ``check`` names the fault."""
     name, stated, raw = _split_key(text, "verifier key")
     key = Ed25519PublicKey.from_public_bytes(raw)
     _check_stated_hash(name, stated, bytes([ALG_ED25519]) + raw)
@@ -322,7 +318,7 @@ def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
     if raw is None or not raw:
         raise MalformedKey(f"the key of a {what} is not canonical base64")
     if raw[0] != ALG_ED25519:
-        raise UnknownKeyAlgorithm(f"{what} type {raw[0]:#04x} is not Ed25519 (0x01)")
+        raise MalformedKey(f"{what} type {raw[0]:#04x} is not Ed25519 (0x01)", check="algorithm")
     if len(raw) != 1 + _ED25519_KEY_BYTES:
         raise MalformedKey(f"an Ed25519 {what} holds {_ED25519_KEY_BYTES} bytes")
     return name, int(hash_hex, 16), raw[1:]
@@ -331,8 +327,9 @@ def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
 def _check_stated_hash(name: str, stated: int, encoded_public: bytes) -> None:
     actual = key_hash(name, encoded_public)
     if actual != stated:
-        raise KeyHashMismatch(
-            f"key {name}: stated hash {stated:08x}, but the key gives {actual:08x}"
+        raise MalformedKey(
+            f"key {name}: stated hash {stated:08x}, but the key gives {actual:08x}",
+            check="key-hash",
         )
 
 
@@ -378,14 +375,14 @@ def sign_note(text: str, signers: Sequence[NoteSigner]) -> bytes:
     if not isinstance(text, str):
         raise TypeError("the note text must be str")
     if not _is_utf8(text):
-        raise NotUTF8("the note text is not valid Unicode (lone surrogates)")
+        raise MalformedNote("the note text is not valid Unicode (lone surrogates)", check="utf-8")
     _check_controls(text)
     if not text.endswith("\n"):
-        raise MissingFinalNewline("the note text must end in a newline")
+        raise MalformedNote("the note text must end in a newline", check="newline")
     if not signers:
-        raise SignerError("a note needs at least one signer")
+        raise KeySetError("a note needs at least one signer", check="signers")
     if len(signers) > MAX_SIGNATURES:
-        raise TooManySignatures(f"more than {MAX_SIGNATURES} signers")
+        raise MalformedNote(f"more than {MAX_SIGNATURES} signers", check="signatures")
     seen: set[tuple[str, int]] = set()
     message = text.encode("utf-8")
     lines = []
@@ -393,12 +390,14 @@ def sign_note(text: str, signers: Sequence[NoteSigner]) -> bytes:
         check_key_name(signer.name)
         identity = (signer.name, signer.key_hash)
         if identity in seen:
-            raise SignerError(f"key {signer.name}+{signer.key_hash:08x} is given twice")
+            raise KeySetError(
+                f"key {signer.name}+{signer.key_hash:08x} is given twice", check="signers"
+            )
         seen.add(identity)
         lines.append(Signature(signer.name, signer.key_hash, signer.sign(message)).line())
     note = (text + "\n" + "".join(lines)).encode("utf-8")
     if len(note) > MAX_NOTE_BYTES:
-        raise NoteTooLarge(f"the signed note would exceed {MAX_NOTE_BYTES} bytes")
+        raise MalformedNote(f"the signed note would exceed {MAX_NOTE_BYTES} bytes", check="size")
     return note
 
 
@@ -415,21 +414,25 @@ def open_note(
     known = _verifier_map(verifiers)
     data = bytes(note)
     if len(data) > max_bytes:
-        raise NoteTooLarge(f"the note holds {len(data)} bytes, more than {max_bytes}")
+        raise MalformedNote(
+            f"the note holds {len(data)} bytes, more than {max_bytes}", check="size"
+        )
     try:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NotUTF8(f"the note is not UTF-8 (byte {exc.start})") from None
+        raise MalformedNote(f"the note is not UTF-8 (byte {exc.start})", check="utf-8") from None
     _check_controls(decoded)
     if not decoded.endswith("\n"):
-        raise MissingFinalNewline("the note does not end in a newline")
+        raise MalformedNote("the note does not end in a newline", check="newline")
     split = decoded.rfind("\n\n")
     if split < 0 or split + 2 == len(decoded):
-        raise MissingSignatureBlock("no blank line followed by signature lines")
+        raise MalformedNote("no blank line followed by signature lines", check="signature-block")
     text, block = decoded[: split + 1], decoded[split + 2 :]
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
-        raise TooManySignatures(f"{len(lines)} signature lines, more than {MAX_SIGNATURES}")
+        raise MalformedNote(
+            f"{len(lines)} signature lines, more than {MAX_SIGNATURES}", check="signatures"
+        )
     signatures = [_parse_signature_line(number, line) for number, line in enumerate(lines, 1)]
 
     message = text.encode("utf-8")
@@ -453,17 +456,23 @@ def open_note(
 
 def _parse_signature_line(number: int, line: str) -> Signature:
     if not line.startswith(SIGNATURE_PREFIX):
-        raise MalformedSignatureLine(f"signature line {number} does not start with '— '")
+        raise MalformedNote(
+            f"signature line {number} does not start with '— '", check="signature-line"
+        )
     name, space, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
     if not space:
-        raise MalformedSignatureLine(f"signature line {number} has no signature after the name")
+        raise MalformedNote(
+            f"signature line {number} has no signature after the name", check="signature-line"
+        )
     check_key_name(name)
     raw = b64decode_canonical(encoded)
     if raw is None:
-        raise MalformedSignatureLine(f"signature line {number}: not canonical base64")
+        raise MalformedNote(
+            f"signature line {number}: not canonical base64", check="signature-line"
+        )
     if len(raw) < 5:
-        raise MalformedSignatureLine(
-            f"signature line {number}: shorter than a key hash and one byte"
+        raise MalformedNote(
+            f"signature line {number}: shorter than a key hash and one byte", check="signature-line"
         )
     return Signature(name, int.from_bytes(raw[:4], "big"), raw[4:])
 
@@ -474,8 +483,9 @@ def _verifier_map(verifiers: Iterable[NoteVerifier]) -> dict[tuple[str, int], No
         identity = (verifier.name, verifier.key_hash)
         previous = known.get(identity)
         if previous is not None and previous != verifier:
-            raise AmbiguousVerifiers(
-                f"two different keys are both {verifier.name}+{verifier.key_hash:08x}"
+            raise KeySetError(
+                f"two different keys are both {verifier.name}+{verifier.key_hash:08x}",
+                check="verifiers",
             )
         known[identity] = verifier
     return known
@@ -485,7 +495,9 @@ def _check_controls(text: str) -> None:
     found = _CONTROL.search(text)
     if found:
         line = text.count("\n", 0, found.start()) + 1
-        raise ControlCharacter(f"control character {ord(found.group()):#04x} on line {line}")
+        raise MalformedNote(
+            f"control character {ord(found.group()):#04x} on line {line}", check="control"
+        )
 
 
 def _is_utf8(text: str) -> bool:
@@ -504,27 +516,17 @@ __all__ = [
     "ALG_ED25519",
     "MAX_NOTE_BYTES",
     "MAX_SIGNATURES",
-    "AmbiguousVerifiers",
-    "ControlCharacter",
-    "InvalidKeyName",
     "InvalidNoteSignature",
-    "KeyHashMismatch",
+    "KeySetError",
     "MalformedKey",
-    "MalformedSignatureLine",
-    "MissingFinalNewline",
-    "MissingSignatureBlock",
+    "MalformedNote",
     "NoVerifiedSignature",
-    "NotUTF8",
     "Note",
     "NoteError",
     "NoteSigner",
-    "NoteTooLarge",
     "NoteVerifier",
     "Signature",
     "Signer",
-    "SignerError",
-    "TooManySignatures",
-    "UnknownKeyAlgorithm",
     "Verifier",
     "check_key_name",
     "key_hash",

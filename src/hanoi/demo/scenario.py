@@ -50,6 +50,7 @@ from hanoi.crypto.note import Verifier
 from hanoi.db.base import utcnow
 from hanoi.demo.federation import DemoFederation
 from hanoi.demo.serving import ServedNode
+from hanoi.errors import HanoiError
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.models import EvidencePackage
 from hanoi.exchange.errors import ExchangeError
@@ -65,8 +66,9 @@ DELIVERY_TIMEOUT = 30.0
 PROOF_TIMEOUT = 45.0
 
 
-class ScenarioFailed(Exception):
-    """A step of the demo scenario did not end as expected."""
+class ScenarioFailed(HanoiError):
+    """A step of the demo scenario did not end as expected (it stops the scenario, which
+    reports the step; no caller but the scenario handles it)."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ import uvicorn
 from hanoi.config import Settings, load_settings
 from hanoi.db import Database
 from hanoi.demo.federation import DemoFederation, DemoNode
+from hanoi.errors import SetupError
 from hanoi.runtime import NodeRuntime, node_runtime
 
 
@@ -54,7 +55,7 @@ def _ephemeral_low() -> int:
         return 32768
 
 
-class DemoServeError(Exception):
+class DemoServeError(SetupError):
     """A demo node could not start (typically: its port is taken)."""
 
 

@@ -28,11 +28,9 @@ if TYPE_CHECKING:
     from hanoi.directory.errors import (
         DirectoryCacheError,
         DirectoryError,
-        DirectoryRefreshError,
         DirectoryVerificationError,
         EntryError,
         KeyFileError,
-        PublishRefusedError,
         RepositorySetupError,
     )
     from hanoi.directory.keys import load_public_keys
@@ -58,11 +56,9 @@ _EXPORTS = {
     "hanoi.directory.errors": (
         "DirectoryCacheError",
         "DirectoryError",
-        "DirectoryRefreshError",
         "DirectoryVerificationError",
         "EntryError",
         "KeyFileError",
-        "PublishRefusedError",
         "RepositorySetupError",
     ),
     "hanoi.crypto.jwk": ("public_jwk",),
@@ -93,13 +89,11 @@ __all__ = [
     "DirectoryCacheError",
     "DirectoryClient",
     "DirectoryError",
-    "DirectoryRefreshError",
     "DirectoryVerificationError",
     "Entry",
     "EntryError",
     "Expiry",
     "KeyFileError",
-    "PublishRefusedError",
     "PublishResult",
     "RepositorySetupError",
     "SecretariatRepository",

@@ -44,7 +44,6 @@ from tuf.api.serialization import DeserializationError
 from hanoi.directory.entry import Entry, parse_entry, utc_day
 from hanoi.directory.errors import (
     DirectoryCacheError,
-    DirectoryRefreshError,
     DirectoryVerificationError,
     EntryError,
 )
@@ -137,8 +136,8 @@ class DirectoryClient:
     def refresh(self) -> CacheStatus:
         """Fetch and verify the whole directory; swap it in only if every file verified.
 
-        Raises :class:`DirectoryRefreshError` naming the failing file; the last good copy is
-        then left exactly as it was.
+        Raises :class:`DirectoryVerificationError` (``check="refresh"``) naming the failing
+        file; the last good copy is then left exactly as it was.
         """
         if not self.is_pinned:
             raise DirectoryCacheError(
@@ -198,7 +197,9 @@ class DirectoryClient:
                 path = entry_path(code)
                 info = updater.get_targetinfo(path)
                 if info is None:
-                    raise DirectoryRefreshError(f"{name}.json", f"does not list {path}")
+                    raise DirectoryVerificationError(
+                        f"{name}.json", f"does not list {path}", check="refresh"
+                    )
                 destination = targets_dir / path
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 updater.download_target(info, filepath=str(destination))
@@ -349,28 +350,34 @@ def _naming_fetcher(requested: _RequestedFiles) -> Urllib3Fetcher:
     return NamingFetcher(socket_timeout=15, app_user_agent="hanoi-directory")
 
 
-def _explain(exc: Exception, requested: _RequestedFiles) -> DirectoryRefreshError:
+def _explain(exc: Exception, requested: _RequestedFiles) -> DirectoryVerificationError:
     """One line naming the file that failed and why."""
     file = requested.last_file()
     if isinstance(exc, tuf_errors.ExpiredMetadataError):
         match = _EXPIRED.search(str(exc))
         name = f"{match['name']}.json" if match else file
-        return DirectoryRefreshError(name, "expired")
+        return DirectoryVerificationError(name, "expired", check="refresh")
     if isinstance(exc, tuf_errors.UnsignedMetadataError):
-        return DirectoryRefreshError(file, f"signature threshold not met ({exc})")
+        return DirectoryVerificationError(
+            file, f"signature threshold not met ({exc})", check="refresh"
+        )
     if isinstance(exc, tuf_errors.LengthOrHashMismatchError):
-        return DirectoryRefreshError(file, "length or hash mismatch")
+        return DirectoryVerificationError(file, "length or hash mismatch", check="refresh")
     if isinstance(exc, tuf_errors.BadVersionNumberError):
-        return DirectoryRefreshError(file, f"older or unexpected version refused ({exc})")
+        return DirectoryVerificationError(
+            file, f"older or unexpected version refused ({exc})", check="refresh"
+        )
     if isinstance(exc, DeserializationError):
-        return DirectoryRefreshError(file, "malformed metadata")
+        return DirectoryVerificationError(file, "malformed metadata", check="refresh")
     if isinstance(exc, tuf_errors.DownloadLengthMismatchError):
-        return DirectoryRefreshError(file, "longer than its signed length")
+        return DirectoryVerificationError(file, "longer than its signed length", check="refresh")
     if isinstance(exc, tuf_errors.DownloadHTTPError):
-        return DirectoryRefreshError(file, f"HTTP {exc.status_code}")
+        return DirectoryVerificationError(file, f"HTTP {exc.status_code}", check="refresh")
     if isinstance(exc, tuf_errors.DownloadError):
-        return DirectoryRefreshError(file, f"cannot download: {_first_line(exc)}")
-    return DirectoryRefreshError(file, _first_line(exc))
+        return DirectoryVerificationError(
+            file, f"cannot download: {_first_line(exc)}", check="refresh"
+        )
+    return DirectoryVerificationError(file, _first_line(exc), check="refresh")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -401,9 +408,13 @@ def _check_entry(data: bytes, code: str) -> None:
     try:
         entry = parse_entry(data, source=path)
     except EntryError as exc:
-        raise DirectoryRefreshError(path, str(exc).removeprefix(f"{path}: ")) from None
+        raise DirectoryVerificationError(
+            path, str(exc).removeprefix(f"{path}: "), check="refresh"
+        ) from None
     if entry.code != code:
-        raise DirectoryRefreshError(path, f"holds the entry of {entry.code}, not {code}")
+        raise DirectoryVerificationError(
+            path, f"holds the entry of {entry.code}, not {code}", check="refresh"
+        )
 
 
 def _read_signed(path: Path, kind: type[_T]) -> _T:

@@ -16,12 +16,14 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hanoi.directory.errors import DirectoryError
 from hanoi.directory.states import StateDirectory, StateInfo
+from hanoi.errors import SetupError
 
 FIXTURE_FILE = Path(__file__).with_name("data") / "states.yaml"
 
 
-class DirectoryFixtureError(Exception):
+class DirectoryFixtureError(DirectoryError, SetupError):
     """The fixture file is missing or malformed."""
 
 

@@ -53,9 +53,9 @@ from tuf.api.serialization.json import JSONSerializer
 from hanoi.crypto.jwk import kid_of
 from hanoi.directory.entry import Entry, canonical_bytes, check_state_code, parse_entry
 from hanoi.directory.errors import (
+    DirectoryVerificationError,
     EntryError,
     KeyFileError,
-    PublishRefusedError,
     RepositorySetupError,
 )
 from hanoi.directory.keys import (
@@ -410,7 +410,7 @@ class SecretariatRepository:
             for item in _read_incoming(folder):
                 arrival = self._check_incoming(folder, item, targets, published, moment)
                 if any(a.code == arrival.code for a in arrivals):
-                    raise PublishRefusedError(item[0], "handed in twice")
+                    raise DirectoryVerificationError(item[0], "handed in twice", check="publish")
                 arrivals.append(arrival)
         arrived = {a.code for a in arrivals}
         for name in _delegated_roles(targets):
@@ -420,10 +420,11 @@ class SecretariatRepository:
                 continue
             md = self._load(Targets, name, info.version)
             if not targets.get_verification_result(name, md.signed_bytes, md.signatures):
-                raise PublishRefusedError(
+                raise DirectoryVerificationError(
                     f"{name}.json",
                     f"the published copy is not signed by the keys now delegated to {code}; "
                     f"{code} must sign its entry again with its new key",
+                    check="publish",
                 )
 
         for arrival in arrivals:
@@ -534,58 +535,85 @@ class SecretariatRepository:
         try:
             md = Metadata[Targets].from_bytes(data)
         except DeserializationError as exc:
-            raise PublishRefusedError(file_name, f"not TUF metadata: {exc}") from None
+            raise DirectoryVerificationError(
+                file_name, f"not TUF metadata: {exc}", check="publish"
+            ) from None
         if not isinstance(md.signed, Targets):
-            raise PublishRefusedError(file_name, f"holds {md.signed.type} metadata, not targets")
+            raise DirectoryVerificationError(
+                file_name, f"holds {md.signed.type} metadata, not targets", check="publish"
+            )
         roles = _delegated_roles(targets)
         role = roles.get(name)
         if role is None:
-            raise PublishRefusedError(
-                file_name, f"no State {code} has been added (run 'hanoi directory add-state')"
+            raise DirectoryVerificationError(
+                file_name,
+                f"no State {code} has been added (run 'hanoi directory add-state')",
+                check="publish",
             )
         if not targets.get_verification_result(name, md.signed_bytes, md.signatures):
-            raise PublishRefusedError(file_name, _who_signed(targets, name, md))
+            raise DirectoryVerificationError(
+                file_name, _who_signed(targets, name, md), check="publish"
+            )
         info = published.get(file_name)
         if info is not None and md.signed.version <= info.version:
-            raise PublishRefusedError(
+            raise DirectoryVerificationError(
                 file_name,
                 f"version {md.signed.version} is not newer than the published version "
                 f"{info.version}",
+                check="publish",
             )
         if md.signed.is_expired(moment):
-            raise PublishRefusedError(file_name, f"expired on {md.signed.expires.isoformat()}")
+            raise DirectoryVerificationError(
+                file_name, f"expired on {md.signed.expires.isoformat()}", check="publish"
+            )
         if md.signed.delegations is not None:
-            raise PublishRefusedError(file_name, "a State's metadata cannot delegate further")
+            raise DirectoryVerificationError(
+                file_name, "a State's metadata cannot delegate further", check="publish"
+            )
         own_entry = entry_path(code)
         if own_entry not in md.signed.targets:
-            raise PublishRefusedError(file_name, f"does not list {own_entry}")
+            raise DirectoryVerificationError(
+                file_name, f"does not list {own_entry}", check="publish"
+            )
         files: dict[str, bytes] = {}
         for path, target in md.signed.targets.items():
             if not role.is_delegated_path(path) or not _SAFE_TARGET.match(path):
-                raise PublishRefusedError(
-                    file_name, f"lists {path}, outside states/{code}/* delegated to {code}"
+                raise DirectoryVerificationError(
+                    file_name,
+                    f"lists {path}, outside states/{code}/* delegated to {code}",
+                    check="publish",
                 )
             if HASH_ALGORITHM not in target.hashes:
-                raise PublishRefusedError(file_name, f"lists {path} without a sha256 hash")
+                raise DirectoryVerificationError(
+                    file_name, f"lists {path} without a sha256 hash", check="publish"
+                )
             try:
                 content = _read_bounded(folder / path)
             except FileNotFoundError:
-                raise PublishRefusedError(
-                    path, f"listed in {file_name} but not handed in"
+                raise DirectoryVerificationError(
+                    path,
+                    f"listed in {file_name} but not handed in",
+                    check="publish",
                 ) from None
             try:
                 target.verify_length_and_hashes(content)
             except LengthOrHashMismatchError:
-                raise PublishRefusedError(
-                    path, f"length or hash does not match {file_name}"
+                raise DirectoryVerificationError(
+                    path,
+                    f"length or hash does not match {file_name}",
+                    check="publish",
                 ) from None
             files[path] = content
         try:
             entry = parse_entry(files[own_entry], source=own_entry)
         except EntryError as exc:
-            raise PublishRefusedError(own_entry, str(exc).removeprefix(f"{own_entry}: ")) from None
+            raise DirectoryVerificationError(
+                own_entry, str(exc).removeprefix(f"{own_entry}: "), check="publish"
+            ) from None
         if entry.code != code:
-            raise PublishRefusedError(own_entry, f"holds the entry of {entry.code}, not {code}")
+            raise DirectoryVerificationError(
+                own_entry, f"holds the entry of {entry.code}, not {code}", check="publish"
+            )
         return _Incoming(code, data, md, files)
 
     def _online_signer(self, role: str) -> CryptoSigner:
@@ -723,7 +751,9 @@ def _read_incoming(folder: Path) -> list[tuple[str, bytes]]:
     for path in sorted(folder.glob("states-*.json")):
         code = path.name.removeprefix("states-").removesuffix(".json")
         if not re.fullmatch(r"[A-Z]{2}", code):
-            raise PublishRefusedError(path.name, "not named states-CODE.json")
+            raise DirectoryVerificationError(
+                path.name, "not named states-CODE.json", check="publish"
+            )
         found.append((path.name, _read_bounded(path)))
     return found
 
@@ -732,7 +762,9 @@ def _read_bounded(path: Path) -> bytes:
     try:
         return read_bounded(path, MAX_METADATA_BYTES)
     except FileTooLarge:
-        raise PublishRefusedError(path.name, f"larger than {MAX_METADATA_BYTES:,} bytes") from None
+        raise DirectoryVerificationError(
+            path.name, f"larger than {MAX_METADATA_BYTES:,} bytes", check="publish"
+        ) from None
 
 
 def _new_key(folder: Path, name: str | None = None) -> CryptoSigner:

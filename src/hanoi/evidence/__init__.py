@@ -12,15 +12,10 @@ from hanoi.evidence.errors import (
     BlobError,
     BlobMissing,
     DigestMismatch,
-    EncryptionFailed,
     EvidenceError,
     InvalidDigest,
-    NotRegularFile,
     SealOutputError,
-    SourceChanged,
     SourceError,
-    SymlinkSource,
-    UnreadableSource,
 )
 from hanoi.evidence.seal import SealedFile, seal_file
 
@@ -31,16 +26,11 @@ __all__ = [
     "BlobMissing",
     "BlobStore",
     "DigestMismatch",
-    "EncryptionFailed",
     "EvidenceError",
     "FsckReport",
     "InvalidDigest",
-    "NotRegularFile",
     "SealOutputError",
     "SealedFile",
-    "SourceChanged",
     "SourceError",
-    "SymlinkSource",
-    "UnreadableSource",
     "seal_file",
 ]

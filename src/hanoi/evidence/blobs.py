@@ -33,7 +33,7 @@ from hanoi.evidence.errors import (
     BlobMissing,
     DigestMismatch,
     InvalidDigest,
-    UnreadableSource,
+    SourceError,
     shown,
 )
 from hanoi.evidence.seal import open_source
@@ -88,9 +88,9 @@ class BlobStore:
     def put_file(self, path: Path, expected_sha256: str | None = None) -> str:
         """Store a copy of the regular file ``path`` (links and special files refused).
 
-        The file must not change while it is copied (:class:`SourceChanged`) and, with
-        ``expected_sha256``, must have that hash (:class:`DigestMismatch`); otherwise
-        nothing is stored.
+        The file must not change while it is copied (:class:`SourceError`,
+        ``check="changed"``) and, with ``expected_sha256``, must have that hash
+        (:class:`DigestMismatch`); otherwise nothing is stored.
         """
         with open_source(Path(path)) as source, open(source.fd, "rb", closefd=False) as f:
             counted = _Counting(f, source.path)
@@ -256,7 +256,9 @@ class _Counting:
         try:
             count = self._inner.readinto(buffer)
         except OSError as exc:
-            raise UnreadableSource(self._path, f"cannot be read: {exc.strerror or exc}") from None
+            raise SourceError(
+                self._path, f"cannot be read: {exc.strerror or exc}", check="unreadable"
+            ) from None
         self.count += count or 0
         return count
 

@@ -42,6 +42,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from hanoi.crypto.canonical import canonical_json
+from hanoi.errors import Malformed
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import (
     ForensicImage,
@@ -105,7 +106,7 @@ _GIVES: dict[str, Side] = {
 Node = dict[str, Any]
 
 
-class CustodyError(EvidenceError):
+class CustodyError(EvidenceError, Malformed):
     """A custody graph that cannot be extended: not JSON, not Hanoi's form, or another
     package's."""
 

@@ -8,9 +8,19 @@ which of several inputs failed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+
+from hanoi.errors import (
+    HanoiError,
+    InvalidInput,
+    Malformed,
+    NotFound,
+    SetupError,
+    VerificationFailed,
+)
 
 
-class EvidenceError(Exception):
+class EvidenceError(HanoiError):
     """Base of every error raised by :mod:`hanoi.evidence`."""
 
 
@@ -21,67 +31,55 @@ def shown(path: Path | str) -> str:
 
 # --- the files given to seal or to store ---------------------------------------------------
 
+SourceCheck = Literal["unreadable", "symlink", "not-regular", "changed"]
 
-class SourceError(EvidenceError):
-    """A file given to seal or to store cannot be used as it is."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+class SourceError(EvidenceError, InvalidInput):
+    """A file given to seal or to store cannot be used as it is; ``check`` says why: it is
+    missing, not readable by this user, or reading it failed (``"unreadable"``); it is a
+    symbolic link, and we seal what was named, never what a link points to
+    (``"symlink"``); it is a directory, FIFO, device or socket, and only regular files have
+    a stable content (``"not-regular"``); or it changed while it was being read, so what
+    was sealed is not the file as it is (``"changed"``)."""
+
+    def __init__(self, path: Path, reason: str, *, check: SourceCheck) -> None:
         self.path = path
         self.reason = reason
+        self.check = check
         super().__init__(f"{shown(path)} {reason}")
-
-
-class UnreadableSource(SourceError):
-    """The file is missing, not readable by this user, or reading it failed."""
-
-
-class SymlinkSource(SourceError):
-    """The path is a symbolic link: we seal what was named, never what a link points to."""
-
-
-class NotRegularFile(SourceError):
-    """A directory, FIFO, device or socket: only regular files have a stable content."""
-
-
-class SourceChanged(SourceError):
-    """The file changed while it was being read: what was sealed is not the file as it is."""
 
 
 # --- sealing ---------------------------------------------------------------------------------
 
 
-class BadRecipient(EvidenceError):
+class BadRecipient(EvidenceError, InvalidInput):
     """The recipient is not an age X25519 recipient (``age1...``)."""
 
 
-class SealOutputError(EvidenceError):
+class SealOutputError(EvidenceError, InvalidInput):
     """The sealed file could not be written (disk full, folder missing, file exists)."""
-
-
-class EncryptionFailed(EvidenceError):
-    """The age encryption itself failed for a reason other than reading or writing."""
 
 
 # --- the blob store --------------------------------------------------------------------------
 
 
-class BlobError(EvidenceError):
-    """Base of the blob store's errors."""
+class BlobError(EvidenceError, SetupError):
+    """The blob store is missing, or a file in it cannot be made, stored or opened."""
 
 
-class InvalidDigest(BlobError):
+class InvalidDigest(EvidenceError, Malformed):
     """Not 64 lower-case hexadecimal characters: refused before it can name a path."""
 
 
-class BlobMissing(BlobError):
+class BlobMissing(EvidenceError, NotFound):
     """No blob with that digest is in the store."""
 
 
-class BlobDamaged(BlobError):
+class BlobDamaged(EvidenceError, VerificationFailed):
     """A stored blob's content no longer hashes to its name."""
 
 
-class DigestMismatch(BlobError):
+class DigestMismatch(EvidenceError, VerificationFailed):
     """The content offered to the store does not have the SHA-256 the caller expected."""
 
 
@@ -91,13 +89,9 @@ __all__ = [
     "BlobError",
     "BlobMissing",
     "DigestMismatch",
-    "EncryptionFailed",
     "EvidenceError",
     "InvalidDigest",
-    "NotRegularFile",
     "SealOutputError",
-    "SourceChanged",
+    "SourceCheck",
     "SourceError",
-    "SymlinkSource",
-    "UnreadableSource",
 ]

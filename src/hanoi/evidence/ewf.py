@@ -36,6 +36,7 @@ from typing import Any
 
 import pyewf  # type: ignore[import-not-found]
 
+from hanoi.errors import InvalidInput
 from hanoi.evidence.errors import EvidenceError, shown
 
 READ_CHUNK = 1024 * 1024
@@ -72,7 +73,7 @@ Progress = Callable[[int, int], None]
 """Called with (bytes of media data hashed so far, media size) after each piece."""
 
 
-class EwfError(EvidenceError):
+class EwfError(EvidenceError, InvalidInput):
     """The file is not an EWF image, or the image cannot be read as a whole.
 
     One line naming the file; libewf's own (long, multi-clause) message is kept as the

@@ -39,6 +39,7 @@ from pydantic import (
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.detached import sign_detached, verify_detached
 from hanoi.crypto.keys import SigningKey
+from hanoi.errors import VerificationFailed
 from hanoi.evidence.errors import EvidenceError
 
 MANIFEST_FORMAT = "hanoi.evidence-manifest/1"
@@ -58,7 +59,7 @@ _AUTHORITY = r"^[A-Z]{2}-[A-Z0-9-]{1,30}$"
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
-class ManifestError(EvidenceError):
+class ManifestError(EvidenceError, VerificationFailed):
     """A manifest that is malformed, or whose signature does not hold."""
 
 

@@ -47,8 +47,9 @@ from ulid import ULID
 from hanoi import __version__
 from hanoi.crypto.envelope import EnvelopeError
 from hanoi.crypto.keys import SigningKey
+from hanoi.errors import InvalidInput
 from hanoi.evidence.custody import CustodyEvent, check_custody, custody_bytes, custody_graph
-from hanoi.evidence.errors import EvidenceError, SourceChanged
+from hanoi.evidence.errors import EvidenceError, SourceError
 from hanoi.evidence.ewf import inspect_ewf, is_ewf
 from hanoi.evidence.manifest import (
     ForensicImage,
@@ -72,8 +73,11 @@ TOOL = f"Hanoi {__version__} (hanoi evidence seal)"
 _READ = 1024 * 1024
 
 
-class PackageError(EvidenceError):
-    """A package that cannot be made, or does not verify: names the file and the check."""
+class PackageError(EvidenceError, InvalidInput):
+    """A package that cannot be made or opened, or does not verify: names the file and the
+    check. Input, not a verification failure, by decision: opening a package sealed for
+    another node fails the same way ("does not decrypt"), and that is the wrong package
+    given; ``hanoi evidence verify`` answers "does not verify" (exit 1) for it itself."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,9 @@ def seal_package(
         # The images were read before sealing: what they said must still be what was sealed.
         for path, before in fingerprints.items():
             if _fingerprint(path) != before:
-                raise SourceChanged(path, "changed between checking the EWF image and sealing it")
+                raise SourceError(
+                    path, "changed between checking the EWF image and sealing it", check="changed"
+                )
         manifest = Manifest(
             package_id=str(ULID()),
             request=request,

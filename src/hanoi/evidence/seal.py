@@ -3,9 +3,9 @@
 The file is read exactly once and every byte read is both hashed and encrypted, so the
 plaintext hash always describes the very bytes inside the ciphertext, even if someone
 writes to the file meanwhile. Whether the file *stayed* the same is checked separately: its
-size, mtime, ctime and inode before and after must agree (:class:`SourceChanged`
-otherwise). A same-length rewrite inside one tick of the filesystem clock cannot be seen by
-``stat``; nothing short of a second read could, and sealing reads once.
+size, mtime, ctime and inode before and after must agree (else :class:`SourceError`,
+``check="changed"``). A same-length rewrite inside one tick of the filesystem clock cannot
+be seen by ``stat``; nothing short of a second read could, and sealing reads once.
 
 The age file is written by :mod:`hanoi.evidence.age_stream` (the age v1 format for one
 X25519 recipient, checked against the ``age`` CLI and pyrage in the tests); pyrage only
@@ -42,11 +42,8 @@ import pyrage  # type: ignore[import-untyped]
 from hanoi.evidence import age_stream
 from hanoi.evidence.errors import (
     BadRecipient,
-    NotRegularFile,
     SealOutputError,
-    SourceChanged,
-    SymlinkSource,
-    UnreadableSource,
+    SourceError,
     shown,
 )
 from hanoi.files import StagedFile
@@ -120,24 +117,30 @@ class OpenedSource:
     before: os.stat_result
 
     def check_unchanged(self, bytes_read: int) -> None:
-        """Raise :class:`SourceChanged` unless the file still is what it was when opened.
+        """Raise :class:`SourceError` (``check="changed"``) unless the file still is what it
+        was when opened.
 
         Compares the open file's size, mtime and ctime, checks that the path still names
         the same inode (not replaced by a rename), and that we read exactly its size.
         """
         now = os.fstat(self.fd)
         if _fingerprint(now) != _fingerprint(self.before):
-            raise SourceChanged(self.path, "changed while it was being read: not sealed")
+            raise SourceError(
+                self.path, "changed while it was being read: not sealed", check="changed"
+            )
         try:
             named = os.stat(self.path, follow_symlinks=False)
         except OSError:
             named = None
         if named is None or (named.st_dev, named.st_ino) != (now.st_dev, now.st_ino):
-            raise SourceChanged(self.path, "was moved or replaced while it was being read")
+            raise SourceError(
+                self.path, "was moved or replaced while it was being read", check="changed"
+            )
         if bytes_read != self.before.st_size:
-            raise SourceChanged(
+            raise SourceError(
                 self.path,
                 f"gave {bytes_read} bytes but is {self.before.st_size} bytes long: not sealed",
+                check="changed",
             )
 
 
@@ -158,13 +161,15 @@ def open_source(path: Path) -> Iterator[OpenedSource]:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise SymlinkSource(path, "is a symbolic link: give the file itself") from None
+            raise SourceError(
+                path, "is a symbolic link: give the file itself", check="symlink"
+            ) from None
         raise _unreadable(path, exc) from None
     try:
         before = os.fstat(fd)
         _require_regular(path, before.st_mode)
         if (before.st_dev, before.st_ino) != (named.st_dev, named.st_ino):
-            raise SourceChanged(path, "was replaced while it was being opened")
+            raise SourceError(path, "was replaced while it was being opened", check="changed")
         with contextlib.suppress(OSError):  # only a hint to the kernel's read-ahead
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         yield OpenedSource(path, fd, before)
@@ -174,9 +179,9 @@ def open_source(path: Path) -> Iterator[OpenedSource]:
 
 def _require_regular(path: Path, mode: int) -> None:
     if stat.S_ISLNK(mode):
-        raise SymlinkSource(path, "is a symbolic link: give the file itself")
+        raise SourceError(path, "is a symbolic link: give the file itself", check="symlink")
     if not stat.S_ISREG(mode):
-        raise NotRegularFile(path, f"is {_kind(mode)}, not a regular file")
+        raise SourceError(path, f"is {_kind(mode)}, not a regular file", check="not-regular")
 
 
 def _kind(mode: int) -> str:
@@ -195,12 +200,12 @@ def _fingerprint(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _unreadable(path: Path, exc: OSError) -> UnreadableSource:
+def _unreadable(path: Path, exc: OSError) -> SourceError:
     if isinstance(exc, FileNotFoundError):
-        return UnreadableSource(path, "does not exist")
+        return SourceError(path, "does not exist", check="unreadable")
     if isinstance(exc, PermissionError):
-        return UnreadableSource(path, "cannot be read: permission denied")
-    return UnreadableSource(path, f"cannot be read: {exc.strerror or exc}")
+        return SourceError(path, "cannot be read: permission denied", check="unreadable")
+    return SourceError(path, f"cannot be read: {exc.strerror or exc}", check="unreadable")
 
 
 # --- the pipeline ------------------------------------------------------------------------

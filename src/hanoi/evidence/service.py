@@ -17,13 +17,14 @@ from hanoi.crypto.jwk import kid_of
 from hanoi.directory.entry import Entry, authority_code
 from hanoi.directory.keys import load_public_keys
 from hanoi.directory.view import DirectoryView
+from hanoi.errors import InvalidInput
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import Recipient
 
 KeysFor = Callable[[str, datetime | None], Sequence[Ed25519PublicKey]]
 
 
-class RecipientError(EvidenceError):
+class RecipientError(EvidenceError, InvalidInput):
     """The State or authority to seal for is not one the directory can seal to."""
 
 

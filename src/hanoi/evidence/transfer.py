@@ -28,6 +28,16 @@ from pathlib import Path
 
 import httpx
 
+from hanoi.errors import (
+    Busy,
+    Conflict,
+    InvalidInput,
+    Malformed,
+    NotFound,
+    TooLarge,
+    Unavailable,
+    VerificationFailed,
+)
 from hanoi.evidence.blobs import BlobStore
 from hanoi.evidence.errors import DigestMismatch, EvidenceError, shown
 from hanoi.files import fsync_dir
@@ -43,35 +53,51 @@ _READ = 1024 * 1024
 _PACKAGE_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
-class TransferError(EvidenceError):
-    """Base of upload errors."""
+# Refusals of an upload, answered to the sender by their decision (web/problems.py): a
+# conflict or a bad hash tells it to ask the offset again and go on, busy to come back
+# later; the others are final.
 
 
-class UploadNotFound(TransferError):
+class UploadNotFound(EvidenceError, NotFound):
     """No such upload, or not for this token: the same answer, so ids cannot be probed."""
 
+    title = "No such upload"
 
-class UploadConflict(TransferError):
+
+class UploadConflict(EvidenceError, Conflict):
     """The offset is not where the receiver stands: ask it again."""
 
+    title = "Offset conflict"
 
-class UploadBusy(TransferError):
+
+class UploadBusy(EvidenceError, Busy):
     """Another request is writing this payload now: try again later."""
 
+    title = "Upload busy"
 
-class UploadTooLarge(TransferError):
+
+class UploadTooLarge(EvidenceError, TooLarge):
     """More bytes than the payload's announced size, or than one request may carry."""
 
+    title = "Upload too large"
 
-class BadUpload(TransferError):
+
+class BadUpload(EvidenceError, Malformed):
     """A malformed upload request (headers missing or invalid)."""
 
+    title = "Malformed upload"
 
-class PayloadMismatch(TransferError):
+
+class PayloadMismatch(EvidenceError, VerificationFailed):
     """A complete payload whose SHA-256 is not the announced one: discarded, to resend."""
 
+    title = "Payload hash mismatch"
 
-class TransferFailed(TransferError):
+
+# What the sender learns from the receiver's answers.
+
+
+class TransferFailed(EvidenceError, Unavailable):
     """The sender could not finish (peer down, network); worth trying again later."""
 
 
@@ -79,7 +105,7 @@ class PayloadRejected(TransferFailed):
     """The receiver discarded a complete payload whose hash was not the announced one."""
 
 
-class TransferRefused(TransferError):
+class TransferRefused(EvidenceError, InvalidInput):
     """The receiver refused the upload for good (unknown upload, repeated hash mismatch)."""
 
 

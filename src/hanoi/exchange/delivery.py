@@ -34,7 +34,7 @@ from hanoi.exchange.errors import ExchangeError
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.models import DeliveryState, OutboxMessage
 from hanoi.exchange.receipt_proofs import log_receipt
-from hanoi.exchange.transport import Answer, HttpTransport, Transport, TransportFailure
+from hanoi.exchange.transport import Answer, HttpTransport, Transport
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def _deliver_one(
     try:
         peer = node.peers.peer(message.recipient.state, moment)
         answer = transport.post(peer.endpoint, message.token)
-    except (TransportFailure, ExchangeError) as exc:
+    except ExchangeError as exc:  # a TransportFailure too
         _retry(db, message, str(exc), moment)
         return "retrying"
     return _settle(db, node, message, answer, now or utcnow(), on_receipt)

@@ -6,23 +6,23 @@ EnvelopeError`; the errors here are about peers, delivery and what a message ask
 
 from __future__ import annotations
 
+from hanoi.errors import HanoiError, InvalidInput, NotFound, SetupError
 
-class ExchangeError(Exception):
+
+class ExchangeError(HanoiError):
     """Base of every error raised by :mod:`hanoi.exchange`."""
 
 
-class NoDirectory(ExchangeError):
+class NoDirectory(ExchangeError, SetupError):
     """This node has no verified directory, so it knows no other node to talk to."""
 
 
-class UnknownPeer(ExchangeError):
+class UnknownPeer(ExchangeError, NotFound):
     """The State has no entry in effect in the directory, or its entry lacks a usable key."""
 
 
-class MessageRejected(ExchangeError):
+class MessageRejected(ExchangeError, InvalidInput):
     """The message is authentic but what it asks for cannot be done (the receiver's domain
     refused it: an unknown request, a status change that does not fit, ...)."""
 
-
-class DuplicateMismatch(ExchangeError):
-    """A message id already received arrived again with different content."""
+    title = "Message rejected"

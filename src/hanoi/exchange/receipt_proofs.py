@@ -43,6 +43,8 @@ from hanoi.crypto.note import NoteVerifier
 from hanoi.crypto.receipts import MAX_RECEIPT_BYTES, Receipt, verify_receipt
 from hanoi.db import Database
 from hanoi.db.base import utcnow
+from hanoi.errors import NotFound, VerificationFailed
+from hanoi.exchange.errors import ExchangeError
 from hanoi.exchange.models import DeliveryState, OutboxMessage
 from hanoi.files import FileTooLarge, read_bounded, replace_file
 from hanoi.ledger import merkle
@@ -128,7 +130,7 @@ class ReceiptBundle:
         return out.getvalue()
 
 
-class NoReceipt(LookupError):
+class NoReceipt(ExchangeError, NotFound):
     """No receipt is stored for this message id (unknown, or not delivered yet)."""
 
 
@@ -169,7 +171,7 @@ def delivered_since(db: Database, since: datetime | None = None) -> list[str]:
         return list(session.scalars(query.order_by(OutboxMessage.seq)))
 
 
-class ReceiptBundleError(LedgerError):
+class ReceiptBundleError(LedgerError, VerificationFailed):
     """A receipt folder does not hold together: a file missing or too large, a leaf of
     another kind, a receipt other than the one the entry commits to or saying otherwise,
     or a receipt signature that does not verify."""

@@ -8,6 +8,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from hanoi.errors import Unavailable
+from hanoi.exchange.errors import ExchangeError
+
 #: A receipt or a problem document is small; anything bigger is not an answer we trust.
 MAX_ANSWER_BYTES = 64 * 1024
 CONTENT_TYPE = "application/jose"
@@ -19,7 +22,7 @@ class Answer:
     body: dict[str, Any] | None
 
 
-class TransportFailure(Exception):
+class TransportFailure(ExchangeError, Unavailable):
     """The peer could not be reached or did not answer (retried later)."""
 
 

@@ -10,8 +10,8 @@ A checkpoint's text is at least three non-empty lines, each ending in a newline:
 The log signs that text as a signed note (:mod:`hanoi.crypto.note`) whose key name should
 be the origin; witnesses add their own signature lines later. :func:`open_checkpoint`
 checks the signatures first and only then reads the text, as the note spec asks. Note
-faults raise :class:`~hanoi.crypto.note.NoteError` subclasses unchanged; faults in the
-text raise :class:`CheckpointError` subclasses.
+faults raise :class:`~hanoi.crypto.note.NoteError` unchanged; faults in the text raise
+:class:`MalformedCheckpoint`, and a checkpoint of another log :class:`UnexpectedOrigin`.
 
 Stricter than the spec in two places, both of which every Hanoi log meets: the root hash
 must be exactly 32 bytes in canonical base64, and the tree size at most 2^63 - 1 (what Go's
@@ -25,6 +25,7 @@ import binascii
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from hanoi.crypto.note import (
     MAX_NOTE_BYTES,
@@ -34,6 +35,7 @@ from hanoi.crypto.note import (
     open_note,
     sign_note,
 )
+from hanoi.errors import Malformed, VerificationFailed
 from hanoi.ledger.errors import LedgerError
 
 HASH_BYTES = 32
@@ -46,31 +48,23 @@ class CheckpointError(LedgerError):
     """Base of every refusal of a checkpoint's text or origin."""
 
 
-class MalformedCheckpoint(CheckpointError):
-    """The text is not a checkpoint (base of the precise faults below)."""
+CheckpointCheck = Literal["lines", "origin", "size", "root", "extension"]
 
 
-class MissingCheckpointLines(MalformedCheckpoint):
-    """Fewer than the three lines origin, size and root hash, or no final newline."""
+class MalformedCheckpoint(CheckpointError, Malformed):
+    """The text is not a checkpoint; ``check`` names the fault: fewer than the three lines
+    origin, size and root hash, or no final newline (``"lines"``); an origin line empty or
+    holding a control character (``"origin"``); a size line not plain decimal without
+    leading zeros, or out of range (``"size"``); a root hash line not canonical base64 of
+    exactly 32 bytes (``"root"``); an extension line empty or holding a control character
+    (``"extension"``)."""
+
+    def __init__(self, message: str, *, check: CheckpointCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class InvalidOrigin(MalformedCheckpoint):
-    """The origin line is empty or holds a control character."""
-
-
-class InvalidTreeSize(MalformedCheckpoint):
-    """The size line is not plain decimal without leading zeros, or is out of range."""
-
-
-class InvalidRootHash(MalformedCheckpoint):
-    """The root hash line is not canonical base64 of exactly 32 bytes."""
-
-
-class InvalidExtensionLine(MalformedCheckpoint):
-    """An extension line is empty or holds a control character."""
-
-
-class UnexpectedOrigin(CheckpointError):
+class UnexpectedOrigin(CheckpointError, VerificationFailed):
     """A valid checkpoint, but of another log than the one expected."""
 
 
@@ -90,9 +84,11 @@ class Checkpoint:
             or isinstance(self.size, bool)
             or not 0 <= self.size <= MAX_TREE_SIZE
         ):
-            raise InvalidTreeSize(f"the tree size must be an integer from 0 to {MAX_TREE_SIZE}")
+            raise MalformedCheckpoint(
+                f"the tree size must be an integer from 0 to {MAX_TREE_SIZE}", check="size"
+            )
         if not isinstance(self.root_hash, bytes) or len(self.root_hash) != HASH_BYTES:
-            raise InvalidRootHash(f"the root hash must be {HASH_BYTES} bytes")
+            raise MalformedCheckpoint(f"the root hash must be {HASH_BYTES} bytes", check="root")
         if not isinstance(self.extensions, tuple):
             raise TypeError("extensions must be a tuple of lines")
         for number, line in enumerate(self.extensions, 4):
@@ -122,11 +118,12 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if not isinstance(text, str):
         raise TypeError("checkpoint text must be str")
     if not text.endswith("\n"):
-        raise MissingCheckpointLines("a checkpoint ends in a newline")
+        raise MalformedCheckpoint("a checkpoint ends in a newline", check="lines")
     lines = text[:-1].split("\n")
     if len(lines) < 3:
-        raise MissingCheckpointLines(
-            "a checkpoint has at least three lines: origin, tree size, root hash"
+        raise MalformedCheckpoint(
+            "a checkpoint has at least three lines: origin, tree size, root hash",
+            check="lines",
         )
     origin, size_line, root_line, *extensions = lines
     _check_origin(origin)
@@ -168,28 +165,38 @@ def open_checkpoint(
 
 def _check_origin(origin: str) -> None:
     if not isinstance(origin, str) or not origin:
-        raise InvalidOrigin("the origin line is empty")
+        raise MalformedCheckpoint("the origin line is empty", check="origin")
     if _CONTROL.search(origin):
-        raise InvalidOrigin("the origin holds a control character or a newline")
+        raise MalformedCheckpoint(
+            "the origin holds a control character or a newline", check="origin"
+        )
     if not _is_unicode(origin):
-        raise InvalidOrigin("the origin is not valid Unicode")
+        raise MalformedCheckpoint("the origin is not valid Unicode", check="origin")
 
 
 def _check_extension(number: int, line: str) -> None:
     if not isinstance(line, str) or not line:
-        raise InvalidExtensionLine(f"line {number}: extension lines are non-empty")
+        raise MalformedCheckpoint(
+            f"line {number}: extension lines are non-empty", check="extension"
+        )
     if _CONTROL.search(line):
-        raise InvalidExtensionLine(f"line {number} holds a control character or a newline")
+        raise MalformedCheckpoint(
+            f"line {number} holds a control character or a newline", check="extension"
+        )
     if not _is_unicode(line):
-        raise InvalidExtensionLine(f"line {number} is not valid Unicode")
+        raise MalformedCheckpoint(f"line {number} is not valid Unicode", check="extension")
 
 
 def _parse_size(line: str) -> int:
     # Only ASCII digits: int() would also take signs, spaces, underscores and other scripts.
     if not line.isascii() or not _SIZE.fullmatch(line):
-        raise InvalidTreeSize(f"tree size {_shown(line)} is not decimal without leading zeros")
+        raise MalformedCheckpoint(
+            f"tree size {_shown(line)} is not decimal without leading zeros", check="size"
+        )
     if len(line) > len(str(MAX_TREE_SIZE)) or int(line) > MAX_TREE_SIZE:
-        raise InvalidTreeSize(f"tree size {_shown(line)} is larger than {MAX_TREE_SIZE}")
+        raise MalformedCheckpoint(
+            f"tree size {_shown(line)} is larger than {MAX_TREE_SIZE}", check="size"
+        )
     return int(line)
 
 
@@ -197,11 +204,13 @@ def _parse_root(line: str) -> bytes:
     try:
         root = base64.b64decode(line, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidRootHash("the root hash is not base64") from None
+        raise MalformedCheckpoint("the root hash is not base64", check="root") from None
     if base64.b64encode(root).decode("ascii") != line:
-        raise InvalidRootHash("the root hash is not in canonical base64")
+        raise MalformedCheckpoint("the root hash is not in canonical base64", check="root")
     if len(root) != HASH_BYTES:
-        raise InvalidRootHash(f"the root hash holds {len(root)} bytes, not {HASH_BYTES}")
+        raise MalformedCheckpoint(
+            f"the root hash holds {len(root)} bytes, not {HASH_BYTES}", check="root"
+        )
     return root
 
 
@@ -222,12 +231,7 @@ __all__ = [
     "MAX_TREE_SIZE",
     "Checkpoint",
     "CheckpointError",
-    "InvalidExtensionLine",
-    "InvalidOrigin",
-    "InvalidRootHash",
-    "InvalidTreeSize",
     "MalformedCheckpoint",
-    "MissingCheckpointLines",
     "SignedCheckpoint",
     "UnexpectedOrigin",
     "open_checkpoint",

@@ -8,51 +8,42 @@ indexes or positions concerned, so the CLI can print ``str(exc)`` as it is.
 
 from __future__ import annotations
 
+from typing import Literal
 
-class LedgerError(Exception):
+from hanoi.errors import HanoiError, InvalidInput, VerificationFailed
+
+
+class LedgerError(HanoiError):
     """Base of every error raised by :mod:`hanoi.ledger`."""
 
 
-class TreeRangeError(LedgerError, ValueError):
-    """A leaf, node, root or proof was asked of a tree that cannot have it: an index beyond
-    the size, a size beyond what is stored, or a consistency proof from the empty tree."""
+class TreeRangeError(LedgerError, InvalidInput, ValueError):
+    """A leaf, node, root, tile or proof was asked of a tree that cannot have it: an index
+    beyond the size, a size beyond what is stored or outside 0 .. 2**64 - 1, or a
+    consistency proof from the empty tree. Also a ``ValueError``, as callers expect of a
+    bad argument."""
 
 
-# --- proofs that do not verify ---------------------------------------------------------
+ProofCheck = Literal["leaf-index", "tree-size", "length", "hash-length", "root"]
 
 
-class ProofError(LedgerError):
-    """A proof was rejected. The subclass says why; nothing about the proof is trusted."""
+class ProofError(LedgerError, VerificationFailed):
+    """A proof was rejected; nothing about it is trusted. ``check`` says why: the leaf index
+    is negative or not below the tree size (``"leaf-index"``); the tree sizes cannot be
+    proved: negative, beyond 2**64 - 1, the first larger than the second, or a consistency
+    proof from the empty tree (``"tree-size"``); the proof does not have the number of
+    hashes its index and sizes call for (``"length"``); a leaf hash, root or proof hash is
+    not 32 bytes (``"hash-length"``); or the proof, worked through, does not arrive at the
+    root it was checked against (``"root"``)."""
 
-
-class LeafIndexError(ProofError):
-    """The leaf index is negative or not below the tree size."""
-
-
-class TreeSizeError(ProofError):
-    """The tree sizes cannot be proved: negative, beyond 2**64 - 1, the first larger than
-    the second, or a consistency proof from the empty tree (which proves nothing)."""
-
-
-class ProofLengthError(ProofError):
-    """The proof does not have the number of hashes its index and sizes call for."""
-
-
-class HashLengthError(ProofError):
-    """A leaf hash, root or proof hash is not a 32-byte SHA-256 value."""
-
-
-class RootMismatchError(ProofError):
-    """The proof, worked through, does not arrive at the root it was checked against."""
+    def __init__(self, message: str, *, check: ProofCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 __all__ = [
-    "HashLengthError",
-    "LeafIndexError",
     "LedgerError",
+    "ProofCheck",
     "ProofError",
-    "ProofLengthError",
-    "RootMismatchError",
     "TreeRangeError",
-    "TreeSizeError",
 ]

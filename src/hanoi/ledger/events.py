@@ -30,7 +30,7 @@ from hanoi.crypto.keys import format_time as format_key_time
 from hanoi.db.database import Database
 from hanoi.ledger import merkle, store
 from hanoi.ledger.models import LedgerEntry, LedgerPending, LedgerState
-from hanoi.ledger.records import RecordError, new_record, parse_leaf
+from hanoi.ledger.records import MalformedRecord, new_record, parse_leaf
 
 KEY_EVENT_KIND = "key-rotation"
 ROTATED_ACTION = "node.key.rotated"
@@ -250,7 +250,7 @@ def _is_key_event(leaf: bytes) -> bool:
         return False
     try:
         return parse_leaf(leaf).kind == KEY_EVENT_KIND
-    except RecordError:
+    except MalformedRecord:
         return False  # not a leaf at all: fsck names it, it records no change
 
 

@@ -26,14 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from hanoi.ledger.errors import (
-    HashLengthError,
-    LeafIndexError,
-    ProofLengthError,
-    RootMismatchError,
-    TreeRangeError,
-    TreeSizeError,
-)
+from hanoi.ledger.errors import ProofError, TreeRangeError
 
 HASH_SIZE = 32
 """Bytes in every hash of the tree (SHA-256)."""
@@ -314,7 +307,9 @@ def inclusion_proof_length(index: int, size: int) -> int:
     right border a node without a right sibling is carried up unchanged).
     """
     if not 0 <= index < size:
-        raise LeafIndexError(f"leaf index {index} is not below the tree size {size}")
+        raise ProofError(
+            f"leaf index {index} is not below the tree size {size}", check="leaf-index"
+        )
     below_split = (index ^ (size - 1)).bit_length()
     return below_split + (index >> below_split).bit_count()
 
@@ -330,7 +325,9 @@ def consistency_proof_length(size1: int, size2: int) -> int:
     if size1 == size2:
         return 0
     if not 0 < size1 < size2:
-        raise TreeSizeError(f"no consistency proof from size {size1} to size {size2}")
+        raise ProofError(
+            f"no consistency proof from size {size1} to size {size2}", check="tree-size"
+        )
     last = size1 - 1
     below_split = (last ^ (size2 - 1)).bit_length()
     border = (last >> below_split).bit_count()
@@ -344,7 +341,7 @@ def verify_inclusion(
 ) -> None:
     """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` leaves with root
     ``root`` (RFC 9162 §2.1.3.2). Returns nothing; raises a
-    :class:`~hanoi.ledger.errors.ProofError` subclass naming what is wrong.
+    :class:`~hanoi.ledger.errors.ProofError` whose ``check`` names what is wrong.
 
     Sizes, index, hash lengths and the proof's length are all checked before any hashing;
     the proof's length is compared with the length its index and size call for, never
@@ -352,7 +349,9 @@ def verify_inclusion(
     """
     _check_proof_size(size, "tree size")
     if not 0 <= index < size:
-        raise LeafIndexError(f"leaf index {index} is not below the tree size {size}")
+        raise ProofError(
+            f"leaf index {index} is not below the tree size {size}", check="leaf-index"
+        )
     _check_hash(leaf_hash, "leaf hash")
     _check_hash(root, "root")
     _check_proof_hashes(proof, inclusion_proof_length(index, size))
@@ -362,7 +361,7 @@ def verify_inclusion(
     computed = leaf_hash
     for sibling in proof:
         if sn == 0:
-            raise ProofLengthError("inclusion proof runs past the root")
+            raise ProofError("inclusion proof runs past the root", check="length")
         if fn & 1 or fn == sn:
             computed = node_hash(sibling, computed)
             while fn != 0 and not fn & 1:
@@ -373,11 +372,12 @@ def verify_inclusion(
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise ProofLengthError("inclusion proof stops below the root")
+        raise ProofError("inclusion proof stops below the root", check="length")
     if computed != root:
-        raise RootMismatchError(
+        raise ProofError(
             f"inclusion proof for leaf {index} in a tree of size {size} leads to root "
-            f"{computed.hex()}, not {root.hex()}"
+            f"{computed.hex()}, not {root.hex()}",
+            check="root",
         )
 
 
@@ -386,7 +386,7 @@ def verify_consistency(
 ) -> None:
     """Check that the tree of ``size1`` leaves with root ``root1`` is a prefix of the tree
     of ``size2`` leaves with root ``root2`` (RFC 9162 §2.1.4.2). Returns nothing; raises a
-    :class:`~hanoi.ledger.errors.ProofError` subclass naming what is wrong.
+    :class:`~hanoi.ledger.errors.ProofError` whose ``check`` names what is wrong.
 
     Equal sizes need an empty proof and equal roots; at size 0 both roots must be
     :data:`EMPTY_ROOT`. A proof from the empty tree to a larger one is refused: it would
@@ -395,13 +395,14 @@ def verify_consistency(
     _check_proof_size(size1, "size1")
     _check_proof_size(size2, "size2")
     if size1 > size2:
-        raise TreeSizeError(f"size1 {size1} is larger than size2 {size2}")
+        raise ProofError(f"size1 {size1} is larger than size2 {size2}", check="tree-size")
     if size1 == size2:
         _verify_same_tree(size1, proof, root1, root2)
         return
     if size1 == 0:
-        raise TreeSizeError(
-            f"a consistency proof from the empty tree to size {size2} proves nothing"
+        raise ProofError(
+            f"a consistency proof from the empty tree to size {size2} proves nothing",
+            check="tree-size",
         )
     _check_hash(root1, "root1")
     _check_hash(root2, "root2")
@@ -418,7 +419,7 @@ def verify_consistency(
     old, new = path[0], path[0]
     for value in path[1:]:
         if sn == 0:
-            raise ProofLengthError("consistency proof runs past the root")
+            raise ProofError("consistency proof runs past the root", check="length")
         if fn & 1 or fn == sn:
             old = node_hash(value, old)
             new = node_hash(value, new)
@@ -430,53 +431,58 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise ProofLengthError("consistency proof stops below the root")
+        raise ProofError("consistency proof stops below the root", check="length")
     if old != root1:
-        raise RootMismatchError(
+        raise ProofError(
             f"consistency proof from size {size1} to {size2} leads to root1 {old.hex()}, "
-            f"not {root1.hex()}"
+            f"not {root1.hex()}",
+            check="root",
         )
     if new != root2:
-        raise RootMismatchError(
+        raise ProofError(
             f"consistency proof from size {size1} to {size2} leads to root2 {new.hex()}, "
-            f"not {root2.hex()}"
+            f"not {root2.hex()}",
+            check="root",
         )
 
 
 def _verify_same_tree(size: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     if len(proof) != 0:
-        raise ProofLengthError(
+        raise ProofError(
             f"consistency proof between equal sizes ({size}) must be empty, "
-            f"it has {len(proof)} hashes"
+            f"it has {len(proof)} hashes",
+            check="length",
         )
     if size == 0:
         for name, value in (("root1", root1), ("root2", root2)):
             if value != EMPTY_ROOT:
-                raise RootMismatchError(
-                    f"{name} of the empty tree must be {EMPTY_ROOT.hex()}, not {value.hex()}"
+                raise ProofError(
+                    f"{name} of the empty tree must be {EMPTY_ROOT.hex()}, not {value.hex()}",
+                    check="root",
                 )
         return
     # No hash is computed here, only the two roots compared, so their form is left to
     # whoever parsed them (one of the reference vectors relies on this).
     if root1 != root2:
-        raise RootMismatchError(
-            f"root1 {root1.hex()} and root2 {root2.hex()} differ for the same size {size}"
+        raise ProofError(
+            f"root1 {root1.hex()} and root2 {root2.hex()} differ for the same size {size}",
+            check="root",
         )
 
 
 def _check_proof_size(size: int, name: str) -> None:
     if not 0 <= size <= MAX_TREE_SIZE:
-        raise TreeSizeError(f"{name} {size} is outside 0 .. 2**64 - 1")
+        raise ProofError(f"{name} {size} is outside 0 .. 2**64 - 1", check="tree-size")
 
 
 def _check_hash(value: bytes, what: str) -> None:
     if len(value) != HASH_SIZE:
-        raise HashLengthError(f"{what} is {len(value)} bytes, not {HASH_SIZE}")
+        raise ProofError(f"{what} is {len(value)} bytes, not {HASH_SIZE}", check="hash-length")
 
 
 def _check_proof_hashes(proof: Sequence[bytes], expected: int) -> None:
     if len(proof) != expected:
-        raise ProofLengthError(f"proof has {len(proof)} hashes, {expected} expected")
+        raise ProofError(f"proof has {len(proof)} hashes, {expected} expected", check="length")
     for position, value in enumerate(proof):
         _check_hash(value, f"proof hash {position}")
 

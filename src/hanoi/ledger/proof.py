@@ -20,11 +20,13 @@ Which leaf is proved: a ``leaf_hash`` or an ``entry`` given by the caller, or el
 proof file is self-contained; the extra data is trusted only because, hashed as a leaf, it
 is proved included under a signed root.
 
-Every fault raises its own :class:`~hanoi.ledger.errors.LedgerError` subclass: the
-:class:`ProofFileError` family below, :class:`~hanoi.ledger.checkpoint.CheckpointError` for
-the checkpoint's text and origin, :class:`~hanoi.ledger.errors.ProofError` for the Merkle
-proof (index beyond the size, too few or too many hashes, wrong root). Faults of the signed
-note are raised as :class:`ProofFileError` subclasses with the note error as their cause.
+Every fault raises a :class:`~hanoi.ledger.errors.LedgerError` that names it: a
+:class:`ProofFileError` for the file's syntax, :class:`LogSignatureError`,
+:class:`CosignatureInvalid` and :class:`QuorumNotMet` for the signatures,
+:class:`~hanoi.ledger.checkpoint.CheckpointError` for the checkpoint's text and origin,
+:class:`~hanoi.ledger.errors.ProofError` for the Merkle proof (index beyond the size, too
+few or too many hashes, wrong root). Faults of the signed note are raised as a
+:class:`ProofFileError` (``check="note"``) with the note error as their cause.
 
 Stricter than the spec: base64 must be canonical, empty extra data must be left out, at
 most 63 proof hashes, and the whole file at most :data:`MAX_PROOF_BYTES`.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.cosignature import Cosignature, CosignatureVerifier, cosignatures_of
@@ -47,6 +50,7 @@ from hanoi.crypto.note import (
     NoVerifiedSignature,
     open_note,
 )
+from hanoi.errors import Malformed, NotAuthentic
 from hanoi.ledger import merkle
 from hanoi.ledger.checkpoint import (
     MAX_TREE_SIZE,
@@ -67,55 +71,41 @@ _DECIMAL = re.compile(rb"0|[1-9][0-9]*")
 # --- errors ----------------------------------------------------------------------------------
 
 
-class ProofFileError(LedgerError):
-    """Base of the refusals of a tlog-proof file that are not Merkle or checkpoint faults."""
+ProofFileCheck = Literal[
+    "size", "header", "truncated", "extra", "index", "proof-hash", "proof-hashes", "note", "leaf"
+]
 
 
-class ProofFileTooLarge(ProofFileError):
-    """The file is larger than :data:`MAX_PROOF_BYTES`."""
+class ProofFileError(LedgerError, Malformed):
+    """A tlog-proof file that cannot be read as one (Merkle and checkpoint faults aside);
+    ``check`` names the fault: larger than :data:`MAX_PROOF_BYTES` (``"size"``); a first
+    line other than ``c2sp.org/tlog-proof@v1`` (``"header"``); a line without its newline,
+    or no checkpoint after the proof (``"truncated"``); an ``extra`` line that is not
+    ``extra`` and canonical base64 of 1 to 64 KiB (``"extra"``); an index line missing or
+    not ``index`` and a decimal without leading zero (``"index"``); a proof line that is not
+    canonical base64 of a 32-byte hash (``"proof-hash"``); more than
+    :data:`MAX_PROOF_HASHES` proof lines (``"proof-hashes"``); a checkpoint that is not a
+    well-formed signed note, the note error as the cause (``"note"``); or no leaf hash or
+    entry given and no extra data to take as one (``"leaf"``)."""
+
+    def __init__(self, message: str, *, check: ProofFileCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class MalformedProofFile(ProofFileError):
-    """The file's lines are not those of a tlog-proof (base of the precise faults below)."""
+LogSignatureCheck = Literal["missing", "invalid"]
 
 
-class UnknownProofHeader(MalformedProofFile):
-    """The first line is not ``c2sp.org/tlog-proof@v1``."""
+class LogSignatureError(LedgerError, NotAuthentic):
+    """The checkpoint carries no signature by the log's key (``check`` is ``"missing"``),
+    or one that does not verify (``"invalid"``)."""
+
+    def __init__(self, message: str, *, check: LogSignatureCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class TruncatedProofFile(MalformedProofFile):
-    """The file stops early: a line without its newline, or no checkpoint after the proof."""
-
-
-class MalformedExtraLine(MalformedProofFile):
-    """The ``extra`` line is not ``extra`` and canonical base64 of 1 to 64 KiB."""
-
-
-class MalformedIndexLine(MalformedProofFile):
-    """The index line is missing, or not ``index`` and a decimal without leading zero."""
-
-
-class MalformedProofHash(MalformedProofFile):
-    """A proof line is not canonical base64 of a 32-byte hash."""
-
-
-class TooManyProofHashes(MalformedProofFile):
-    """More than :data:`MAX_PROOF_HASHES` proof lines."""
-
-
-class MalformedCheckpointNote(ProofFileError):
-    """The checkpoint is not a well-formed signed note (the note error is the cause)."""
-
-
-class LogSignatureMissing(ProofFileError):
-    """The checkpoint carries no signature by the log's key."""
-
-
-class LogSignatureInvalid(ProofFileError):
-    """The checkpoint carries a signature line by the log's key that does not verify."""
-
-
-class CosignatureInvalid(ProofFileError):
+class CosignatureInvalid(LedgerError, NotAuthentic):
     """A trusted witness's cosignature line is there but does not verify."""
 
     def __init__(self, name: str, key_hash: int) -> None:
@@ -124,7 +114,7 @@ class CosignatureInvalid(ProofFileError):
         self.key_hash = key_hash
 
 
-class QuorumNotMet(ProofFileError):
+class QuorumNotMet(LedgerError, NotAuthentic):
     """Fewer trusted witnesses cosigned the checkpoint than the quorum asks."""
 
     def __init__(self, found: Sequence[str], quorum: int) -> None:
@@ -132,10 +122,6 @@ class QuorumNotMet(ProofFileError):
         super().__init__(f"{len(found)} trusted cosignature(s) ({names}), the quorum is {quorum}")
         self.found = tuple(found)
         self.quorum = quorum
-
-
-class NoLeafToProve(ProofFileError):
-    """No leaf hash or entry was given, and the file has no extra data to take as one."""
 
 
 # --- the file ----------------------------------------------------------------------------------
@@ -183,9 +169,11 @@ def make_proof(
         raise ValueError(f"leaf index {index!r} is not a non-negative integer")
     proof = tuple(bytes(value) for value in proof_hashes)
     if len(proof) > MAX_PROOF_HASHES:
-        raise TooManyProofHashes(f"{len(proof)} proof hashes, at most {MAX_PROOF_HASHES}")
+        raise ProofFileError(
+            f"{len(proof)} proof hashes, at most {MAX_PROOF_HASHES}", check="proof-hashes"
+        )
     if extra is not None and not 0 < len(extra) <= MAX_EXTRA_BYTES:
-        raise MalformedExtraLine(f"extra data must hold 1 to {MAX_EXTRA_BYTES} bytes")
+        raise ProofFileError(f"extra data must hold 1 to {MAX_EXTRA_BYTES} bytes", check="extra")
     note = bytes(checkpoint_note)
     checkpoint = parse_checkpoint(_note_text(note))
     merkle.verify_inclusion(bytes(leaf_hash), index, checkpoint.size, proof, checkpoint.root_hash)
@@ -197,23 +185,24 @@ def make_proof(
     head = "".join(line + "\n" for line in lines) + "\n"
     data = head.encode("ascii") + note
     if len(data) > MAX_PROOF_BYTES:
-        raise ProofFileTooLarge(f"the proof file would exceed {MAX_PROOF_BYTES} bytes")
+        raise ProofFileError(f"the proof file would exceed {MAX_PROOF_BYTES} bytes", check="size")
     return data
 
 
 def parse_proof_file(data: bytes) -> ProofFile:
-    """The parts of a tlog-proof file; raises a :class:`MalformedProofFile` subclass naming
-    the first faulty line (the checkpoint note is only cut out, not read)."""
+    """The parts of a tlog-proof file; raises a :class:`ProofFileError` naming the first
+    faulty line (the checkpoint note is only cut out, not read)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("a proof file is bytes")
     raw = bytes(data)
     if len(raw) > MAX_PROOF_BYTES:
-        raise ProofFileTooLarge(
-            f"the proof file holds {len(raw)} bytes, more than {MAX_PROOF_BYTES}"
+        raise ProofFileError(
+            f"the proof file holds {len(raw)} bytes, more than {MAX_PROOF_BYTES}",
+            check="size",
         )
     reader = _Lines(raw)
     if reader.next("the header") != HEADER.encode("ascii"):
-        raise UnknownProofHeader(f"line 1 is not {HEADER!r}")
+        raise ProofFileError(f"line 1 is not {HEADER!r}", check="header")
 
     line = reader.next("the index line")
     extra: bytes | None = None
@@ -228,11 +217,11 @@ def parse_proof_file(data: bytes) -> ProofFile:
         if not line:
             break
         if len(proof) == MAX_PROOF_HASHES:
-            raise TooManyProofHashes(f"more than {MAX_PROOF_HASHES} proof lines")
+            raise ProofFileError(f"more than {MAX_PROOF_HASHES} proof lines", check="proof-hashes")
         proof.append(_parse_hash(reader.number, line))
     note = reader.rest()
     if not note:
-        raise TruncatedProofFile("no checkpoint after the empty line")
+        raise ProofFileError("no checkpoint after the empty line", check="truncated")
     return ProofFile(index=index, proof=tuple(proof), checkpoint_note=note, extra=extra)
 
 
@@ -275,7 +264,9 @@ def verify_proof_file(
     elif parsed.extra is not None:
         leaf = merkle.leaf_hash(parsed.extra)
     else:
-        raise NoLeafToProve("no leaf hash or entry given, and the proof has no extra data")
+        raise ProofFileError(
+            "no leaf hash or entry given, and the proof has no extra data", check="leaf"
+        )
     merkle.verify_inclusion(leaf, parsed.index, checkpoint.size, parsed.proof, checkpoint.root_hash)
 
     cosignatures = tuple(cosignatures_of(note, cosigner_list))
@@ -306,7 +297,9 @@ class _Lines:
     def next(self, what: str) -> bytes:
         end = self._data.find(b"\n", self._position)
         if end < 0:
-            raise TruncatedProofFile(f"the file ends before {what} (line {self.number + 1})")
+            raise ProofFileError(
+                f"the file ends before {what} (line {self.number + 1})", check="truncated"
+            )
         line = self._data[self._position : end]
         self._position = end + 1
         self.number += 1
@@ -318,35 +311,46 @@ class _Lines:
 
 def _parse_extra(number: int, line: bytes) -> bytes:
     if not line.startswith(b"extra "):
-        raise MalformedExtraLine(f"line {number}: 'extra' is followed by one space and base64")
+        raise ProofFileError(
+            f"line {number}: 'extra' is followed by one space and base64", check="extra"
+        )
     extra = b64decode_canonical(line[len(b"extra ") :])
     if extra is None:
-        raise MalformedExtraLine(f"line {number}: the extra data is not canonical base64")
+        raise ProofFileError(
+            f"line {number}: the extra data is not canonical base64", check="extra"
+        )
     if not extra:
-        raise MalformedExtraLine(f"line {number}: empty extra data (leave the line out)")
+        raise ProofFileError(f"line {number}: empty extra data (leave the line out)", check="extra")
     if len(extra) > MAX_EXTRA_BYTES:
-        raise MalformedExtraLine(f"line {number}: more than {MAX_EXTRA_BYTES} bytes of extra data")
+        raise ProofFileError(
+            f"line {number}: more than {MAX_EXTRA_BYTES} bytes of extra data", check="extra"
+        )
     return extra
 
 
 def _parse_index(number: int, line: bytes) -> int:
     if not line.startswith(b"index "):
-        raise MalformedIndexLine(f"line {number} is not 'index <decimal>'")
+        raise ProofFileError(f"line {number} is not 'index <decimal>'", check="index")
     digits = line[len(b"index ") :]
     if not _DECIMAL.fullmatch(digits):
-        raise MalformedIndexLine(f"line {number}: the index is not decimal without leading zeros")
+        raise ProofFileError(
+            f"line {number}: the index is not decimal without leading zeros", check="index"
+        )
     if len(digits) > len(str(MAX_TREE_SIZE)) or int(digits) >= MAX_TREE_SIZE:
-        raise MalformedIndexLine(f"line {number}: the index is beyond any tree size")
+        raise ProofFileError(f"line {number}: the index is beyond any tree size", check="index")
     return int(digits)
 
 
 def _parse_hash(number: int, line: bytes) -> bytes:
     value = b64decode_canonical(line)
     if value is None:
-        raise MalformedProofHash(f"line {number}: the proof hash is not canonical base64")
+        raise ProofFileError(
+            f"line {number}: the proof hash is not canonical base64", check="proof-hash"
+        )
     if len(value) != merkle.HASH_SIZE:
-        raise MalformedProofHash(
-            f"line {number}: the proof hash holds {len(value)} bytes, not {merkle.HASH_SIZE}"
+        raise ProofFileError(
+            f"line {number}: the proof hash holds {len(value)} bytes, not {merkle.HASH_SIZE}",
+            check="proof-hash",
         )
     return value
 
@@ -359,18 +363,22 @@ def _open(
         opened = open_note(note, [log_verifier, *cosigners])
     except InvalidNoteSignature as exc:
         if (exc.name, exc.key_hash) == log_identity:
-            raise LogSignatureInvalid(
-                f"the log's signature {exc.name}+{exc.key_hash:08x} does not verify"
+            raise LogSignatureError(
+                f"the log's signature {exc.name}+{exc.key_hash:08x} does not verify",
+                check="invalid",
             ) from exc
         raise CosignatureInvalid(exc.name, exc.key_hash) from exc
     except NoVerifiedSignature as exc:
-        raise LogSignatureMissing(f"the checkpoint is not signed by the log: {exc}") from exc
+        raise LogSignatureError(
+            f"the checkpoint is not signed by the log: {exc}", check="missing"
+        ) from exc
     except NoteError as exc:
-        raise MalformedCheckpointNote(f"the checkpoint note is refused: {exc}") from exc
+        raise ProofFileError(f"the checkpoint note is refused: {exc}", check="note") from exc
     if not opened.verified_by(log_verifier):
-        raise LogSignatureMissing(
+        raise LogSignatureError(
             f"the checkpoint is cosigned, but not signed by the log key "
-            f"{log_verifier.name}+{log_verifier.key_hash:08x}"
+            f"{log_verifier.name}+{log_verifier.key_hash:08x}",
+            check="missing",
         )
     return opened
 
@@ -395,10 +403,10 @@ def _note_text(note: bytes) -> str:
     try:
         decoded = note.decode("utf-8")
     except UnicodeDecodeError:
-        raise MalformedCheckpointNote("the checkpoint note is not UTF-8") from None
+        raise ProofFileError("the checkpoint note is not UTF-8", check="note") from None
     split = decoded.rfind("\n\n")
     if split < 0:
-        raise MalformedCheckpointNote("the checkpoint note has no signature block")
+        raise ProofFileError("the checkpoint note has no signature block", check="note")
     return decoded[: split + 1]
 
 
@@ -408,21 +416,10 @@ __all__ = [
     "MAX_PROOF_BYTES",
     "MAX_PROOF_HASHES",
     "CosignatureInvalid",
-    "LogSignatureInvalid",
-    "LogSignatureMissing",
-    "MalformedCheckpointNote",
-    "MalformedExtraLine",
-    "MalformedIndexLine",
-    "MalformedProofFile",
-    "MalformedProofHash",
-    "NoLeafToProve",
+    "LogSignatureError",
     "ProofFile",
     "ProofFileError",
-    "ProofFileTooLarge",
     "QuorumNotMet",
-    "TooManyProofHashes",
-    "TruncatedProofFile",
-    "UnknownProofHeader",
     "VerifiedProof",
     "make_proof",
     "parse_proof_file",

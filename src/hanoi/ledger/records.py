@@ -16,7 +16,7 @@ A :class:`LedgerRecord` is what the node keeps: the leaf, the detail's canonical
 the salt. Parsing is strict: unknown or missing members, another version, an unknown kind,
 a time not in the one accepted form, a bad State code or commitment, duplicate keys, or
 bytes that are not exactly the canonical form are all refused with a
-:class:`MalformedLeaf` naming the fault.
+:class:`MalformedRecord` naming the fault.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.errors import CanonicalizationError
 from hanoi.crypto.jwk import b64url, b64url_decode
+from hanoi.errors import InvalidInput, Malformed, VerificationFailed
 from hanoi.ledger.errors import LedgerError
 
 RECORD_VERSION = 1
@@ -65,23 +66,32 @@ _COMMITMENT = re.compile(r"[A-Za-z0-9_-]{43}")
 # --- errors ------------------------------------------------------------------------------
 
 
-class RecordError(LedgerError):
-    """Base of every refusal of a ledger record or leaf."""
+RecordFieldCheck = Literal["field", "kind"]
 
 
-class UnknownKind(RecordError):
-    """The event kind is not one of :data:`KINDS`."""
+class InvalidRecordField(LedgerError, InvalidInput):
+    """A field given to build a record is wrong: time, State code, salt or detail
+    (``check`` is ``"field"``), or an event kind not in :data:`KINDS` (``"kind"``)."""
+
+    def __init__(self, message: str, *, check: RecordFieldCheck = "field") -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class InvalidRecordField(RecordError):
-    """A field given to build a record is wrong: time, State code, salt or detail."""
+RecordCheck = Literal["leaf", "opening"]
 
 
-class MalformedLeaf(RecordError):
-    """Bytes offered as a leaf are not a leaf of this version, in canonical form."""
+class MalformedRecord(LedgerError, Malformed):
+    """Bytes offered as a leaf are not a leaf of this version in canonical form (``check``
+    is ``"leaf"``), or bytes offered as an opening are not ``{"detail": {...}, "salt":
+    "..."}`` (``"opening"``)."""
+
+    def __init__(self, message: str, *, check: RecordCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class CommitmentMismatch(RecordError):
+class CommitmentMismatch(LedgerError, VerificationFailed):
     """The detail and salt do not open the leaf's commitment."""
 
 
@@ -124,38 +134,44 @@ def parse_leaf(data: bytes) -> Leaf:
     if not isinstance(data, bytes):
         raise TypeError("a leaf is bytes")
     if len(data) > MAX_LEAF_BYTES:
-        raise MalformedLeaf(f"the leaf holds {len(data)} bytes, more than {MAX_LEAF_BYTES}")
+        raise MalformedRecord(
+            f"the leaf holds {len(data)} bytes, more than {MAX_LEAF_BYTES}", check="leaf"
+        )
     try:
         value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedLeaf(f"the leaf is not JSON: {_first_line(exc)}") from None
+        raise MalformedRecord(f"the leaf is not JSON: {_first_line(exc)}", check="leaf") from None
     if not isinstance(value, dict):
-        raise MalformedLeaf("the leaf is not a JSON object")
+        raise MalformedRecord("the leaf is not a JSON object", check="leaf")
     keys = set(value)
     if keys != _LEAF_KEYS:
         missing = ", ".join(sorted(_LEAF_KEYS - keys)) or "none"
         unknown = ", ".join(sorted(repr(k)[:40] for k in keys - _LEAF_KEYS)) or "none"
-        raise MalformedLeaf(f"leaf members wrong (missing: {missing}; unknown: {unknown})")
+        raise MalformedRecord(
+            f"leaf members wrong (missing: {missing}; unknown: {unknown})", check="leaf"
+        )
     version = value["v"]
     if type(version) is not int or version != RECORD_VERSION:
-        raise MalformedLeaf(f"leaf version {str(version)[:20]!r} is not {RECORD_VERSION}")
+        raise MalformedRecord(
+            f"leaf version {str(version)[:20]!r} is not {RECORD_VERSION}", check="leaf"
+        )
     for name in ("kind", "at", "node", "commitment"):
         if not isinstance(value[name], str):
-            raise MalformedLeaf(f"leaf member {name!r} is not a string")
+            raise MalformedRecord(f"leaf member {name!r} is not a string", check="leaf")
     if value["kind"] not in _KIND_SET:
-        raise MalformedLeaf(f"unknown event kind {value['kind'][:40]!r}")
+        raise MalformedRecord(f"unknown event kind {value['kind'][:40]!r}", check="leaf")
     if not _STATE.fullmatch(value["node"]):
-        raise MalformedLeaf(f"node {value['node'][:20]!r} is not a State code")
+        raise MalformedRecord(f"node {value['node'][:20]!r} is not a State code", check="leaf")
     if not _COMMITMENT.fullmatch(value["commitment"]):
-        raise MalformedLeaf("the commitment is not 43 base64url characters")
-    _commitment_bytes(value["commitment"], MalformedLeaf)
+        raise MalformedRecord("the commitment is not 43 base64url characters", check="leaf")
+    _commitment_bytes(value["commitment"], _malformed_leaf)
     try:
         at = parse_time(value["at"])
     except InvalidRecordField as exc:
-        raise MalformedLeaf(str(exc)) from None
+        raise MalformedRecord(str(exc), check="leaf") from None
     leaf = Leaf(kind=value["kind"], at=at, node=value["node"], commitment=value["commitment"])
     if leaf.to_bytes() != data:
-        raise MalformedLeaf("the leaf is not in RFC 8785 canonical form")
+        raise MalformedRecord("the leaf is not in RFC 8785 canonical form", check="leaf")
     return leaf
 
 
@@ -276,10 +292,6 @@ MAX_OPENING_BYTES = MAX_DETAIL_BYTES + 256
 _OPENING_KEYS = frozenset({"detail", "salt"})
 
 
-class MalformedOpening(RecordError):
-    """Bytes offered as an opening are not ``{"detail": {...}, "salt": "..."}``."""
-
-
 def opening_json(record: LedgerRecord) -> bytes:
     """The record's opening, to hand to a party entitled to the detail (the other end of a
     receipt, a court): RFC 8785 JSON of ``{"detail": {...}, "salt": base64url}``. With the
@@ -291,30 +303,38 @@ def opening_json(record: LedgerRecord) -> bytes:
 def open_leaf(leaf: Leaf, opening: bytes) -> dict[str, Any]:
     """The detail an opening shows for ``leaf``, once it opens the leaf's commitment.
 
-    Raises :class:`MalformedOpening` for anything but exactly the two members (duplicate
-    keys, a salt that is not 32 bytes in canonical base64url, a detail that is not an
-    object, more than :data:`MAX_OPENING_BYTES`), :class:`CommitmentMismatch` if it does
-    not open this leaf."""
+    Raises :class:`MalformedRecord` (``check="opening"``) for anything but exactly the two
+    members (duplicate keys, a salt that is not 32 bytes in canonical base64url, a detail
+    that is not an object, more than :data:`MAX_OPENING_BYTES`), and
+    :class:`CommitmentMismatch` if it does not open this leaf."""
     if not isinstance(opening, bytes) or len(opening) > MAX_OPENING_BYTES:
-        raise MalformedOpening(f"an opening is at most {MAX_OPENING_BYTES} bytes")
+        raise MalformedRecord(f"an opening is at most {MAX_OPENING_BYTES} bytes", check="opening")
     try:
         value = json.loads(opening.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedOpening(f"the opening is not JSON: {_first_line(exc)}") from None
+        raise MalformedRecord(
+            f"the opening is not JSON: {_first_line(exc)}", check="opening"
+        ) from None
     if not isinstance(value, dict) or set(value) != _OPENING_KEYS:
-        raise MalformedOpening('an opening holds exactly "detail" and "salt"')
+        raise MalformedRecord('an opening holds exactly "detail" and "salt"', check="opening")
     salt_text, detail = value["salt"], value["detail"]
     if not isinstance(salt_text, str) or not _COMMITMENT.fullmatch(salt_text):
-        raise MalformedOpening("the salt must be 43 base64url characters (32 bytes)")
-    salt = _commitment_bytes(salt_text, MalformedOpening, "salt")
+        raise MalformedRecord(
+            "the salt must be 43 base64url characters (32 bytes)", check="opening"
+        )
+    salt = _commitment_bytes(salt_text, _malformed_opening, "salt")
     if not isinstance(detail, dict):
-        raise MalformedOpening("the detail must be a JSON object")
+        raise MalformedRecord("the detail must be a JSON object", check="opening")
     try:
         detail_json = canonical_json(detail)
     except CanonicalizationError as exc:
-        raise MalformedOpening(f"the detail cannot be canonicalised: {exc}") from None
+        raise MalformedRecord(
+            f"the detail cannot be canonicalised: {exc}", check="opening"
+        ) from None
     if len(detail_json) > MAX_DETAIL_BYTES:
-        raise MalformedOpening(f"the detail holds more than {MAX_DETAIL_BYTES} bytes")
+        raise MalformedRecord(
+            f"the detail holds more than {MAX_DETAIL_BYTES} bytes", check="opening"
+        )
     return open_commitment(LedgerRecord(leaf=leaf, detail_json=detail_json, salt=salt))
 
 
@@ -323,7 +343,9 @@ def open_leaf(leaf: Leaf, opening: bytes) -> dict[str, Any]:
 
 def _check_kind(kind: str) -> None:
     if not isinstance(kind, str) or kind not in _KIND_SET:
-        raise UnknownKind(f"unknown event kind {str(kind)[:40]!r}; expected one of {KINDS}")
+        raise InvalidRecordField(
+            f"unknown event kind {str(kind)[:40]!r}; expected one of {KINDS}", check="kind"
+        )
 
 
 def _check_node(node: str) -> None:
@@ -340,7 +362,17 @@ def _check_at(at: datetime) -> None:
         raise InvalidRecordField("an event's time is outside years 1 to 9999")
 
 
-def _commitment_bytes(text: str, error: type[RecordError], what: str = "commitment") -> bytes:
+def _malformed_leaf(message: str) -> MalformedRecord:
+    return MalformedRecord(message, check="leaf")
+
+
+def _malformed_opening(message: str) -> MalformedRecord:
+    return MalformedRecord(message, check="opening")
+
+
+def _commitment_bytes(
+    text: str, error: Callable[[str], LedgerError], what: str = "commitment"
+) -> bytes:
     """The 32 bytes of a commitment (or salt) written in unpadded base64url, canonically."""
     try:
         raw = b64url_decode(text)
@@ -376,10 +408,7 @@ __all__ = [
     "InvalidRecordField",
     "Leaf",
     "LedgerRecord",
-    "MalformedLeaf",
-    "MalformedOpening",
-    "RecordError",
-    "UnknownKind",
+    "MalformedRecord",
     "commitment",
     "format_time",
     "new_record",

@@ -27,7 +27,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Column, Connection, Dialect, Table, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from hanoi.crypto.note import NoteError, NoteVerifier, Signer
 from hanoi.db.base import utcnow
 from hanoi.db.database import Database
+from hanoi.errors import SetupError
 from hanoi.ledger import merkle
 from hanoi.ledger.checkpoint import (
     Checkpoint,
@@ -57,7 +58,6 @@ from hanoi.ledger.models import (
 )
 from hanoi.ledger.records import (
     LedgerRecord,
-    RecordError,
     open_commitment,
     parse_leaf,
 )
@@ -114,12 +114,17 @@ Run = tuple[int, int, int]
 """Consecutive stored hashes of one level: ``(level, first index, last index)``."""
 
 
-class StoreError(LedgerError):
-    """Base of the store's own refusals."""
+StoreCheck = Literal["entries", "signer-name"]
 
 
-class SignerNameMismatch(StoreError):
-    """The checkpoint signer's key name is not the log's origin, as verifiers expect."""
+class StoreError(LedgerError, SetupError):
+    """The store cannot do what it is asked: entries a checkpoint covers are missing from it
+    (``check`` is ``"entries"``; ``fsck`` says more), or the checkpoint signer's key name is
+    not the log's origin, as verifiers expect (``"signer-name"``)."""
+
+    def __init__(self, message: str, *, check: StoreCheck) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 # --- appending and integrating ------------------------------------------------------------
@@ -429,8 +434,9 @@ def sign_checkpoint(db: Database, signer: Signer, origin: str) -> StoredCheckpoi
     """Sign and store a checkpoint of the current tree for the log ``origin`` (e.g.
     ``hanoi.example/XA``); the signer's key name must be the origin."""
     if signer.name != origin:
-        raise SignerNameMismatch(
-            f"the signer's key name {signer.name[:60]!r} is not the origin {origin[:60]!r}"
+        raise StoreError(
+            f"the signer's key name {signer.name[:60]!r} is not the origin {origin[:60]!r}",
+            check="signer-name",
         )
     with db.session() as session:
         size = tree_size(session)
@@ -551,7 +557,7 @@ def _check_entries(session: Session, size: int, report: FsckReport) -> list[byte
                 leaf=parse_leaf(leaf), detail_json=bytes(detail), salt=bytes(salt)
             )
             open_commitment(record)
-        except RecordError as exc:
+        except LedgerError as exc:
             report.add(where, str(exc))
     if expected < size:
         report.add(f"entries {expected}..{size - 1}", "missing")
@@ -655,7 +661,6 @@ __all__ = [
     "DbHashReader",
     "FsckProblem",
     "FsckReport",
-    "SignerNameMismatch",
     "StoreError",
     "StoredCheckpoint",
     "append",

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Protocol
 
 from hanoi.crypto.note import MAX_NOTE_BYTES
+from hanoi.errors import Malformed, NotFound, TooLarge, Unavailable
 from hanoi.files import replace_file
-from hanoi.ledger.errors import LedgerError
+from hanoi.ledger.errors import LedgerError, TreeRangeError
 from hanoi.ledger.merkle import HASH_SIZE, HashReader, leaf_hash, node_hash
 
 TILE_HEIGHT = 8
@@ -56,27 +57,24 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 # --- errors -------------------------------------------------------------------------------
 
 
-class TileError(LedgerError):
-    """Base of every refusal of a tile, an entry bundle or their paths."""
+class TilePathError(LedgerError, Malformed, ValueError):
+    """A path that is not the one canonical tlog-tiles path of a tile or bundle. Also a
+    ``ValueError``, as callers expect of a bad argument."""
 
 
-class TilePathError(TileError, ValueError):
-    """A path that is not the one canonical tlog-tiles path of a tile or bundle."""
-
-
-class TileDataError(TileError):
+class TileDataError(LedgerError, Malformed):
     """A tile's bytes are not ``W`` hashes of 32 bytes."""
 
 
-class BundleError(TileError):
+class BundleError(LedgerError, Malformed):
     """An entry bundle that does not decode exactly, or an entry that cannot be bundled."""
 
 
-class FetchError(TileError):
+class FetchError(LedgerError, Unavailable):
     """A file of the log could not be read (network, permissions); not a fault in the log."""
 
 
-class MissingResource(TileError):
+class MissingResource(LedgerError, NotFound):
     """The log does not have the file asked for."""
 
     def __init__(self, path: str) -> None:
@@ -84,7 +82,7 @@ class MissingResource(TileError):
         self.path = path
 
 
-class ResourceTooLarge(TileError):
+class ResourceTooLarge(LedgerError, TooLarge):
     """The file is larger than it may be."""
 
     def __init__(self, path: str, limit: int) -> None:
@@ -262,7 +260,7 @@ def tile_for_hash(size: int, level: int, index: int) -> tuple[Tile, int, int]:
     and the range ``[start, end)`` of that tile's hashes the subtree covers."""
     _check_size(size)
     if level < 0 or index < 0 or (index + 1) << level > size:
-        raise TileError(f"no full subtree ({level}, {index}) in a tree of size {size}")
+        raise TreeRangeError(f"no full subtree ({level}, {index}) in a tree of size {size}")
     tile_level, height = divmod(level, TILE_HEIGHT)
     first = index << height  # index at level 8 * tile_level
     tile_index = first >> TILE_HEIGHT
@@ -274,7 +272,7 @@ def tile_for_hash(size: int, level: int, index: int) -> tuple[Tile, int, int]:
 
 def _check_size(size: int) -> None:
     if not 0 <= size <= MAX_INDEX:
-        raise TileError(f"tree size {size} is outside 0 .. 2**64 - 1")
+        raise TreeRangeError(f"tree size {size} is outside 0 .. 2**64 - 1")
 
 
 # --- tile bytes ---------------------------------------------------------------------------
@@ -302,7 +300,7 @@ def subtree_hash(hashes: Sequence[bytes], start: int, end: int) -> bytes:
     aligned on its length), folded pairwise."""
     row = list(hashes[start:end])
     if not row or len(row) & (len(row) - 1) or start % len(row):
-        raise TileError(f"[{start}, {end}) is not an aligned power-of-two run")
+        raise TreeRangeError(f"[{start}, {end}) is not an aligned power-of-two run")
     while len(row) > 1:
         row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
     return row[0]
@@ -553,7 +551,6 @@ __all__ = [
     "ResourceTooLarge",
     "Tile",
     "TileDataError",
-    "TileError",
     "TilePathError",
     "TiledHashReader",
     "WriteResult",

@@ -8,14 +8,15 @@ The ``add-checkpoint`` request body is::
     <the new checkpoint, a signed note>
 
 :class:`Witness` answers it with :meth:`Witness.add_checkpoint`: the checkpoint must be of a
-known log (else :class:`UnknownLog`, HTTP 404) and signed by that log's key
-(:class:`UntrustedCheckpoint`, 403); the old size must not exceed the new one
-(:class:`OldSizeBeyondCheckpoint`, 400) and must equal the size the witness holds
+known log (else :class:`UnknownLog`, which the spec answers with HTTP 404) and signed by
+that log's key (:class:`UntrustedCheckpoint`, 403); the old size must not exceed the new one
+(:class:`MalformedRequest`, 400) and must equal the size the witness holds
 (:class:`OldSizeMismatch`, 409, carrying that size for the ``text/x.tlog.size`` body); the
 proof must show the held tree is a prefix of the new one (:class:`InconsistentCheckpoint`,
 422). Then the witness keeps the new checkpoint as its latest for that log and returns its
 cosignature line (:mod:`hanoi.crypto.cosignature`). Every refusal is a :class:`WitnessError`
-whose ``status`` is the HTTP status the spec names.
+whose decision (:mod:`hanoi.errors`) :mod:`hanoi.web.problems` maps to the status the spec
+names.
 
 A witness never moves backwards: it only ever replaces a log's latest checkpoint by one at
 least as large and proved consistent with it. A validly signed checkpoint of the same size
@@ -40,14 +41,14 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Literal
 
 from hanoi.crypto.canonical import b64, b64decode_canonical
 from hanoi.crypto.cosignature import (
     MAX_TIMESTAMP,
+    CosignatureError,
     CosignatureSigner,
     CosignatureVerifier,
-    InvalidTimestamp,
 )
 from hanoi.crypto.note import (
     MAX_NOTE_BYTES,
@@ -58,6 +59,7 @@ from hanoi.crypto.note import (
     NoVerifiedSignature,
     open_note,
 )
+from hanoi.errors import Conflict, Malformed, NotAuthentic, NotFound, VerificationFailed
 from hanoi.ledger import merkle
 from hanoi.ledger.checkpoint import MAX_TREE_SIZE, Checkpoint, CheckpointError, open_checkpoint
 from hanoi.ledger.errors import LedgerError, ProofError
@@ -73,35 +75,33 @@ _DECIMAL = re.compile(rb"0|[1-9][0-9]*")
 
 
 class WitnessError(LedgerError):
-    """Base of every refusal of an add-checkpoint request; ``status`` is its HTTP status."""
-
-    status: ClassVar[int] = 400
-
-
-class MalformedRequest(WitnessError):
-    """The request body is not ``old`` line, proof lines, empty line, checkpoint (400)."""
+    """Base of every refusal of an add-checkpoint request: the endpoint answers each with the
+    HTTP status its decision maps to (:mod:`hanoi.web.problems`), the one the spec names."""
 
 
-class OldSizeBeyondCheckpoint(WitnessError):
-    """The old size is larger than the new checkpoint's size (400)."""
+WitnessRequestCheck = Literal["syntax", "old-size"]
 
 
-class UnknownLog(WitnessError):
-    """The checkpoint's origin is not a log this witness follows (404)."""
+class MalformedRequest(WitnessError, Malformed):
+    """The request body is not ``old`` line, proof lines, empty line, checkpoint (``check``
+    is ``"syntax"``), or its old size is larger than the new checkpoint's (``"old-size"``)."""
 
-    status = 404
-
-
-class UntrustedCheckpoint(WitnessError):
-    """No signature by the log's key verifies on the checkpoint (403)."""
-
-    status = 403
+    def __init__(self, message: str, *, check: WitnessRequestCheck = "syntax") -> None:
+        super().__init__(message)
+        self.check = check
 
 
-class Conflict(WitnessError):
-    """The request does not follow the witness's latest checkpoint of the log (409)."""
+class UnknownLog(WitnessError, NotFound):
+    """The checkpoint's origin is not a log this witness follows."""
 
-    status = 409
+
+class UntrustedCheckpoint(WitnessError, NotAuthentic):
+    """No signature by the log's key verifies on the checkpoint."""
+
+
+class OldSizeMismatch(WitnessError, Conflict):
+    """The old size is not the size of the witness's latest checkpoint of the log: the
+    request does not follow it. The answer's body is that size (:meth:`response_body`)."""
 
     def __init__(self, message: str, origin: str, latest_size: int) -> None:
         super().__init__(message)
@@ -109,17 +109,13 @@ class Conflict(WitnessError):
         self.latest_size = latest_size
 
     def response_body(self) -> bytes:
-        """The 409 body the spec asks for: the latest size and a newline."""
+        """The body the spec asks for with this refusal: the latest size and a newline."""
         return f"{self.latest_size}\n".encode("ascii")
 
 
-class OldSizeMismatch(Conflict):
-    """The old size is not the size of the witness's latest checkpoint of the log (409)."""
-
-
-class SplitView(Conflict):
-    """The log signed two checkpoints of the same size with different roots (409): both
-    notes are kept here, and in the witness's state, as evidence."""
+class SplitView(OldSizeMismatch):
+    """The log signed two checkpoints of the same size with different roots: both notes are
+    kept here, and in the witness's state, as evidence."""
 
     def __init__(self, origin: str, size: int, held: bytes, presented: bytes) -> None:
         super().__init__(
@@ -132,14 +128,12 @@ class SplitView(Conflict):
         self.presented = presented
 
 
-class InconsistentCheckpoint(WitnessError):
-    """The consistency proof does not show the held tree is a prefix of the new one (422);
-    the Merkle :class:`~hanoi.ledger.errors.ProofError` is the cause."""
-
-    status = 422
+class InconsistentCheckpoint(WitnessError, VerificationFailed):
+    """The consistency proof does not show the held tree is a prefix of the new one; the
+    Merkle :class:`~hanoi.ledger.errors.ProofError` is the cause."""
 
 
-class MalformedWitnessResponse(LedgerError):
+class MalformedWitnessResponse(LedgerError, Malformed):
     """A witness's 200 response is not cosignature lines (client side)."""
 
 
@@ -285,7 +279,9 @@ class Witness:
         seconds): returns the response body, the cosignature line(s). Raises a
         :class:`WitnessError`; the state changes only on success or on a split view."""
         if not isinstance(now, int) or isinstance(now, bool) or not 0 <= now <= MAX_TIMESTAMP:
-            raise InvalidTimestamp(f"time {now!r} is not an integer from 0 to 2^63 - 1")
+            raise CosignatureError(
+                f"time {now!r} is not an integer from 0 to 2^63 - 1", check="timestamp"
+            )
         parsed = parse_add_checkpoint_request(request)
         origin = claimed_origin(parsed.checkpoint_note)
         verifiers = self._logs.get(origin)
@@ -294,8 +290,9 @@ class Witness:
         checkpoint = self._open(parsed.checkpoint_note, verifiers, origin)
 
         if parsed.old_size > checkpoint.size:
-            raise OldSizeBeyondCheckpoint(
-                f"old size {parsed.old_size} is larger than the checkpoint size {checkpoint.size}"
+            raise MalformedRequest(
+                f"old size {parsed.old_size} is larger than the checkpoint size {checkpoint.size}",
+                check="old-size",
             )
         held = self._state["logs"].get(origin)
         held_size = 0 if held is None else int(held["size"])
@@ -438,11 +435,9 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "SIZE_CONTENT_TYPE",
     "AddCheckpointRequest",
-    "Conflict",
     "InconsistentCheckpoint",
     "MalformedRequest",
     "MalformedWitnessResponse",
-    "OldSizeBeyondCheckpoint",
     "OldSizeMismatch",
     "SplitView",
     "UnknownLog",

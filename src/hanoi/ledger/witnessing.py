@@ -43,6 +43,7 @@ from hanoi.crypto.note import NoteError, NoteVerifier, open_note
 from hanoi.db.base import utcnow
 from hanoi.db.database import Database
 from hanoi.directory.entry import Entry
+from hanoi.errors import NotFound, Unavailable
 from hanoi.ledger import store
 from hanoi.ledger.errors import LedgerError
 from hanoi.ledger.keys import (
@@ -84,11 +85,12 @@ _checkpoints = cast(Table, LedgerCheckpoint.__table__)
 _SIZE_BODY = re.compile(rb"(0|[1-9][0-9]{0,19})\n")
 
 
-class WitnessingError(LedgerError):
-    """Base of this module's own refusals."""
+class WitnessingError(LedgerError, Unavailable):
+    """A witness could not be asked, or did not cosign: unreachable, an answer that is not a
+    cosignature, or a refusal. Asked again at the next round."""
 
 
-class NoSuchCheckpoint(WitnessingError):
+class NoSuchCheckpoint(LedgerError, NotFound):
     """This node signed no checkpoint of the size asked for."""
 
 
@@ -352,7 +354,7 @@ def gather_cosignatures(
         url = entry.node.url.rstrip("/") + ADD_CHECKPOINT_PATH
         try:
             _ask_witness(db, latest, name, cosigners, url, http_client)
-        except (WitnessingError, NoteError, LedgerError, httpx.HTTPError) as exc:
+        except (LedgerError, NoteError, httpx.HTTPError) as exc:
             results.append(WitnessResult(code, name, "failed", _one_line(exc)))
             continue
         gathered += 1

@@ -16,7 +16,8 @@ from starlette.datastructures import FormData
 
 from hanoi.accounts import close_session, open_session, user_for_session
 from hanoi.accounts.permissions import Permission, allowed
-from hanoi.web.errors import ApiError, CsrfFailed, Forbidden, SignInRequired
+from hanoi.errors import NotAllowed
+from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
 
 CSRF_FIELD = "csrf_token"
 
@@ -92,7 +93,7 @@ def require_user(request: Request) -> Any:
 def require_permission(request: Request, permission: Permission) -> Any:
     user = require_user(request)
     if not allowed(user.role, permission):
-        raise Forbidden
+        raise NotAllowed("the user's role does not allow this")
     return user
 
 

@@ -1,25 +1,33 @@
-"""Exceptions the web layer raises; `problems.py` turns each into an HTTP answer."""
+"""Exceptions the web layer raises; `problems.py` turns each into an HTTP answer.
+
+A route refuses with the decisions of :mod:`hanoi.errors` (``NotAllowed`` for a role that
+may not do this); the classes here are the web's own decisions.
+"""
 
 from __future__ import annotations
 
+from hanoi.errors import HanoiError, NotAllowed
 
-class ApiError(Exception):
-    """An API answer other than success, with its status and RFC 9457 title."""
+
+class ApiError(HanoiError):
+    """An API answer other than success that a route spells out itself, with its status and
+    RFC 9457 title (for answers no decision of ours gives, such as an API body too large
+    for a document)."""
 
     def __init__(self, status: int, title: str, detail: str | None = None) -> None:
         super().__init__(detail or title)
         self.status = status
-        self.title = title
+        self.title = title  # this answer's own, not its class's
         self.detail = detail
 
 
-class SignInRequired(Exception):
+class SignInRequired(HanoiError):
     """The page or endpoint needs a signed-in user."""
 
-
-class Forbidden(Exception):
-    """The signed-in user's role does not allow this."""
+    title = "Sign-in required"
 
 
-class CsrfFailed(Exception):
+class CsrfFailed(NotAllowed):
     """A form came back without the token this session issued."""
+
+    title = "Form expired"

@@ -37,7 +37,7 @@ from hanoi.ledger.tiles import (
     TILE_WIDTH,
     Bundle,
     Tile,
-    TileError,
+    TilePathError,
     encode_bundle,
     parse_tile_path,
     tile_data,
@@ -83,7 +83,7 @@ def tile(request: Request, rest: str) -> Response:
     path = f"tile/{rest}"
     try:
         wanted = parse_tile_path(path)
-    except TileError:
+    except TilePathError:
         return _not_found(path[:200])
     if not _raw_path(request).endswith("/" + path):
         # Only the canonical spelling, as sent: not a percent-encoded variant of it.
@@ -158,7 +158,9 @@ def bundle_bytes(session: Session, wanted: Bundle) -> bytes:
     ).all()
     if [row.seq for row in rows] != list(range(first, first + wanted.width)):
         # The checkpoint covers these entries, so they must be stored: fsck's business.
-        raise store.StoreError(f"{wanted.path}: entries missing from ledger_entries")
+        raise store.StoreError(
+            f"{wanted.path}: entries missing from ledger_entries", check="entries"
+        )
     return encode_bundle([bytes(row.leaf) for row in rows])
 
 

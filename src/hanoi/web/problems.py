@@ -1,8 +1,19 @@
 """The one place where errors become HTTP answers: RFC 9457 problem documents for the API,
-error pages (or the sign-in redirect) for the web pages. Refusals are audited here too."""
+error pages (or the sign-in redirect) for the web pages. Refusals are audited here too.
+
+Every error of ours is answered by its decision (:mod:`hanoi.errors`), in the one table
+:data:`ANSWERS`: its status, whether the refusal is audited here, and a fixed detail where
+the message must not be shown. The title is the error class's own ``title``; the detail its
+message. What the table leaves out (a :class:`~hanoi.errors.SetupError`, a bug) stays a
+500 and is logged with its traceback. Two answers are spelled out elsewhere: an
+:class:`~hanoi.web.errors.ApiError` carries the status its route gives, and the witness
+endpoint (``web/witness.py``) writes the plain-text bodies c2sp.org/tlog-witness fixes,
+with the statuses of this table.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,32 +24,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from hanoi.cases.drafts import DraftForbidden
-from hanoi.cases.errors import RequestForbidden, RequestNotFound
-from hanoi.cases.evidence import EvidenceDeliveryError, PackageNotFound
-from hanoi.cases.lifecycle import LifecycleError
-from hanoi.crypto.envelope import (
-    BadSignature,
-    DigestMismatch,
-    EnvelopeError,
-    ExpiredMessage,
-    IssuedInFuture,
-    OversizedMessage,
-    ReplayedMessage,
-    UnknownSignerKey,
-    WrongRecipient,
+from hanoi.errors import (
+    Busy,
+    Conflict,
+    HanoiError,
+    InvalidInput,
+    Malformed,
+    Misdirected,
+    NotAllowed,
+    NotAuthentic,
+    NotFound,
+    TooLarge,
+    Unavailable,
+    VerificationFailed,
 )
-from hanoi.evidence.transfer import (
-    BadUpload,
-    PayloadMismatch,
-    TransferError,
-    UploadBusy,
-    UploadConflict,
-    UploadNotFound,
-    UploadTooLarge,
-)
-from hanoi.exchange.errors import MessageRejected
-from hanoi.web.errors import ApiError, CsrfFailed, Forbidden, SignInRequired
+from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
 from hanoi.web.templating import page
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -67,32 +67,45 @@ def page_error(request: Request, status: int, title: str, detail: str | None = N
     return page(request, "error.html", {"title": title, "detail": detail}, status_code=status)
 
 
-#: Refused messages from other nodes. A sender retries only 5xx, 408, 425 and 429, so every
-#: status here is final for that message: it is quarantined with the detail as its reason.
-ENVELOPE_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
-    (OversizedMessage, 413, "Message too large"),
-    (UnknownSignerKey, 403, "Unknown signer"),
-    (BadSignature, 403, "Bad signature"),
-    (WrongRecipient, 421, "Wrong recipient"),
-    (ReplayedMessage, 409, "Replayed message"),
-    (ExpiredMessage, 422, "Message expired"),
-    (IssuedInFuture, 422, "Issued in the future"),
-    (DigestMismatch, 422, "Payload digest mismatch"),
-    (MessageRejected, 422, "Message rejected"),
-    (EnvelopeError, 400, "Malformed message"),
+@dataclass(frozen=True)
+class Answer:
+    """How one decision is answered over HTTP."""
+
+    decision: type[HanoiError]
+    status: int
+    #: Audited here as ``access.denied`` with this reason (other refusals are audited where
+    #: they happen, or not at all: a resuming sender's offset conflict is no refusal).
+    audit: str | None = None
+    #: Said instead of the message, which may tell a refused user more than they may know.
+    detail: str | None = None
+
+
+#: Every decision's answer; the first row that matches wins, so a narrow decision comes
+#: before the one it refines (and before ``InvalidInput``, which some bases carry). Other
+#: nodes act on these statuses: a sender of messages retries only 5xx, 408, 425 and 429
+#: and quarantines the message on any other refusal (with the detail as its reason); an
+#: uploading sender asks the offset again on 409, comes back later on 423 and 5xx, and
+#: sends a payload again on 422.
+ANSWERS: tuple[Answer, ...] = (
+    Answer(SignInRequired, 401, detail="sign in to this node first"),  # pages: the form
+    Answer(CsrfFailed, 403, "csrf", "Reload the page and submit the form again."),
+    Answer(NotAllowed, 403, "role", "Your role does not allow this."),
+    Answer(NotAuthentic, 403),
+    Answer(NotFound, 404),
+    Answer(Conflict, 409),
+    Answer(TooLarge, 413),
+    Answer(Misdirected, 421),
+    Answer(Malformed, 400),
+    Answer(VerificationFailed, 422),
+    Answer(InvalidInput, 422),
+    Answer(Busy, 423),
+    Answer(Unavailable, 503),
 )
 
 
-#: Refused uploads of evidence payloads (tus-style HEAD/PATCH). A 409 or 422 tells the
-#: sender to ask the offset again and go on, a 423 to come back later; the others are final.
-UPLOAD_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
-    (UploadNotFound, 404, "No such upload"),
-    (UploadConflict, 409, "Offset conflict"),
-    (UploadBusy, 423, "Upload busy"),
-    (UploadTooLarge, 413, "Upload too large"),
-    (PayloadMismatch, 422, "Payload hash mismatch"),
-    (BadUpload, 400, "Malformed upload"),
-)
+def answer_for(exc: HanoiError) -> Answer | None:
+    """The table's answer to ``exc``; None for what it leaves out (a 500)."""
+    return next((a for a in ANSWERS if isinstance(exc, a.decision)), None)
 
 
 def _is_api(request: Request) -> bool:
@@ -135,9 +148,18 @@ def _allowed_methods(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def on_api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return _respond(request, exc.status, exc.title, exc.detail)
+    async def on_our_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HanoiError)
+        if isinstance(exc, ApiError):
+            return _respond(request, exc.status, exc.title, exc.detail)
+        answer = answer_for(exc)
+        if answer is None:
+            raise exc  # a 500, logged with its traceback
+        if isinstance(exc, SignInRequired) and not _is_api(request):
+            return RedirectResponse("/sign-in", status_code=303)
+        if answer.audit is not None:
+            await run_in_threadpool(_audit_refusal, request, answer.audit)
+        return _respond(request, answer.status, exc.title, answer.detail or str(exc))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -158,57 +180,6 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
         return _respond(request, 422, "Invalid request", detail)
 
-    async def on_refused_message(request: Request, exc: Exception) -> Response:
-        # Already audited by the exchange, which saw the whole message.
-        for kind, status, title in ENVELOPE_STATUS:
-            if isinstance(exc, kind):
-                return problem(status, title, str(exc))
-        return problem(400, "Malformed message", str(exc))
-
-    async def on_refused_upload(request: Request, exc: Exception) -> Response:
-        for kind, status, title in UPLOAD_STATUS:
-            if isinstance(exc, kind):
-                return problem(status, title, str(exc))
-        return problem(400, "Malformed upload", str(exc))
-
-    async def on_sign_in_required(request: Request, exc: Exception) -> Response:
-        if _is_api(request):
-            return problem(401, "Sign-in required", "sign in to this node first")
-        return RedirectResponse("/sign-in", status_code=303)
-
-    async def on_forbidden(request: Request, exc: Exception) -> Response:
-        await run_in_threadpool(_audit_refusal, request, "role")
-        return _respond(request, 403, "Not allowed", "Your role does not allow this.")
-
-    async def on_request_not_found(request: Request, exc: Exception) -> Response:
-        # Already audited by the requests service (request.denied); the same answer whether
-        # the request exists at another authority or not at all.
-        return _respond(request, 404, "No such request", str(exc))
-
-    async def on_evidence_error(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, PackageNotFound):
-            return _respond(request, 404, "No such evidence package", str(exc))
-        return _respond(request, 422, "Evidence not possible", str(exc))
-
-    async def on_lifecycle_error(request: Request, exc: Exception) -> Response:
-        # Pages that offer the action re-show their form instead; this is the fallback.
-        return _respond(request, 422, "Action not possible", str(exc))
-
-    async def on_csrf_failed(request: Request, exc: Exception) -> Response:
-        await run_in_threadpool(_audit_refusal, request, "csrf")
-        return _respond(request, 403, "Form expired", "Reload the page and submit the form again.")
-
-    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(HanoiError, on_our_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(SignInRequired, on_sign_in_required)
-    app.add_exception_handler(Forbidden, on_forbidden)
-    app.add_exception_handler(DraftForbidden, on_forbidden)
-    app.add_exception_handler(RequestForbidden, on_forbidden)
-    app.add_exception_handler(RequestNotFound, on_request_not_found)
-    app.add_exception_handler(LifecycleError, on_lifecycle_error)
-    app.add_exception_handler(EvidenceDeliveryError, on_evidence_error)
-    app.add_exception_handler(CsrfFailed, on_csrf_failed)
-    app.add_exception_handler(EnvelopeError, on_refused_message)
-    app.add_exception_handler(MessageRejected, on_refused_message)
-    app.add_exception_handler(TransferError, on_refused_upload)

@@ -4,12 +4,12 @@
 consistency proof, signed checkpoint), at most
 :data:`~hanoi.ledger.witness.MAX_REQUEST_BYTES`. The answer is plain text, as the spec has
 it: the cosignature line(s) with 200; on 409 the size this witness holds and a newline, as
-``text/x.tlog.size``; otherwise a one-line reason with the status the refusal carries (400
-malformed, 403 not signed by the log's key, 404 unknown log, 413 too large, 422 not
-consistent). The logs witnessed, and their keys, come from the verified directory.
+``text/x.tlog.size``; otherwise a one-line reason (400 malformed, 403 not signed by the
+log's key, 404 unknown log, 413 too large, 422 not consistent). The logs witnessed, and
+their keys, come from the verified directory.
 
-The answers are written here rather than in :mod:`hanoi.web.problems` because the spec
-fixes their bodies (no problem documents).
+The spec fixes these bodies (no problem documents), so they are written here; their
+statuses are those :mod:`hanoi.web.problems` gives each refusal's decision.
 """
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ from hanoi.db import Database
 from hanoi.exchange.errors import NoDirectory
 from hanoi.exchange.identity import LocalNode
 from hanoi.ledger.keys import NodeLogKeys
-from hanoi.ledger.witness import MAX_REQUEST_BYTES, SIZE_CONTENT_TYPE, Conflict, WitnessError
+from hanoi.ledger.witness import (
+    MAX_REQUEST_BYTES,
+    SIZE_CONTENT_TYPE,
+    OldSizeMismatch,
+    WitnessError,
+)
 from hanoi.ledger.witnessing import ADD_CHECKPOINT_PATH, known_logs, witness_add_checkpoint
+from hanoi.web.problems import answer_for
 
 # Out of the OpenAPI document, as the tlog-tiles routes: the spec, not a JSON schema,
 # defines these plain-text bodies.
@@ -45,6 +51,12 @@ def _answer(db: Database, node: LocalNode, body: bytes, remote_addr: str | None)
     return witness_add_checkpoint(db, signer, _logs_of(node), body, remote_addr=remote_addr)
 
 
+def _status(exc: WitnessError) -> int:
+    answer = answer_for(exc)
+    assert answer is not None, exc  # every refusal of a witness is one the table answers
+    return answer.status
+
+
 def _text(status: int, message: str) -> Response:
     line = " ".join(message.split())[:500] + "\n"
     return Response(line.encode("utf-8"), status_code=status, media_type=_TEXT)
@@ -64,8 +76,8 @@ async def add_checkpoint(request: Request) -> Response:
         cosignature = await run_in_threadpool(
             _answer, request.app.state.db, node, bytes(body), remote_addr
         )
-    except Conflict as exc:
-        return Response(exc.response_body(), status_code=409, media_type=SIZE_CONTENT_TYPE)
+    except OldSizeMismatch as exc:
+        return Response(exc.response_body(), _status(exc), media_type=SIZE_CONTENT_TYPE)
     except WitnessError as exc:
-        return _text(exc.status, str(exc))
+        return _text(_status(exc), str(exc))
     return Response(cosignature, status_code=200, media_type=_TEXT)

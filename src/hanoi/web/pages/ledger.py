@@ -30,6 +30,7 @@ from hanoi.crypto.cosignature import CosignatureVerifier, cosignatures_of
 from hanoi.crypto.note import SIGNATURE_PREFIX, NoteError, Verifier, open_note
 from hanoi.db.database import Database
 from hanoi.directory.errors import DirectoryError
+from hanoi.errors import NotAllowed
 from hanoi.exchange.errors import NoDirectory
 from hanoi.ledger import store
 from hanoi.ledger.keys import witness_verifiers_for_entry
@@ -39,7 +40,6 @@ from hanoi.ledger.witnessing import (
     split_views,
 )
 from hanoi.web import auth
-from hanoi.web.errors import Forbidden
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -190,7 +190,7 @@ def ledger_page(request: Request) -> Response:
     if not (
         allowed(user.role, Permission.READ_AUDIT) or allowed(user.role, Permission.READ_REQUESTS)
     ):
-        raise Forbidden
+        raise NotAllowed("the user's role does not allow this")
     db: Database = request.app.state.db
     with db.session() as session:
         latest = store.latest_checkpoint(session)
