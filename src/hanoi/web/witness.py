@@ -24,6 +24,7 @@ from hanoi.exchange.identity import LocalNode
 from hanoi.ledger.keys import NodeLogKeys
 from hanoi.ledger.witness import MAX_REQUEST_BYTES, SIZE_CONTENT_TYPE, Conflict, WitnessError
 from hanoi.ledger.witnessing import ADD_CHECKPOINT_PATH, known_logs, witness_add_checkpoint
+from hanoi.web.deps import Db, ThisNode
 
 # Out of the OpenAPI document, as the tlog-tiles routes: the spec, not a JSON schema,
 # defines these plain-text bodies.
@@ -51,9 +52,8 @@ def _text(status: int, message: str) -> Response:
 
 
 @router.post(ADD_CHECKPOINT_PATH)
-async def add_checkpoint(request: Request) -> Response:
+async def add_checkpoint(request: Request, db: Db, node: ThisNode) -> Response:
     """Cosign another State's checkpoint, if it follows the one held for its log."""
-    node: LocalNode = request.app.state.node
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -61,9 +61,7 @@ async def add_checkpoint(request: Request) -> Response:
             return _text(413, f"an add-checkpoint request holds at most {MAX_REQUEST_BYTES} bytes")
     remote_addr = request.client.host if request.client else None
     try:
-        cosignature = await run_in_threadpool(
-            _answer, request.app.state.db, node, bytes(body), remote_addr
-        )
+        cosignature = await run_in_threadpool(_answer, db, node, bytes(body), remote_addr)
     except Conflict as exc:
         return Response(exc.response_body(), status_code=409, media_type=SIZE_CONTENT_TYPE)
     except WitnessError as exc:
