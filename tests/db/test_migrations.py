@@ -105,10 +105,11 @@ def test_every_mapped_class_lives_in_a_registered_module() -> None:
 
 def test_models_match_the_migrated_schema(db: Database) -> None:
     """No drift between the registered models and a database at head: tables, columns,
-    types, nullability, indexes and foreign keys."""
+    types, nullability, indexes, foreign keys and server defaults."""
     metadata = all_models_metadata()
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+        context = MigrationContext.configure(connection, opts={"compare_server_default": True})
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 

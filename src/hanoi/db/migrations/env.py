@@ -21,6 +21,8 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=TARGET_METADATA,
         render_as_batch=connection.dialect.name == "sqlite",
+        # The models declare the migrations' server defaults: a change to one is drift too.
+        compare_server_default=True,
     )
     with context.begin_transaction():
         context.run_migrations()
