@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,6 +35,7 @@ from hanoi.ledger.tiles import (
     tile_data,
     tiles_for_size,
 )
+from hanoi.web.deps import install, installed
 from hanoi.web.ledger import IMMUTABLE, SHORT_LIVED
 from hanoi.web.pages.ledger import NO_SPLIT_VIEW, ledger_view, signature_lines
 from tests.serving import served
@@ -330,9 +332,10 @@ def test_page_for_an_auditor_with_the_node_key(
     signed = store.sign_checkpoint(seeded_db, signer, ORIGIN)
     grow(seeded_db, 2, start=300)
     # The node's own signing key signs the log under its origin.
-    app.state.node = SimpleNamespace(
+    node = SimpleNamespace(
         state="XA", signing_key=SigningKey(log_key, "kid-1"), peers=SimpleNamespace(entries=dict)
     )
+    install(app, replace(installed(app), node=node))
     _sign_in_any(client, auditor, seed_password)
     response = client.get("/ledger")
     assert response.status_code == 200, response.text

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CHAR, BigInteger, Enum, ForeignKey, Integer, String
+from sqlalchemy import CHAR, BigInteger, Enum, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hanoi.db.base import Base, UTCDateTime, new_id, utcnow
@@ -70,7 +70,7 @@ class User(Base):
     # The last accepted TOTP time step, so a code cannot be replayed within its window.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    disabled: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Joined eagerly: users outlive their session in the web layer, which reads the authority.
     authority: Mapped[Authority] = relationship(lazy="joined")
@@ -89,7 +89,7 @@ class SignInThrottle(Base):
     __tablename__ = "sign_in_throttles"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CHAR, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import CHAR, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hanoi.accounts.models import Authority  # (also: the tables our foreign keys point at)
@@ -28,7 +28,7 @@ class Draft(Base):
     document_json: Mapped[str] = mapped_column("document", Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def document(self) -> dict[str, Any]:
@@ -59,20 +59,22 @@ class CaseRequest(Base):
     requested_state: Mapped[str] = mapped_column(CHAR(2))
     requested_authority: Mapped[str] = mapped_column(String(32))
     authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"), index=True)
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     document_json: Mapped[str] = mapped_column("document", Text)
     document_sha256: Mapped[str] = mapped_column(String(64))
-    conditions_json: Mapped[str] = mapped_column("conditions", Text, default="[]")
+    conditions_json: Mapped[str] = mapped_column(
+        "conditions", Text, default="[]", server_default="[]"
+    )
     parent_reference: Mapped[str | None] = mapped_column(String(32), index=True)
     relation: Mapped[str | None] = mapped_column(String(32))
     preserved_until: Mapped[date | None] = mapped_column(Date)
-    followup_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    followup_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Data of this preservation were already disclosed (Art. 43): it can no longer be refused.
-    disclosed: Mapped[bool] = mapped_column(Boolean, default=False)
+    disclosed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Joined eagerly: listings show which local authority handles each request.
     authority: Mapped[Authority] = relationship(lazy="joined", innerjoin=True)
@@ -107,7 +109,7 @@ class RequestEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
-    detail_json: Mapped[str] = mapped_column("detail", Text, default="{}")
+    detail_json: Mapped[str] = mapped_column("detail", Text, default="{}", server_default="{}")
     message_id: Mapped[str | None] = mapped_column(String(26))
     ledger_leaf: Mapped[str | None] = mapped_column(String(64))
     """Hex SHA-256 leaf hash of this event's entry in the node's transparency log."""

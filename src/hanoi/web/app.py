@@ -22,6 +22,7 @@ from hanoi.exchange.delivery import Worker
 from hanoi.exchange.identity import LocalNode
 from hanoi.web.api import router as api_router
 from hanoi.web.api.requests import add_document_schema
+from hanoi.web.deps import NodeServices, install
 from hanoi.web.federation import router as federation_router
 from hanoi.web.ledger import router as ledger_router
 from hanoi.web.limits import BodyLimit
@@ -63,11 +64,14 @@ def create_app(
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.db = database or Database(settings.database_url)
-    app.state.templates = make_templates()
-    app.state.node = node
-    app.state.worker = worker
+    services = NodeServices(
+        settings=settings,
+        db=database or Database(settings.database_url),
+        templates=make_templates(),
+        node=node,
+        worker=worker,
+    )
+    install(app, services)
 
     app.add_middleware(
         SessionMiddleware,

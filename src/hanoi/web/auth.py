@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from hanoi.accounts import close_session, open_session, user_for_session
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.db import Database
 from hanoi.errors import NotAllowed
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
 
@@ -54,52 +55,52 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
-def start_session(request: Request, user: Any) -> None:
+def start_session(request: Request, db: Database, user: Any) -> None:
     """A fresh session on sign-in, so a token planted before sign-in is worthless."""
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         token = open_session(session, user=user, remote_addr=_client(request))
     request.session.clear()
     request.session["sid"] = token
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-def end_session(request: Request) -> None:
+def end_session(request: Request, db: Database) -> None:
     token = request.session.get("sid")
     if isinstance(token, str):
-        with request.app.state.db.session() as session:
+        with db.session() as session:
             close_session(session, token, remote_addr=_client(request))
     request.session.clear()
 
 
-def current_user(request: Request) -> Any | None:
+def current_user(request: Request, db: Database) -> Any | None:
     """The user of a live session (not revoked, not expired, not disabled), or None."""
     token = request.session.get("sid")
     if not isinstance(token, str):
         return None
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         user = user_for_session(session, token)
     if user is None:
         request.session.clear()
     return user
 
 
-def require_user(request: Request) -> Any:
-    user = current_user(request)
+def require_user(request: Request, db: Database) -> Any:
+    user = current_user(request, db)
     if user is None:
         raise SignInRequired
     return user
 
 
-def require_permission(request: Request, permission: Permission) -> Any:
-    user = require_user(request)
+def require_permission(request: Request, db: Database, permission: Permission) -> Any:
+    user = require_user(request, db)
     if not allowed(user.role, permission):
         raise NotAllowed("the user's role does not allow this")
     return user
 
 
-def require_api_user(request: Request) -> Any:
+def require_api_user(request: Request, db: Database) -> Any:
     """The signed-in drafter behind an API call; a 401 or 403 problem otherwise."""
-    user = current_user(request)
+    user = current_user(request, db)
     if user is None:
         raise ApiError(401, "Sign-in required", "sign in to this node first")
     if not allowed(user.role, Permission.DRAFT_REQUESTS):

@@ -21,6 +21,7 @@ from hanoi.cases.evidence import NodeFiles
 from hanoi.cases.evidence_transfer import upload_progress, upload_target
 from hanoi.cases.handlers import message_handler
 from hanoi.crypto.envelope import MAX_MESSAGE_BYTES, OversizedMessage
+from hanoi.db import Database
 from hanoi.evidence.transfer import (
     CHUNK_CONTENT_TYPE,
     TUS_VERSION,
@@ -29,7 +30,9 @@ from hanoi.evidence.transfer import (
     Upload,
     UploadNotFound,
 )
+from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.inbox import audit_refusal, receive
+from hanoi.web.deps import Db, ThisNode
 from hanoi.web.problems import problem_responses
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
@@ -52,9 +55,8 @@ class Delivered(BaseModel):
         }
     },
 )
-async def deliver(request: Request) -> Delivered:
+async def deliver(request: Request, db: Db, node: ThisNode) -> Delivered:
     """Take one sealed message (compact JWE) from another State's node."""
-    node = request.app.state.node
     remote_addr = request.client.host if request.client else None
     body = bytearray()
     async for chunk in request.stream():
@@ -62,11 +64,11 @@ async def deliver(request: Request) -> Delivered:
         if len(body) > MAX_MESSAGE_BYTES:
             # Cut off before reading the rest: the envelope check would say the same.
             refused = OversizedMessage(f"size: the message exceeds {MAX_MESSAGE_BYTES} bytes")
-            await run_in_threadpool(audit_refusal, request.app.state.db, refused, remote_addr)
+            await run_in_threadpool(audit_refusal, db, refused, remote_addr)
             raise refused
     received = await run_in_threadpool(
         receive,
-        request.app.state.db,
+        db,
         node,
         bytes(body),
         handler=message_handler(node),
@@ -93,10 +95,9 @@ def _offset_header(request: Request, name: str) -> int:
     return int(value)
 
 
-async def _authorised(request: Request, package_id: str, index: int) -> Expected:
+async def _authorised(request: Request, db: Database, package_id: str, index: int) -> Expected:
     """The payload this request may write; a refusal is audited with where it came from
     (offset conflicts are not: they are the normal way a sender resumes)."""
-    db = request.app.state.db
     try:
         return await run_in_threadpool(upload_target, db, package_id, index, _bearer(request))
     except (UploadNotFound, BadUpload) as exc:
@@ -148,9 +149,11 @@ async def _receive_into(request: Request, upload: Upload) -> bool:
 
 
 @router.head("/evidence/{package_id}/{index}", responses=problem_responses(400, 404, 422))
-async def upload_offset(request: Request, package_id: str, index: int) -> Response:
+async def upload_offset(
+    request: Request, package_id: str, index: int, db: Db, node: ThisNode
+) -> Response:
     """How many bytes of one payload this node holds (``Upload-Offset``)."""
-    return await _upload_offset(request, package_id, index)
+    return await _upload_offset(request, db, node, package_id, index)
 
 
 @router.patch(
@@ -158,22 +161,27 @@ async def upload_offset(request: Request, package_id: str, index: int) -> Respon
     status_code=204,
     responses=problem_responses(400, 404, 408, 409, 413, 422, 423),
 )
-async def upload_chunk(request: Request, package_id: str, index: int) -> Response:
+async def upload_chunk(
+    request: Request, package_id: str, index: int, db: Db, node: ThisNode
+) -> Response:
     """Append bytes to one payload at ``Upload-Offset``; answers the new offset."""
-    return await _upload_chunk(request, package_id, index)
+    return await _upload_chunk(request, db, node, package_id, index)
 
 
-async def _upload_offset(request: Request, package_id: str, index: int) -> Response:
-    files = NodeFiles(request.app.state.node.home)
-    expected = await _authorised(request, package_id, index)
+async def _upload_offset(
+    request: Request, db: Database, node: LocalNode, package_id: str, index: int
+) -> Response:
+    files = NodeFiles(node.home)
+    expected = await _authorised(request, db, package_id, index)
     offset = await run_in_threadpool(files.uploads.offset, expected, files.blobs)
     return _upload_answer(offset, expected, 200)
 
 
-async def _upload_chunk(request: Request, package_id: str, index: int) -> Response:
-    db, node = request.app.state.db, request.app.state.node
+async def _upload_chunk(
+    request: Request, db: Database, node: LocalNode, package_id: str, index: int
+) -> Response:
     files = NodeFiles(node.home)
-    expected = await _authorised(request, package_id, index)
+    expected = await _authorised(request, db, package_id, index)
     if request.headers.get("content-type") != CHUNK_CONTENT_TYPE:
         raise BadUpload(f"Content-Type: {CHUNK_CONTENT_TYPE} expected")
     offset = _offset_header(request, "upload-offset")

@@ -28,7 +28,6 @@ from fastapi.responses import Response
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from hanoi.db.database import Database
 from hanoi.ledger import store
 from hanoi.ledger.merkle import Node
 from hanoi.ledger.models import LedgerEntry
@@ -42,6 +41,7 @@ from hanoi.ledger.tiles import (
     parse_tile_path,
     tile_data,
 )
+from hanoi.web.deps import Db
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 """Cache-Control of full tiles and bundles: their bytes can never change."""
@@ -63,9 +63,8 @@ def _not_found(what: str) -> Response:
 
 
 @router.get("/checkpoint")
-def checkpoint(request: Request) -> Response:
+def checkpoint(db: Db) -> Response:
     """The latest signed checkpoint, as the signed note the node wrote."""
-    db: Database = request.app.state.db
     with db.session() as session:
         latest = store.latest_checkpoint(session)
     if latest is None:
@@ -78,7 +77,7 @@ def checkpoint(request: Request) -> Response:
 
 
 @router.get("/tile/{rest:path}")
-def tile(request: Request, rest: str) -> Response:
+def tile(request: Request, rest: str, db: Db) -> Response:
     """A hash tile or an entry bundle of the tree the latest checkpoint signed."""
     path = f"tile/{rest}"
     try:
@@ -88,7 +87,6 @@ def tile(request: Request, rest: str) -> Response:
     if not _raw_path(request).endswith("/" + path):
         # Only the canonical spelling, as sent: not a percent-encoded variant of it.
         return _not_found(path)
-    db: Database = request.app.state.db
     with db.session() as session:
         latest = store.latest_checkpoint(session)
         size = 0 if latest is None else latest.size
@@ -106,15 +104,15 @@ def tile(request: Request, rest: str) -> Response:
 
 
 @router.head("/checkpoint")
-def checkpoint_head(request: Request) -> Response:
+def checkpoint_head(db: Db) -> Response:
     """What GET /ledger/checkpoint would answer, headers only (for caches and mirrors)."""
-    return _headers_only(checkpoint(request))
+    return _headers_only(checkpoint(db))
 
 
 @router.head("/tile/{rest:path}")
-def tile_head(request: Request, rest: str) -> Response:
+def tile_head(request: Request, rest: str, db: Db) -> Response:
     """What GET would answer for this tile or bundle, headers only."""
-    return _headers_only(tile(request, rest))
+    return _headers_only(tile(request, rest, db))
 
 
 def _headers_only(answer: Response) -> Response:

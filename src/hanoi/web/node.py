@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-
+from hanoi.config import Settings
 from hanoi.directory.states import StateDirectory
 from hanoi.directory.view import node_directory
 
 
-def states(request: Request) -> StateDirectory:
+def states(settings: Settings) -> StateDirectory:
     """The States this node checks and addresses requests against (see directory.view)."""
-    return node_directory(request.app.state.settings.home)
+    return node_directory(settings.home)

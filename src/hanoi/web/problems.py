@@ -38,6 +38,7 @@ from hanoi.errors import (
     Unavailable,
     VerificationFailed,
 )
+from hanoi.web.deps import services_of
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
 from hanoi.web.templating import page
 
@@ -123,8 +124,9 @@ def _audit_refusal(request: Request, reason: str) -> None:
     from hanoi.audit import record
     from hanoi.web.auth import current_user
 
-    user = current_user(request)
-    with request.app.state.db.session() as session:
+    db = services_of(request).db
+    user = current_user(request, db)
+    with db.session() as session:
         record(
             session,
             actor=user.username if user else "(anonymous)",

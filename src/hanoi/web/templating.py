@@ -12,6 +12,7 @@ from starlette.responses import Response
 from hanoi import __version__
 from hanoi.accounts.permissions import Permission, allowed
 from hanoi.web import auth
+from hanoi.web.deps import services_of
 from hanoi.web.forms import value_at
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -33,5 +34,5 @@ def make_templates() -> Jinja2Templates:
 
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = services_of(request).templates
     return templates.TemplateResponse(request, name, context, status_code=status_code)

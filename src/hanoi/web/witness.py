@@ -29,6 +29,7 @@ from hanoi.ledger.witness import (
     WitnessError,
 )
 from hanoi.ledger.witnessing import ADD_CHECKPOINT_PATH, known_logs, witness_add_checkpoint
+from hanoi.web.deps import Db, ThisNode
 from hanoi.web.problems import answer_for
 
 # Out of the OpenAPI document, as the tlog-tiles routes: the spec, not a JSON schema,
@@ -63,9 +64,8 @@ def _text(status: int, message: str) -> Response:
 
 
 @router.post(ADD_CHECKPOINT_PATH)
-async def add_checkpoint(request: Request) -> Response:
+async def add_checkpoint(request: Request, db: Db, node: ThisNode) -> Response:
     """Cosign another State's checkpoint, if it follows the one held for its log."""
-    node: LocalNode = request.app.state.node
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -73,9 +73,7 @@ async def add_checkpoint(request: Request) -> Response:
             return _text(413, f"an add-checkpoint request holds at most {MAX_REQUEST_BYTES} bytes")
     remote_addr = request.client.host if request.client else None
     try:
-        cosignature = await run_in_threadpool(
-            _answer, request.app.state.db, node, bytes(body), remote_addr
-        )
+        cosignature = await run_in_threadpool(_answer, db, node, bytes(body), remote_addr)
     except OldSizeMismatch as exc:
         return Response(exc.response_body(), _status(exc), media_type=SIZE_CONTENT_TYPE)
     except WitnessError as exc:

@@ -9,22 +9,20 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-# Imported for autogenerate: Base.metadata must know every table the migrations manage.
-import hanoi.accounts.models
-import hanoi.audit.models
-import hanoi.cases.models
-import hanoi.evidence.models
-import hanoi.ledger.models
-import hanoi.ledger.witness_models  # noqa: F401
-from hanoi.db.base import Base
 from hanoi.db.database import make_engine
+from hanoi.db.models_registry import all_models_metadata
+
+# Every table the migrations manage, so autogenerate never proposes dropping one.
+TARGET_METADATA = all_models_metadata()
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=TARGET_METADATA,
         render_as_batch=connection.dialect.name == "sqlite",
+        # The models declare the migrations' server defaults: a change to one is drift too.
+        compare_server_default=True,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -49,7 +47,7 @@ def run_online() -> None:
 def run_offline() -> None:
     context.configure(
         url=context.config.get_main_option("sqlalchemy.url"),
-        target_metadata=Base.metadata,
+        target_metadata=TARGET_METADATA,
         literal_binds=True,
     )
     with context.begin_transaction():

@@ -25,6 +25,7 @@ from hanoi.cases.documents import (
 from hanoi.cases.errors import DocumentError
 from hanoi.cases.render import LetterFormat, LetterLanguage
 from hanoi.web.auth import require_api_user
+from hanoi.web.deps import Db, NodeSettings
 from hanoi.web.errors import ApiError
 from hanoi.web.letters import letter_response
 from hanoi.web.node import states
@@ -89,11 +90,11 @@ def template(kind: str) -> dict[str, Any]:
     responses=problem_responses(413, 422),
     openapi_extra=_DOCUMENT_BODY,
 )
-async def check(request: Request) -> CheckReport:
+async def check(request: Request, settings: NodeSettings) -> CheckReport:
     """Check a request against its article; every problem is listed at once."""
     doc = await _read_document(request)
     return await run_in_threadpool(
-        functools.partial(check_document, doc, directory=states(request))
+        functools.partial(check_document, doc, directory=states(settings))
     )
 
 
@@ -108,10 +109,12 @@ async def check(request: Request) -> CheckReport:
 )
 async def render(
     request: Request,
+    db: Db,
+    settings: NodeSettings,
     lang: LetterLanguage = LetterLanguage.EN,
     format: LetterFormat = LetterFormat.HTML,
 ) -> Response:
     """The formal request letter as HTML or PDF. Needs a signed-in officer: rendering is
     the one costly thing the API does."""
-    await run_in_threadpool(require_api_user, request)
-    return await letter_response(await _read_document(request), lang, format, states(request))
+    await run_in_threadpool(require_api_user, request, db)
+    return await letter_response(await _read_document(request), lang, format, states(settings))

@@ -21,8 +21,11 @@ from hanoi.cases.check import CheckReport, check_document
 from hanoi.cases.documents import KINDS, document_model, new_document, parse_document_obj
 from hanoi.cases.errors import DocumentError
 from hanoi.cases.render import SUPPORTED_LANGUAGES, LetterFormat, LetterLanguage
+from hanoi.config import Settings
 from hanoi.convention import get_convention
+from hanoi.db import Database
 from hanoi.web import auth
+from hanoi.web.deps import Db, NodeSettings
 from hanoi.web.forms import fields_for, form_to_document, label_for, labels_by_path
 from hanoi.web.letters import letter_response
 from hanoi.web.node import states
@@ -38,8 +41,8 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _drafter(request: Request) -> Any:
-    return auth.require_permission(request, Permission.DRAFT_REQUESTS)
+def _drafter(request: Request, db: Database) -> Any:
+    return auth.require_permission(request, db, Permission.DRAFT_REQUESTS)
 
 
 def _form_page(
@@ -94,19 +97,19 @@ def _document_from_form(
         return values, None, str(exc)
 
 
-def _not_found(request: Request, user: Any, draft_id: str) -> Response:
-    with request.app.state.db.session() as session:
+def _not_found(request: Request, db: Database, user: Any, draft_id: str) -> Response:
+    with db.session() as session:
         drafts.record_denied(session, user=user, draft_id=draft_id, remote_addr=_client(request))
     return page_error(request, 404, "No such draft")
 
 
 @router.get("/drafts")
-def list_page(request: Request) -> Response:
-    user = _drafter(request)
-    with request.app.state.db.session() as session:
+def list_page(request: Request, db: Db, settings: NodeSettings) -> Response:
+    user = _drafter(request, db)
+    with db.session() as session:
         rows = drafts.list_drafts(session, user=user, remote_addr=_client(request))
     items = []
-    known = states(request)
+    known = states(settings)
     for d in rows:
         document = d.document
         report = check_document(parse_document_obj(document), directory=known)
@@ -119,8 +122,8 @@ def list_page(request: Request) -> Response:
 
 
 @router.get("/requests/new/{kind}")
-def new_page(request: Request, kind: str) -> Response:
-    user = _drafter(request)
+def new_page(request: Request, kind: str, db: Db, settings: NodeSettings) -> Response:
+    user = _drafter(request, db)
     if kind not in KINDS:
         return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
     doc = new_document(kind, requesting_state=user.authority.state)
@@ -129,19 +132,19 @@ def new_page(request: Request, kind: str) -> Response:
         user=user,
         kind=kind,
         values=doc.model_dump(mode="json"),
-        report=check_document(doc, directory=states(request)),
+        report=check_document(doc, directory=states(settings)),
         draft_id=None,
     )
 
 
 @router.post("/requests/new/{kind}")
-async def create(request: Request, kind: str) -> Response:
+async def create(request: Request, kind: str, db: Db) -> Response:
     form = await auth.checked_form(request)
-    return await run_in_threadpool(_create, request, kind, form)
+    return await run_in_threadpool(_create, request, db, kind, form)
 
 
-def _create(request: Request, kind: str, form: FormData) -> Response:
-    user = _drafter(request)
+def _create(request: Request, db: Database, kind: str, form: FormData) -> Response:
+    user = _drafter(request, db)
     if kind not in KINDS:
         return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
     values, doc, error = _document_from_form(form, kind)
@@ -157,7 +160,7 @@ def _create(request: Request, kind: str, form: FormData) -> Response:
             status=422,
         )
     try:
-        with request.app.state.db.session() as session:
+        with db.session() as session:
             draft = drafts.save_draft(
                 session,
                 user=user,
@@ -174,22 +177,22 @@ def _create(request: Request, kind: str, form: FormData) -> Response:
 
 
 @router.get("/drafts/{draft_id}")
-def edit_page(request: Request, draft_id: str) -> Response:
-    user = _drafter(request)
+def edit_page(request: Request, draft_id: str, db: Db, settings: NodeSettings) -> Response:
+    user = _drafter(request, db)
     try:
-        with request.app.state.db.session() as session:
+        with db.session() as session:
             draft = drafts.get_draft(
                 session, user=user, draft_id=draft_id, remote_addr=_client(request)
             )
     except drafts.DraftNotFound:
-        return _not_found(request, user, draft_id)
+        return _not_found(request, db, user, draft_id)
     document = draft.document
     return _form_page(
         request,
         user=user,
         kind=draft.kind,
         values=document,
-        report=check_document(parse_document_obj(document), directory=states(request)),
+        report=check_document(parse_document_obj(document), directory=states(settings)),
         draft_id=draft.id,
         version=draft.version,
         saved=request.query_params.get("saved") == "1",
@@ -197,20 +200,20 @@ def edit_page(request: Request, draft_id: str) -> Response:
 
 
 @router.post("/drafts/{draft_id}")
-async def update(request: Request, draft_id: str) -> Response:
+async def update(request: Request, draft_id: str, db: Db) -> Response:
     form = await auth.checked_form(request)
-    return await run_in_threadpool(_update, request, draft_id, form)
+    return await run_in_threadpool(_update, request, db, draft_id, form)
 
 
-def _update(request: Request, draft_id: str, form: FormData) -> Response:
-    user = _drafter(request)
+def _update(request: Request, db: Database, draft_id: str, form: FormData) -> Response:
+    user = _drafter(request, db)
     try:
-        with request.app.state.db.session() as session:
+        with db.session() as session:
             draft = drafts.get_draft(
                 session, user=user, draft_id=draft_id, remote_addr=_client(request)
             )
     except drafts.DraftNotFound:
-        return _not_found(request, user, draft_id)
+        return _not_found(request, db, user, draft_id)
     raw_version = str(form.get("version") or "")
     expected = int(raw_version) if raw_version.isdigit() else None
     values, doc, error = _document_from_form(form, draft.kind)
@@ -225,7 +228,7 @@ def _update(request: Request, draft_id: str, form: FormData) -> Response:
     if doc is None:
         return again(f"Not saved: {error}", 422)
     try:
-        with request.app.state.db.session() as session:
+        with db.session() as session:
             drafts.update_draft(
                 session,
                 user=user,
@@ -242,20 +245,22 @@ def _update(request: Request, draft_id: str, form: FormData) -> Response:
 
 
 @router.post("/requests/check-form/{kind}")
-async def check_form(request: Request, kind: str) -> Response:
+async def check_form(request: Request, kind: str, db: Db, settings: NodeSettings) -> Response:
     """Live check for the form's progressive enhancement: the problems, as JSON."""
     form = await auth.checked_form(request)
-    return await run_in_threadpool(_check_form, request, kind, form)
+    return await run_in_threadpool(_check_form, request, db, settings, kind, form)
 
 
-def _check_form(request: Request, kind: str, form: FormData) -> Response:
-    _drafter(request)
+def _check_form(
+    request: Request, db: Database, settings: Settings, kind: str, form: FormData
+) -> Response:
+    _drafter(request, db)
     if kind not in KINDS:
         return JSONResponse({"error": "unknown request kind"}, status_code=404)
     _, doc, error = _document_from_form(form, kind)
     if doc is None:
         return JSONResponse({"parse_error": error, "problems": []})
-    report = check_document(doc, directory=states(request))
+    report = check_document(doc, directory=states(settings))
     return JSONResponse({"parse_error": None, **report.model_dump(mode="json")})
 
 
@@ -263,15 +268,17 @@ def _check_form(request: Request, kind: str, form: FormData) -> Response:
 async def letter(
     request: Request,
     draft_id: str,
+    db: Db,
+    settings: NodeSettings,
     lang: LetterLanguage = LetterLanguage.EN,
     format: LetterFormat = LetterFormat.HTML,
 ) -> Response:
     """The formal letter of a draft, as a page or a PDF download."""
 
     def load() -> Any:
-        user = _drafter(request)
+        user = _drafter(request, db)
         try:
-            with request.app.state.db.session() as session:
+            with db.session() as session:
                 return drafts.get_draft(
                     session,
                     user=user,
@@ -281,12 +288,12 @@ async def letter(
                     remote_addr=_client(request),
                 )
         except drafts.DraftNotFound:
-            return _not_found(request, user, draft_id)
+            return _not_found(request, db, user, draft_id)
 
     draft = await run_in_threadpool(load)
     if isinstance(draft, Response):
         return draft
     doc = parse_document_obj(draft.document)
     return await letter_response(
-        doc, lang, format, states(request), filename=f"request-{draft.id}-{lang.value}"
+        doc, lang, format, states(settings), filename=f"request-{draft.id}-{lang.value}"
     )

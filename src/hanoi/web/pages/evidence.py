@@ -28,6 +28,7 @@ from hanoi.evidence.archive import package_archive
 from hanoi.evidence.manifest import Manifest
 from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
 from hanoi.web import auth
+from hanoi.web.deps import Services
 
 router = APIRouter()
 
@@ -96,19 +97,17 @@ def _verification(row: EvidencePackage, outgoing: bool) -> str:
 
 
 @router.get("/requests/{reference}/evidence/{package_id}.tar")
-def download(request: Request, reference: str, package_id: str) -> Response:
+def download(request: Request, reference: str, package_id: str, services: Services) -> Response:
     """The encrypted package as one tar: what a court or an expert receives."""
-    user = auth.require_permission(request, Permission.READ_REQUESTS)
-    node = request.app.state.node
+    db, node = services.db, services.node
+    user = auth.require_permission(request, db, Permission.READ_REQUESTS)
     remote_addr = request.client.host if request.client else None
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         row = package_for(session, user=user, reference=reference, package_id=package_id)
         folder = package_folder(node.home, row) if node is not None else None
         if folder is None:
             return Response(status_code=404)
-        write_proofs(
-            request.app.state.db, folder, row, quorum=request.app.state.settings.ledger_quorum
-        )
+        write_proofs(db, folder, row, quorum=services.settings.ledger_quorum)
         archive = package_archive(folder, name=f"{reference}-{package_id}")
         audit.record(
             session,

@@ -4,13 +4,12 @@ Tree size, the latest signed checkpoint (and its note, as served at /ledger/chec
 verifier key to hand to anyone who wants to check the log, the witnesses' cosignatures in
 that checkpoint, and alerts. Readable by users who read requests or the audit log.
 
-The checkpoint is shown with the cosignatures gathered for it. The log's verifier key is
-``app.state.ledger_verifier`` when set, else the node's signing key under the checkpoint's
-origin (the log signs with the node's Ed25519 key). Witnesses' keys are
-``app.state.ledger_cosigners`` when set, else derived from the other States' entries in the
-node's verified directory; cosignatures by keys not known are listed as unverified. The
-page also shows the witness policy (the node's quorum and witnesses settings) and each
-witness's latest cosignature.
+The checkpoint is shown with the cosignatures gathered for it. The log's verifier key is the
+node's signing key under the checkpoint's origin (the log signs with the node's Ed25519
+key). Witnesses' keys are derived from the other States' entries in the node's verified
+directory; cosignatures by keys not known are listed as unverified. The page also shows the
+witness policy (the node's quorum and witnesses settings) and each witness's latest
+cosignature.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -32,6 +30,7 @@ from hanoi.db.database import Database
 from hanoi.directory.errors import DirectoryError
 from hanoi.errors import NotAllowed
 from hanoi.exchange.errors import NoDirectory
+from hanoi.exchange.identity import LocalNode
 from hanoi.ledger import store
 from hanoi.ledger.keys import witness_verifiers_for_entry
 from hanoi.ledger.witnessing import (
@@ -40,6 +39,7 @@ from hanoi.ledger.witnessing import (
     split_views,
 )
 from hanoi.web import auth
+from hanoi.web.deps import Services
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -153,12 +153,8 @@ def _unverified(lines: Iterable[tuple[str, int]], origin: str) -> list[WitnessLi
     ]
 
 
-def node_log_verifier(state: Any, origin: str | None) -> Verifier | None:
-    """The log's verifier: the configured one, else the node's key under ``origin``."""
-    configured = getattr(state, "ledger_verifier", None)
-    if isinstance(configured, Verifier):
-        return configured
-    node = getattr(state, "node", None)
+def node_log_verifier(node: LocalNode | None, origin: str | None) -> Verifier | None:
+    """The log's verifier: the node's key under ``origin`` (None without a node)."""
     if node is None or origin is None:
         return None
     try:
@@ -167,7 +163,7 @@ def node_log_verifier(state: Any, origin: str | None) -> Verifier | None:
         return None
 
 
-def directory_cosigners(node: Any) -> tuple[CosignatureVerifier, ...]:
+def directory_cosigners(node: LocalNode | None) -> tuple[CosignatureVerifier, ...]:
     """The other States' witness keys, from the node's verified directory (none if the node
     has no identity or no directory yet)."""
     if node is None:
@@ -185,26 +181,23 @@ def directory_cosigners(node: Any) -> tuple[CosignatureVerifier, ...]:
 
 
 @router.get("/ledger")
-def ledger_page(request: Request) -> Response:
-    user = auth.require_user(request)
+def ledger_page(request: Request, services: Services) -> Response:
+    db, node, settings = services.db, services.node, services.settings
+    user = auth.require_user(request, db)
     if not (
         allowed(user.role, Permission.READ_AUDIT) or allowed(user.role, Permission.READ_REQUESTS)
     ):
         raise NotAllowed("the user's role does not allow this")
-    db: Database = request.app.state.db
     with db.session() as session:
         latest = store.latest_checkpoint(session)
-    verifier = node_log_verifier(request.app.state, latest.origin if latest else None)
-    configured = tuple(getattr(request.app.state, "ledger_cosigners", ()) or ())
-    cosigners = configured or directory_cosigners(getattr(request.app.state, "node", None))
-    view = ledger_view(db, verifier, cosigners)
+    verifier = node_log_verifier(node, latest.origin if latest else None)
+    view = ledger_view(db, verifier, directory_cosigners(node))
     # Split views this node's witness caught in other States' logs: evidence, shown to all.
     for seen in split_views(db):
         view.alerts.append(
             f"Split view: {seen.origin} signed two different checkpoints of size {seen.size} "
             f"(detected {seen.detected_at:%Y-%m-%d %H:%M} UTC); both notes are kept as evidence."
         )
-    settings = request.app.state.settings
     policy = {
         "quorum": settings.ledger_quorum,
         "witnesses": ", ".join(settings.ledger_witnesses or ())

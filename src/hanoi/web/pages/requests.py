@@ -49,11 +49,14 @@ from hanoi.cases.queries import (
     timeline,
 )
 from hanoi.cases.transitions import case_state
+from hanoi.config import Settings
 from hanoi.convention import Ground, get_convention
+from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.exchange.receipt_proofs import receipt_bundle
 from hanoi.ledger.service import proof_for_leaf
 from hanoi.web import auth
+from hanoi.web.deps import Db, NodeServices, NodeSettings, Services
 from hanoi.web.forms import fields_for
 from hanoi.web.pages.evidence import PackageView, package_views
 from hanoi.web.problems import page_error
@@ -171,23 +174,23 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _reader(request: Request) -> Any:
-    return auth.require_permission(request, Permission.READ_REQUESTS)
+def _reader(request: Request, db: Database) -> Any:
+    return auth.require_permission(request, db, Permission.READ_REQUESTS)
 
 
 def _title(kind: str) -> str:
     return get_convention().instrument(kind).title
 
 
-def _deadlines(request: Request, case: CaseRequest) -> list[Deadline]:
+def _deadlines(settings: Settings, case: CaseRequest) -> list[Deadline]:
     """The request's deadlines under this node's own 24/7 service level, so the pages agree
     with the reminders the worker records."""
-    return request_deadlines(case, ack_hours_24_7=request.app.state.settings.ack_hours_24_7)
+    return request_deadlines(case, ack_hours_24_7=settings.ack_hours_24_7)
 
 
-def _row(request: Request, case: CaseRequest, user: User, now: datetime) -> Row:
+def _row(settings: Settings, case: CaseRequest, user: User, now: datetime) -> Row:
     received = case.side == Side.REQUESTED.value
-    deadline = next_due(_deadlines(request, case))
+    deadline = next_due(_deadlines(settings, case))
     return Row(
         case=case,
         title=_title(case.kind),
@@ -201,20 +204,20 @@ def _row(request: Request, case: CaseRequest, user: User, now: datetime) -> Row:
     )
 
 
-def _rows(request: Request, user: User, box: Box) -> list[Row]:
-    with request.app.state.db.session() as session:
+def _rows(db: Database, settings: Settings, user: User, box: Box) -> list[Row]:
+    with db.session() as session:
         cases = list_requests(session, user=user, box=box)
     now = utcnow()
-    return [_row(request, case, user, now) for case in cases]
+    return [_row(settings, case, user, now) for case in cases]
 
 
 @router.get("/requests")
-def list_page(request: Request, box: Box = "all") -> Response:
-    user = _reader(request)
+def list_page(request: Request, db: Db, settings: NodeSettings, box: Box = "all") -> Response:
+    user = _reader(request, db)
     return page(
         request,
         "requests/list.html",
-        {"user": user, "box": box, "boxes": BOXES, "rows": _rows(request, user, box)},
+        {"user": user, "box": box, "boxes": BOXES, "rows": _rows(db, settings, user, box)},
     )
 
 
@@ -226,9 +229,9 @@ def _console_order(row: Row) -> tuple[bool, float, bool, float]:
 
 
 @router.get("/console")
-def console_page(request: Request) -> Response:
-    user = _reader(request)
-    rows = [r for r in _rows(request, user, "all") if not is_final(Status(r.case.status))]
+def console_page(request: Request, db: Db, settings: NodeSettings) -> Response:
+    user = _reader(request, db)
+    rows = [r for r in _rows(db, settings, user, "all") if not is_final(Status(r.case.status))]
     return page(
         request,
         "requests/console.html",
@@ -237,12 +240,12 @@ def console_page(request: Request) -> Response:
 
 
 @router.get("/deadlines")
-def deadlines_page(request: Request) -> Response:
-    user = _reader(request)
-    with request.app.state.db.session() as session:
+def deadlines_page(request: Request, db: Db, settings: NodeSettings) -> Response:
+    user = _reader(request, db)
+    with db.session() as session:
         cases = list_requests(session, user=user)
     now = utcnow()
-    pairs = [(case, _deadlines(request, case)) for case in cases]
+    pairs = [(case, _deadlines(settings, case)) for case in cases]
     running = sorted(
         ((case, d) for case, found in pairs for d in found if not d.is_overdue(now)),
         key=lambda pair: pair[1].due,
@@ -264,11 +267,11 @@ def deadlines_page(request: Request) -> Response:
 
 
 def _load(
-    request: Request, user: User, reference: str
+    request: Request, services: NodeServices, user: User, reference: str
 ) -> tuple[CaseRequest, list[TimelineItem], list[PackageView]]:
     """The request, its timeline and its evidence, if the user's authority handles it."""
-    node = request.app.state.node
-    with request.app.state.db.session() as session:
+    node = services.node
+    with services.db.session() as session:
         case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
         items = timeline(session, case)
         packages = package_views(session, case, node.home if node is not None else None)
@@ -304,6 +307,7 @@ def _offered(case: CaseRequest, user: User, today: date) -> list[dict[str, Any]]
 
 def _request_page(
     request: Request,
+    services: NodeServices,
     user: User,
     reference: str,
     *,
@@ -311,7 +315,7 @@ def _request_page(
     retry: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    case, items, packages = _load(request, user, reference)
+    case, items, packages = _load(request, services, user, reference)
     now = utcnow()
     document = case.document
     return page(
@@ -327,7 +331,7 @@ def _request_page(
             "timeline": items,
             "packages": packages,
             "followups": [i.detail["request"] for i in items if i.what == "follow-up"],
-            "deadlines": _deadlines(request, case),
+            "deadlines": _deadlines(services.settings, case),
             "now": now,
             "actions": _offered(case, user, now.date()),
             "error": error,
@@ -347,22 +351,23 @@ def _done_label(done: str | None) -> str | None:
 
 
 @router.get("/requests/{reference}")
-def request_page(request: Request, reference: str) -> Response:
-    return _request_page(request, _reader(request), reference)
+def request_page(request: Request, reference: str, services: Services) -> Response:
+    return _request_page(request, services, _reader(request, services.db), reference)
 
 
 @router.get("/requests/{reference}/proofs/{leaf}.tlog-proof")
-def event_proof(request: Request, reference: str, leaf: str) -> Response:
+def event_proof(
+    request: Request, reference: str, leaf: str, db: Db, settings: NodeSettings
+) -> Response:
     """The offline proof (C2SP tlog-proof) that one event of this request is in the node's
     transparency log, under its latest signed checkpoint: for a court, with the request."""
-    user = _reader(request)
-    with request.app.state.db.session() as session:
+    user = _reader(request, db)
+    with db.session() as session:
         case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
         leaf_hash = event_leaf(session, case, leaf) if LEAF_RE.fullmatch(leaf) else None
     if leaf_hash is None:
         return page_error(request, 404, "No such event", "Not an event of this request.")
-    quorum = request.app.state.settings.ledger_quorum
-    proof = proof_for_leaf(request.app.state.db, leaf_hash, quorum=quorum)
+    proof = proof_for_leaf(db, leaf_hash, quorum=settings.ledger_quorum)
     if proof is None:
         return page_error(
             request, 404, "Not in a signed checkpoint yet", "Try again in a few seconds."
@@ -378,17 +383,18 @@ def event_proof(request: Request, reference: str, leaf: str) -> Response:
 
 
 @router.get("/requests/{reference}/receipts/{message_id}.tar")
-def receipt_download(request: Request, reference: str, message_id: str) -> Response:
+def receipt_download(
+    request: Request, reference: str, message_id: str, db: Db, settings: NodeSettings
+) -> Response:
     """A delivered message's signed receipt with its offline proof and the entry's opening
     (``hanoi exchange verify-receipt`` checks the unpacked folder)."""
-    user = _reader(request)
-    with request.app.state.db.session() as session:
+    user = _reader(request, db)
+    with db.session() as session:
         case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
         found = receipt_message(session, case, message_id) if len(message_id) == 26 else None
     if found is None:
         return page_error(request, 404, "No such receipt", "Not a receipt of this request.")
-    quorum = request.app.state.settings.ledger_quorum
-    bundle = receipt_bundle(request.app.state.db, found, quorum=quorum)
+    bundle = receipt_bundle(db, found, quorum=settings.ledger_quorum)
     if not bundle.logged:
         return page_error(
             request, 404, "No proof for this receipt", "It was stored before receipts were logged."
@@ -408,9 +414,9 @@ def receipt_download(request: Request, reference: str, message_id: str) -> Respo
 
 
 @router.post("/requests/{reference}/act")
-async def act_on_request(request: Request, reference: str) -> Response:
+async def act_on_request(request: Request, reference: str, services: Services) -> Response:
     form = await auth.checked_form(request)
-    return await run_in_threadpool(_act, request, reference, form)
+    return await run_in_threadpool(_act, request, services, reference, form)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -438,10 +444,10 @@ def _action_request(form: FormData) -> ActionRequest:
     )
 
 
-def _act(request: Request, reference: str, form: FormData) -> Response:
-    user = _reader(request)
+def _act(request: Request, services: NodeServices, reference: str, form: FormData) -> Response:
+    user = _reader(request, services.db)
     retry = {k: _text(form, k) for k in ("action", "reason", "ground", "until")}
-    node = request.app.state.node
+    node = services.node
     if node is None:
         return page_error(
             request, 503, "No exchange", "This node has no identity: it cannot reach other States."
@@ -449,14 +455,18 @@ def _act(request: Request, reference: str, form: FormData) -> Response:
     try:
         action_request = _action_request(form)
     except ValueError as exc:
-        return _request_page(request, user, reference, error=str(exc), retry=retry, status=422)
+        return _request_page(
+            request, services, user, reference, error=str(exc), retry=retry, status=422
+        )
     try:
-        with request.app.state.db.session() as session:
+        with services.db.session() as session:
             act(session, node, user=user, reference=reference, request=action_request)
     except LifecycleError as exc:
         # Rolled back: nothing changed, nothing queued. What was typed comes back.
-        return _request_page(request, user, reference, error=str(exc), retry=retry, status=422)
-    worker = request.app.state.worker
+        return _request_page(
+            request, services, user, reference, error=str(exc), retry=retry, status=422
+        )
+    worker = services.worker
     if worker is not None:
         worker.wake()  # the message to the other State leaves now, not at the next poll
     target = f"/requests/{quote(reference, safe='')}?done={action_request.action.value}"

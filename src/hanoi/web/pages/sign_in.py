@@ -10,15 +10,18 @@ from starlette.datastructures import FormData
 
 from hanoi.accounts import authenticate
 from hanoi.accounts.errors import SignInFailed, SignInThrottled, TotpRequired
+from hanoi.config import Settings
+from hanoi.db import Database
 from hanoi.web import auth
+from hanoi.web.deps import Db, NodeSettings
 from hanoi.web.templating import page
 
 router = APIRouter()
 
 
 @router.get("/")
-def home(request: Request) -> Response:
-    target = "/drafts" if auth.current_user(request) else "/sign-in"
+def home(request: Request, db: Db) -> Response:
+    target = "/drafts" if auth.current_user(request, db) else "/sign-in"
     return RedirectResponse(target, status_code=303)
 
 
@@ -28,26 +31,26 @@ def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, db: Db, settings: NodeSettings) -> Response:
     form = await auth.checked_form(request)
-    return await run_in_threadpool(_sign_in, request, form)
+    return await run_in_threadpool(_sign_in, request, db, settings, form)
 
 
-def _sign_in(request: Request, form: FormData) -> Response:
+def _sign_in(request: Request, db: Database, settings: Settings, form: FormData) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     totp_code = str(form.get("totp_code") or "").strip() or None
     status, error, ask_totp = 200, None, False
     retry_after: int | None = None
     try:
-        with request.app.state.db.session() as session:
+        with db.session() as session:
             user = authenticate(
                 session,
                 username=username,
                 password=password,
                 totp_code=totp_code,
                 remote_addr=request.client.host if request.client else None,
-                audit_key=request.app.state.settings.audit_key(),
+                audit_key=settings.audit_key(),
             )
     except TotpRequired:
         status, error, ask_totp = 401, "Enter the code from your authenticator app.", True
@@ -58,7 +61,7 @@ def _sign_in(request: Request, form: FormData) -> Response:
         status, error = 401, "Wrong user name, password or code."
         ask_totp = totp_code is not None
     else:
-        auth.start_session(request, user)
+        auth.start_session(request, db, user)
         return RedirectResponse("/drafts", status_code=303)
     response = page(
         request,
@@ -72,7 +75,7 @@ def _sign_in(request: Request, form: FormData) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, db: Db) -> Response:
     await auth.checked_form(request)
-    await run_in_threadpool(auth.end_session, request)
+    await run_in_threadpool(auth.end_session, request, db)
     return RedirectResponse("/sign-in", status_code=303)

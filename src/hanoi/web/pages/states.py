@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from hanoi.config import Settings
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.entry import Authority
 from hanoi.directory.errors import DirectoryError
 from hanoi.web import auth
+from hanoi.web.deps import Db, NodeSettings
 from hanoi.web.problems import page_error
 from hanoi.web.templating import page
 
@@ -34,8 +36,8 @@ def local_clock(authority: Authority, now: datetime) -> dict[str, str]:
     }
 
 
-def _copy(request: Request) -> tuple[DirectoryClient, Any, str | None]:
-    client = DirectoryClient(request.app.state.settings.home)
+def _copy(settings: Settings) -> tuple[DirectoryClient, Any, str | None]:
+    client = DirectoryClient(settings.home)
     if not client.is_pinned:
         return client, None, "This node has not pinned a directory yet (hanoi directory refresh)."
     try:
@@ -45,9 +47,9 @@ def _copy(request: Request) -> tuple[DirectoryClient, Any, str | None]:
 
 
 @router.get("/states")
-def states_page(request: Request) -> Response:
-    user = auth.require_user(request)
-    client, status, problem = _copy(request)
+def states_page(request: Request, db: Db, settings: NodeSettings) -> Response:
+    user = auth.require_user(request, db)
+    client, status, problem = _copy(settings)
     entries = client.verified_entries() if status is not None else []
     return page(
         request,
@@ -63,9 +65,9 @@ def states_page(request: Request) -> Response:
 
 
 @router.get("/states/{code}")
-def state_page(request: Request, code: str) -> Response:
-    user = auth.require_user(request)
-    client, status, problem = _copy(request)
+def state_page(request: Request, code: str, db: Db, settings: NodeSettings) -> Response:
+    user = auth.require_user(request, db)
+    client, status, problem = _copy(settings)
     entry = client.verified_entry(code) if status is not None and len(code) == 2 else None
     if entry is None:
         return page_error(request, 404, "Unknown State", problem or f"No entry for {code!r}.")
