@@ -12,7 +12,6 @@ Two kinds of checks, both reported together so an officer fixes everything in on
 from __future__ import annotations
 
 import functools
-import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from hanoi.cases.documents import DataItem, OffenceItem, Period, document_model
+from hanoi.cases.documents import DataItem, OffenceItem, Period, document_model, unwrap_optional
 from hanoi.cases.errors import DocumentError
 from hanoi.convention import (
     Confidence,
@@ -228,7 +227,7 @@ def _is_missing(value: object) -> bool:
 def _path_exists(model: type[BaseModel], parts: list[str]) -> bool:
     current: Any = model
     for part in parts:
-        current = _unwrap_optional(current)
+        current = unwrap_optional(current)
         if part == "*":
             if typing.get_origin(current) is not list:
                 return False
@@ -241,14 +240,6 @@ def _path_exists(model: type[BaseModel], parts: list[str]) -> bool:
             return False
         current = field.annotation
     return True
-
-
-def _unwrap_optional(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
 
 
 # --- rules ------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+import types
+import typing
 from datetime import date
 from typing import Annotated, Any, Literal, NoReturn, TypeAlias
 
@@ -409,6 +411,16 @@ __all__ = [
     "parse_document",
     "parse_document_obj",
 ]
+
+
+def unwrap_optional(annotation: Any) -> Any:
+    """``X | None`` -> ``X``, as the checker and the letters read a document field's type;
+    any other annotation as it is."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
 
 
 def document_model(kind: str) -> type[BaseModel]:

@@ -17,7 +17,6 @@ is being printed, so the PDF step refuses every URL except inline ``data:`` reso
 from __future__ import annotations
 
 import functools
-import types
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from hanoi.cases.check import check_document
-from hanoi.cases.documents import Period, document_model
+from hanoi.cases.documents import Period, document_model, unwrap_optional
 from hanoi.cases.errors import CasesError
 from hanoi.convention import Convention, Element, Instrument, get_convention
 from hanoi.directory.fixture import load_fixture_directory
@@ -268,7 +267,7 @@ def letter_messages(convention: Convention | None = None) -> list[tuple[str | No
 def _models_under(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
     yield model
     for info in model.model_fields.values():
-        inner = _item_type(_unwrap_optional(info.annotation))
+        inner = _item_type(unwrap_optional(info.annotation))
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             yield from _models_under(inner)
 
@@ -649,20 +648,12 @@ def _field_info(doc: BaseModel, parts: list[str]) -> FieldInfo | None:
         info = model.model_fields.get(part)
         if info is None:
             return None
-        model = _unwrap_optional(info.annotation)
+        model = unwrap_optional(info.annotation)
     return info
 
 
 def _model_field(item: object, name: str) -> FieldInfo | None:
     return type(item).model_fields.get(name) if isinstance(item, BaseModel) else None
-
-
-def _unwrap_optional(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
 
 
 def _item_type(annotation: Any) -> Any:
@@ -674,7 +665,7 @@ def _item_type(annotation: Any) -> Any:
 
 def _choices(annotation: Any) -> tuple[str, ...]:
     """The string values of a ``Literal`` field (also inside ``X | None``)."""
-    inner = _unwrap_optional(annotation)
+    inner = unwrap_optional(annotation)
     if typing.get_origin(inner) is Literal:
         return tuple(a for a in typing.get_args(inner) if isinstance(a, str))
     return ()

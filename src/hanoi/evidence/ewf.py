@@ -32,12 +32,13 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pyewf  # type: ignore[import-not-found]
 
 from hanoi.errors import InvalidInput
 from hanoi.evidence.errors import EvidenceError, shown
+from hanoi.evidence.manifest import ImageMetadataKey
 
 READ_CHUNK = 1024 * 1024
 """Media data is hashed in pieces of this size: memory stays constant whatever the image."""
@@ -47,22 +48,10 @@ _SIGNATURE_BYTES = 8
 # libewf's names for the stored hashes, and the hashlib names (and hex lengths) we use.
 _STORED_HASHES = {"MD5": ("md5", 32), "SHA1": ("sha1", 40), "SHA256": ("sha256", 64)}
 
-# Header values that describe the case and the acquisition. Left out on purpose: the
-# password hash, and libewf's internal bookkeeping (compression level, extents, ...).
-METADATA_KEYS = (
-    "case_number",
-    "evidence_number",
-    "examiner_name",
-    "description",
-    "notes",
-    "acquiry_date",
-    "system_date",
-    "acquiry_operating_system",
-    "acquiry_software_version",
-    "model",
-    "serial_number",
-    "device_label",
-)
+# Header values that describe the case and the acquisition, as the manifest names them.
+# Left out on purpose: the password hash, and libewf's internal bookkeeping (compression
+# level, extents, ...).
+METADATA_KEYS: tuple[str, ...] = get_args(ImageMetadataKey)
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 

@@ -114,7 +114,7 @@ ImageMetadataKey = Literal[
     "serial_number",
     "device_label",
 ]
-"""libewf's names of the header values kept (``hanoi.evidence.ewf.METADATA_KEYS``)."""
+"""libewf's names of the header values kept; ``hanoi.evidence.ewf`` reads these and no others."""
 
 
 class _Model(BaseModel):
