@@ -410,6 +410,7 @@ __all__ = [
     "new_document",
     "parse_document",
     "parse_document_obj",
+    "unwrap_optional",
 ]
 
 
