@@ -266,13 +266,62 @@ def test_offences_json_lists_the_offence_codes(convention_runs: dict[str, Run]) 
         assert offence["name"].strip(), offence
 
 
-def test_the_choices_the_cli_registers_are_the_domains_own() -> None:
-    """hanoi.cli.request repeats three lists of choices so that every command starts light;
-    they must stay the lists the domain defines."""
+def test_the_choices_the_cli_offers_are_the_domains_own(tmp_path: Path) -> None:
+    """`hanoi request new` and `render` offer the lists of choices the domain defines (the
+    CLI takes them from hanoi.convention and hanoi.cases.render, and must keep doing so)."""
     from hanoi.cases.render import LetterFormat, LetterLanguage
-    from hanoi.cli.request import REQUEST_KINDS, LetterFormatChoice, LetterLanguageChoice
     from hanoi.convention import KINDS
 
-    assert REQUEST_KINDS == KINDS
-    assert [c.value for c in LetterLanguageChoice] == [c.value for c in LetterLanguage]
-    assert [c.value for c in LetterFormatChoice] == [c.value for c in LetterFormat]
+    runs = hanoi_many(
+        tmp_path,
+        {"new": Cmd(("request", "new", "--help")), "render": Cmd(("request", "render", "--help"))},
+    )
+    new, render = (" ".join(expect(runs[c], 0).out.replace("│", " ").split()) for c in runs)
+    assert f"One of: {', '.join(KINDS)}." in new, new
+    assert f"<{'|'.join(LetterLanguage)}>" in render, render
+    assert f"<{'|'.join(LetterFormat)}>" in render, render
+
+
+def test_hanoi_help_lists_every_command_without_importing_them() -> None:
+    """`hanoi --help` reads the table of commands (hanoi.cli.main) and imports no command
+    module: each is imported when its command runs."""
+    script = (
+        "import sys\n"
+        "from hanoi.cli.main import app\n"
+        "try:\n"
+        "    app.main(['--help'], prog_name='hanoi')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('hanoi', 'sqlalchemy')))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    *_, imported = proc.stdout.splitlines()
+    assert imported.split() == ["hanoi", "hanoi.cli", "hanoi.cli.lazy", "hanoi.cli.main"], imported
+    from hanoi.cli.main import COMMANDS
+
+    for entry in COMMANDS:
+        assert entry.name in proc.stdout and entry.help.split()[0] in proc.stdout, entry
+
+
+def test_each_command_listed_has_the_help_its_module_gives_it() -> None:
+    """The one-line help in the tables of commands (hanoi.cli.main, and the commands a
+    group keeps in another module) is the first paragraph of each command's docstring."""
+    from hanoi.cli.lazy import LazyCommand
+    from hanoi.cli.main import COMMANDS
+
+    def first_paragraph(text: str | None) -> str:
+        return " ".join((text or "").split("\n\n")[0].split())
+
+    checked = 0
+    pending = [LazyCommand(entry) for entry in COMMANDS]
+    while pending:
+        command = pending.pop()
+        loaded = command.loaded
+        assert first_paragraph(loaded.help) == command.entry.help, command.entry
+        pending.extend(
+            c for c in getattr(loaded, "commands", {}).values() if isinstance(c, LazyCommand)
+        )
+        checked += 1
+    assert checked == len(COMMANDS) + 6  # hanoi request's six commands kept apart
