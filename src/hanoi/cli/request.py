@@ -1,147 +1,70 @@
-"""`hanoi request new|check|render`: draft, check and render request documents.
+"""`hanoi request ...`: request documents, and the requests exchanged with other States.
 
-The requests exchanged with other States' nodes (`send`, `condition`, `list`, `show`,
-`act`, `deadlines`) are in :mod:`hanoi.cli.request_exchange`: they open the node's
-database and case store, which the commands here, working on a file, do without.
+The group is this table: `new`, `check` and `render` work on a document file
+(:mod:`hanoi.cli.request_documents`); the others work on the node's requests, in its
+database and case store (:mod:`hanoi.cli.request_exchange`). Each command imports its own
+module only, so checking a document does not load the node, nor a node command the letter
+renderer.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import typer
 
-from hanoi.cases.check import CheckReport, check_document
-from hanoi.cases.documents import (
-    KINDS,
-    MAX_DOCUMENT_BYTES,
-    RequestDocument,
-    new_document,
-    parse_document,
-)
-from hanoi.cases.render import LetterFormat, LetterLanguage, render_html, render_pdf
-from hanoi.cli.context import AsJson, NodeHome
-from hanoi.cli.errors import EXIT_INVALID, EXIT_OK, fail, guarded
-from hanoi.cli.files import read_bounded, write_atomic
 from hanoi.cli.lazy import Entry
-from hanoi.cli.output import console, print_json
-from hanoi.config import load_settings
-from hanoi.directory.fixture import StateDirectory
-from hanoi.directory.lookup import node_directory
 
 app = typer.Typer(no_args_is_help=True)
 
-#: `hanoi request`'s commands that work on the node, listed after these (see the docstring);
-#: each line is the first paragraph of the command's docstring.
-LAZY_COMMANDS = tuple(
-    Entry(name, summary, "request_exchange", "one_of")
-    for name, summary in (
-        ("send", "Check, sign, encrypt and send a request to the requested State's node."),
-        ("condition", "Attach a condition on use to a request, or authorise onward transfer."),
-        ("list", "The requests of your authority, newest first."),
-        (
-            "show",
-            "One request: its status, deadlines, what you may do now, and its whole timeline.",
-        ),
-        (
-            "act",
-            "Act on a request (acknowledge it, preserve the data, refuse it, ...) and tell the "
-            "other State's node.",
-        ),
-        (
-            "deadlines",
-            "Open deadlines of your authority's requests, overdue first, then by due time.",
-        ),
-    )
-)
-
-
-def read_document(path: Path) -> RequestDocument:
-    """The request document in ``path`` (or stdin for ``-``), size-bounded and validated."""
-    return parse_document(read_bounded(path, MAX_DOCUMENT_BYTES))
-
-
-def _states(home: Path | None) -> StateDirectory:
-    return node_directory(load_settings(home).home)
-
-
-@app.command()
-@guarded
-def new(
-    kind: str = typer.Argument(..., help=f"One of: {', '.join(KINDS)}."),
-    out: Path = typer.Option(..., "-o", "--out", help="Where to write the blank request."),
-    requesting_state: str | None = typer.Option(None, help="ISO 3166 code of your State."),
-    requested_state: str | None = typer.Option(None, help="ISO 3166 code of the requested State."),
-    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
-) -> None:
-    """Write a blank request of KIND, ready to fill in and check."""
-    if kind not in KINDS:
-        fail(f"unknown request kind {kind!r}; choose one of: {', '.join(KINDS)}")
-    doc = new_document(kind, requesting_state=requesting_state, requested_state=requested_state)
-    text = json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-    write_atomic(out, text.encode(), overwrite=force)
-    console.print(
-        f"Wrote a blank {kind} request to {out}. Fill it in, then: hanoi request check {out}"
-    )
-
-
-@app.command()
-@guarded
-def check(
-    file: Path = typer.Argument(..., help="The request document (JSON), or - for stdin."),
-    as_json: AsJson = False,
-    home: NodeHome = None,
-) -> None:
-    """Check a request against its article: exit 0 complete, 1 problems found, 2 unusable.
-
-    The States are those of the node's verified directory, or the demo States if it has none.
-    """
-    report = check_document(read_document(file), directory=_states(home))
-    if as_json:
-        print_json(report.model_dump(mode="json"))
-    else:
-        _print_report(file, report)
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_INVALID)
-
-
-def _print_report(file: Path, report: CheckReport) -> None:
-    """One block per problem: severity and full field path, the message, the article.
-
-    Blocks rather than a table, so nothing is cut short in a narrow terminal or a CI log.
-    """
-    if not report.problems:
-        console.print(f"{file}: complete — every element of the {report.kind} request is present.")
-        return
-    for p in report.problems:
-        console.print(f"{p.severity:<8} {p.path or '(document)'}")
-        console.print(f"         {p.message}")
-        console.print(f"         {p.article} ({p.confidence})")
-    verdict = "incomplete" if not report.ok else "complete, with warnings"
-    console.print(f"{file}: {verdict} — {report.errors} error(s), {report.warnings} warning(s).")
-
-
-@app.command()
-@guarded
-def render(
-    file: Path = typer.Argument(..., help="The request document (JSON)."),
-    lang: LetterLanguage = typer.Option(
-        LetterLanguage.EN, "--lang", help="Language of the letter."
+#: Each line is the first paragraph of the command's docstring.
+LAZY_COMMANDS = (
+    Entry(
+        "new",
+        "Write a blank request of KIND, ready to fill in and check.",
+        "request_documents",
+        "one_of",
     ),
-    fmt: LetterFormat = typer.Option(LetterFormat.HTML, "--format", help="html or pdf."),
-    out: Path = typer.Option(..., "-o", "--out", help="Where to write the letter."),
-    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
-    home: NodeHome = None,
-) -> None:
-    """Render the formal request letter, citing the articles, as HTML or PDF.
-
-    The States are those of the node's verified directory, or the demo States if it has none.
-    """
-    doc = read_document(file)
-    states = _states(home)
-    if fmt is LetterFormat.PDF:
-        data = render_pdf(doc, lang.value, directory=states)
-    else:
-        data = render_html(doc, lang.value, directory=states).encode()
-    write_atomic(out, data, overwrite=force)
-    console.print(f"Wrote the {lang.value} letter to {out}.")
+    Entry(
+        "check",
+        "Check a request against its article: exit 0 complete, 1 problems found, 2 unusable.",
+        "request_documents",
+        "one_of",
+    ),
+    Entry(
+        "render",
+        "Render the formal request letter, citing the articles, as HTML or PDF.",
+        "request_documents",
+        "one_of",
+    ),
+    Entry(
+        "send",
+        "Check, sign, encrypt and send a request to the requested State's node.",
+        "request_exchange",
+        "one_of",
+    ),
+    Entry(
+        "condition",
+        "Attach a condition on use to a request, or authorise onward transfer.",
+        "request_exchange",
+        "one_of",
+    ),
+    Entry("list", "The requests of your authority, newest first.", "request_exchange", "one_of"),
+    Entry(
+        "show",
+        "One request: its status, deadlines, what you may do now, and its whole timeline.",
+        "request_exchange",
+        "one_of",
+    ),
+    Entry(
+        "act",
+        "Act on a request (acknowledge it, preserve the data, refuse it, ...) and tell the "
+        "other State's node.",
+        "request_exchange",
+        "one_of",
+    ),
+    Entry(
+        "deadlines",
+        "Open deadlines of your authority's requests, overdue first, then by due time.",
+        "request_exchange",
+        "one_of",
+    ),
+)

@@ -4,8 +4,6 @@ with other States' nodes.
 These commands act as a user of this node (--user, or $HANOI_USER): whoever runs them can
 read the node's folder and keys anyway, so naming the user is about the audit trail and
 need-to-know (a user sees only their authority's requests), not about authentication.
-They are listed in `hanoi request` by :data:`hanoi.cli.request.LAZY_COMMANDS`, so that
-`new`, `check` and `render` do not load the node's database and case store.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import typer
 from sqlalchemy import select
 
 from hanoi.cases.deadlines import Deadline
+from hanoi.cases.documents import MAX_DOCUMENT_BYTES, parse_document
 from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.requests import (
@@ -35,8 +34,8 @@ from hanoi.cases.requests import (
 )
 from hanoi.cli.context import ActingUser, AsJson, NodeContext, NodeHome, open_node
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
+from hanoi.cli.files import read_bounded
 from hanoi.cli.output import console, print_json
-from hanoi.cli.request import read_document
 from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.exchange.models import OutboxMessage
@@ -125,7 +124,7 @@ def send(
     """Check, sign, encrypt and send a request to the requested State's node.
 
     Prints its reference. Exit 1 if the request does not pass the check."""
-    document = read_document(file)
+    document = parse_document(read_bounded(file, MAX_DOCUMENT_BYTES))
     with open_node(home) as context:
         with context.db.session() as session:
             try:
