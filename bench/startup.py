@@ -1,7 +1,7 @@
 """The fixed cost of each `hanoi` command: how long a process takes to start, parse its
 options, open the node and do (almost) nothing, against ``python -c pass`` in the same run.
 
-Run: .venv/bin/python bench/startup.py [--rounds 7] [--dir /tmp] [--keep]
+Run: .venv/bin/python bench/startup.py [--rounds 7] [--dir /tmp] [--keep] [--baseline SRC]
 
 A demo federation is built first (``hanoi demo --scenario-only``: the Secretariat, XA, XB
 and XC on loopback, the scenario's requests exchanged, then everything stopped), and every
@@ -18,6 +18,11 @@ median wall time, its ratio to the median of ``python -c pass``, the median CPU 
 ``/usr/bin/time`` exists (else from ``wait4``, which may count this script's own few MiB).
 Target: every command under 0.5 s (marked ``!`` when not). No imports of Hanoi here, so the
 numbers are the children's alone.
+
+``--baseline SRC`` also runs every command from another source tree (``SRC`` is a folder
+holding the ``hanoi`` package, e.g. an older commit's ``src`` from ``git archive``, put
+first on ``PYTHONPATH``), right after the same command from this tree: a before/after
+comparison made in the same minutes, on the same node.
 """
 
 from __future__ import annotations
@@ -43,12 +48,17 @@ TERMINAL_VARS = ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTER
 
 
 @dataclass
-class Command:
-    label: str
-    argv: list[str]
+class Runs:
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     peaks_kib: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Command:
+    label: str
+    argv: list[str]
+    runs: dict[str, Runs] = field(default_factory=dict)  # by source tree: "this", "baseline"
 
 
 def child_env(home: Path) -> dict[str, str]:
@@ -161,8 +171,12 @@ def tidy(work: Path) -> None:
     (work / "new.json").unlink(missing_ok=True)
 
 
-def measure(rounds: int, home: Path, work: Path) -> list[Command]:
+def measure(rounds: int, home: Path, work: Path, baseline: Path | None) -> list[Command]:
     env = child_env(home)
+    trees = {"this": env}
+    if baseline is not None:
+        path = os.pathsep.join(p for p in (str(baseline), env.get("PYTHONPATH")) if p)
+        trees["baseline"] = env | {"PYTHONPATH": path}
     (work / "three.bin").write_bytes(b"abc")
     reference = sealable_request(home, work, env)
     sealed = [str(HANOI), "evidence", "seal", str(work / "three.bin"), "--to", "XA"]
@@ -171,29 +185,38 @@ def measure(rounds: int, home: Path, work: Path) -> list[Command]:
     print(f"{len(table)} commands, {rounds} rounds, as XB's officer, request {reference}")
     for number in range(1, rounds + 1):
         for command in table:
-            tidy(work)
-            wall, cpu, peak = run_once(command.argv, env, work)
-            command.walls.append(wall)
-            command.cpus.append(cpu)
-            command.peaks_kib.append(peak)
+            for tree, tree_env in trees.items():
+                tidy(work)
+                wall, cpu, peak = run_once(command.argv, tree_env, work)
+                runs = command.runs.setdefault(tree, Runs())
+                runs.walls.append(wall)
+                runs.cpus.append(cpu)
+                runs.peaks_kib.append(peak)
         print(f"  round {number} of {rounds} done", flush=True)
     tidy(work)
     return table
 
 
 def report(table: list[Command]) -> None:
-    reference = statistics.median(table[0].walls)
-    print(f"\n{'command':<42} {'wall s':>7} {'ratio':>6} {'CPU s':>6} {'peak MiB':>9}")
+    trees = list(table[0].runs)
+    references = {tree: statistics.median(table[0].runs[tree].walls) for tree in trees}
+    heading = " ".join(f"{'wall s':>7} {'ratio':>6} {'CPU s':>6} {'MiB':>6}  " for _ in trees)
+    print(f"\n{'':<42} " + " ".join(f"{tree:<30}" for tree in trees))
+    print(f"{'command':<42} {heading}")
     for command in table:
-        wall = statistics.median(command.walls)
-        mark = "!" if wall >= TARGET_SECONDS else " "
-        print(
-            f"{command.label:<42} {wall:7.3f} {wall / reference:6.1f} "
-            f"{statistics.median(command.cpus):6.3f} {max(command.peaks_kib) / 1024:9.1f} {mark}"
-        )
-    slowest = max(table[1:], key=lambda c: statistics.median(c.walls))
+        cells = []
+        for tree in trees:
+            runs = command.runs[tree]
+            wall = statistics.median(runs.walls)
+            mark = "!" if wall >= TARGET_SECONDS else " "
+            cells.append(
+                f"{wall:7.3f} {wall / references[tree]:6.1f} {statistics.median(runs.cpus):6.3f} "
+                f"{max(runs.peaks_kib) / 1024:6.1f} {mark}"
+            )
+        print(f"{command.label:<42} " + " ".join(cells))
+    slowest = max(table[1:], key=lambda c: statistics.median(c.runs["this"].walls))
     print(
-        f"\nslowest: {slowest.label}, {statistics.median(slowest.walls):.3f} s "
+        f"\nslowest here: {slowest.label}, {statistics.median(slowest.runs['this'].walls):.3f} s "
         f"(target: every command under {TARGET_SECONDS} s); load average now "
         f"{os.getloadavg()[0]:.2f}"
     )
@@ -204,13 +227,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="runs of each command")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--keep", action="store_true", help="keep the federation's folder")
+    parser.add_argument("--baseline", type=Path, help="another source tree to compare with")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hanoi-startup-", dir=args.dir))
     try:
         home = build_federation(folder / "federation")
         work = folder / "work"
         work.mkdir()
-        report(measure(args.rounds, home, work))
+        report(measure(args.rounds, home, work, args.baseline))
     finally:
         if args.keep:
             print(f"kept {folder}")

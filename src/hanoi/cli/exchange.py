@@ -8,7 +8,7 @@ import typer
 
 from hanoi.cli.context import AsJson, NodeHome, open_database
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
-from hanoi.cli.ledger import log_policy
+from hanoi.cli.log_keys import log_policy
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
 from hanoi.crypto.errors import CryptoError

@@ -12,11 +12,11 @@ import typer
 from hanoi.cli.context import AsJson, NodeHome, open_database
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
 from hanoi.cli.files import read_bounded, write_atomic
+from hanoi.cli.log_keys import log_policy
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
-from hanoi.crypto.cosignature import CosignatureVerifier, parse_cosigner_verifier_key
 from hanoi.crypto.errors import CryptoError
-from hanoi.crypto.note import Verifier, parse_verifier_key
+from hanoi.crypto.note import parse_verifier_key
 from hanoi.ledger.errors import LedgerError
 from hanoi.ledger.proof import MAX_PROOF_BYTES, verify_proof_file
 from hanoi.ledger.records import format_time, parse_leaf
@@ -139,19 +139,6 @@ def verify_proof(
         f"(size {result['tree_size']}), cosigned by "
         f"{', '.join(result['cosigned_by']) or 'no witness'}"  # type: ignore[arg-type]
     )
-
-
-def log_policy(
-    key: str, cosigner: list[str], quorum: int | None
-) -> tuple[Verifier, list[CosignatureVerifier], int]:
-    """The log's verifier, the witnesses' cosigner keys and the cosignatures required
-    (every witness given, unless --quorum says fewer); a malformed key is a usage error."""
-    verifier = parse_verifier_key(key.strip())
-    witnesses = [parse_cosigner_verifier_key(c.strip()) for c in cosigner]
-    needed = len(witnesses) if quorum is None else quorum
-    if needed > len(witnesses):
-        fail(f"--quorum {needed} needs at least {needed} --cosigner keys")
-    return verifier, witnesses, needed
 
 
 @app.command()
