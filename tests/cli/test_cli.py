@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from hanoi.cli.lazy import Group
 from hanoi.convention import CHAPTERS, get_convention
 
 HANOI = Path(sys.executable).parent / "hanoi"
@@ -282,14 +283,16 @@ def test_the_choices_the_cli_offers_are_the_domains_own(tmp_path: Path) -> None:
     assert f"<{'|'.join(LetterFormat)}>" in render, render
 
 
-def test_hanoi_help_lists_every_command_without_importing_them() -> None:
-    """`hanoi --help` reads the table of commands (hanoi.cli.main) and imports no command
-    module: each is imported when its command runs."""
+@pytest.mark.parametrize("args", [["--help"], ["request", "--help"], ["exchange", "--help"]])
+def test_help_lists_the_commands_without_importing_them(args: list[str]) -> None:
+    """`hanoi --help` and a group's help are answered from the table of commands
+    (hanoi.cli.main) without importing any command module: each is imported when its
+    command runs."""
     script = (
         "import sys\n"
         "from hanoi.cli.main import app\n"
         "try:\n"
-        "    app.main(['--help'], prog_name='hanoi')\n"
+        f"    app.main({args!r}, prog_name='hanoi')\n"
         "except SystemExit:\n"
         "    pass\n"
         "print(' '.join(sorted(m for m in sys.modules if m.startswith(('hanoi', 'sqlalchemy')))))"
@@ -301,27 +304,41 @@ def test_hanoi_help_lists_every_command_without_importing_them() -> None:
     assert imported.split() == ["hanoi", "hanoi.cli", "hanoi.cli.lazy", "hanoi.cli.main"], imported
     from hanoi.cli.main import COMMANDS
 
-    for entry in COMMANDS:
-        assert entry.name in proc.stdout and entry.help.split()[0] in proc.stdout, entry
+    listed = COMMANDS if args == ["--help"] else _group(args[0]).entries
+    for item in listed:
+        assert f"│ {item.name} " in proc.stdout, item
+
+
+def _group(name: str) -> Group:
+    from hanoi.cli.main import COMMANDS
+
+    return next(item for item in COMMANDS if isinstance(item, Group) and item.name == name)
 
 
 def test_each_command_listed_has_the_help_its_module_gives_it() -> None:
-    """The one-line help in the tables of commands (hanoi.cli.main, and the commands a
-    group keeps in another module) is the first paragraph of each command's docstring."""
+    """The one-line help in the table of commands (hanoi.cli.main) is the first paragraph
+    of each command's docstring, each command is in the module the table names, and every
+    command a module defines is in the table."""
+    import importlib
+
+    import typer
+
     from hanoi.cli.lazy import LazyCommand
     from hanoi.cli.main import COMMANDS
 
     def first_paragraph(text: str | None) -> str:
         return " ".join((text or "").split("\n\n")[0].split())
 
-    checked = 0
-    pending = [LazyCommand(entry) for entry in COMMANDS]
-    while pending:
-        command = pending.pop()
-        loaded = command.loaded
-        assert first_paragraph(loaded.help) == command.entry.help, command.entry
-        pending.extend(
-            c for c in getattr(loaded, "commands", {}).values() if isinstance(c, LazyCommand)
-        )
-        checked += 1
-    assert checked == len(COMMANDS) + 9  # the commands of `hanoi request`, in its own table
+    commands = [
+        e for item in COMMANDS for e in (item.entries if isinstance(item, Group) else [item])
+    ]
+    for entry in commands:
+        loaded = LazyCommand(entry).loaded
+        assert first_paragraph(loaded.help) == entry.help, entry
+        assert loaded.callback is not None
+        assert loaded.callback.__module__ == f"hanoi.cli.{entry.module}", entry
+    listed = {(entry.module, entry.name) for entry in commands}
+    for module in {entry.module for entry in commands}:
+        app = importlib.import_module(f"hanoi.cli.{module}").app
+        for name in typer.main.get_group(app).commands:
+            assert (module, name) in listed, f"hanoi.cli.{module} defines {name}, not listed"

@@ -10,7 +10,7 @@ from hanoi.cli.errors import guarded
 from hanoi.cli.output import console
 from hanoi.config import load_settings
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 @app.command("add")

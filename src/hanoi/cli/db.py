@@ -10,7 +10,7 @@ from hanoi.cli.output import console
 from hanoi.config import load_settings
 from hanoi.db import current_revision, upgrade
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 @app.command("upgrade")

@@ -13,7 +13,7 @@ from hanoi.cli.context import AsJson
 from hanoi.cli.errors import EXIT_INVALID, CliUsageError, guarded
 from hanoi.cli.output import console, print_json
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer()
 
 
 @app.command("demo")

@@ -39,7 +39,7 @@ from hanoi.node import directory_keys, read_node
 P = ParamSpec("P")
 R = TypeVar("R")
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 #: Not a node's folder: the Secretariat's, which keeps the repository in secretariat/.
 SecretariatHome = Annotated[
@@ -277,8 +277,9 @@ def show(
 ) -> None:
     """Show the States in this node's verified copy of the directory (works offline).
 
-    Entries not in effect today (UTC) are shown too, marked; with --json a warning for each
-    goes to standard error, so standard output stays the entries as signed.
+    Entries not in effect today (UTC) are shown too, marked; with --json a
+    warning for each goes to standard error, so standard output stays the entries
+    as signed.
     """
     client = DirectoryClient(_node_home(home))
     today = utc_day()

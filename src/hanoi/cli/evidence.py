@@ -51,7 +51,7 @@ from hanoi.exchange.peers import Peers
 if TYPE_CHECKING:
     from hanoi.evidence.models import EvidencePackage
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 @app.command()
@@ -172,10 +172,12 @@ def deliver(
     as_json: AsJson = False,
     home: NodeHome = None,
 ) -> None:
-    """Offer a sealed package to the State that made the request. The node's worker
-    (`hanoi up`) uploads it once the other node holds the offer; with --wait this command
-    uploads it itself and waits until the other node has verified it (exit 1 if it did not;
-    the receipt comes to this node's federation endpoint, so `hanoi up` must be serving)."""
+    """Offer a sealed package to the State that made the request.
+
+    The node's worker (`hanoi up`) uploads it once the other node holds the
+    offer; with --wait this command uploads it itself and waits until the
+    other node has verified it (exit 1 if it did not; the receipt comes to
+    this node's federation endpoint, so `hanoi up` must be serving)."""
     from hanoi.cases.evidence import deliver_package  # delivery: see the module's docstring
 
     with open_node(home) as context:
@@ -310,6 +312,7 @@ def verify(
     home: NodeHome = None,
 ) -> None:
     """Check a package without opening it: signature, manifest, every ciphertext hash.
+
     Exit 0 if it verifies, 1 naming the first file and check that fails."""
     keys_for = _keys_for(package, key, home)
     try:
@@ -355,8 +358,10 @@ def open_(
     home: NodeHome = None,
 ) -> None:
     """Verify, then decrypt every file with this node's identity, re-checking each hash.
-    A package received for a request (--request) also has the opening recorded in its
-    custody graph, on the request's timeline and in the audit log."""
+
+    A package received for a request (--request) also has the opening
+    recorded in its custody graph, on the request's timeline and in the
+    audit log."""
     settings = load_settings(home)
     identity = KeyStore(settings.home).age_identity()
     if request is None:

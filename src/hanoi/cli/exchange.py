@@ -17,7 +17,7 @@ from hanoi.exchange.delivery import list_outbox, requeue
 from hanoi.exchange.receipt_proofs import NoReceipt, receipt_bundle, verify_bundle
 from hanoi.ledger.errors import LedgerError
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 @app.command("outbox")
@@ -63,8 +63,9 @@ def retry(
     message_id: str = typer.Argument(..., help="A quarantined message's id."),
     home: NodeHome = None,
 ) -> None:
-    """Queue a quarantined message again, once what made the other node refuse it is fixed
-    (e.g. after a directory refresh that brought a peer's new key)."""
+    """Queue a quarantined message again, once what made the other node refuse it is fixed.
+
+    For instance after a directory refresh that brought a peer's new key."""
     with open_database(load_settings(home)) as db, db.session() as session:
         requeue(session, message_id, actor="cli")
     console.print(f"{message_id} queued again; the node's worker sends it.")
@@ -78,10 +79,11 @@ def receipt(
     force: bool = typer.Option(False, "--force", help="Replace the files in an existing folder."),
     home: NodeHome = None,
 ) -> None:
-    """Write a delivered message's signed receipt with its offline proof: receipt.jws,
-    receipt.tlog-proof (this node's log, cosigned by the quorum of witnesses) and
-    receipt.opening.json. Exit 1, writing nothing, until a checkpoint with the quorum of
-    cosignatures covers it."""
+    """Write a delivered message's signed receipt with its offline proof.
+
+    Writes receipt.jws, receipt.tlog-proof (this node's log, cosigned by the
+    quorum of witnesses) and receipt.opening.json. Exit 1, writing nothing,
+    until a checkpoint with the quorum of cosignatures covers it."""
     if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
         fail(f"{out}: already exists (use --force to replace its files)")
     settings = load_settings(home)
@@ -121,10 +123,12 @@ def verify_receipt(
     ),
     as_json: AsJson = False,
 ) -> None:
-    """Check a receipt folder offline: the proof is in the holder's log, under a checkpoint
-    with the --quorum of witness cosignatures; the opening opens its entry; receipt.jws is
-    the receipt the entry commits to and says the same; with --receiver-key, its signature.
-    Exit 0 if all hold, 1 naming the first fault."""
+    """Check a receipt folder and its proof offline.
+
+    The proof is in the holder's log, under a checkpoint with the --quorum
+    of witness cosignatures; the opening opens its entry; receipt.jws is the
+    receipt the entry commits to and says the same; with --receiver-key, its
+    signature. Exit 0 if all hold, 1 naming the first fault."""
     verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     if not folder.is_dir():
         fail(f"{folder}: not a folder")

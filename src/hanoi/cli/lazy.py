@@ -1,15 +1,12 @@
 """Commands known by name and help before their module is imported.
 
 An :class:`Entry` names a command, its one-line help and the module under ``hanoi.cli``
-whose Typer ``app`` defines it, in one of three forms: the module's ``app`` is the group
-(``"group"``: its help is the entry's line; entries the module lists in ``LAZY_COMMANDS``
-are added to it), or the one command of ``app`` (``"command"``), or the command of the
-entry's name among those of ``app`` (``"one_of"``: a group can so keep the commands with
-heavy imports in a module of their own, listed in its ``LAZY_COMMANDS``).
-
-A :class:`LazyCommand` stands for the entry in its group: help listings read its name and
-help; running it, or asking for its own help, imports the module and hands over to the
-real command.
+whose Typer ``app`` holds it; a :class:`Group` names a group, its help and its entries.
+:func:`command` turns either into what Click runs: a group is built from the table alone,
+and each command is a :class:`LazyCommand`. Help listings read an entry's name and help;
+running the command, or asking for its own help, imports its module and hands over to the
+command the module defines. So a module imports at its top what its commands need, and a
+command, or a group's help, pays for no other module's imports.
 """
 
 from __future__ import annotations
@@ -17,10 +14,10 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
     from typer._click import Command, Context
@@ -30,8 +27,31 @@ if TYPE_CHECKING:
 class Entry:
     name: str
     help: str
+    """The first paragraph of the command's docstring (a test keeps them equal)."""
     module: str
-    form: Literal["group", "command", "one_of"] = "group"
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    help: str
+    entries: tuple[Entry, ...]
+
+
+def entries(module: str, *commands: tuple[str, str]) -> tuple[Entry, ...]:
+    """The entries of the commands (name, help) that ``module`` defines."""
+    return tuple(Entry(name, summary, module) for name, summary in commands)
+
+
+def command(item: Entry | Group) -> TyperCommand | TyperGroup:
+    if isinstance(item, Entry):
+        return LazyCommand(item)
+    return TyperGroup(
+        name=item.name,
+        commands=[LazyCommand(entry) for entry in item.entries],
+        help=item.help,
+        no_args_is_help=True,
+    )
 
 
 class LazyCommand(TyperCommand):
@@ -44,15 +64,7 @@ class LazyCommand(TyperCommand):
     @cached_property
     def loaded(self) -> Command:
         module = importlib.import_module(f"hanoi.cli.{self.entry.module}")
-        if self.entry.form == "command":
-            return typer.main.get_command(module.app)
-        group = typer.main.get_group(module.app)
-        if self.entry.form == "one_of":
-            return group.commands[self.entry.name]
-        group.help = self.entry.help
-        for entry in getattr(module, "LAZY_COMMANDS", ()):
-            group.add_command(LazyCommand(entry))
-        return group
+        return typer.main.get_group(module.app).commands[self.entry.name]
 
     def make_context(
         self,

@@ -23,7 +23,7 @@ from hanoi.ledger.records import format_time, parse_leaf
 from hanoi.ledger.tiles import FetchError, TilePathError, open_fetcher
 from hanoi.ledger.verify import verify_log
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 @app.command()
@@ -38,8 +38,10 @@ def verify(
     ),
     as_json: AsJson = False,
 ) -> None:
-    """Check a whole tlog-tiles log: the checkpoint's signature, every entry bundle and
-    every tile against the signed root. Exit 0 if it verifies, 1 naming the first problem."""
+    """Check a whole tlog-tiles log against its signed checkpoint.
+
+    The checkpoint's signature, every entry bundle and every tile against
+    the signed root. Exit 0 if it verifies, 1 naming the first problem."""
     key = key.strip()
     parse_verifier_key(key)  # a malformed key is a usage error (exit 2), before any read
     try:
@@ -70,8 +72,10 @@ def prove(
     out: Path | None = typer.Option(None, "--out", help="Write the proof here (default: print)."),
     home: NodeHome = None,
 ) -> None:
-    """Write the offline proof (C2SP tlog-proof) that entry INDEX is in this node's log,
-    under its latest signed checkpoint, with the witnesses' cosignatures when it has them."""
+    """Write the offline proof (C2SP tlog-proof) that an entry is in this log.
+
+    The proof that entry INDEX is in this node's log, under its latest
+    signed checkpoint, with the witnesses' cosignatures when it has them."""
     # The node's log service (the database, its witnesses' client): verify and verify-proof
     # work offline on files and do not load it.
     from hanoi.ledger.service import proof_for_index
@@ -101,8 +105,10 @@ def verify_proof(
     ),
     as_json: AsJson = False,
 ) -> None:
-    """Check an offline proof: the checkpoint's signature by the log's key, the witnesses'
-    cosignatures (at least --quorum of them), and the entry's inclusion under that root.
+    """Check an offline proof that an entry is in a log.
+
+    The checkpoint's signature by the log's key, the witnesses' cosignatures
+    (at least --quorum of them), and the entry's inclusion under that root.
     Exit 0 if it holds, 1 saying what does not."""
     verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     data = read_bounded(file, MAX_PROOF_BYTES)
@@ -144,8 +150,10 @@ def verify_proof(
 @app.command()
 @guarded
 def fsck(home: NodeHome = None) -> None:
-    """Re-check the node's whole log: every leaf hash, every stored subtree hash, every
-    checkpoint's root and signature. Exit 1 listing what is wrong."""
+    """Re-check the node's whole log and its signed checkpoints.
+
+    Every leaf hash, every stored subtree hash, every checkpoint's root and
+    signature. Exit 1 listing what is wrong."""
     # The node's log in its database, and the node's own log key: the offline commands
     # (verify, verify-proof) do not load them.
     from hanoi.ledger.keys import NodeLogKeys

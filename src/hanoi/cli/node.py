@@ -40,7 +40,7 @@ PASSPHRASE_OPTION = typer.Option(
     help="Read the passphrase protecting the private keys from the first line of stdin.",
 )
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 # --- checks of user input ------------------------------------------------------------------
@@ -166,8 +166,9 @@ def rotate_key(
 ) -> None:
     """Make a new key of KIND; the old one stays valid for verifying during the grace days.
 
-    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails, and
-    then 'hanoi node log-key-changes' logs it once the database is back."""
+    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if
+    that fails, and then 'hanoi node log-key-changes' logs it once the
+    database is back."""
     from hanoi.ledger.events import rotation_detail  # the ledger: see _log_key_change
 
     checked = _check_kind(kind)
@@ -201,8 +202,9 @@ def revoke_key(
 ) -> None:
     """Revoke a key at once: nothing made from now on verifies with it.
 
-    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if that fails, and
-    then 'hanoi node log-key-changes' logs it once the database is back."""
+    Logged in the node's ledger (key-rotation) and audit trail; exit 1 if
+    that fails, and then 'hanoi node log-key-changes' logs it once the
+    database is back."""
     from hanoi.ledger.events import revocation_detail  # the ledger: see _log_key_change
 
     settings = load_settings(home)
@@ -226,8 +228,8 @@ def revoke_key(
 def log_key_changes(home: NodeHome = None) -> None:
     """Log the keyring's changes that the ledger and audit trail lack.
 
-    What rotate-key or revoke-key could not log while the database was down, read back
-    from the keyring; running it again logs nothing."""
+    What rotate-key or revoke-key could not log while the database was down,
+    read back from the keyring; running it again logs nothing."""
     from hanoi.ledger.events import log_missing_key_events  # the ledger: see _log_key_change
 
     settings = load_settings(home)

@@ -24,7 +24,7 @@ from hanoi.config import load_settings
 from hanoi.directory.fixture import StateDirectory
 from hanoi.directory.lookup import node_directory
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 def read_document(path: Path) -> RequestDocument:
@@ -65,7 +65,8 @@ def check(
 ) -> None:
     """Check a request against its article: exit 0 complete, 1 problems found, 2 unusable.
 
-    The States are those of the node's verified directory, or the demo States if it has none.
+    The States are those of the node's verified directory, or the demo States if
+    it has none.
     """
     report = check_document(read_document(file), directory=_states(home))
     if as_json:
@@ -105,7 +106,8 @@ def render(
 ) -> None:
     """Render the formal request letter, citing the articles, as HTML or PDF.
 
-    The States are those of the node's verified directory, or the demo States if it has none.
+    The States are those of the node's verified directory, or the demo States if
+    it has none.
     """
     doc = read_document(file)
     states = _states(home)

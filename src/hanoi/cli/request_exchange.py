@@ -40,7 +40,7 @@ from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.exchange.models import OutboxMessage
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 #: How long send/act wait for the outcome of a delivery another worker has taken over.
 SETTLE_WAIT = 10.0
@@ -178,8 +178,8 @@ def condition_(
 ) -> None:
     """Attach a condition on use to a request, or authorise onward transfer.
 
-    Onward transfer: the other State may pass the request's data to a third State (Art. 36).
-    The other node is told."""
+    Onward transfer: the other State may pass the request's data to a third
+    State (Art. 36). The other node is told."""
     with open_node(home) as context:
         with context.db.session() as session:
             attach_condition(

@@ -9,7 +9,7 @@ from hanoi.cli.errors import CliUsageError, guarded
 from hanoi.cli.output import console
 from hanoi.config import load_settings
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer()
 
 
 def _is_loopback(host: str) -> bool:
