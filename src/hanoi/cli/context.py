@@ -8,9 +8,11 @@ it comes after a bare ``*``), ``as_json: AsJson = False`` the ``--json`` switch.
 
 :func:`open_database` opens the node's database, brought to the current schema first;
 :func:`open_node` opens the whole node: its settings, its database and its identity (the
-keys, in memory once), as a :class:`NodeContext`. Every command module imports this one,
-so the database, the keys and the accounts are imported by these two functions: a command
-that never opens the node (`hanoi request check`, `hanoi node show`) does not load them.
+keys, in memory once), as a :class:`NodeContext`, closed when the command ends. Every
+command module imports this one for its options, so the node's own modules (SQLAlchemy,
+the accounts, the exchange) are imported where the node is opened and used, below: a
+command that never opens the node (`hanoi request check`, `hanoi node show`) never loads
+them.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from hanoi.exchange.identity import LocalNode
 
 
-# --- options ---------------------------------------------------------------------------------
+# --- options ------------------------------------------------------------------------------
 
 NodeHome = Annotated[
     Path | None,
@@ -61,7 +63,7 @@ class NodeContext:
 
     def user(self, session: Session, username: str) -> User:
         """The active user ``username`` of this node; else the command fails, saying so."""
-        from hanoi.accounts.service import get_user_by_username  # with the node: see above
+        from hanoi.accounts.service import get_user_by_username  # see the module docstring
 
         user = get_user_by_username(session, username)
         if user is None or user.disabled:
@@ -93,7 +95,7 @@ class NodeContext:
 @contextmanager
 def open_database(settings: Settings) -> Iterator[Database]:
     """The node's database, created or migrated to the current schema first, closed after."""
-    from hanoi.db import Database, upgrade  # with the node: see the module's docstring
+    from hanoi.db import Database, upgrade  # see the module docstring
 
     upgrade(settings.database_url)
     db = Database(settings.database_url)
@@ -106,7 +108,7 @@ def open_database(settings: Settings) -> Iterator[Database]:
 @contextmanager
 def open_node(home: Path | None) -> Iterator[NodeContext]:
     """The node in ``home``: the command fails unless it has an identity (`hanoi node init`)."""
-    from hanoi.exchange.identity import LocalNode  # with the node: see the module's docstring
+    from hanoi.exchange.identity import LocalNode  # see the module docstring
     from hanoi.node import has_node
 
     settings = load_settings(home)
