@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from hanoi.cli.lazy import Group
 from hanoi.convention import CHAPTERS, get_convention
 
 HANOI = Path(sys.executable).parent / "hanoi"
@@ -266,13 +267,78 @@ def test_offences_json_lists_the_offence_codes(convention_runs: dict[str, Run]) 
         assert offence["name"].strip(), offence
 
 
-def test_the_choices_the_cli_registers_are_the_domains_own() -> None:
-    """hanoi.cli.request repeats three lists of choices so that every command starts light;
-    they must stay the lists the domain defines."""
+def test_the_choices_the_cli_offers_are_the_domains_own(tmp_path: Path) -> None:
+    """`hanoi request new` and `render` offer the lists of choices the domain defines (the
+    CLI takes them from hanoi.convention and hanoi.cases.render, and must keep doing so)."""
     from hanoi.cases.render import LetterFormat, LetterLanguage
-    from hanoi.cli.request import REQUEST_KINDS, LetterFormatChoice, LetterLanguageChoice
     from hanoi.convention import KINDS
 
-    assert REQUEST_KINDS == KINDS
-    assert [c.value for c in LetterLanguageChoice] == [c.value for c in LetterLanguage]
-    assert [c.value for c in LetterFormatChoice] == [c.value for c in LetterFormat]
+    runs = hanoi_many(
+        tmp_path,
+        {"new": Cmd(("request", "new", "--help")), "render": Cmd(("request", "render", "--help"))},
+    )
+    new, render = (" ".join(expect(runs[c], 0).out.replace("│", " ").split()) for c in runs)
+    assert f"One of: {', '.join(KINDS)}." in new, new
+    assert f"<{'|'.join(LetterLanguage)}>" in render, render
+    assert f"<{'|'.join(LetterFormat)}>" in render, render
+
+
+@pytest.mark.parametrize("args", [["--help"], ["request", "--help"], ["exchange", "--help"]])
+def test_help_lists_the_commands_without_importing_them(args: list[str]) -> None:
+    """`hanoi --help` and a group's help are answered from the table of commands
+    (hanoi.cli.main) without importing any command module: each is imported when its
+    command runs."""
+    script = (
+        "import sys\n"
+        "from hanoi.cli.main import app\n"
+        "try:\n"
+        f"    app.main({args!r}, prog_name='hanoi')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('hanoi', 'sqlalchemy')))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    *_, imported = proc.stdout.splitlines()
+    assert imported.split() == ["hanoi", "hanoi.cli", "hanoi.cli.lazy", "hanoi.cli.main"], imported
+    from hanoi.cli.main import COMMANDS
+
+    listed = COMMANDS if args == ["--help"] else _group(args[0]).entries
+    for item in listed:
+        assert f"│ {item.name} " in proc.stdout, item
+
+
+def _group(name: str) -> Group:
+    from hanoi.cli.main import COMMANDS
+
+    return next(item for item in COMMANDS if isinstance(item, Group) and item.name == name)
+
+
+def test_each_command_listed_has_the_help_its_module_gives_it() -> None:
+    """The one-line help in the table of commands (hanoi.cli.main) is the first paragraph
+    of each command's docstring, each command is in the module the table names, and every
+    command a module defines is in the table."""
+    import importlib
+
+    import typer
+
+    from hanoi.cli.lazy import LazyCommand
+    from hanoi.cli.main import COMMANDS
+
+    def first_paragraph(text: str | None) -> str:
+        return " ".join((text or "").split("\n\n")[0].split())
+
+    commands = [
+        e for item in COMMANDS for e in (item.entries if isinstance(item, Group) else [item])
+    ]
+    for entry in commands:
+        loaded = LazyCommand(entry).loaded
+        assert first_paragraph(loaded.help) == entry.help, entry
+        assert loaded.callback is not None
+        assert loaded.callback.__module__ == f"hanoi.cli.{entry.module}", entry
+    listed = {(entry.module, entry.name) for entry in commands}
+    for module in {entry.module for entry in commands}:
+        app = importlib.import_module(f"hanoi.cli.{module}").app
+        for name in typer.main.get_group(app).commands:
+            assert (module, name) in listed, f"hanoi.cli.{module} defines {name}, not listed"

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import typer
+from rich.table import Table
 
+from hanoi.cli.context import AsJson
 from hanoi.cli.errors import guarded
 from hanoi.cli.output import console, print_json
+from hanoi.convention import get_convention
 
-app = typer.Typer(
-    help="The Convention as data: articles, instruments, offences.", no_args_is_help=True
-)
-
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+app = typer.Typer()
 
 
 @app.command()
 @guarded
-def articles(as_json: bool = JSON_OPTION) -> None:
+def articles(as_json: AsJson = False) -> None:
     """List the 68 articles with chapter and confidence."""
-    # Imported by each command: loading the Convention's models and data (pydantic, YAML)
-    # at start-up would weigh on every other `hanoi` command too.
-    from rich.table import Table
-
-    from hanoi.convention import get_convention
-
     conv = get_convention()
     if as_json:
         print_json([a.model_dump(mode="json") for a in conv.articles])
@@ -36,12 +29,8 @@ def articles(as_json: bool = JSON_OPTION) -> None:
 
 @app.command()
 @guarded
-def instruments(as_json: bool = JSON_OPTION) -> None:
+def instruments(as_json: AsJson = False) -> None:
     """List the request kinds with every element, its article and its confidence."""
-    from rich.table import Table
-
-    from hanoi.convention import get_convention
-
     conv = get_convention()
     if as_json:
         print_json([i.model_dump(mode="json") for i in conv.instruments.values()])
@@ -55,12 +44,8 @@ def instruments(as_json: bool = JSON_OPTION) -> None:
 
 @app.command()
 @guarded
-def offences(as_json: bool = JSON_OPTION) -> None:
+def offences(as_json: AsJson = False) -> None:
     """List the offence codes (Arts. 4, 7-17 and serious crime)."""
-    from rich.table import Table
-
-    from hanoi.convention import get_convention
-
     conv = get_convention()
     if as_json:
         print_json([o.model_dump(mode="json") for o in conv.offences])

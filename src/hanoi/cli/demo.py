@@ -9,10 +9,14 @@ from typing import Any
 
 import typer
 
+from hanoi.cli.context import AsJson
 from hanoi.cli.errors import EXIT_INVALID, CliUsageError, guarded
 from hanoi.cli.output import console, print_json
 
+app = typer.Typer()
 
+
+@app.command("demo")
 @guarded
 def demo(
     home: Path = typer.Option(
@@ -24,9 +28,11 @@ def demo(
     scenario_only: bool = typer.Option(
         False, "--scenario-only", help="Run the scenario and exit (non-zero if a step fails)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """Start the demo federation on loopback, run the scenario, and keep serving."""
+    # Four nodes' web applications and their server: loaded once the options are checked,
+    # so that `hanoi demo --help` or a mistyped option answers at once.
     from hanoi.demo.federation import DemoFederation, build, check_ports, refresh_directories
     from hanoi.demo.scenario import run_scenario
     from hanoi.demo.seed import DEMO_PASSWORD, DEMO_USERS

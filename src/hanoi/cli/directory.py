@@ -16,40 +16,46 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from rich.table import Table
 
+from hanoi.cli.context import AsJson, NodeHome
 from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
 from hanoi.cli.files import read_bounded, write_atomic
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
-
-if TYPE_CHECKING:
-    from hanoi.directory.entry import Entry
+from hanoi.directory.client import DirectoryClient
+from hanoi.directory.draft import check_own_entry
+from hanoi.directory.draft import draft_entry as draft
+from hanoi.directory.entry import Entry, parse_entry, utc_day
+from hanoi.directory.errors import DirectoryVerificationError
+from hanoi.directory.keys import load_private_key, load_public_keys, node_signing_key
+from hanoi.directory.repository import SecretariatRepository, metadata_version
+from hanoi.directory.repository import sign_entry as sign
+from hanoi.node import directory_keys, read_node
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-app = typer.Typer(
-    help="The signed directory of States: Secretariat repository, State entries, node copy.",
-    no_args_is_help=True,
-)
+app = typer.Typer()
 
-HOME_OPTION = typer.Option(None, "--home", help="Folder (default $HANOI_HOME or ./hanoi-data).")
-SECRETARIAT_HOME_OPTION = typer.Option(
-    None,
-    "--home",
-    help="The Secretariat's folder; the repository lives in its secretariat/ (default "
-    "$HANOI_HOME or ./hanoi-data).",
-)
+#: Not a node's folder: the Secretariat's, which keeps the repository in secretariat/.
+SecretariatHome = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="The Secretariat's folder; the repository lives in its secretariat/ (default "
+        "$HANOI_HOME or ./hanoi-data).",
+    ),
+]
 MAX_ENTRY_FILE = 256 * 1024
 MAX_ROOT_FILE = 1024 * 1024
 
 
 def _checked(command: Callable[P, R]) -> Callable[P, R]:
     """A failed verification means the checked thing is invalid: exit 1, naming the file."""
-    from hanoi.directory.errors import DirectoryVerificationError
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -75,13 +81,11 @@ def _node_home(home: Path | None) -> Path:
 @app.command("init")
 @guarded
 def init(
-    home: Path | None = SECRETARIAT_HOME_OPTION,
+    home: SecretariatHome = None,
     root_keys: int = typer.Option(3, "--root-keys", help="How many root keys to create."),
     threshold: int = typer.Option(2, "--threshold", help="Root keys needed to sign a root."),
 ) -> None:
     """Create the Secretariat's repository: keys, root, targets, snapshot, timestamp."""
-    from hanoi.directory.repository import SecretariatRepository
-
     settings = load_settings(home)
     settings.ensure_home()
     repo = SecretariatRepository.init(
@@ -103,12 +107,9 @@ def add_state(
         ..., "--key", help="Public key file (JWK, the node's JWKS, or PEM); repeatable."
     ),
     threshold: int = typer.Option(1, "--threshold", help="Signatures the State needs."),
-    home: Path | None = SECRETARIAT_HOME_OPTION,
+    home: SecretariatHome = None,
 ) -> None:
     """Delegate states/CODE/* to the State's keys (again with new keys to rotate them)."""
-    from hanoi.directory.keys import load_public_keys
-    from hanoi.directory.repository import SecretariatRepository
-
     keys = [k for path in key for k in load_public_keys(path)]
     repo = SecretariatRepository(_secretariat_folder(home))
     delegation = repo.add_state(code, keys, threshold=threshold)
@@ -128,11 +129,9 @@ def publish(
         help="A folder a State handed in (from sign-entry --out); repeatable. Default: "
         "the Secretariat's incoming/ folder.",
     ),
-    home: Path | None = SECRETARIAT_HOME_OPTION,
+    home: SecretariatHome = None,
 ) -> None:
     """Check what the States signed and publish a new snapshot and timestamp."""
-    from hanoi.directory.repository import SecretariatRepository
-
     repo = SecretariatRepository(_secretariat_folder(home))
     result = repo.publish(incoming or None)
     updated = ", ".join(result.updated) if result.updated else "no State"
@@ -150,11 +149,9 @@ def rotate_root(
     ),
     root_keys: int = typer.Option(3, "--root-keys", help="How many new root keys."),
     threshold: int = typer.Option(2, "--threshold", help="New root keys needed."),
-    home: Path | None = SECRETARIAT_HOME_OPTION,
+    home: SecretariatHome = None,
 ) -> None:
     """Replace the root keys; the new root is signed by old and new keys alike."""
-    from hanoi.directory.repository import SecretariatRepository
-
     repo = SecretariatRepository(_secretariat_folder(home))
     new = repo.rotate_root(old_key_files=old_key, new_keys=root_keys, threshold=threshold)
     console.print(f"Root version {repo.root().version} signed; new keys: {len(new)}.")
@@ -169,12 +166,9 @@ def draft_entry(
     template: Path = typer.Argument(..., help="The entry's template (JSON), e.g. xa-entry.json."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the drafted entry."),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
-    home: Path | None = HOME_OPTION,
+    home: NodeHome = None,
 ) -> None:
     """Fill a template's node address and public keys from this node, ready to sign."""
-    from hanoi.directory.draft import draft_entry as draft
-    from hanoi.node import directory_keys, read_node
-
     node_home = _node_home(home)
     node = read_node(node_home)
     drafted = draft(
@@ -201,7 +195,7 @@ def draft_entry(
 @guarded
 def sign_entry(
     entry: Path = typer.Argument(..., help="The State's entry (JSON)."),
-    home: Path | None = HOME_OPTION,
+    home: NodeHome = None,
     key: Path | None = typer.Option(
         None, "--key", help="Ed25519 private key (PEM) instead of the node's own key."
     ),
@@ -216,12 +210,6 @@ def sign_entry(
     ),
 ) -> None:
     """Sign this State's entry with its node key, ready to hand to the Secretariat."""
-    from hanoi.directory.client import DirectoryClient
-    from hanoi.directory.entry import parse_entry
-    from hanoi.directory.keys import load_private_key, node_signing_key
-    from hanoi.directory.repository import metadata_version
-    from hanoi.directory.repository import sign_entry as sign
-
     parsed = parse_entry(read_bounded(entry, MAX_ENTRY_FILE), source=str(entry))
     passphrase = sys.stdin.readline().rstrip("\n") if passphrase_stdin else None
     node_home = _node_home(home)
@@ -229,9 +217,6 @@ def sign_entry(
         private = load_private_key(key, passphrase.encode() if passphrase else None)
         kid = None
     else:
-        from hanoi.directory.draft import check_own_entry
-        from hanoi.node import read_node
-
         check_own_entry(parsed, read_node(node_home).state, source=str(entry))
         private, kid = node_signing_key(node_home, passphrase)
     folder = out if out is not None else Path(f"signed-{parsed.code}")
@@ -259,11 +244,9 @@ def sign_entry(
 def trust(
     root: Path = typer.Argument(..., help="The Secretariat's root metadata, got out of band."),
     url: str = typer.Option(..., "--url", help="Base URL of the directory repository."),
-    home: Path | None = HOME_OPTION,
+    home: NodeHome = None,
 ) -> None:
     """Pin the directory's root on this node (once; later roots must chain to it)."""
-    from hanoi.directory.client import DirectoryClient
-
     client = DirectoryClient(_node_home(home), url=url)
     pinned = client.init(read_bounded(root, MAX_ROOT_FILE))
     console.print(f"Root version {pinned.version} pinned; directory at {url}.")
@@ -273,12 +256,10 @@ def trust(
 @guarded
 @_checked
 def refresh(
-    home: Path | None = HOME_OPTION,
+    home: NodeHome = None,
     url: str | None = typer.Option(None, "--url", help="Repository URL (remembered)."),
 ) -> None:
     """Fetch and verify the directory; keep the last good copy if anything fails."""
-    from hanoi.directory.client import DirectoryClient
-
     status = DirectoryClient(_node_home(home), url=url).refresh()
     states = ", ".join(status.states) if status.states else "none"
     console.print(
@@ -291,19 +272,15 @@ def refresh(
 @guarded
 def show(
     code: str | None = typer.Argument(None, help="One State's code; all States if omitted."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-    home: Path | None = HOME_OPTION,
+    as_json: AsJson = False,
+    home: NodeHome = None,
 ) -> None:
     """Show the States in this node's verified copy of the directory (works offline).
 
-    Entries not in effect today (UTC) are shown too, marked; with --json a warning for each
-    goes to standard error, so standard output stays the entries as signed.
+    Entries not in effect today (UTC) are shown too, marked; with --json a
+    warning for each goes to standard error, so standard output stays the entries
+    as signed.
     """
-    from rich.table import Table
-
-    from hanoi.directory.client import DirectoryClient
-    from hanoi.directory.entry import utc_day
-
     client = DirectoryClient(_node_home(home))
     today = utc_day()
     if code is None:
@@ -351,8 +328,6 @@ def _warn_not_in_effect(entries: list[Entry], today: date) -> None:
 
 
 def _print_entry(entry: Entry, today: date) -> None:
-    from rich.table import Table
-
     names = "; ".join(f"{lang}: {name}" for lang, name in entry.display_names().items())
     console.print(f"{entry.code} — {names}" + (" (fictional)" if entry.fictional else ""))
     note = entry.effect_note(today)

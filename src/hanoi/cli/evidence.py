@@ -1,26 +1,57 @@
 """`hanoi evidence ...`: seal files for another State, deliver them for a request, verify a
-package, open it, check the blob store."""
+package, open it, check the blob store.
+
+Sealing a large file keeps its buffers on top of every module the process imported, and
+its peak memory must stay under 100 MB (docs/benchmarks.md): so what is imported here is
+what `seal --to` needs (the package, the node), and the request's domain is imported by
+the commands and the form that use it: `seal --request` the request's sealing rules,
+`deliver`, `list` and `open --request` the delivery (blob store, uploads, the ledger's
+proofs and witnesses, an HTTP client).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+from hanoi.cli.context import (
+    ActingUser,
+    AsJson,
+    NodeContext,
+    NodeHome,
+    OptionalUser,
+    open_node,
+)
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
-
-app = typer.Typer(help="Electronic evidence: seal, deliver, verify, open.", no_args_is_help=True)
-
-HOME_OPTION = typer.Option(
-    None, "--home", help="The node's folder (default $HANOI_HOME or ./hanoi-data)."
+from hanoi.crypto.keys import KeyStore
+from hanoi.directory.view import DirectoryView
+from hanoi.evidence.blobs import BlobStore
+from hanoi.evidence.ewf import is_ewf
+from hanoi.evidence.manifest import Sealer
+from hanoi.evidence.package import (
+    PackageError,
+    image_warnings,
+    open_package,
+    seal_package,
+    verify_package,
 )
+from hanoi.evidence.service import KeysFor, directory_keys, given_keys, recipient_for
+
+if TYPE_CHECKING:
+    from hanoi.evidence.models import EvidencePackage
+
+app = typer.Typer()
 
 
 @app.command()
@@ -34,27 +65,20 @@ def seal(
     request: str | None = typer.Option(
         None, "--request", help="The request it answers; seals for the State that made it."
     ),
-    user: str = typer.Option(..., "--user", envvar="HANOI_USER", help="The sealing officer."),
-    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
-    home: Path | None = HOME_OPTION,
+    *,
+    user: ActingUser,
+    as_json: AsJson = False,
+    home: NodeHome = None,
 ) -> None:
     """Seal files into a signed package only the recipient State's node can open."""
-    # Each form imports only what it needs: the sealing buffers come on top of every module
-    # imported, so each one left out lowers the peak memory of sealing a large file.
-    from hanoi.cli.request import NodeContext
-    from hanoi.evidence.package import image_warnings
-
     if to is None and request is None:
         fail("name the request it answers (--request REF) or the State to seal for (--to XA)")
-    context = NodeContext(home)
-    try:
-        with context.db.session() as session:
-            officer = context.user(session, user)
-            authority = officer.authority.code
-            session.expunge(officer)
+    with open_node(home) as context:
+        officer = context.acting_user(user)
         if to is None:
             assert request is not None
-            # The request's path without delivery's (blob store, ledger proofs, witnesses).
+            # The request's sealing rules (and the case store), without delivery's: only
+            # this form needs them, and --to seals lighter without.
             from hanoi.cases.evidence_seal import seal_for_request
 
             with _progress(paths, "sealing", disable=as_json) as progress:
@@ -68,11 +92,6 @@ def seal(
                     progress=progress,
                 )
         else:
-            from hanoi.db.base import utcnow
-            from hanoi.evidence.manifest import Sealer
-            from hanoi.evidence.package import seal_package
-            from hanoi.evidence.service import recipient_for
-
             node = context.node
             with _progress(paths, "sealing", disable=as_json) as progress:
                 manifest = seal_package(
@@ -81,17 +100,15 @@ def seal(
                     recipient=recipient_for(node.directory, to),
                     sealer=Sealer(
                         state=node.state,
-                        authority=authority,
+                        authority=officer.authority.code,
                         officer=user,
                         node_kid=node.signing_key.kid,
                     ),
                     signing_key=node.signing_key,
                     request=request,
-                    now=utcnow(),
+                    now=datetime.now(UTC),
                     progress=progress,
                 )
-    finally:
-        context.close()
     _warn(image_warnings(manifest))
     if as_json:
         print_json(manifest.model_dump(mode="json"))
@@ -116,10 +133,6 @@ def _progress(
     paths: list[Path], what: str, *, disable: bool
 ) -> Iterator[Callable[[str, int], None]]:
     """A progress bar over the files' bytes; the callback takes (file name, bytes done)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
-    from hanoi.evidence.ewf import is_ewf
-
     # An EWF image is read twice, checked then sealed, and its progress counts both.
     total = sum(
         p.stat().st_size * (2 if is_ewf(p) else 1)
@@ -150,26 +163,25 @@ def _progress(
 def deliver(
     package: Path = typer.Argument(..., help="The package folder sealed for the request."),
     request: str = typer.Option(..., "--request", help="The request it answers."),
-    user: str = typer.Option(..., "--user", envvar="HANOI_USER", help="The delivering officer."),
+    *,
+    user: ActingUser,
     wait: bool = typer.Option(
         False, "--wait", help="Upload from this command and wait for the signed receipt."
     ),
     timeout: float = typer.Option(3600.0, "--timeout", help="How long --wait waits, seconds."),
-    as_json: bool = typer.Option(False, "--json", help="Print the package's state as JSON."),
-    home: Path | None = HOME_OPTION,
+    as_json: AsJson = False,
+    home: NodeHome = None,
 ) -> None:
-    """Offer a sealed package to the State that made the request. The node's worker
-    (`hanoi up`) uploads it once the other node holds the offer; with --wait this command
-    uploads it itself and waits until the other node has verified it (exit 1 if it did not;
-    the receipt comes to this node's federation endpoint, so `hanoi up` must be serving)."""
-    from hanoi.cases.evidence import deliver_package
-    from hanoi.cli.request import NodeContext
+    """Offer a sealed package to the State that made the request.
 
-    context = NodeContext(home)
-    try:
-        with context.db.session() as session:
-            officer = context.user(session, user)
-            session.expunge(officer)
+    The node's worker (`hanoi up`) uploads it once the other node holds the
+    offer; with --wait this command uploads it itself and waits until the
+    other node has verified it (exit 1 if it did not; the receipt comes to
+    this node's federation endpoint, so `hanoi up` must be serving)."""
+    from hanoi.cases.evidence import deliver_package  # delivery: see the module's docstring
+
+    with open_node(home) as context:
+        officer = context.acting_user(user)
         row = deliver_package(
             context.db, context.node, user=officer, reference=request, package=package
         )
@@ -177,8 +189,6 @@ def deliver(
         if wait:
             row = _wait_delivered(context, row.id, timeout, disable=as_json)
         shown = _package_json(row)
-    finally:
-        context.close()
     if as_json:
         print_json(shown)
     else:
@@ -193,20 +203,21 @@ def deliver(
         raise typer.Exit(EXIT_INVALID)
 
 
-def _wait_delivered(context: Any, package_id: str, timeout: float, *, disable: bool) -> Any:
+def _wait_delivered(
+    context: NodeContext, package_id: str, timeout: float, *, disable: bool
+) -> EvidencePackage:
     """Push the payloads from here (a running worker may have them: then just watch) until
     the receiver's signed receipt is in, or the package failed, or ``timeout`` passed."""
-    import time
-
+    # The uploads and their HTTP client: only `deliver --wait` pushes from here.
     import httpx
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     from hanoi.cases.evidence_transfer import fail_refused_offers, push_due
     from hanoi.evidence.models import EvidencePackage
 
-    def current() -> Any:
+    def current() -> EvidencePackage:
         with context.db.session() as session:
             row = session.get(EvidencePackage, package_id)
+            assert row is not None  # deliver_package made it, and packages are never deleted
             session.expunge(row)
             return row
 
@@ -236,7 +247,7 @@ def _wait_delivered(context: Any, package_id: str, timeout: float, *, disable: b
     return row
 
 
-def _package_json(row: Any) -> dict[str, Any]:
+def _package_json(row: EvidencePackage) -> dict[str, Any]:
     manifest = row.manifest
     return {
         "package_id": row.id,
@@ -260,21 +271,17 @@ def _package_json(row: Any) -> dict[str, Any]:
 @guarded
 def list_(
     request: str = typer.Argument(..., help="The request reference."),
-    user: str = typer.Option(..., "--user", envvar="HANOI_USER", help="Act as this user."),
-    as_json: bool = typer.Option(False, "--json", help="Print the packages as JSON."),
-    home: Path | None = HOME_OPTION,
+    *,
+    user: ActingUser,
+    as_json: AsJson = False,
+    home: NodeHome = None,
 ) -> None:
     """The evidence packages sent or received for a request: state, progress, files."""
-    from hanoi.cases.evidence import list_packages
-    from hanoi.cli.request import NodeContext
+    from hanoi.cases.evidence import list_packages  # delivery: see the module's docstring
 
-    context = NodeContext(home)
-    try:
-        with context.db.session() as session:
-            rows = list_packages(session, user=context.user(session, user), reference=request)
-            shown = [_package_json(row) for row in rows]
-    finally:
-        context.close()
+    with open_node(home) as context, context.db.session() as session:
+        rows = list_packages(session, user=context.user(session, user), reference=request)
+        shown = [_package_json(row) for row in rows]
     if as_json:
         print_json(shown)
         return
@@ -301,13 +308,12 @@ def verify(
     key: Path | None = typer.Option(
         None, "--key", help="The sealing node's public key (JWK, JWKS or PEM), for offline use."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    home: Path | None = HOME_OPTION,
+    as_json: AsJson = False,
+    home: NodeHome = None,
 ) -> None:
     """Check a package without opening it: signature, manifest, every ciphertext hash.
-    Exit 0 if it verifies, 1 naming the first file and check that fails."""
-    from hanoi.evidence.package import PackageError, image_warnings, verify_package
 
+    Exit 0 if it verifies, 1 naming the first file and check that fails."""
     keys_for = _keys_for(package, key, home)
     try:
         verified = verify_package(package, keys_for=keys_for)
@@ -348,17 +354,14 @@ def open_(
     request: str | None = typer.Option(
         None, "--request", help="Open a package this node received for this request."
     ),
-    user: str | None = typer.Option(
-        None, "--user", envvar="HANOI_USER", help="With --request: the opening officer."
-    ),
-    home: Path | None = HOME_OPTION,
+    user: OptionalUser = None,
+    home: NodeHome = None,
 ) -> None:
     """Verify, then decrypt every file with this node's identity, re-checking each hash.
-    A package received for a request (--request) also has the opening recorded in its
-    custody graph, on the request's timeline and in the audit log."""
-    from hanoi.crypto.keys import KeyStore
-    from hanoi.evidence.package import open_package
 
+    A package received for a request (--request) also has the opening
+    recorded in its custody graph, on the request's timeline and in the
+    audit log."""
     settings = load_settings(home)
     identity = KeyStore(settings.home).age_identity()
     if request is None:
@@ -367,36 +370,27 @@ def open_(
             folder, identity=identity, out=out, keys_for=_keys_for(folder, None, home)
         )
     else:
-        from hanoi.cases.evidence import open_received
-        from hanoi.cli.request import NodeContext
+        from hanoi.cases.evidence import open_received  # delivery: see the module's docstring
 
         if user is None:
             fail("--request needs --user (or $HANOI_USER): the opening is recorded under a name")
-        context = NodeContext(home)
-        try:
-            with context.db.session() as session:
-                officer = context.user(session, user)
-                session.expunge(officer)
+        with open_node(home) as context:
             opened = open_received(
                 context.db,
                 context.node,
-                user=officer,
+                user=context.acting_user(user),
                 reference=request,
                 package_id=package,
                 identity=identity,
                 out=out,
             )
-        finally:
-            context.close()
     console.print(f"Opened {len(opened)} file(s) into {out}; every SHA-256 matches the manifest.")
 
 
 @app.command()
 @guarded
-def fsck(home: Path | None = HOME_OPTION) -> None:
+def fsck(home: NodeHome = None) -> None:
     """Re-hash every blob of the node's store; exit 1 if any is damaged or misplaced."""
-    from hanoi.evidence.blobs import BlobStore
-
     root = load_settings(home).home / "blobs"
     if not root.is_dir():
         console.print(f"{root}: no blob store yet; nothing to check.")
@@ -419,10 +413,7 @@ def _warn(lines: list[str]) -> None:
         print(f"warning: {line}", file=sys.stderr)
 
 
-def _keys_for(package: Path, key: Path | None, home: Path | None) -> Any:
-    from hanoi.directory.view import DirectoryView
-    from hanoi.evidence.service import directory_keys, given_keys
-
+def _keys_for(package: Path, key: Path | None, home: Path | None) -> KeysFor:
     if key is not None:
         return given_keys(key)
     # The sealing State named inside only picks whose keys must verify the signature.

@@ -6,24 +6,18 @@ from pathlib import Path
 
 import typer
 
+from hanoi.cli.context import AsJson, NodeHome, open_database
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
-from hanoi.cli.ledger import log_policy
+from hanoi.cli.log_keys import log_policy
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
+from hanoi.crypto.errors import CryptoError
+from hanoi.directory.keys import load_public_keys
+from hanoi.exchange.delivery import list_outbox, requeue
+from hanoi.exchange.receipt_proofs import NoReceipt, receipt_bundle, verify_bundle
+from hanoi.ledger.errors import LedgerError
 
-app = typer.Typer(help="Messages to other States' nodes: the outbox.", no_args_is_help=True)
-
-HOME_OPTION = typer.Option(
-    None, "--home", help="The node's folder (default $HANOI_HOME or ./hanoi-data)."
-)
-
-
-def _database(home: Path | None):  # type: ignore[no-untyped-def]
-    from hanoi.db import Database, upgrade
-
-    settings = load_settings(home)
-    upgrade(settings.database_url)
-    return Database(settings.database_url)
+app = typer.Typer()
 
 
 @app.command("outbox")
@@ -32,31 +26,25 @@ def outbox(
     status: str | None = typer.Option(
         None, "--status", help="pending, delivered or quarantined (default: all)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the messages as JSON."),
-    home: Path | None = HOME_OPTION,
+    as_json: AsJson = False,
+    home: NodeHome = None,
 ) -> None:
     """The newest messages this node sent or is sending, with their delivery state."""
-    from hanoi.exchange.delivery import list_outbox
-
-    db = _database(home)
-    try:
-        with db.session() as session:
-            rows = [
-                {
-                    "message_id": m.message_id,
-                    "type": m.message_type,
-                    "to": m.recipient_authority,
-                    "status": m.status,
-                    "attempts": m.attempts,
-                    "created_at": m.created_at.isoformat(),
-                    "next_attempt_at": m.next_attempt_at.isoformat(),
-                    "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
-                    "error": m.last_error,
-                }
-                for m in list_outbox(session, status=status)
-            ]
-    finally:
-        db.dispose()
+    with open_database(load_settings(home)) as db, db.session() as session:
+        rows = [
+            {
+                "message_id": m.message_id,
+                "type": m.message_type,
+                "to": m.recipient_authority,
+                "status": m.status,
+                "attempts": m.attempts,
+                "created_at": m.created_at.isoformat(),
+                "next_attempt_at": m.next_attempt_at.isoformat(),
+                "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
+                "error": m.last_error,
+            }
+            for m in list_outbox(session, status=status)
+        ]
     if as_json:
         print_json(rows)
         return
@@ -73,18 +61,13 @@ def outbox(
 @guarded
 def retry(
     message_id: str = typer.Argument(..., help="A quarantined message's id."),
-    home: Path | None = HOME_OPTION,
+    home: NodeHome = None,
 ) -> None:
-    """Queue a quarantined message again, once what made the other node refuse it is fixed
-    (e.g. after a directory refresh that brought a peer's new key)."""
-    from hanoi.exchange.delivery import requeue
+    """Queue a quarantined message again, once what made the other node refuse it is fixed.
 
-    db = _database(home)
-    try:
-        with db.session() as session:
-            requeue(session, message_id, actor="cli")
-    finally:
-        db.dispose()
+    For instance after a directory refresh that brought a peer's new key."""
+    with open_database(load_settings(home)) as db, db.session() as session:
+        requeue(session, message_id, actor="cli")
     console.print(f"{message_id} queued again; the node's worker sends it.")
 
 
@@ -94,25 +77,21 @@ def receipt(
     message_id: str = typer.Argument(..., help="A delivered message's id."),
     out: Path = typer.Option(..., "--out", help="The folder to write (made if missing)."),
     force: bool = typer.Option(False, "--force", help="Replace the files in an existing folder."),
-    home: Path | None = HOME_OPTION,
+    home: NodeHome = None,
 ) -> None:
-    """Write a delivered message's signed receipt with its offline proof: receipt.jws,
-    receipt.tlog-proof (this node's log, cosigned by the quorum of witnesses) and
-    receipt.opening.json. Exit 1, writing nothing, until a checkpoint with the quorum of
-    cosignatures covers it."""
-    from hanoi.cli.errors import EXIT_INVALID, fail
-    from hanoi.exchange.receipt_proofs import NoReceipt, receipt_bundle
+    """Write a delivered message's signed receipt with its offline proof.
 
+    Writes receipt.jws, receipt.tlog-proof (this node's log, cosigned by the
+    quorum of witnesses) and receipt.opening.json. Exit 1, writing nothing,
+    until a checkpoint with the quorum of cosignatures covers it."""
     if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
         fail(f"{out}: already exists (use --force to replace its files)")
     settings = load_settings(home)
-    db = _database(home)
-    try:
-        bundle = receipt_bundle(db, message_id, quorum=settings.ledger_quorum)
-    except NoReceipt as exc:
-        fail(str(exc))
-    finally:
-        db.dispose()
+    with open_database(settings) as db:
+        try:
+            bundle = receipt_bundle(db, message_id, quorum=settings.ledger_quorum)
+        except NoReceipt as exc:
+            fail(str(exc))
     if not bundle.logged:
         fail("this receipt was stored before receipts were logged: it has no proof", EXIT_INVALID)
     if not bundle.proved:
@@ -142,17 +121,14 @@ def verify_receipt(
         help="The receiving node's public key (JWK, JWKS or PEM) to check the receipt's "
         "signature too.",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: AsJson = False,
 ) -> None:
-    """Check a receipt folder offline: the proof is in the holder's log, under a checkpoint
-    with the --quorum of witness cosignatures; the opening opens its entry; receipt.jws is
-    the receipt the entry commits to and says the same; with --receiver-key, its signature.
-    Exit 0 if all hold, 1 naming the first fault."""
-    from hanoi.crypto.errors import CryptoError
-    from hanoi.directory.keys import load_public_keys
-    from hanoi.exchange.receipt_proofs import verify_bundle
-    from hanoi.ledger.errors import LedgerError
+    """Check a receipt folder and its proof offline.
 
+    The proof is in the holder's log, under a checkpoint with the --quorum
+    of witness cosignatures; the opening opens its entry; receipt.jws is the
+    receipt the entry commits to and says the same; with --receiver-key, its
+    signature. Exit 0 if all hold, 1 naming the first fault."""
     verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     if not folder.is_dir():
         fail(f"{folder}: not a folder")

@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from hanoi.cli.context import AsJson, NodeHome, open_database
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
+from hanoi.cli.files import read_bounded, write_atomic
+from hanoi.cli.log_keys import log_policy
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
+from hanoi.crypto.errors import CryptoError
+from hanoi.crypto.note import parse_verifier_key
+from hanoi.ledger.errors import LedgerError
+from hanoi.ledger.proof import MAX_PROOF_BYTES, verify_proof_file
+from hanoi.ledger.records import format_time, parse_leaf
+from hanoi.ledger.tiles import FetchError, TilePathError, open_fetcher
+from hanoi.ledger.verify import verify_log
 
-app = typer.Typer(
-    help="The transparency log: verify a log, prove and check entries.", no_args_is_help=True
-)
+app = typer.Typer()
 
 
 @app.command()
@@ -29,14 +36,12 @@ def verify(
     origin: str | None = typer.Option(
         None, "--origin", help="The origin the checkpoint must name (default: any)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    as_json: AsJson = False,
 ) -> None:
-    """Check a whole tlog-tiles log: the checkpoint's signature, every entry bundle and
-    every tile against the signed root. Exit 0 if it verifies, 1 naming the first problem."""
-    from hanoi.crypto.note import parse_verifier_key
-    from hanoi.ledger.tiles import FetchError, TilePathError, open_fetcher
-    from hanoi.ledger.verify import verify_log
+    """Check a whole tlog-tiles log against its signed checkpoint.
 
+    The checkpoint's signature, every entry bundle and every tile against
+    the signed root. Exit 0 if it verifies, 1 naming the first problem."""
     key = key.strip()
     parse_verifier_key(key)  # a malformed key is a usage error (exit 2), before any read
     try:
@@ -60,31 +65,24 @@ def verify(
         raise typer.Exit(EXIT_INVALID)
 
 
-HOME_OPTION = typer.Option(
-    None, "--home", help="The node's folder (default $HANOI_HOME or ./hanoi-data)."
-)
-
-
 @app.command()
 @guarded
 def prove(
     index: int = typer.Option(..., "--index", min=0, help="The entry's index in this log."),
     out: Path | None = typer.Option(None, "--out", help="Write the proof here (default: print)."),
-    home: Path | None = HOME_OPTION,
+    home: NodeHome = None,
 ) -> None:
-    """Write the offline proof (C2SP tlog-proof) that entry INDEX is in this node's log,
-    under its latest signed checkpoint, with the witnesses' cosignatures when it has them."""
-    from hanoi.cli.files import write_atomic
-    from hanoi.db import Database, upgrade
+    """Write the offline proof (C2SP tlog-proof) that an entry is in this log.
+
+    The proof that entry INDEX is in this node's log, under its latest
+    signed checkpoint, with the witnesses' cosignatures when it has them."""
+    # The node's log service (the database, its witnesses' client): verify and verify-proof
+    # work offline on files and do not load it.
     from hanoi.ledger.service import proof_for_index
 
     settings = load_settings(home)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
-    try:
+    with open_database(settings) as db:
         proof = proof_for_index(db, index, quorum=settings.ledger_quorum)
-    finally:
-        db.dispose()
     if proof is None:
         fail(f"no signed checkpoint of this log covers entry {index} (yet)")
     if out is None:
@@ -105,17 +103,13 @@ def verify_proof(
     quorum: int | None = typer.Option(
         None, "--quorum", min=0, help="Cosignatures required (default: every --cosigner)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: AsJson = False,
 ) -> None:
-    """Check an offline proof: the checkpoint's signature by the log's key, the witnesses'
-    cosignatures (at least --quorum of them), and the entry's inclusion under that root.
-    Exit 0 if it holds, 1 saying what does not."""
-    from hanoi.cli.files import read_bounded
-    from hanoi.crypto.errors import CryptoError
-    from hanoi.ledger.errors import LedgerError
-    from hanoi.ledger.proof import MAX_PROOF_BYTES, verify_proof_file
-    from hanoi.ledger.records import format_time, parse_leaf
+    """Check an offline proof that an entry is in a log.
 
+    The checkpoint's signature by the log's key, the witnesses' cosignatures
+    (at least --quorum of them), and the entry's inclusion under that root.
+    Exit 0 if it holds, 1 saying what does not."""
     verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     data = read_bounded(file, MAX_PROOF_BYTES)
     try:
@@ -153,45 +147,26 @@ def verify_proof(
     )
 
 
-def log_policy(key: str, cosigner: list[str], quorum: int | None) -> tuple[Any, list[Any], int]:
-    """The log's verifier, the witnesses' cosigner keys and the cosignatures required
-    (every witness given, unless --quorum says fewer); a malformed key is a usage error."""
-    from hanoi.crypto.cosignature import parse_cosigner_verifier_key
-    from hanoi.crypto.note import parse_verifier_key
-
-    verifier = parse_verifier_key(key.strip())
-    witnesses = [parse_cosigner_verifier_key(c.strip()) for c in cosigner]
-    needed = len(witnesses) if quorum is None else quorum
-    if needed > len(witnesses):
-        fail(f"--quorum {needed} needs at least {needed} --cosigner keys")
-    return verifier, witnesses, needed
-
-
 @app.command()
 @guarded
-def fsck(home: Path | None = HOME_OPTION) -> None:
-    """Re-check the node's whole log: every leaf hash, every stored subtree hash, every
-    checkpoint's root and signature. Exit 1 listing what is wrong."""
-    from hanoi.db import Database, upgrade
+def fsck(home: NodeHome = None) -> None:
+    """Re-check the node's whole log and its signed checkpoints.
+
+    Every leaf hash, every stored subtree hash, every checkpoint's root and
+    signature. Exit 1 listing what is wrong."""
+    # The node's log in its database, and the node's own log key: the offline commands
+    # (verify, verify-proof) do not load them.
+    from hanoi.ledger.keys import NodeLogKeys
     from hanoi.ledger.store import fsck as check
+    from hanoi.node import has_node
 
     settings = load_settings(home)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
-    try:
-        report = check(db, verifier=_own_verifier(settings.home))
-    finally:
-        db.dispose()
+    with open_database(settings) as db:
+        # Without an identity the node has no log key: the signatures go unchecked.
+        keys = NodeLogKeys.from_home(settings.home) if has_node(settings.home) else None
+        report = check(db, verifier=keys.log_verifier() if keys is not None else None)
     console.print(f"{report.size} entries checked.")
     for problem in report.problems:
         console.print(f"PROBLEM  {problem}")
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
-
-
-def _own_verifier(home: Path) -> Any:
-    """This node's log verifier, if the node has an identity (else signatures unchecked)."""
-    from hanoi.ledger.keys import NodeLogKeys
-    from hanoi.node import has_node
-
-    return NodeLogKeys.from_home(home).log_verifier() if has_node(home) else None

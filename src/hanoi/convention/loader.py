@@ -37,6 +37,10 @@ GROUNDS_FILE = "grounds.yaml"
 INSTRUMENTS_FILE = "instruments.yaml"
 RULES_FILE = "rules.yaml"
 
+# libyaml's parser when PyYAML has it: ten times faster than the pure-Python one, and the
+# data is read by every command that checks a request or computes a deadline.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -145,7 +149,7 @@ def _read(directory: Path, name: str, model: type[_M]) -> _M:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConventionDataError(name, f"cannot read file: {exc}") from None
     try:
-        raw: Any = yaml.safe_load(text)
+        raw: Any = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)

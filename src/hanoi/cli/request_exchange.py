@@ -1,0 +1,400 @@
+"""`hanoi request send|condition|list|show|act|deadlines`: the requests this node exchanges
+with other States' nodes.
+
+These commands act as a user of this node (--user, or $HANOI_USER): whoever runs them can
+read the node's folder and keys anyway, so naming the user is about the audit trail and
+need-to-know (a user sees only their authority's requests), not about authentication.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlalchemy import select
+
+from hanoi.cases.access import get_request
+from hanoi.cases.acting import act, attach_condition
+from hanoi.cases.deadlines import Deadline
+from hanoi.cases.documents import MAX_DOCUMENT_BYTES, parse_document
+from hanoi.cases.errors import RequestNotReady
+from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest
+from hanoi.cases.models import CaseRequest
+from hanoi.cases.queries import Box, allowed_actions, list_requests, request_deadlines, timeline
+from hanoi.cases.sending import send_request
+from hanoi.cli.context import ActingUser, AsJson, NodeContext, NodeHome, open_node
+from hanoi.cli.errors import EXIT_INVALID, fail, guarded
+from hanoi.cli.files import read_bounded
+from hanoi.cli.output import console, print_json
+from hanoi.db import Database
+from hanoi.db.base import utcnow
+from hanoi.exchange.models import OutboxMessage
+
+app = typer.Typer()
+
+#: How long send/act wait for the outcome of a delivery another worker has taken over.
+SETTLE_WAIT = 10.0
+
+
+def _deliver_and_report(context: NodeContext, reference: str) -> list[dict[str, Any]]:
+    """Deliver, then report the request's messages once the newest has an outcome.
+
+    A running node's own worker may have taken the message first: wait a little for its
+    outcome (delivered, refused, or a failed attempt) rather than report it unknown.
+    """
+    context.deliver()
+    deadline = time.monotonic() + SETTLE_WAIT
+    while True:
+        messages = _delivery(context.db, reference)
+        last = messages[-1] if messages else None
+        if last is None or last["delivery"] != "pending" or last["attempts"] > 0:
+            return messages
+        if time.monotonic() > deadline:
+            return messages
+        time.sleep(0.1)
+
+
+def _delivery(db: Database, reference: str) -> list[dict[str, Any]]:
+    with db.session() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .join(CaseRequest, CaseRequest.id == OutboxMessage.request_id)
+            .where(CaseRequest.reference == reference)
+            .order_by(OutboxMessage.seq)
+        )
+        return [
+            {
+                "message_id": r.message_id,
+                "type": r.message_type,
+                "to": r.recipient_authority,
+                "delivery": r.status,
+                "attempts": r.attempts,
+                "error": r.last_error,
+            }
+            for r in rows
+        ]
+
+
+def _delivery_line(messages: list[dict[str, Any]]) -> str:
+    last = messages[-1]
+    if last["delivery"] == "delivered":
+        return f"delivered to {last['to']}; signed receipt stored"
+    if last["delivery"] == "quarantined":
+        return f"REFUSED by {last['to']} (quarantined): {last['error']}"
+    return f"queued for {last['to']}; not delivered yet ({last['error'] or 'waiting'}), retried"
+
+
+@app.command()
+@guarded
+def send(
+    file: Path = typer.Argument(..., help="The request document (JSON)."),
+    *,
+    user: ActingUser,
+    to: str | None = typer.Option(
+        None, "--to", help="Authority code to address (default: from the instrument's channels)."
+    ),
+    follows: str | None = typer.Option(
+        None, "--follows", help="Reference of the preservation this request follows."
+    ),
+    forwards: str | None = typer.Option(
+        None,
+        "--forwards",
+        help="Reference of a request whose data this one passes to a third State "
+        "(needs its source's recorded authorisation, Art. 36).",
+    ),
+    condition: list[str] = typer.Option(
+        [],
+        "--condition",
+        help="KIND:TEXT, a condition on use: confidentiality, speciality or data-protection "
+        "(repeatable).",
+    ),
+    as_json: AsJson = False,
+    home: NodeHome = None,
+) -> None:
+    """Check, sign, encrypt and send a request to the requested State's node.
+
+    Prints its reference. Exit 1 if the request does not pass the check."""
+    document = parse_document(read_bounded(file, MAX_DOCUMENT_BYTES))
+    with open_node(home) as context:
+        with context.db.session() as session:
+            try:
+                case = send_request(
+                    session,
+                    context.node,
+                    user=context.user(session, user),
+                    document=document,
+                    to_authority=to,
+                    parent_reference=follows,
+                    forwards=forwards,
+                    conditions=[_condition_option(c) for c in condition],
+                )
+            except RequestNotReady as exc:
+                for problem in exc.problems:
+                    console.print(f"error    {problem}")
+                console.print(
+                    f"{file}: not sent — {len(exc.problems)} error(s); see 'hanoi request check'."
+                )
+                raise typer.Exit(EXIT_INVALID) from None
+            reference = case.reference
+        messages = _deliver_and_report(context, reference)
+    if as_json:
+        print_json({"reference": reference, "messages": messages})
+    else:
+        print(reference)
+        console.print(_delivery_line(messages))
+
+
+def _condition_option(value: str) -> tuple[str, str]:
+    kind, sep, text = value.partition(":")
+    if not sep or not text.strip():
+        fail(f"--condition {value!r}: write KIND:TEXT, e.g. speciality:Only for case 123")
+    return kind.strip(), text
+
+
+@app.command("condition")
+@guarded
+def condition_(
+    reference: str = typer.Argument(..., help="The request's reference."),
+    kind: str = typer.Argument(
+        ..., help="confidentiality, speciality, data-protection or onward-transfer."
+    ),
+    text: str = typer.Argument(..., help="The condition, or the terms of the authorisation."),
+    to: str | None = typer.Option(
+        None, "--to", help="onward-transfer: the third State the data may go to."
+    ),
+    *,
+    user: ActingUser,
+    home: NodeHome = None,
+) -> None:
+    """Attach a condition on use to a request, or authorise onward transfer.
+
+    Onward transfer: the other State may pass the request's data to a third
+    State (Art. 36). The other node is told."""
+    with open_node(home) as context:
+        with context.db.session() as session:
+            attach_condition(
+                session,
+                context.node,
+                user=context.user(session, user),
+                reference=reference,
+                kind=kind,
+                text=text,
+                to=to,
+            )
+        messages = _deliver_and_report(context, reference)
+    console.print(f"{reference}: {kind} recorded; {_delivery_line(messages)}")
+
+
+@app.command("list")
+@guarded
+def list_(
+    user: ActingUser,
+    inbox: bool = typer.Option(False, "--inbox", help="Only requests received."),
+    outbox: bool = typer.Option(False, "--outbox", help="Only requests sent."),
+    as_json: AsJson = False,
+    home: NodeHome = None,
+) -> None:
+    """The requests of your authority, newest first."""
+    if inbox and outbox:
+        fail("--inbox and --outbox exclude each other")
+    box: Box = "inbox" if inbox else "outbox" if outbox else "all"
+    with open_node(home) as context, context.db.session() as session:
+        rows = []
+        for case in list_requests(session, user=context.user(session, user), box=box):
+            upcoming = request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
+            rows.append(
+                _summary(case) | {"next_deadline": _deadline(upcoming[0]) if upcoming else None}
+            )
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No requests.")
+    for row in rows:
+        other = (
+            row["requested_authority"]
+            if row["side"] == "requesting"
+            else row["requesting_authority"]
+        )
+        arrow = "→" if row["side"] == "requesting" else "←"
+        due = f"  due {row['next_deadline']['due']}" if row["next_deadline"] else ""
+        console.print(
+            f"{row['reference']}  {row['kind']:<22} {arrow} {other:<10} {row['status']}{due}"
+        )
+
+
+@app.command()
+@guarded
+def show(
+    reference: str = typer.Argument(..., help="The request's reference, e.g. XA-2026-000001."),
+    *,
+    user: ActingUser,
+    as_json: AsJson = False,
+    home: NodeHome = None,
+) -> None:
+    """One request: its status, deadlines, what you may do now, and its whole timeline."""
+    with open_node(home) as context, context.db.session() as session:
+        account = context.user(session, user)
+        case = get_request(session, user=account, reference=reference)
+        data = _summary(case) | {
+            "document": case.document,
+            "conditions": case.conditions,
+            "deadlines": [
+                _deadline(d)
+                for d in request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
+            ],
+            "actions": [a.value for a in allowed_actions(case, account, today=utcnow().date())],
+            "timeline": [
+                {
+                    "at": i.at.isoformat(),
+                    "what": i.what,
+                    "actor": i.actor,
+                    "status": i.status,
+                    "detail": i.detail,
+                }
+                for i in timeline(session, case)
+            ],
+        }
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"{data['reference']}  {data['kind']}  {data['status']}")
+    console.print(
+        f"  from {data['requesting_authority']} to {data['requested_authority']}"
+        f"  ({data['side']} side)"
+    )
+    if data["preserved_until"]:
+        console.print(f"  preserved until {data['preserved_until']}")
+    if data["parent_reference"]:
+        console.print(f"  {data['relation']} of {data['parent_reference']}")
+    for item in data["conditions"]:
+        target = f" to {item['to']}" if item.get("to") else ""
+        console.print(
+            f"  condition ({item['kind']}{target}, set by {item['state']}): {item['text']}"
+        )
+    for deadline in data["deadlines"]:
+        console.print(
+            f"  deadline: {deadline['label']} by {deadline['due']} ({deadline['article']})"
+        )
+    console.print(f"  you may: {', '.join(data['actions']) or 'nothing now'}")
+    console.print("Timeline:")
+    for item in data["timeline"]:
+        detail = "; ".join(f"{k}: {v}" for k, v in item["detail"].items())
+        console.print(
+            f"  {item['at'][:19]}  {item['what']:<16} {item['actor']:<10} "
+            f"{item['status'] or ''}  {detail}"
+        )
+
+
+@app.command("act")
+@guarded
+def act_(
+    reference: str = typer.Argument(..., help="The request's reference."),
+    action: str = typer.Argument(
+        ...,
+        help="acknowledge, start, execute, execute-partially, refuse, postpone, preserve, "
+        "extend, release, withdraw, inquire, reply or consult.",
+    ),
+    *,
+    user: ActingUser,
+    reason: str | None = typer.Option(None, "--reason", help="Why (required by some actions)."),
+    ground: str | None = typer.Option(None, "--ground", help="Refusal or postponement ground id."),
+    until: str | None = typer.Option(
+        None, "--until", help="Preserve or extend until DATE (YYYY-MM-DD)."
+    ),
+    as_json: AsJson = False,
+    home: NodeHome = None,
+) -> None:
+    """Act on a request (acknowledge it, preserve the data, refuse it, ...) and tell the
+    other State's node."""
+    chosen = next((a for a in Action if a.value == action and a not in SYSTEM_ACTIONS), None)
+    if chosen is None:
+        fail(f"unknown action {action!r}; see 'hanoi request act --help'")
+    try:
+        day = date.fromisoformat(until) if until is not None else None
+    except ValueError:
+        fail(f"--until {until!r} is not a date like 2027-03-01")
+    with open_node(home) as context:
+        with context.db.session() as session:
+            case = act(
+                session,
+                context.node,
+                user=context.user(session, user),
+                reference=reference,
+                request=ActionRequest(chosen, reason=reason, ground=ground, until=day),
+            )
+            status = case.status
+        messages = _deliver_and_report(context, reference)
+    if as_json:
+        print_json({"reference": reference, "status": status, "messages": messages})
+    else:
+        console.print(f"{reference}: {status}; {_delivery_line(messages)}")
+
+
+@app.command()
+@guarded
+def deadlines(
+    user: ActingUser,
+    overdue_only: bool = typer.Option(False, "--overdue", help="Only deadlines already passed."),
+    as_json: AsJson = False,
+    home: NodeHome = None,
+) -> None:
+    """Open deadlines of your authority's requests, overdue first, then by due time."""
+    now = utcnow()
+    with open_node(home) as context, context.db.session() as session:
+        rows = [
+            {"reference": case.reference, "kind": case.kind, "status": case.status}
+            | _deadline(d)
+            | {
+                "state": "overdue"
+                if d.is_overdue(now)
+                else "reminder"
+                if d.reminder_due(now)
+                else "open"
+            }
+            for case in list_requests(session, user=context.user(session, user))
+            for d in request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
+        ]
+    rows.sort(key=lambda r: (r["state"] != "overdue", r["due"]))
+    if overdue_only:
+        rows = [r for r in rows if r["state"] == "overdue"]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No open deadlines.")
+    for row in rows:
+        mark = {"overdue": "OVERDUE ", "reminder": "soon    ", "open": "        "}[row["state"]]
+        console.print(
+            f"{mark}{row['due'][:16]}  {row['reference']}  {row['label']} ({row['article']})"
+        )
+
+
+def _summary(case: CaseRequest) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "kind": case.kind,
+        "side": case.side,
+        "status": case.status,
+        "urgent": case.urgent,
+        "requesting_authority": case.requesting_authority,
+        "requested_authority": case.requested_authority,
+        "parent_reference": case.parent_reference,
+        "relation": case.relation,
+        "preserved_until": case.preserved_until.isoformat() if case.preserved_until else None,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+def _deadline(deadline: Deadline) -> dict[str, Any]:
+    return {
+        "rule": deadline.rule,
+        "label": deadline.label,
+        "due": deadline.due.isoformat(),
+        "article": deadline.article,
+        "confidence": deadline.confidence,
+    }
