@@ -128,6 +128,19 @@ def seal(
         console.print(f"Deliver it with: hanoi evidence deliver {out} --request {request}")
 
 
+def _byte_bar(disable: bool) -> Progress:
+    """A transient bar of bytes done, with the speed (sealing, uploading)."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        transient=True,
+        disable=disable,
+    )
+
+
 @contextlib.contextmanager
 def _progress(
     paths: list[Path], what: str, *, disable: bool
@@ -139,15 +152,7 @@ def _progress(
         for p in paths
         if p.is_file() and not p.is_symlink()
     )
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=console,
-        transient=True,
-        disable=disable,
-    ) as bar:
+    with _byte_bar(disable) as bar:
         task = bar.add_task(what, total=total)
         done: dict[str, int] = {}
 
@@ -225,15 +230,7 @@ def _wait_delivered(
     row = current()
     with (
         httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0), trust_env=False) as client,
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            console=console,
-            transient=True,
-            disable=disable,
-        ) as bar,
+        _byte_bar(disable) as bar,
     ):
         task = bar.add_task("uploading", total=row.bytes_total)
         while row.status not in ("delivered", "failed") and time.monotonic() < deadline:
