@@ -10,19 +10,17 @@ bad arguments and unreadable input exit 2.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from hanoi.cli.context import AsJson, NodeHome
-from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
+from hanoi.cli.errors import CliUsageError, guarded
 from hanoi.cli.files import read_bounded, write_atomic
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
@@ -30,14 +28,10 @@ from hanoi.directory.client import DirectoryClient
 from hanoi.directory.draft import check_own_entry
 from hanoi.directory.draft import draft_entry as draft
 from hanoi.directory.entry import Entry, parse_entry, utc_day
-from hanoi.directory.errors import DirectoryVerificationError
 from hanoi.directory.keys import load_private_key, load_public_keys, node_signing_key
 from hanoi.directory.repository import SecretariatRepository, metadata_version
 from hanoi.directory.repository import sign_entry as sign
 from hanoi.node import directory_keys, read_node
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 app = typer.Typer()
 
@@ -52,19 +46,6 @@ SecretariatHome = Annotated[
 ]
 MAX_ENTRY_FILE = 256 * 1024
 MAX_ROOT_FILE = 1024 * 1024
-
-
-def _checked(command: Callable[P, R]) -> Callable[P, R]:
-    """A failed verification means the checked thing is invalid: exit 1, naming the file."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except DirectoryVerificationError as exc:
-            fail(str(exc), EXIT_INVALID)
-
-    return wrapper
 
 
 def _secretariat_folder(home: Path | None) -> Path:
@@ -121,7 +102,6 @@ def add_state(
 
 @app.command("publish")
 @guarded
-@_checked
 def publish(
     incoming: list[Path] | None = typer.Option(
         None,
@@ -240,7 +220,6 @@ def sign_entry(
 
 @app.command("trust")
 @guarded
-@_checked
 def trust(
     root: Path = typer.Argument(..., help="The Secretariat's root metadata, got out of band."),
     url: str = typer.Option(..., "--url", help="Base URL of the directory repository."),
@@ -254,7 +233,6 @@ def trust(
 
 @app.command("refresh")
 @guarded
-@_checked
 def refresh(
     home: NodeHome = None,
     url: str | None = typer.Option(None, "--url", help="Repository URL (remembered)."),

@@ -14,7 +14,7 @@ from hanoi.config import load_settings
 from hanoi.crypto.errors import CryptoError
 from hanoi.directory.keys import load_public_keys
 from hanoi.exchange.delivery import list_outbox, requeue
-from hanoi.exchange.receipt_proofs import NoReceipt, receipt_bundle, verify_bundle
+from hanoi.exchange.receipt_proofs import receipt_bundle, verify_bundle
 from hanoi.ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -88,10 +88,7 @@ def receipt(
         fail(f"{out}: already exists (use --force to replace its files)")
     settings = load_settings(home)
     with open_database(settings) as db:
-        try:
-            bundle = receipt_bundle(db, message_id, quorum=settings.ledger_quorum)
-        except NoReceipt as exc:
-            fail(str(exc))
+        bundle = receipt_bundle(db, message_id, quorum=settings.ledger_quorum)
     if not bundle.logged:
         fail("this receipt was stored before receipts were logged: it has no proof", EXIT_INVALID)
     if not bundle.proved:
