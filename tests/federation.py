@@ -148,4 +148,7 @@ def running(built: DemoFederation) -> Iterator[Running]:
         refresh_directories(built)
         yield Running(built, {s.node.code: s for s in served if s.node.code != "UN"})
     finally:
+        # Every server told to finish first, so they wind down together, not one by one.
+        for item in served:
+            item.server.should_exit = True
         stop_all(served)
