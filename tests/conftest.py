@@ -1,67 +1,47 @@
-"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, and a seeded node.
+"""Shared fixtures: a database on SQLite and on PostgreSQL, and a seeded node.
 
-Every test that takes ``database_url`` (or ``db``/``seeded_db``) runs twice, once per
-backend. The PostgreSQL run creates a throwaway database on the server named by
-``HANOI_TEST_PG_ADMIN_URL`` and drops it afterwards; if the server cannot be reached the
-test fails, so a missing server is never mistaken for a pass.
+Every test that takes ``database_url`` (empty) or ``db``/``seeded_db`` (migrated to head)
+runs twice, once per backend, each time with a database of its own. The PostgreSQL run
+creates a throwaway database on the server named by ``HANOI_TEST_PG_ADMIN_URL`` and drops
+it afterwards; if the server cannot be reached the test fails, so a missing server is never
+mistaken for a pass. A migrated database is a copy of one migrated once per test process
+(tests/databases.py explains why that is the same thing, only faster).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 # Cheap argon2 parameters for the whole test session (see hanoi.accounts.passwords);
 # set before any hasher is built.
 os.environ["HANOI_ARGON2_PROFILE"] = "test"
 
+# First import of the CLI, made the way a process started from a pipe makes it.
+import tests.cli.inprocess  # noqa: F401
 from hanoi.accounts import AuthorityKind, Role, add_user, create_authority
-from hanoi.db import Database, upgrade
+from hanoi.db import Database
+from tests.databases import DROPPER, MigratedTemplates, throwaway_pg_database
 
 # The running demo federation (Secretariat, XA, XB, XC) for exchange, CLI and page tests.
 pytest_plugins = ["tests.federation"]
 
-DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_PASSWORD = "correct horse battery"
 
 
-def _pg_admin_url() -> str:
-    return os.environ.get("HANOI_TEST_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Every throwaway PostgreSQL database is gone before the test process ends."""
+    DROPPER.wait()
 
 
-@contextmanager
-def throwaway_pg_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for the block; dropped afterwards. An unreachable
-    server fails the test (never a skip)."""
-    admin_url = _pg_admin_url()
-    name = f"hanoi_test_{secrets.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    unreachable = None
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        unreachable = str(exc.orig).strip().splitlines()[0]
-    if unreachable is not None:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL unreachable at {admin_url} (set HANOI_TEST_PG_ADMIN_URL): {unreachable}",
-            pytrace=False,
-        )
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated-template"))
+    yield templates
+    templates.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -74,11 +54,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def migrated_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """A database of the test's own, already at head: a copy of the migrated template (a
+    file under ``tmp_path``, or a fresh PostgreSQL database)."""
+    if request.param == "sqlite":
+        yield migrated_templates.sqlite_copy(tmp_path / "hanoi.db")
+        return
+    with migrated_templates.pg_copy() as url:
+        yield url
+
+
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
+def db(migrated_database_url: str) -> Iterator[Database]:
     """A database migrated to head, as a node would have it after ``hanoi`` starts."""
-    upgrade(database_url)
-    database = Database(database_url)
+    database = Database(migrated_database_url)
     try:
         yield database
     finally:

@@ -1,12 +1,15 @@
-"""The `hanoi` command as people run it: a real process, its exit code and its output.
+"""The `hanoi` command as people run it: its exit code and its output.
 
-Every test starts `.venv/bin/hanoi` in a subprocess with its own ``HANOI_HOME`` under
-``tmp_path``. The contract under test (README, ``cli/errors.py``): exit 0 ok, 1 the checked
-request has problems, 2 bad usage or unreadable input, and bad input never shows a traceback:
-it gets one line on stderr starting ``error:``.
+Every test runs `hanoi` with its own ``HANOI_HOME`` under ``tmp_path``. The contract under
+test (README, ``cli/errors.py``): exit 0 ok, 1 the checked request has problems, 2 bad usage
+or unreadable input, and bad input never shows a traceback: it gets one line on stderr
+starting ``error:``.
 
-Each process costs about a second, so commands that do not depend on each other run in
-parallel (``hanoi_many``) and results shared by several tests come from module fixtures.
+The tests in this module start `.venv/bin/hanoi` as a real process (``process=True``),
+several side by side (``hanoi_many``), so the contract is checked as people meet it. The
+other modules' tests run the command inside the test process (tests/cli/inprocess.py): the
+same exit codes and output, without a Python start-up for each of hundreds of commands.
+Results shared by several tests come from module fixtures.
 
 The helpers here are imported by the other ``tests/cli`` modules.
 """
@@ -28,6 +31,7 @@ import pytest
 
 from hanoi.cli.lazy import Group
 from hanoi.convention import CHAPTERS, get_convention
+from tests.cli.inprocess import run_in_process
 
 HANOI = Path(sys.executable).parent / "hanoi"
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "requests"
@@ -88,14 +92,24 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def hanoi(
-    cwd: Path, *args: str, stdin: str | bytes = b"", env: Mapping[str, str] | None = None
+    cwd: Path,
+    *args: str,
+    stdin: str | bytes = b"",
+    env: Mapping[str, str] | None = None,
+    process: bool = False,
 ) -> Run:
-    """Run ``hanoi ARGS`` in ``cwd``; stdin is always given so nothing waits on a terminal."""
+    """Run ``hanoi ARGS`` in ``cwd``; stdin is always given so nothing waits on a terminal.
+
+    In this process (tests/cli/inprocess.py) unless ``process`` is set; ``hanoi up`` and
+    ``hanoi demo`` always start a real process."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
+    environment = dict(env) if env is not None else cli_env(cwd / "hanoi-home")
+    if not process and args[:1] not in (("up",), ("demo",)):
+        return Run(tuple(args), *run_in_process(cwd, args, data, environment))
     proc = subprocess.run(
         [str(HANOI), *args],
         cwd=cwd,
-        env=dict(env) if env is not None else cli_env(cwd / "hanoi-home"),
+        env=environment,
         input=data,
         capture_output=True,
         timeout=120,
@@ -109,11 +123,12 @@ def hanoi(
     )
 
 
-def hanoi_many(cwd: Path, commands: Mapping[str, Cmd]) -> dict[str, Run]:
-    """Run independent commands side by side; results keyed like ``commands``."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
+def hanoi_many(cwd: Path, commands: Mapping[str, Cmd], *, process: bool = False) -> dict[str, Run]:
+    """Run independent commands (real processes side by side); results keyed like
+    ``commands``."""
+    with ThreadPoolExecutor(max_workers=4 if process else 1) as pool:
         futures = {
-            name: pool.submit(hanoi, cwd, *cmd.args, stdin=cmd.stdin, env=cmd.env)
+            name: pool.submit(hanoi, cwd, *cmd.args, stdin=cmd.stdin, env=cmd.env, process=process)
             for name, cmd in commands.items()
         }
         return {name: future.result() for name, future in futures.items()}
@@ -185,7 +200,7 @@ GROUPS = ["convention", "request", "db", "authority", "user", "up", "node", "dir
 def test_help_for_the_command_and_every_group(tmp_path: Path) -> None:
     commands = {"hanoi": Cmd(("--help",))}
     commands.update({group: Cmd((group, "--help")) for group in GROUPS})
-    runs = hanoi_many(tmp_path, commands)
+    runs = hanoi_many(tmp_path, commands, process=True)
     top = expect(runs["hanoi"], 0)
     for group in GROUPS:
         assert group in top.out, top
@@ -207,7 +222,7 @@ def convention_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         "instruments-json": Cmd(("convention", "instruments", "--json")),
         "offences-json": Cmd(("convention", "offences", "--json")),
     }
-    return hanoi_many(cwd, commands)
+    return hanoi_many(cwd, commands, process=True)
 
 
 def test_articles_json_lists_the_68_articles(convention_runs: dict[str, Run]) -> None:

@@ -33,7 +33,7 @@ from tests.cli.test_cli import (
 def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Run]]:
     """`request new preservation`, then checks of the blank and of the completed request."""
     cwd = tmp_path_factory.mktemp("walkthrough")
-    runs = {"new": hanoi(cwd, "request", "new", "preservation", "-o", "r.json")}
+    runs = {"new": hanoi(cwd, "request", "new", "preservation", "-o", "r.json", process=True)}
     if runs["new"].code != 0:
         return cwd, runs
     blank = json.loads((cwd / "r.json").read_text(encoding="utf-8"))
@@ -47,6 +47,7 @@ def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
             "blank --json": Cmd(("request", "check", "r.json", "--json")),
             "filled --json": Cmd(("request", "check", "--json", "filled.json")),
         },
+        process=True,
     )
     return cwd, runs
 
@@ -160,7 +161,7 @@ def new_errors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
         "exists --force": Cmd(("request", "new", "mla", "-o", "replaced.json", "--force")),
         "missing directory": Cmd(("request", "new", "mla", "-o", "nowhere/r.json")),
     }
-    return cwd, hanoi_many(cwd, commands)
+    return cwd, hanoi_many(cwd, commands, process=True)  # the usage errors as people see them
 
 
 def test_new_unknown_kind_is_a_usage_error(new_errors: tuple[Path, dict[str, Run]]) -> None:

@@ -1,5 +1,6 @@
-"""`hanoi node init|show|rotate-key|revoke-key` as real processes: exit codes 0 and 2, one
-error line and no traceback for bad input, no private material in any output."""
+"""`hanoi node init|show|rotate-key|revoke-key` as commands (run in the test process, see
+tests/cli/inprocess.py): exit codes 0 and 2, one error line and no traceback for bad input,
+no private material in any output."""
 
 from __future__ import annotations
 

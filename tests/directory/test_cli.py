@@ -1,6 +1,7 @@
 """`hanoi directory ...` as people run it: the walkthrough of docs/directory.md, command by
 command in real processes (two States with real node keys, made by `hanoi node init`), then
-exit codes for a tampered file, another State's key, entries out of effect and bad input."""
+exit codes for a tampered file, another State's key, entries out of effect and bad input
+(those commands run in the test process, see tests/cli/inprocess.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tuf.api.metadata import Metadata
 from hanoi.crypto import KeyStore
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.repository import sign_entry
+from tests.cli.inprocess import run_in_process
 from tests.directory.conftest import DATA, Served, start_server, stop_server, tree_digest
 
 HANOI = Path(sys.executable).parent / "hanoi"
@@ -47,12 +49,17 @@ def walkthrough_commands() -> list[str]:
     return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def run(cwd: Path, command: str, stdin: str | None = None) -> Run:
+def run(cwd: Path, command: str, stdin: str | None = None, *, process: bool = False) -> Run:
+    """Run the shell ``command`` (``hanoi ...``) in ``cwd``: in this process (see
+    tests/cli/inprocess.py) unless ``process`` is set."""
     args = shlex.split(command)
     assert args[0] == "hanoi", command
     env = {k: v for k, v in os.environ.items() if k not in _TERMINAL_VARS}
     env["HANOI_HOME"] = str(cwd / "default-home")
     env["COLUMNS"] = "200"
+    if not process:
+        code, out, err = run_in_process(cwd, args[1:], (stdin or "").encode(), env)
+        return Run(command, code, out, err)
     done = subprocess.run(
         [str(HANOI), *args[1:]],
         cwd=cwd,
@@ -90,7 +97,7 @@ def walked_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
             continue
         if port is not None:
             command = command.replace(f"http://127.0.0.1:{port}/", url)
-        result = run(tmp_path, command)
+        result = run(tmp_path, command, process=True)
         assert result.code == 0, f"{command}\n{result.err}"
         assert "Traceback" not in result.err
         runs.append(result)
