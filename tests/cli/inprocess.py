@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 _ONE_AT_A_TIME = threading.Lock()
 
@@ -54,7 +54,8 @@ def _import_the_cli_as_a_piped_process_would() -> None:
     stdout = sys.stdout
     sys.stdout = io.StringIO()
     try:
-        import hanoi.cli.main  # noqa: F401
+        import hanoi.cli.main
+        import hanoi.cli.output  # noqa: F401  (the console; main alone does not import it)
     finally:
         sys.stdout = stdout
         os.environ.update(saved)
