@@ -117,3 +117,14 @@ def seeded_db(db: Database) -> Database:
             display_name="Bob Arcadia",
         )
     return db
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """The common default umask (0022), under which new files would be group- and
+    world-readable: for tests that show Hanoi makes its files owner-only regardless."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)

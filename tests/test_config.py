@@ -5,22 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hanoi.config import ConfigError, Settings, load_settings
 
-
-@pytest.fixture(autouse=True)
-def loose_umask() -> Iterator[None]:
-    """The common default umask, under which new files would be group- and world-readable."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
+# Under the common default umask, new files would be group- and world-readable.
+pytestmark = pytest.mark.usefixtures("loose_umask")
 
 
 def _mode(path: Path) -> int:

@@ -7,7 +7,6 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +22,8 @@ from hanoi.files import (
     replace_file,
 )
 
-
-@pytest.fixture(autouse=True)
-def loose_umask() -> Iterator[None]:
-    """The common default umask, under which new files would be group- and world-readable."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
+# Under the common default umask, new files would be group- and world-readable.
+pytestmark = pytest.mark.usefixtures("loose_umask")
 
 
 def _mode(path: Path) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -103,16 +102,6 @@ def test_database_from_settings_uses_the_node_home(tmp_path: Path) -> None:
 
 
 # SQLite files are owner-only.
-
-
-@pytest.fixture
-def loose_umask() -> Iterator[None]:
-    """The common default umask, under which new files would be world-readable."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 def _mode(path: Path) -> int:
