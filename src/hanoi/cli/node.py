@@ -16,6 +16,7 @@ from typing import Any
 
 import typer
 
+from hanoi.cli.arguments import DashedArguments
 from hanoi.cli.context import AsJson, NodeHome, open_database
 from hanoi.cli.errors import EXIT_INVALID, CliUsageError, fail, guarded
 from hanoi.cli.files import write_atomic
@@ -193,7 +194,7 @@ def rotate_key(
     _log_key_change(settings, node.state, detail, now, f"the {checked} key was rotated")
 
 
-@app.command("revoke-key")
+@app.command("revoke-key", cls=DashedArguments)
 @guarded
 def revoke_key(
     kid: str = typer.Argument(..., help="Key id (kid) of the key to revoke."),
