@@ -117,6 +117,7 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
         "received",
         "acknowledged",
         "preserved",
+        "awaiting_approval",
         "received",
         "executed",
         "delivered",
@@ -129,11 +130,11 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
     ]
     assert [n["state"] for n in summary["nodes"]] == ["XA", "XB", "XC"]
     assert {p.name for p in (tmp_path / "demo").iterdir()} == {"XA", "XB", "XC", "secretariat"}
-    opened = Path(summary["scenario"]["steps"][6]["detail"])
+    opened = Path(summary["scenario"]["steps"][7]["detail"])
     assert opened.is_relative_to(tmp_path / "demo" / "XA")
     assert sorted(p.name for p in opened.iterdir()) == ["access-log.csv", "subscriber.txt"]
     # The proof file checks offline with the CLI, cosigned by XB's and XC's witnesses.
-    proof = summary["scenario"]["steps"][7]["detail"]
+    proof = summary["scenario"]["steps"][8]["detail"]
     keys = {code: NodeLogKeys.from_home(tmp_path / "demo" / code) for code in ("XA", "XB", "XC")}
     checked = hanoi(
         tmp_path,
@@ -154,7 +155,7 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
     assert "cosigned by hanoi/XB/witness, hanoi/XC/witness" in checked.out
     _every_receipt_is_proved(tmp_path, keys)
     _both_packages_carry_their_proofs(
-        tmp_path, keys, Path(summary["scenario"]["steps"][8]["detail"])
+        tmp_path, keys, Path(summary["scenario"]["steps"][9]["detail"])
     )
 
 

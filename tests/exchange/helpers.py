@@ -7,15 +7,19 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from hanoi.accounts.service import get_user_by_username
+from hanoi.cases.approval import approve
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.handlers import receipt_hook
+from hanoi.cases.lifecycle import Status
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.sending import send_request
 from hanoi.demo.scenario import example_document
 from hanoi.demo.serving import ServedNode
 from hanoi.exchange.delivery import DeliveryReport, deliver_due
+from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.models import DeliveryState, InboxMessage, OutboxMessage
 from hanoi.exchange.transport import HttpTransport
 
@@ -39,7 +43,17 @@ def queue_request(
             user=user,
             document=parse_document_obj(document or preservation()),
         )
+        approve_if_waiting(session, runtime.node, case)
         return case.reference
+
+
+def approve_if_waiting(session: Session, local: LocalNode, case: CaseRequest) -> None:
+    """MLA, extradition and confiscation wait for four eyes by default: where ``case``
+    does, the demo node's supervisor approves it (it is then queued)."""
+    if case.status == Status.AWAITING_APPROVAL:
+        supervisor = get_user_by_username(session, "supervisor")
+        assert supervisor is not None and case.submitted_by != supervisor.username
+        approve(session, local, user=supervisor, reference=case.reference)
 
 
 def deliver_now(node: ServedNode, **kwargs: Any) -> DeliveryReport:

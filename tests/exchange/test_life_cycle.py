@@ -35,7 +35,7 @@ from hanoi.crypto.envelope import MessageClaims, Party, new_message_id, seal_mes
 from hanoi.demo.serving import ServedNode
 from hanoi.exchange.peers import FEDERATION_PATH
 from tests.exchange.conftest import Running
-from tests.exchange.helpers import preservation, status, wait_delivered
+from tests.exchange.helpers import approve_if_waiting, preservation, status, wait_delivered
 from tests.raising import raises_check
 
 REQUESTS = Path(__file__).resolve().parents[1] / "data" / "requests"
@@ -56,6 +56,7 @@ def _send(node: ServedNode, username: str, document: dict[str, Any], **kwargs: A
             session, node.runtime.node, user=user, document=parse_document_obj(document), **kwargs
         )
         reference = case.reference
+        approve_if_waiting(session, node.runtime.node, case)
     wait_delivered(node)
     return reference
 

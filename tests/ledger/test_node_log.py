@@ -63,7 +63,8 @@ def test_every_event_is_logged_and_proved_offline(running: Running, tmp_path: Pa
     assert checked.code == 0, checked
     result = json.loads(checked.out)
     assert result["origin"] == "hanoi/XA/ledger" and result["entry"]["node"] == "XA"
-    assert result["entry"]["kind"] == "request-sent"
+    # The MLA's first event is its submission for approval (four eyes), a status change.
+    assert result["entry"]["kind"] == "status-change"
 
     altered = bytearray(proof.content)
     altered[altered.index(b"index ") + 6] ^= 0x01  # another index

@@ -11,6 +11,8 @@ class Permission(StrEnum):
     ACT_ON_REQUESTS = "act_on_requests"
     #: Refusing is a decision of the authority, not of the officer on duty (Art. 40).
     REFUSE_REQUESTS = "refuse_requests"
+    #: Four eyes: a supervisor approves what leaves the State (cases/approval.py).
+    APPROVE_REQUESTS = "approve_requests"
     READ_REQUESTS = "read_requests"
     READ_AUDIT = "read_audit"
 
@@ -27,7 +29,7 @@ _OFFICER = frozenset(
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "mla_officer": _OFFICER | {Permission.REFUSE_REQUESTS},
     "duty_officer": _OFFICER,
-    "supervisor": _OFFICER | {Permission.REFUSE_REQUESTS},
+    "supervisor": _OFFICER | {Permission.REFUSE_REQUESTS, Permission.APPROVE_REQUESTS},
     "auditor": frozenset({Permission.READ_AUDIT}),
     "admin": frozenset({Permission.READ_AUDIT}),
 }

@@ -3,7 +3,8 @@ preserve, refuse, execute, ...) or a condition on use, recorded and told to the 
 in one transaction.
 
 The life cycle (:mod:`hanoi.cases.lifecycle`) decides whether the action is possible now;
-actions the node does by itself (receive, lapse) are refused here.
+actions the node does by itself (receive, lapse) and the approval steps
+(:mod:`hanoi.cases.approval`) are refused here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.access import get_request, require
 from hanoi.cases.conditions import add_condition, dump_conditions, new_condition, parse_conditions
-from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest, LifecycleError, Side
+from hanoi.cases.lifecycle import (
+    APPROVAL_ACTIONS,
+    SYSTEM_ACTIONS,
+    Action,
+    ActionRequest,
+    LifecycleError,
+    Side,
+)
 from hanoi.cases.messages import ACTION, CONDITION, action_payload
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.timeline import own_party, record_audit, record_event, tell_other_node
@@ -44,6 +52,12 @@ def act(
     if request.action in SYSTEM_ACTIONS:
         raise LifecycleError(
             f"{request.action.value} is done by the node itself",
+            check="action",
+            action=request.action,
+        )
+    if request.action in APPROVAL_ACTIONS:
+        raise LifecycleError(
+            f"{request.action.value} is done through approval, not as an action",
             check="action",
             action=request.action,
         )

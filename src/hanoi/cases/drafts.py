@@ -5,6 +5,11 @@ may see it, nobody else may learn that it exists. A draft of another authority i
 exactly like a missing one. Every view and change goes to the audit trail, with the draft
 kind but never the document's contents (they may hold personal data, Art. 36).
 
+A draft is sent once (:func:`hanoi.cases.sending.send_draft`): from then on it is its request
+and leaves the listing, and it can no longer be changed, unless a supervisor returns the
+request for changes (four eyes): then it is listed and edited again, and sending it again
+resubmits the same request. The database holds one request per draft at most.
+
 A stored document is at most 1 MiB of JSON. Each draft has a ``version`` (1 when saved, one
 more per update); an editor passes the version it opened as ``expected_version`` and gets
 :class:`DraftConflict` instead of silently overwriting a colleague's change.
@@ -24,7 +29,8 @@ from hanoi import audit
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.errors import CasesError
-from hanoi.cases.models import Draft
+from hanoi.cases.lifecycle import Status
+from hanoi.cases.models import CaseRequest, Draft
 from hanoi.db.base import utcnow
 from hanoi.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -52,6 +58,17 @@ class DraftForbidden(CasesError, NotAllowed):
 
 class InvalidDraft(CasesError, InvalidInput):
     """The kind is malformed, or the document is not a JSON object or is over 1 MiB."""
+
+
+class DraftAlreadySent(CasesError, Conflict):
+    """The draft became a request that is sent or awaits approval: it is that request now."""
+
+    title = "Draft already sent"
+
+    def __init__(self, draft_id: str, reference: str) -> None:
+        super().__init__(f"this draft was sent as {reference}; open the request instead")
+        self.draft_id = draft_id
+        self.reference = reference
 
 
 class DraftConflict(CasesError, Conflict):
@@ -105,21 +122,43 @@ def update_draft(
     """Replace the document of a draft the user may see; its ``version`` grows by one.
 
     With ``expected_version``, a draft now at another version raises :class:`DraftConflict`
-    and nothing is stored. The draft's row is locked before its version is read (a write on
-    SQLite, a row lock on PostgreSQL), so two editors holding one version cannot both win.
-    """
+    and nothing is stored; a sent draft raises :class:`DraftAlreadySent` (see
+    :func:`lock_draft`)."""
     _check_drafter(user)
     document_json = _to_json(document)
-    _lock_visible(session, user, draft_id)
-    draft = _visible_draft(session, user, draft_id, fresh=True)
-    if expected_version is not None and draft.version != expected_version:
-        raise DraftConflict(draft.id, expected_version, draft.version)
+    draft = lock_draft(session, user=user, draft_id=draft_id, expected_version=expected_version)
     draft.document_json = document_json
     draft.updated_at = utcnow()
     draft.version += 1
     session.flush()
     _audit(session, user, "draft.update", draft, remote_addr)
     return draft
+
+
+def lock_draft(
+    session: Session, *, user: User, draft_id: str, expected_version: int | None = None
+) -> Draft:
+    """The draft, locked until the transaction ends, still open to changes and, with
+    ``expected_version``, still at that version.
+
+    Raises :class:`DraftNotFound`, :class:`DraftAlreadySent` (it is a request now) or
+    :class:`DraftConflict`. The row is locked before its version is read (a write on SQLite,
+    a row lock on PostgreSQL), so two editors, or two sends, holding one version cannot both
+    win."""
+    _check_drafter(user)
+    _lock_visible(session, user, draft_id)
+    draft = _visible_draft(session, user, draft_id, fresh=True)
+    request = request_of(session, draft)
+    if request is not None and request.status != Status.RETURNED.value:
+        raise DraftAlreadySent(draft.id, request.reference)
+    if expected_version is not None and draft.version != expected_version:
+        raise DraftConflict(draft.id, expected_version, draft.version)
+    return draft
+
+
+def request_of(session: Session, draft: Draft) -> CaseRequest | None:
+    """The request sent from ``draft``, if it was sent."""
+    return session.scalar(select(CaseRequest).where(CaseRequest.draft_id == draft.id))
 
 
 def get_draft(
@@ -165,11 +204,16 @@ def record_denied(
 
 
 def list_drafts(session: Session, *, user: User, remote_addr: str | None = None) -> list[Draft]:
-    """The drafts of the user's authority, most recently changed first."""
+    """The drafts of the user's authority not yet sent (or returned for changes), most
+    recently changed first."""
     _check_drafter(user)
+    # A sent draft is its request now; a returned one is being worked on again.
+    sent = select(CaseRequest.draft_id).where(
+        CaseRequest.draft_id.is_not(None), CaseRequest.status != Status.RETURNED.value
+    )
     query = (
         select(Draft)
-        .where(Draft.authority_id == user.authority_id)
+        .where(Draft.authority_id == user.authority_id, Draft.id.not_in(sent))
         .order_by(Draft.updated_at.desc(), Draft.id.desc())
     )
     drafts = list(session.scalars(query))

@@ -25,6 +25,7 @@ from hanoi.convention import Ground, Instrument, TimeRule, get_convention
 from hanoi.errors import InvalidInput
 
 __all__ = [
+    "APPROVAL_ACTIONS",
     "MAX_REASON_LENGTH",
     "PRESERVATION_RULE",
     "SYSTEM_ACTIONS",
@@ -52,6 +53,9 @@ MAX_REASON_LENGTH = 4000
 
 class Status(StrEnum):
     DRAFT = "draft"
+    # Four eyes (cases/approval.py): a supervisor approves before the request leaves.
+    AWAITING_APPROVAL = "awaiting_approval"
+    RETURNED = "returned"
     SENT = "sent"
     RECEIVED = "received"
     ACKNOWLEDGED = "acknowledged"
@@ -76,6 +80,10 @@ class Action(StrEnum):
     SEND = "send"
     RECEIVE = "receive"
     LAPSE = "lapse"
+    # Approval actions: inside the requesting State only, before the request leaves it.
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    RETURN = "return"
     # User actions.
     ACKNOWLEDGE = "acknowledge"
     START = "start"
@@ -178,7 +186,8 @@ _FINAL = frozenset(
         Status.RELEASED,
     }
 )
-_OPEN = frozenset(Status) - _FINAL - {Status.DRAFT}
+_BEFORE_SENDING = frozenset({Status.DRAFT, Status.AWAITING_APPROVAL, Status.RETURNED})
+_OPEN = frozenset(Status) - _FINAL - _BEFORE_SENDING
 _REFUSABLE = frozenset(
     {
         Status.RECEIVED,
@@ -194,7 +203,16 @@ _REQUESTING = frozenset({Side.REQUESTING})
 _REQUESTED = frozenset({Side.REQUESTED})
 
 _TRANSITIONS: dict[Action, _Transition] = {
-    Action.SEND: _Transition(_REQUESTING, frozenset({Status.DRAFT}), Status.SENT),
+    Action.SEND: _Transition(
+        _REQUESTING, frozenset({Status.DRAFT, Status.AWAITING_APPROVAL}), Status.SENT
+    ),
+    Action.SUBMIT: _Transition(
+        _REQUESTING, frozenset({Status.DRAFT, Status.RETURNED}), Status.AWAITING_APPROVAL
+    ),
+    Action.APPROVE: _Transition(_REQUESTING, frozenset({Status.AWAITING_APPROVAL}), None),
+    Action.RETURN: _Transition(
+        _REQUESTING, frozenset({Status.AWAITING_APPROVAL}), Status.RETURNED, needs_reason=True
+    ),
     Action.RECEIVE: _Transition(_BOTH, frozenset({Status.SENT}), Status.RECEIVED),
     Action.LAPSE: _Transition(_REQUESTED, frozenset({Status.PRESERVED}), Status.LAPSED),
     Action.ACKNOWLEDGE: _Transition(_REQUESTED, frozenset({Status.RECEIVED}), Status.ACKNOWLEDGED),
@@ -222,6 +240,9 @@ _TRANSITIONS: dict[Action, _Transition] = {
 
 SYSTEM_ACTIONS = frozenset({Action.SEND, Action.RECEIVE, Action.LAPSE})
 """Done by the exchange on its own; never offered to a user."""
+APPROVAL_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE, Action.RETURN})
+"""Done through :mod:`hanoi.cases.approval` inside the requesting State; the other State
+never hears of them, so they are not among the actions on a request."""
 _PRESERVATION_ONLY = frozenset({Action.PRESERVE, Action.EXTEND, Action.RELEASE})
 # A preservable instrument is carried out by preserving, so it has no separate execution.
 _NOT_FOR_PRESERVATION = frozenset({Action.START, Action.EXECUTE, Action.EXECUTE_PARTIALLY})
@@ -265,7 +286,9 @@ def user_actions(state: CaseState, side: Side, *, today: date) -> list[Action]:
     return [
         action
         for action in Action
-        if action not in SYSTEM_ACTIONS and _refusal(state, side, action, instrument, today) is None
+        if action not in SYSTEM_ACTIONS
+        and action not in APPROVAL_ACTIONS
+        and _refusal(state, side, action, instrument, today) is None
     ]
 
 

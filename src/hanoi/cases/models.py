@@ -75,6 +75,10 @@ class CaseRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The draft this request was sent from: unique, so one draft makes at most one request.
+    draft_id: Mapped[str | None] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    #: Who asked for approval (four eyes: never the approver), while it is awaited.
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
 
     # Joined eagerly: listings show which local authority handles each request.
     authority: Mapped[Authority] = relationship(lazy="joined", innerjoin=True)
@@ -118,3 +122,18 @@ class RequestEvent(Base):
     def detail(self) -> dict[str, str]:
         data: dict[str, str] = json.loads(self.detail_json)
         return data
+
+
+class ApprovalRule(Base):
+    """Whether requests of ``kind`` from this authority need a supervisor's approval.
+
+    Only the authority's departures from the default (cases/approval_policy.py) are stored.
+    """
+
+    __tablename__ = "approval_rules"
+
+    authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    required: Mapped[bool] = mapped_column(Boolean)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,12 +8,19 @@ transaction (:func:`hanoi.cases.timeline.tell_other_node`).
 A request may follow a preservation of ours (Art. 42 follow-up, Art. 43 disclosure of
 traffic data), or pass on the data of another request to a third State, which the State
 that supplied them must have authorised (Art. 36); their conditions on use go along.
+
+Four eyes: where the authority's rules say so (:mod:`hanoi.cases.approval_policy`), the
+request is recorded as awaiting approval instead, and leaves only when a supervisor approves
+it (:mod:`hanoi.cases.approval`, which calls :func:`dispatch`). A request sent from a draft
+(:func:`send_draft`) keeps that draft's id, unique in the database: one draft, one request.
+A request returned for changes is resubmitted by sending its draft again.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +31,7 @@ from sqlalchemy.orm import Session
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.access import get_request, require
+from hanoi.cases.approval_policy import approval_required
 from hanoi.cases.check import check_document
 from hanoi.cases.conditions import (
     Condition,
@@ -32,6 +40,8 @@ from hanoi.cases.conditions import (
     new_condition,
     parse_conditions,
 )
+from hanoi.cases.documents import parse_document_obj
+from hanoi.cases.drafts import lock_draft, request_of
 from hanoi.cases.errors import (
     DocumentError,
     RequestError,
@@ -65,22 +75,25 @@ def send_request(
     conditions: Sequence[tuple[str, str]] = (),
     directory: StateDirectory | None = None,
     now: datetime | None = None,
+    draft_id: str | None = None,
 ) -> CaseRequest:
     """Check ``document``, record it as sent by the user's authority and queue it for the
-    requested State's node, all in ``session``. Returns the new request (its reference).
+    requested State's node (or, where approval is needed, record it as awaiting approval),
+    all in ``session``. Returns the new request (its reference).
 
     ``parent_reference`` links a follow-up (or an Art. 43 disclosure) to its preservation;
     ``forwards`` names a request whose data this one passes on to a third State, which its
     source must have authorised (Art. 36): its conditions travel with the data.
-    ``conditions`` are (kind, text) pairs the requesting side attaches."""
+    ``conditions`` are (kind, text) pairs the requesting side attaches. ``draft_id`` names
+    the draft it comes from (use :func:`send_draft`, which checks and locks it)."""
     now = now or utcnow()
     _check_sender(user, node)
     data = document.model_dump(mode="json")
     kind = data["kind"]
     requested_state = _requested_state(data, node)
     if directory is None:
-        directory = _peer_directory(node, now)
-    _check_ready(document, directory, now)
+        directory = peer_directory(node, now)
+    check_ready(document, directory, now)
     recipient = Party(
         requested_state, to_authority or _default_authority(node, kind, requested_state, now)
     )
@@ -95,15 +108,89 @@ def send_request(
         now=now,
     )
     case = _new_case(session, node, user, data, recipient, parent, relation, attached, now)
-    apply_transition(session, case, ActionRequest(Action.SEND), Side.REQUESTING, user.username, now)
-    if parent is not None and relation == "follow-up":
-        _note_follow_up(session, parent, case, user.username, now)
-    submission = _submission(case, data, attached)
-    tell_other_node(session, node, case, SUBMIT, submission, user.username, now)
-    record_audit(
-        session, user.username, "request.send", case, {"kind": kind, "to": recipient.authority}, now
-    )
+    case.draft_id = draft_id
+    _submit_or_send(session, node, user, case, now)
     return case
+
+
+def send_draft(
+    session: Session,
+    node: LocalNode,
+    *,
+    user: User,
+    draft_id: str,
+    expected_version: int | None = None,
+    to_authority: str | None = None,
+    directory: StateDirectory | None = None,
+    now: datetime | None = None,
+) -> CaseRequest:
+    """Send the request a draft holds, as :func:`send_request` does, once.
+
+    The draft is locked first; one already sent (or awaiting approval) raises
+    :class:`~hanoi.cases.drafts.DraftAlreadySent`, one changed since ``expected_version``
+    :class:`~hanoi.cases.drafts.DraftConflict`. A draft whose request was returned for
+    changes resubmits that request, with the draft's document as it is now."""
+    now = now or utcnow()
+    _check_sender(user, node)
+    draft = lock_draft(session, user=user, draft_id=draft_id, expected_version=expected_version)
+    document = parse_document_obj(draft.document)
+    returned = request_of(session, draft)
+    if returned is None:
+        return send_request(
+            session,
+            node,
+            user=user,
+            document=document,
+            to_authority=to_authority,
+            directory=directory,
+            now=now,
+            draft_id=draft.id,
+        )
+    data = document.model_dump(mode="json")
+    requested_state = _requested_state(data, node)
+    check_ready(document, directory or peer_directory(node, now), now)
+    canonical = canonical_json(data)
+    returned.kind = data["kind"]
+    returned.requested_state = requested_state
+    returned.requested_authority = to_authority or _default_authority(
+        node, returned.kind, requested_state, now
+    )
+    returned.urgent = bool(data.get("urgent", False))
+    returned.document_json = canonical.decode("utf-8")
+    returned.document_sha256 = hashlib.sha256(canonical).hexdigest()
+    _submit_or_send(session, node, user, returned, now)
+    return returned
+
+
+def _submit_or_send(
+    session: Session, node: LocalNode, user: User, case: CaseRequest, now: datetime
+) -> None:
+    """Wait for a supervisor where the authority's rules say so; else send at once."""
+    detail = {"kind": case.kind, "to": case.requested_authority}
+    if approval_required(session, case.authority_id, case.kind):
+        case.submitted_by = user.username
+        apply_transition(
+            session, case, ActionRequest(Action.SUBMIT), Side.REQUESTING, user.username, now
+        )
+        record_audit(session, user.username, "request.submit", case, detail, now)
+        return
+    dispatch(session, node, case, user.username, now)
+    record_audit(session, user.username, "request.send", case, detail, now)
+
+
+def dispatch(
+    session: Session, node: LocalNode, case: CaseRequest, actor: str, now: datetime
+) -> None:
+    """Record ``case`` as sent and queue it for the requested State's node."""
+    apply_transition(session, case, ActionRequest(Action.SEND), Side.REQUESTING, actor, now)
+    if case.relation == "follow-up" and case.parent_reference is not None:
+        parent = session.scalar(
+            select(CaseRequest).where(CaseRequest.reference == case.parent_reference)
+        )
+        if parent is not None:
+            _note_follow_up(session, parent, case, actor, now)
+    submission = _submission(case, case.document, parse_conditions(case.conditions))
+    tell_other_node(session, node, case, SUBMIT, submission, actor, now)
 
 
 def _check_sender(user: User, node: LocalNode) -> None:
@@ -125,11 +212,11 @@ def _requested_state(data: dict[str, Any], node: LocalNode) -> str:
     return requested_state
 
 
-def _peer_directory(node: LocalNode, now: datetime) -> StateDirectory:
+def peer_directory(node: LocalNode, now: datetime) -> StateDirectory:
     return StateDirectory(state_info(e) for e in node.peers.entries(now).values())
 
 
-def _check_ready(document: BaseModel, directory: StateDirectory, now: datetime) -> None:
+def check_ready(document: BaseModel, directory: StateDirectory, now: datetime) -> None:
     """Raise :class:`RequestNotReady` with every error the Convention check finds."""
     report = check_document(document, directory=directory, today=now.date())
     errors = [
@@ -141,13 +228,33 @@ def _check_ready(document: BaseModel, directory: StateDirectory, now: datetime) 
         raise RequestNotReady(errors)
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """An authority of the requested State that takes a kind of request, from its verified
+    directory entry."""
+
+    code: str
+    name: str
+    channel: str
+
+
+def recipients(node: LocalNode, kind: str, state: str, now: datetime) -> list[Recipient]:
+    """The authorities of ``state`` that take ``kind`` requests, in the order of the
+    instrument's channels: the first is where a request goes unless the sender chooses."""
+    entry = node.peers.entry(state, now)
+    return [
+        Recipient(authority_code(state, channel, authority.code), authority.name, channel)
+        for channel in get_convention().instrument(kind).channels
+        for authority in entry.authorities_of(channel)  # type: ignore[arg-type]
+    ]
+
+
 def _default_authority(node: LocalNode, kind: str, state: str, now: datetime) -> str:
     """The first of the instrument's channels the requested State has designated."""
-    entry = node.peers.entry(state, now)
-    for channel in get_convention().instrument(kind).channels:
-        for authority in entry.authorities_of(channel):  # type: ignore[arg-type]
-            return authority_code(state, channel, authority.code)
-    raise RequestError(f"{state} has designated no authority that takes {kind} requests")
+    found = recipients(node, kind, state, now)
+    if not found:
+        raise RequestError(f"{state} has designated no authority that takes {kind} requests")
+    return found[0].code
 
 
 def _links(

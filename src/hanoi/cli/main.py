@@ -61,6 +61,22 @@ COMMANDS: tuple[Entry | Group, ...] = (
                 "deadlines",
                 "Open deadlines of your authority's requests, overdue first, then by due time.",
             ),
+        )
+        + entries(
+            "request_approval",
+            (
+                "approvals",
+                "The requests of your authority that wait for a supervisor's approval, oldest "
+                "first.",
+            ),
+            (
+                "approve",
+                "Approve a request awaiting approval: it is sent to the requested State at once.",
+            ),
+            (
+                "return",
+                "Return a request awaiting approval to its drafters, saying what to change.",
+            ),
         ),
     ),
     Group(

@@ -21,7 +21,7 @@ from hanoi.cases.acting import act, attach_condition
 from hanoi.cases.deadlines import Deadline
 from hanoi.cases.documents import MAX_DOCUMENT_BYTES, parse_document
 from hanoi.cases.errors import RequestNotReady
-from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest
+from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest, Status
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.queries import Box, allowed_actions, list_requests, request_deadlines, timeline
 from hanoi.cases.sending import send_request
@@ -39,7 +39,7 @@ app = typer.Typer()
 SETTLE_WAIT = 10.0
 
 
-def _deliver_and_report(context: NodeContext, reference: str) -> list[dict[str, Any]]:
+def deliver_and_report(context: NodeContext, reference: str) -> list[dict[str, Any]]:
     """Deliver, then report the request's messages once the newest has an outcome.
 
     A running node's own worker may have taken the message first: wait a little for its
@@ -78,7 +78,7 @@ def _delivery(db: Database, reference: str) -> list[dict[str, Any]]:
         ]
 
 
-def _delivery_line(messages: list[dict[str, Any]]) -> str:
+def delivery_line(messages: list[dict[str, Any]]) -> str:
     last = messages[-1]
     if last["delivery"] == "delivered":
         return f"delivered to {last['to']}; signed receipt stored"
@@ -116,7 +116,9 @@ def send(
 ) -> None:
     """Check, sign, encrypt and send a request to the requested State's node.
 
-    Prints its reference. Exit 1 if the request does not pass the check."""
+    Prints its reference. Where the authority needs a supervisor's approval for this kind,
+    the request waits for it ('hanoi request approve'). Exit 1 if the request does not pass
+    the check."""
     document = parse_document(read_bounded(file, MAX_DOCUMENT_BYTES))
     with open_node(home) as context:
         with context.db.session() as session:
@@ -138,13 +140,19 @@ def send(
                     f"{file}: not sent — {len(exc.problems)} error(s); see 'hanoi request check'."
                 )
                 raise typer.Exit(EXIT_INVALID) from None
-            reference = case.reference
-        messages = _deliver_and_report(context, reference)
+            reference, status = case.reference, case.status
+        if status == Status.AWAITING_APPROVAL:
+            messages = []  # nothing leaves before a supervisor approves
+        else:
+            messages = deliver_and_report(context, reference)
     if as_json:
-        print_json({"reference": reference, "messages": messages})
+        print_json({"reference": reference, "status": status, "messages": messages})
+        return
+    print(reference)
+    if status == Status.AWAITING_APPROVAL:
+        console.print("Awaiting a supervisor's approval: 'hanoi request approve' sends it.")
     else:
-        print(reference)
-        console.print(_delivery_line(messages))
+        console.print(delivery_line(messages))
 
 
 def _condition_option(value: str) -> tuple[str, str]:
@@ -184,8 +192,8 @@ def condition_(
                 text=text,
                 to=to,
             )
-        messages = _deliver_and_report(context, reference)
-    console.print(f"{reference}: {kind} recorded; {_delivery_line(messages)}")
+        messages = deliver_and_report(context, reference)
+    console.print(f"{reference}: {kind} recorded; {delivery_line(messages)}")
 
 
 @app.command("list")
@@ -327,11 +335,11 @@ def act_(
                 request=ActionRequest(chosen, reason=reason, ground=ground, until=day),
             )
             status = case.status
-        messages = _deliver_and_report(context, reference)
+        messages = deliver_and_report(context, reference)
     if as_json:
         print_json({"reference": reference, "status": status, "messages": messages})
     else:
-        console.print(f"{reference}: {status}; {_delivery_line(messages)}")
+        console.print(f"{reference}: {status}; {delivery_line(messages)}")
 
 
 @app.command()

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from hanoi.accounts.service import get_user_by_username
 from hanoi.cases.acting import act
+from hanoi.cases.approval import approve
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.errors import CasesError
 from hanoi.cases.evidence import (
@@ -141,6 +142,14 @@ class _Play:
                 reference=reference,
                 request=ActionRequest(action, **fields),
             )
+        self._deliver(state, reference)
+
+    def approve(self, state: str, username: str, reference: str) -> None:
+        """A supervisor approves a request awaiting approval (four eyes): it is sent."""
+        runtime = self.served[state].runtime
+        assert runtime.node is not None
+        with runtime.db.session() as session:
+            approve(session, runtime.node, user=_user(session, username), reference=reference)
         self._deliver(state, reference)
 
     def check(self, title: str, reference: str, expected: str, *states: str) -> None:
@@ -425,7 +434,18 @@ def run_scenario(
             parent=preservation,
         )
         play.check(
-            "XA central authority sends the follow-up MLA (Art. 44)", mla, "received", "XA", "XB"
+            "XA central authority sends the follow-up MLA; it awaits a supervisor (four eyes)",
+            mla,
+            "awaiting_approval",
+            "XA",
+        )
+        play.approve("XA", "supervisor", mla)
+        play.check(
+            "XA's supervisor approves: the follow-up MLA goes to XB (Art. 44)",
+            mla,
+            "received",
+            "XA",
+            "XB",
         )
         play.act("XB", "officer", mla, Action.ACKNOWLEDGE)
         play.act("XB", "officer", mla, Action.START)
@@ -461,6 +481,7 @@ def run_scenario(
             "officer",
             example_document("mla", date_of_request=today.isoformat(), requested_state="XC"),
         )
+        play.approve("XA", "supervisor", refused)
         play.check("XA asks XC for mutual legal assistance", refused, "received", "XA", "XC")
         play.act(
             "XC",

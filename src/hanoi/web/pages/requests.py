@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from hanoi.accounts.models import User
-from hanoi.accounts.permissions import Permission
+from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.access import get_request
 from hanoi.cases.acting import act
 from hanoi.cases.deadlines import Deadline, next_due, overdue
@@ -305,7 +305,25 @@ def _offered(case: CaseRequest, user: User, today: date) -> list[dict[str, Any]]
     return offered
 
 
-def _request_page(
+def _approval(case: CaseRequest, user: User, items: list[TimelineItem]) -> dict[str, Any] | None:
+    """What the page shows about four eyes (cases/approval.py); None once the request left."""
+    if case.status == Status.AWAITING_APPROVAL.value:
+        own = case.submitted_by == user.username
+        may = allowed(user.role, Permission.APPROVE_REQUESTS)
+        return {"waiting": True, "by": case.submitted_by, "own": own, "may_decide": may and not own}
+    if case.status == Status.RETURNED.value:
+        returned = [i for i in items if i.what == "return"]
+        last = returned[-1] if returned else None
+        return {
+            "waiting": False,
+            "by": last.actor if last else None,
+            "comment": last.detail.get("reason") if last else None,
+            "draft_id": case.draft_id,
+        }
+    return None
+
+
+def render_request_page(
     request: Request,
     services: NodeServices,
     user: User,
@@ -334,6 +352,7 @@ def _request_page(
             "deadlines": _deadlines(services.settings, case),
             "now": now,
             "actions": _offered(case, user, now.date()),
+            "approval": _approval(case, user, items),
             "error": error,
             "retry": retry or {},
             "done": _done_label(request.query_params.get("done")),
@@ -342,17 +361,29 @@ def _request_page(
     )
 
 
+#: The notices after sending and the four-eyes steps (web/pages/sending.py).
+APPROVAL_NOTICES = {
+    "send": "Sent. It leaves for the requested State now; the timeline shows the delivery.",
+    "submit": "Submitted for approval. Nothing leaves the State until a supervisor approves.",
+    "approve": "Approved and sent. The timeline shows the delivery.",
+    "return": "Returned to its drafters with your comment.",
+}
+
+
 def _done_label(done: str | None) -> str | None:
-    """The notice after a redirect: only an action's own label, never the query text."""
+    """The notice after a redirect: only one of ours, never the query text."""
+    if done in APPROVAL_NOTICES:
+        return APPROVAL_NOTICES[done]
     try:
-        return ACTION_FORMS[Action(done)].label if done else None
+        label = ACTION_FORMS[Action(done)].label if done else None
     except (ValueError, KeyError):
         return None
+    return f"Done: {label}. The other State's node is told at once; the timeline shows delivery."
 
 
 @router.get("/requests/{reference}")
 def request_page(request: Request, reference: str, services: Services) -> Response:
-    return _request_page(request, services, _reader(request, services.db), reference)
+    return render_request_page(request, services, _reader(request, services.db), reference)
 
 
 @router.get("/requests/{reference}/proofs/{leaf}.tlog-proof")
@@ -455,7 +486,7 @@ def _act(request: Request, services: NodeServices, reference: str, form: FormDat
     try:
         action_request = _action_request(form)
     except ValueError as exc:
-        return _request_page(
+        return render_request_page(
             request, services, user, reference, error=str(exc), retry=retry, status=422
         )
     try:
@@ -463,7 +494,7 @@ def _act(request: Request, services: NodeServices, reference: str, form: FormDat
             act(session, node, user=user, reference=reference, request=action_request)
     except LifecycleError as exc:
         # Rolled back: nothing changed, nothing queued. What was typed comes back.
-        return _request_page(
+        return render_request_page(
             request, services, user, reference, error=str(exc), retry=retry, status=422
         )
     worker = services.worker
