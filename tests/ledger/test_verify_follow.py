@@ -171,6 +171,23 @@ def test_since_refuses_the_same_way(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fork", "log", "old"]
 
 
+def test_a_log_cannot_escape_its_memory_under_another_origin(tmp_path: Path) -> None:
+    state = tmp_path / "seen.json"
+    expect(verify(tmp_path, write_log(tmp_path / "log", 100), "--state", str(state)), 0)
+    # The same key signs an older tree under another origin: alone it verifies, but with
+    # --state the origin must be the key's name unless --origin says otherwise.
+    other = tmp_path / "renamed"
+    data = entries(50)
+    tree = MemoryTree(leaf_hash(e) for e in data)
+    note = sign_checkpoint(Checkpoint(ORIGIN + "-2", 50, tree.root()), [SIGNER])
+    tiles.write_tiles(other, tree, 50, data, note)
+    expect(verify(tmp_path, other), 0)
+    refused = expect(verify(tmp_path, other, "--state", str(state)), 1)
+    assert f"expected {ORIGIN!r}" in refused.out
+    expect(verify(tmp_path, other, "--state", str(state), "--origin", ORIGIN + "-2"), 0)
+    assert sorted(json.loads(state.read_text())["logs"]) == [ORIGIN, ORIGIN + "-2"]
+
+
 def test_since_and_state_are_both_checked(tmp_path: Path) -> None:
     state = tmp_path / "seen.json"
     log = write_log(tmp_path / "log", 500)

@@ -43,7 +43,9 @@ def verify(
         ..., "--key", help="The log's verifier key: name+hash+base64 (signed-note form)."
     ),
     origin: str | None = typer.Option(
-        None, "--origin", help="The origin the checkpoint must name (default: any)."
+        None,
+        "--origin",
+        help="The origin the checkpoint must name (default: any; with --state, the key's name).",
     ),
     cosigner: list[str] = typer.Option(
         [], "--cosigner", help="A witness's cosigner key; repeat for each witness."
@@ -72,7 +74,7 @@ def verify(
     --state: a smaller one is a rollback, another at that size a fork. Exit
     0 if it verifies (the tree is then remembered), 1 naming the first
     problem."""
-    _, witnesses, needed = log_policy(key, cosigner, quorum)
+    verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     held_since: TreeHead | None = None
     if since is not None:
         try:
@@ -84,6 +86,8 @@ def verify(
         if state.is_dir() or not state.parent.is_dir():
             fail(f"--state {state}: not a file in an existing folder")
         load_memory(state)
+        # The memory is kept by origin: a log must not escape it by signing under another.
+        origin = verifier.name if origin is None else origin
     try:
         fetch = open_fetcher(log)
         report = verify_log(fetch, key.strip(), origin=origin, cosigners=witnesses, quorum=needed)
