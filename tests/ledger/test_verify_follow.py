@@ -18,7 +18,7 @@ from hanoi.crypto.cosignature import CosignatureSigner
 from hanoi.crypto.note import NoteSigner, Signer
 from hanoi.ledger import tiles
 from hanoi.ledger.checkpoint import Checkpoint, sign_checkpoint
-from hanoi.ledger.follow import NotAnExtension, TreeHead, check_extends
+from hanoi.ledger.follow import Held, LogMemory, NotAnExtension, TreeHead, check_extends
 from hanoi.ledger.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
 from tests.cli.test_cli import Run, expect, expect_usage_error, hanoi
 
@@ -86,6 +86,18 @@ def test_check_extends_tells_rollback_fork_and_growth_apart() -> None:
     # A proof of the genuine tree does not lend its consistency to a forked root.
     with pytest.raises(NotAnExtension):
         check_extends(held, 700, forked.root(), tree.consistency_proof(500, 700))
+
+
+def test_the_memory_never_moves_backwards() -> None:
+    tree = MemoryTree(leaf_hash(e) for e in entries(10))
+    notes = {n: sign_checkpoint(Checkpoint(ORIGIN, n, tree.root(n)), [SIGNER]) for n in (5, 10)}
+    memory = LogMemory().remember(ORIGIN, TreeHead(10, tree.root()), notes[10])
+    assert memory.remember(ORIGIN, TreeHead(5, tree.root(5)), notes[5]) is memory
+    assert memory.remember(ORIGIN, TreeHead(10, tree.root()), notes[10]) is memory
+    again = LogMemory.from_bytes(memory.to_bytes())
+    assert again == memory and again.held(ORIGIN) == Held(
+        TreeHead(10, tree.root()), notes[10].decode()
+    )
 
 
 # --- --state and --since -----------------------------------------------------------------

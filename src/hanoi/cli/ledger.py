@@ -71,9 +71,9 @@ def verify(
     The checkpoint's signature (and --quorum cosignatures of the --cosigner
     witnesses), every entry bundle and every tile against the signed root,
     and that the log extends the tree given with --since or remembered in
-    --state: a smaller one is a rollback, another at that size a fork. Exit
-    0 if it verifies (the tree is then remembered), 1 naming the first
-    problem."""
+    --state: a smaller tree is a rollback, one that does not extend it a
+    fork. Exit 0 if it verifies (the tree is then remembered), 1 naming the
+    first problem."""
     verifier, witnesses, needed = log_policy(key, cosigner, quorum)
     held_since: TreeHead | None = None
     if since is not None:
