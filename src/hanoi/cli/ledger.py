@@ -15,13 +15,22 @@ from hanoi.cli.files import read_bounded, write_atomic
 from hanoi.cli.log_keys import log_policy
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
+from hanoi.crypto.canonical import b64
 from hanoi.crypto.errors import CryptoError
-from hanoi.crypto.note import parse_verifier_key
 from hanoi.ledger.errors import LedgerError
+from hanoi.ledger.follow import (
+    MalformedTreeHead,
+    NotAnExtension,
+    TreeHead,
+    load_memory,
+    parse_tree_head,
+    prove_extends,
+    remember_verified,
+)
 from hanoi.ledger.proof import MAX_PROOF_BYTES, verify_proof_file
 from hanoi.ledger.records import format_time, parse_leaf
-from hanoi.ledger.tiles import FetchError, TilePathError, open_fetcher
-from hanoi.ledger.verify import verify_log
+from hanoi.ledger.tiles import CHECKPOINT_PATH, Fetch, FetchError, TilePathError, open_fetcher
+from hanoi.ledger.verify import LogReport, verify_log
 
 app = typer.Typer()
 
@@ -34,27 +43,90 @@ def verify(
         ..., "--key", help="The log's verifier key: name+hash+base64 (signed-note form)."
     ),
     origin: str | None = typer.Option(
-        None, "--origin", help="The origin the checkpoint must name (default: any)."
+        None,
+        "--origin",
+        help="The origin the checkpoint must name (default: any; with --state, the key's name).",
+    ),
+    cosigner: list[str] = typer.Option(
+        [], "--cosigner", help="A witness's cosigner key; repeat for each witness."
+    ),
+    quorum: int | None = typer.Option(
+        None, "--quorum", min=0, help="Cosignatures required (default: every --cosigner)."
+    ),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        metavar="SIZE:ROOT",
+        help="A tree seen before (root in base64): the log must extend it.",
+    ),
+    state: Path | None = typer.Option(
+        None,
+        "--state",
+        help="Remember the latest verified tree of each log here; the log must extend it.",
     ),
     as_json: AsJson = False,
 ) -> None:
     """Check a whole tlog-tiles log against its signed checkpoint.
 
-    The checkpoint's signature, every entry bundle and every tile against
-    the signed root. Exit 0 if it verifies, 1 naming the first problem."""
-    key = key.strip()
-    parse_verifier_key(key)  # a malformed key is a usage error (exit 2), before any read
+    The checkpoint's signature (and --quorum cosignatures of the --cosigner
+    witnesses), every entry bundle and every tile against the signed root,
+    and that the log extends the tree given with --since or remembered in
+    --state: a smaller tree is a rollback, one that does not extend it a
+    fork. Exit 0 if it verifies (the tree is then remembered), 1 naming the
+    first problem."""
+    verifier, witnesses, needed = log_policy(key, cosigner, quorum)
+    held_since: TreeHead | None = None
+    if since is not None:
+        try:
+            held_since = parse_tree_head(since)
+        except MalformedTreeHead as exc:
+            fail(f"--since: {exc}")
+    if state is not None:
+        # Before anything is read: a state file that is not one is never written over.
+        if state.is_dir() or not state.parent.is_dir():
+            fail(f"--state {state}: not a file in an existing folder")
+        load_memory(state)
+        # The memory is kept by origin: a log must not escape it by signing under another.
+        origin = verifier.name if origin is None else origin
     try:
-        report = verify_log(open_fetcher(log), key, origin=origin)
+        fetch = open_fetcher(log)
+        report = verify_log(fetch, key.strip(), origin=origin, cosigners=witnesses, quorum=needed)
     except (FetchError, TilePathError) as exc:
         fail(f"cannot read the log at {log}: {exc}")
+    held_state: TreeHead | None = None
+    refused: str | None = None
+    if report.ok:
+        try:
+            held_state = _follow(fetch, report, held_since, state)
+        except (FetchError, TilePathError) as exc:
+            fail(f"cannot read the log at {log}: {exc}")
+        except NotAnExtension as exc:
+            report.add(CHECKPOINT_PATH, str(exc))
+            refused = exc.check
+    root = b64(report.root_hash) if report.root_hash is not None else ""  # as --since takes it
     if as_json:
-        print_json({"log": log, **report.to_dict()})
+        print_json(
+            {
+                "log": log,
+                **report.to_dict(),
+                "tree": f"{report.size}:{root}" if root else None,
+                "refused": refused,
+                "since": str(held_since) if held_since is not None else None,
+                "state": str(state) if state is not None else None,
+                "remembered_before": str(held_state) if held_state is not None else None,
+            }
+        )
     elif report.ok:
+        witnessed = f"; cosigned by {', '.join(report.cosigned_by)}" if report.cosigned_by else ""
+        extends = [f"{held_since} (--since)"] if held_since is not None else []
+        if held_state is not None:
+            extends.append(f"{held_state} (remembered)")
+        follows = f"; extends {' and '.join(extends)}" if extends else ""
+        remembered = f"; remembered in {state}" if state is not None else ""
         console.print(
-            f"{log}: verified — {report.origin}, {report.size} entries, root "
-            f"{report.root_hash.hex() if report.root_hash else ''}, "
+            f"{log}: verified — {report.origin}, {report.size} entries, root {root}, "
             f"{report.tiles_checked} tiles and {report.bundles_checked} entry bundles checked"
+            f"{witnessed}{follows}{remembered}"
         )
     else:
         first = report.problems[0]
@@ -63,6 +135,28 @@ def verify(
         console.print(f"{log}: DOES NOT VERIFY — {first}{tail}")
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _follow(
+    fetch: Fetch, report: LogReport, since: TreeHead | None, state: Path | None
+) -> TreeHead | None:
+    """Check that the verified log extends ``since`` and what ``state`` holds of it, and
+    remember it there; the tree the state held before (``None`` if none)."""
+    assert report.size is not None and report.root_hash is not None
+    assert report.origin is not None and report.checkpoint_note is not None
+    size, root = report.size, report.root_hash
+    if since is not None:
+        prove_extends(fetch, since, size, root, held_from="given with --since")
+    if state is None:
+        return None
+    held = remember_verified(
+        state,
+        report.origin,
+        TreeHead(size, root),
+        report.checkpoint_note,
+        lambda held: prove_extends(fetch, held, size, root, held_from=f"remembered in {state}"),
+    )
+    return held.head if held is not None else None
 
 
 @app.command()

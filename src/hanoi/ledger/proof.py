@@ -244,7 +244,7 @@ def verify_proof_file(
     else ``merkle.leaf_hash(extra)``.
     """
     cosigner_list = list(cosigners)
-    _check_policy(log_verifier, cosigner_list, quorum)
+    check_log_policy(log_verifier, cosigner_list, quorum)
     if leaf_hash is not None and entry is not None:
         raise ValueError("give a leaf hash or an entry, not both")
     parsed = parse_proof_file(data)
@@ -383,9 +383,12 @@ def _open(
     return opened
 
 
-def _check_policy(
+def check_log_policy(
     log_verifier: NoteVerifier, cosigners: Sequence[CosignatureVerifier], quorum: int
 ) -> None:
+    """Raise ``ValueError`` unless ``quorum`` is a count ``cosigners`` can meet: distinct
+    witnesses (by name and hash, and by key), none of them the log's key, at least
+    ``quorum`` of them."""
     if not isinstance(quorum, int) or isinstance(quorum, bool) or quorum < 0:
         raise ValueError(f"quorum {quorum!r} is not a non-negative integer")
     identities = {(c.name, c.key_hash) for c in cosigners}
@@ -421,6 +424,7 @@ __all__ = [
     "ProofFileError",
     "QuorumNotMet",
     "VerifiedProof",
+    "check_log_policy",
     "make_proof",
     "parse_proof_file",
     "verify_proof_file",

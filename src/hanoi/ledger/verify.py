@@ -7,6 +7,11 @@ bundle and every hash tile the checkpoint's size implies, and rebuilds the tree 
   each tile's stored hashes, up to the root;
 * from the tiles alone: each tile's subtrees compared with the tile above, up to a root.
 
+With ``cosigners`` and a ``quorum``, the checkpoint must also carry that many valid
+cosignatures (c2sp.org/tlog-cosignature) by distinct keys among them; a cosignature line by
+one of them that does not verify is a fault too. The tree is walked all the same, so every
+fault is listed.
+
 Comparing both roots with the checkpoint's says where a fault lies. When the entries lead
 to the checkpoint's root they are genuine, so every tile that disagrees with them is named.
 When they do not, but the tiles are consistent and lead to the root, the bundles that
@@ -20,9 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hanoi.crypto.cosignature import CosignatureVerifier, cosignatures_of
 from hanoi.crypto.note import NoteError, parse_verifier_key
 from hanoi.ledger.checkpoint import CheckpointError, open_checkpoint
 from hanoi.ledger.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, tree_root
+from hanoi.ledger.proof import QuorumNotMet, check_log_policy
 from hanoi.ledger.tiles import (
     CHECKPOINT_PATH,
     MAX_CHECKPOINT_BYTES,
@@ -67,6 +74,10 @@ class LogReport:
     origin: str | None = None
     size: int | None = None
     root_hash: bytes | None = None
+    checkpoint_note: bytes | None = None
+    """The signed checkpoint as read, once its signature by the log verified."""
+    cosigned_by: list[str] = field(default_factory=list)
+    """The trusted witnesses whose cosignatures verified, in note order."""
     tiles_checked: int = 0
     bundles_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -88,6 +99,7 @@ class LogReport:
             "origin": self.origin,
             "size": self.size,
             "root_hash": self.root_hash.hex() if self.root_hash is not None else None,
+            "cosigned_by": list(self.cosigned_by),
             "tiles_checked": self.tiles_checked,
             "bundles_checked": self.bundles_checked,
             "problems": [{"path": p.path, "message": p.message} for p in self.problems],
@@ -114,26 +126,49 @@ class _LastTiles:
         return subtree_hash(self._last[tile.level], start, end)
 
 
-def verify_log(fetch: Fetch, verifier_key_string: str, origin: str | None = None) -> LogReport:
+def verify_log(
+    fetch: Fetch,
+    verifier_key_string: str,
+    origin: str | None = None,
+    *,
+    cosigners: Sequence[CosignatureVerifier] = (),
+    quorum: int = 0,
+) -> LogReport:
     """Check the log behind ``fetch`` against the checkpoint signed by the key
-    ``verifier_key_string`` (``name+hash+base64``), and of log ``origin`` when given.
+    ``verifier_key_string`` (``name+hash+base64``), and of log ``origin`` when given,
+    cosigned by at least ``quorum`` of the witnesses ``cosigners``.
 
-    A malformed key raises :class:`~hanoi.crypto.note.NoteError`, and a log that cannot be
-    read at all :class:`~hanoi.ledger.tiles.FetchError`; faults of the log itself are
-    listed in the report, never raised.
+    A malformed key raises :class:`~hanoi.crypto.note.NoteError`, a policy that cannot be
+    met (a cosigner twice, the log's key as a cosigner, a quorum above the cosigners)
+    ``ValueError``, and a log that cannot be read at all
+    :class:`~hanoi.ledger.tiles.FetchError`; faults of the log itself are listed in the
+    report, never raised.
     """
     verifier = parse_verifier_key(verifier_key_string)
+    witnesses = list(cosigners)
+    check_log_policy(verifier, witnesses, quorum)
     report = LogReport()
     try:
         note = fetch(CHECKPOINT_PATH, MAX_CHECKPOINT_BYTES)
-        signed = open_checkpoint(note, [verifier], origin=origin)
+        signed = open_checkpoint(note, [verifier, *witnesses], origin=origin)
     except (MissingResource, ResourceTooLarge) as exc:
         report.add(CHECKPOINT_PATH, _reason(exc, CHECKPOINT_PATH))
         return report
     except (NoteError, CheckpointError) as exc:
         report.add(CHECKPOINT_PATH, str(exc) or type(exc).__name__)
         return report
+    if not signed.note.verified_by(verifier):
+        # Opened with the witnesses' keys too, the note verifies on a cosignature alone.
+        report.add(
+            CHECKPOINT_PATH,
+            f"cosigned, but not signed by the log key {verifier.name}+{verifier.key_hash:08x}",
+        )
+        return report
     checkpoint = signed.checkpoint
+    report.checkpoint_note = note
+    report.cosigned_by = [c.name for c in cosignatures_of(signed.note, witnesses)]
+    if len(report.cosigned_by) < quorum:
+        report.add(CHECKPOINT_PATH, str(QuorumNotMet(report.cosigned_by, quorum)))
     report.origin, report.size, report.root_hash = (
         checkpoint.origin,
         checkpoint.size,
