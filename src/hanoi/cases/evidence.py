@@ -80,7 +80,7 @@ from hanoi.evidence.package import (
     open_package,
     verify_package,
 )
-from hanoi.evidence.service import KeysFor, directory_keys
+from hanoi.evidence.service import KeysFor, directory_keys, keys_at_receipt
 from hanoi.evidence.transfer import UploadArea
 from hanoi.exchange.errors import ExchangeError, MessageRejected
 from hanoi.exchange.identity import LocalNode
@@ -310,7 +310,8 @@ def _receive_offer(
     if case.side != Side.REQUESTING.value:
         raise MessageRejected(f"{case.reference}: evidence comes to the State that requested")
     manifest_text, signature = str(payload["manifest"]), str(payload["signature"])
-    keys = directory_keys(node.directory, sender.state)
+    # Judged at the sealing time the manifest claims and at its arrival here.
+    keys = keys_at_receipt(directory_keys(node.directory, sender.state), now - CLOCK_SKEW)
     try:
         manifest = verify_manifest(
             manifest_text.encode("utf-8"),

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from hanoi.cases.evidence import (
+    CLOCK_SKEW,
     RECEIPT,
     TOOL,
     NodeFiles,
@@ -43,7 +44,7 @@ from hanoi.evidence.custody import CustodyEvent, add_event
 from hanoi.evidence.errors import BlobDamaged, EvidenceError
 from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
 from hanoi.evidence.package import PackageError
-from hanoi.evidence.service import directory_keys
+from hanoi.evidence.service import directory_keys, keys_at_receipt
 from hanoi.evidence.transfer import (
     Expected,
     PayloadRejected,
@@ -328,9 +329,13 @@ def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | 
         if row is None or row.status != PackageStatus.LANDED.value:
             return False
         session.expunge(row)
+    offered = row.created_at - CLOCK_SKEW
     problem = None
     try:  # the folder appears only once it verified: nothing unverified is ever shown
-        build_folder(files, row, verify=directory_keys(node.directory, row.peer_state))
+        # The keys must have been valid still when the offer arrived (a revocation learnt
+        # since, with an earlier time, counts): the manifest existed by then.
+        keys = keys_at_receipt(directory_keys(node.directory, row.peer_state), offered)
+        build_folder(files, row, verify=keys)
     except PackageError as exc:
         problem = str(exc)
     now = now or utcnow()
