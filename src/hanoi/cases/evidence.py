@@ -7,13 +7,18 @@ The steps, each on the node that does it::
                                     (hanoi.cases.evidence_seal, imported here)
     deliver_package   (requested)   check the package, store its payloads, queue a signed
                                     offer: manifest, signature, custody graph, upload token
-    receive offer     (requesting)  check the manifest's signature against the directory and
-                                    the custody graph; await the payloads
+    receive offer     (requesting)  check the manifest's signature against the directory (keys
+                                    valid when sealed and still on arrival), the custody graph
+                                    and the room left by earlier offers' reservations; await
+                                    the payloads
     push_due          (requested)   once the offer's receipt is in, upload every payload,
                                     resuming where the receiver stands (evidence_transfer.py)
     upload_target     (requesting)  each payload is hashed as it lands (evidence/transfer.py)
     finish_landed     (requesting)  rebuild the package folder, verify it whole, record the
                                     receipt in its custody graph, answer with a signed receipt
+                                    (evidence_transfer.py)
+    expire_stale_uploads (requesting)  give up uploads silent for the node's expiry: partial
+                                    files removed, reservation ended, the sender told
                                     (evidence_transfer.py)
     receive receipt   (requested)   the package is delivered; the receiver's custody graph kept
     open_received     (requesting)  decrypt with the node's identity, re-check each plaintext
