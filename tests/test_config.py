@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,43 @@ def test_bad_ledger_settings_are_named(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         _ledger_settings(monkeypatch, **env)
+
+
+def _evidence_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for name in ("HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS", "HANOI_EVIDENCE_SPACE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings(home="/nowhere", database_url="sqlite:///:memory:")
+
+
+def test_evidence_uploads_expire_after_two_days_and_no_space_limit_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = _evidence_settings(monkeypatch)
+    assert settings.evidence_upload_expiry == timedelta(hours=48)
+    assert settings.evidence_space_limit is None
+    chosen = _evidence_settings(
+        monkeypatch, HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS="6", HANOI_EVIDENCE_SPACE_LIMIT="500G"
+    )
+    assert chosen.evidence_upload_expiry == timedelta(hours=6)
+    assert chosen.evidence_space_limit == 500 * 1024**3
+    assert _evidence_settings(monkeypatch, HANOI_EVIDENCE_SPACE_LIMIT="0").evidence_space_limit == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS": "0"}, "hours from 1 to 720"),
+        ({"HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS": "721"}, "hours from 1 to 720"),
+        ({"HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS": "1.5"}, "hours from 1 to 720"),
+        ({"HANOI_EVIDENCE_SPACE_LIMIT": "-1"}, "K, M, G or T"),
+        ({"HANOI_EVIDENCE_SPACE_LIMIT": "10GB"}, "K, M, G or T"),
+        ({"HANOI_EVIDENCE_SPACE_LIMIT": "\u00b2"}, "K, M, G or T"),
+    ],
+)
+def test_bad_evidence_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _evidence_settings(monkeypatch, **env)

@@ -15,6 +15,7 @@ import re
 import secrets
 import stat
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from hanoi.errors import SetupError
@@ -29,6 +30,13 @@ SECRET_KEY_MIN_CHARS = 64
 #: in the demo federation, the two other States.
 DEFAULT_LEDGER_QUORUM = 2
 MAX_LEDGER_QUORUM = 50
+#: Hours without a byte arriving after which an accepted evidence offer is given up and its
+#: partial uploads removed (``HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS``): long enough for a
+#: sender to ride out an outage of a day or so (it gives up after about 30 failed rounds).
+DEFAULT_EVIDENCE_UPLOAD_EXPIRY_HOURS = 48
+MAX_EVIDENCE_UPLOAD_EXPIRY_HOURS = 720
+_SIZE = re.compile(r"([0-9]{1,15})([KMGT]?)")
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _STATE_CODE = re.compile(r"[A-Z]{2}")
 _DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
@@ -52,6 +60,14 @@ class Settings:
     ledger_witnesses: tuple[str, ...] | None = None
     """The States whose witnesses are asked to cosign (``HANOI_LEDGER_WITNESSES``, comma-
     separated codes); ``None``: every other State in the directory."""
+    evidence_upload_expiry: timedelta = timedelta(hours=DEFAULT_EVIDENCE_UPLOAD_EXPIRY_HOURS)
+    """How long an accepted evidence offer may go without a byte arriving before it is given
+    up and its partial uploads removed (``HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS``, 1 to 720)."""
+    evidence_space_limit: int | None = None
+    """The most bytes that accepted evidence offers still being uploaded may reserve at
+    once (``HANOI_EVIDENCE_SPACE_LIMIT``: bytes, or with a K, M, G or T suffix, binary);
+    ``None``: only the free disk space decides. Offers are always judged against the free
+    space less what earlier offers reserved, and this limit too when set."""
 
     @property
     def secret_key_path(self) -> Path:
@@ -118,6 +134,8 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
         ack_hours_24_7=_ack_hours(),
         ledger_quorum=_ledger_quorum(witnesses),
         ledger_witnesses=witnesses,
+        evidence_upload_expiry=_evidence_upload_expiry(),
+        evidence_space_limit=_evidence_space_limit(),
     )
 
 
@@ -163,3 +181,29 @@ def _ledger_quorum(witnesses: tuple[str, ...] | None) -> int:
             "State(s) of HANOI_LEDGER_WITNESSES"
         )
     return quorum
+
+
+def _evidence_upload_expiry() -> timedelta:
+    raw = os.environ.get("HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS")
+    if raw is None or raw.strip() == "":
+        return timedelta(hours=DEFAULT_EVIDENCE_UPLOAD_EXPIRY_HOURS)
+    hours = raw.strip()
+    if not _DIGITS.fullmatch(hours) or not 1 <= int(hours) <= MAX_EVIDENCE_UPLOAD_EXPIRY_HOURS:
+        raise ConfigError(
+            f"HANOI_EVIDENCE_UPLOAD_EXPIRY_HOURS={raw[:20]!r}: a whole number of hours from 1 "
+            f"to {MAX_EVIDENCE_UPLOAD_EXPIRY_HOURS}"
+        )
+    return timedelta(hours=int(hours))
+
+
+def _evidence_space_limit() -> int | None:
+    raw = os.environ.get("HANOI_EVIDENCE_SPACE_LIMIT")
+    if raw is None or raw.strip() == "":
+        return None
+    match = _SIZE.fullmatch(raw.strip())
+    if match is None:
+        raise ConfigError(
+            f"HANOI_EVIDENCE_SPACE_LIMIT={raw[:30]!r}: a whole number of bytes, optionally "
+            "followed by K, M, G or T (powers of 1024)"
+        )
+    return int(match[1]) * _SIZE_UNITS[match[2]]

@@ -11,14 +11,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
 
-from hanoi.cases.evidence_transfer import fail_refused_offers, finish_landed, push_due
+from hanoi.cases.evidence_transfer import (
+    expire_stale_uploads,
+    fail_refused_offers,
+    finish_landed,
+    push_due,
+)
 from hanoi.cases.handlers import receipt_hook
 from hanoi.cases.timers import lapse_due, remind_due
-from hanoi.config import ConfigError, Settings
+from hanoi.config import DEFAULT_EVIDENCE_UPLOAD_EXPIRY_HOURS, ConfigError, Settings
 from hanoi.db import Database
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.errors import DirectoryError
@@ -35,6 +41,8 @@ TIMER_PERIOD = 60.0
 #: How often the node fetches the directory again, so peers' new keys and addresses arrive
 #: (the Secretariat's timestamp metadata lasts a day).
 DIRECTORY_PERIOD = 3600.0
+#: How often incoming evidence uploads are checked for having gone stale.
+EXPIRY_PERIOD = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +114,32 @@ def _client(timeout: float) -> httpx.Client:
     )
 
 
-def evidence_loop(db: Database, node: LocalNode) -> StepLoop:
+def evidence_loop(
+    db: Database,
+    node: LocalNode,
+    *,
+    upload_expiry: timedelta = timedelta(hours=DEFAULT_EVIDENCE_UPLOAD_EXPIRY_HOURS),
+) -> StepLoop:
     """Evidence beside the message worker, so a long upload never holds up the messages:
-    verify the packages that arrived, fail refused offers, upload offered payloads."""
+    verify the packages that arrived, fail refused offers, upload offered payloads, and
+    (every :data:`EXPIRY_PERIOD`) give up incoming uploads silent for ``upload_expiry``."""
     client = _client(300.0)  # uploads of up to 16 MiB per request: minutes on a slow link
+    last = [time.monotonic() - EXPIRY_PERIOD]  # at start, then every period
+
+    def expire() -> bool:
+        if time.monotonic() - last[0] < EXPIRY_PERIOD:
+            return False
+        last[0] = time.monotonic()
+        expire_stale_uploads(db, node, after=upload_expiry)
+        return False  # nothing more to do at once
+
     loop = StepLoop(
         "hanoi-evidence",
         [
             lambda: finish_landed(db, node),
             lambda: fail_refused_offers(db),
             lambda: push_due(db, node, client),
+            expire,
         ],
     )
     loop.closing.append(client.close)
@@ -212,7 +236,11 @@ def node_runtime(
     worker = (
         make_worker(db, node, ack_hours_24_7=settings.ack_hours_24_7) if node is not None else None
     )
-    evidence = evidence_loop(db, node) if node is not None else None
+    evidence = (
+        evidence_loop(db, node, upload_expiry=settings.evidence_upload_expiry)
+        if node is not None
+        else None
+    )
     ledger = (
         ledger_loop(db, node, quorum=settings.ledger_quorum, witnesses=settings.ledger_witnesses)
         if node is not None

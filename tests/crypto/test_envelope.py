@@ -31,6 +31,7 @@ from hanoi.crypto import (
     OversizedMessage,
     Party,
     ReplayedMessage,
+    SignerKeyEnded,
     UnknownSignerKey,
     WrongRecipient,
     canonical_json,
@@ -443,6 +444,54 @@ def test_a_key_revoked_before_the_issue_time_is_refused(tmp_path: Path, nodes: N
     )
     lookup = keyring_lookup({"XA": sender.records()})
     refused(UnknownSignerKey, lambda: open_(nodes, token, verification_keys=lookup))
+
+
+def test_a_message_backdated_before_a_revocation_is_refused_on_arrival(
+    tmp_path: Path, nodes: Nodes
+) -> None:
+    """The issue time is the sender's word: a message signed with a key revoked now is
+    refused even if it claims a time before the revocation (and is otherwise in date)."""
+    sender = KeyStore(tmp_path / "XA")
+    sender.init(now=KEYS_MADE)
+    signing = sender.signing_key()
+    # Sealed (or forged with the stolen key) claiming T0; the key is revoked an hour later.
+    token = seal_message(
+        PAYLOAD,
+        claims=claims(expires_at=T0 + timedelta(days=7)),
+        signing_key=signing,
+        recipient_key=nodes.recipient(nodes.xb),
+    )
+    before = keyring_lookup({"XA": sender.records()})
+    sender.revoke(signing.kid, "laptop lost", now=T0 + timedelta(hours=1))
+    after = keyring_lookup({"XA": sender.records()})
+    # Before the revocation (and within the clock skew after it) the message opens ...
+    assert open_(nodes, token, verification_keys=before).payload == PAYLOAD
+    just_after = T0 + timedelta(hours=1, minutes=4)
+    assert open_(nodes, token, verification_keys=after, now=just_after).payload == PAYLOAD
+    # ... but not once the receiver's clock, less the skew, is past the revocation.
+    later = T0 + timedelta(days=2)
+    error = refused(SignerKeyEnded, lambda: open_(nodes, token, verification_keys=after, now=later))
+    assert str(error).startswith("signer key at receipt:") and "revoked" in str(error)
+
+
+def test_a_message_signed_in_grace_opens_until_the_grace_ends(tmp_path: Path, nodes: Nodes) -> None:
+    sender = KeyStore(tmp_path / "XA")
+    sender.init(now=KEYS_MADE)
+    old = sender.signing_key()
+    token = seal_message(
+        PAYLOAD,
+        claims=claims(expires_at=T0 + timedelta(days=7)),
+        signing_key=old,
+        recipient_key=nodes.recipient(nodes.xb),
+    )
+    sender.rotate("signing", grace=timedelta(days=3), now=T0 - timedelta(days=1))
+    lookup = keyring_lookup({"XA": sender.records()})
+    # Signed while the key was in grace and arriving while it still is: accepted.
+    in_grace = T0 + timedelta(days=1)
+    assert open_(nodes, token, verification_keys=lookup, now=in_grace).payload == PAYLOAD
+    # The same message arriving after the grace ended (though not expired): refused.
+    past = T0 + timedelta(days=2, minutes=6)
+    refused(SignerKeyEnded, lambda: open_(nodes, token, verification_keys=lookup, now=past))
 
 
 def test_a_flipped_signature_bit_is_refused(nodes: Nodes) -> None:

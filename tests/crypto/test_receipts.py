@@ -8,6 +8,7 @@ import json
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from hanoi.crypto import (
     OversizedMessage,
     Party,
     Receipt,
+    SignerKeyEnded,
     UnknownSignerKey,
     WrongRecipient,
     canonical_json,
@@ -286,3 +288,25 @@ def test_signing_checks_its_inputs(stores: dict[str, KeyStore]) -> None:
     ):
         with pytest.raises(ValueError):
             sign_receipt(**(good | change))
+
+
+def test_a_receipt_backdated_before_a_revocation_is_refused_on_arrival(
+    tmp_path: Path, stores: dict[str, KeyStore], delivered: tuple[str, str]
+) -> None:
+    receiver = KeyStore(tmp_path / "XB")
+    receiver.init(now=T0 - timedelta(days=10))
+    signing = receiver.signing_key()
+    message_id, digest = delivered
+    token = sign_receipt(
+        message_id=message_id,
+        message_digest=digest,
+        received_at=RECEIVED,
+        receiver=XB_CA,
+        signing_key=signing,
+    )
+    receiver.revoke(signing.kid, "key copied", now=RECEIVED + timedelta(hours=1))
+    keys = keyring_lookup({"XB": receiver.records()})
+    assert verify(stores, token, digest, verification_keys=keys).received_at == RECEIVED
+    later = RECEIVED + timedelta(days=1)
+    with pytest.raises(SignerKeyEnded, match="signer key at receipt"):
+        verify(stores, token, digest, verification_keys=keys, now=later)

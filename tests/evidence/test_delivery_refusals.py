@@ -10,13 +10,15 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pyrage  # type: ignore[import-untyped]
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 
 from hanoi.audit import list_events
@@ -31,8 +33,13 @@ from hanoi.cases.evidence_transfer import push_due
 from hanoi.cases.lifecycle import Action
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.timeline import tell_other_node
+from hanoi.crypto.jwk import b64url, kid_of
+from hanoi.crypto.keys import KeyStore, format_time
 from hanoi.db.base import utcnow
+from hanoi.demo.federation import refresh_directories
 from hanoi.demo.scenario import example_document
+from hanoi.directory.repository import sign_entry
+from hanoi.directory.view import DirectoryView
 from hanoi.evidence.custody import CustodyEvent, add_event
 from hanoi.evidence.manifest import Recipient, Sealer, parse_manifest
 from hanoi.evidence.models import EvidencePackage
@@ -434,3 +441,107 @@ def test_a_sender_that_stalls_mid_piece_is_cut_off(
     assert "upload-offset: 100000" in answer.lower()
     # The lock is free again: the sender goes on from there.
     assert _patch(offered, payload[100_000:100_010], 100_000).status_code == 204
+
+
+def _publish_xb_key(running: Running, version: int, extra: dict[str, str]) -> None:
+    """XB's directory entry again, as ``version``, listing ``extra`` beside its node keys;
+    XA fetches it."""
+    xa, xb = running.node("XA"), running.node("XB")
+    assert xb.runtime.node is not None
+    assert xa.runtime.node is not None
+    entry = DirectoryView(xa.runtime.node.home).entry("XB")
+    assert entry is not None
+    raw = entry.model_dump(mode="json", exclude_none=True)
+    raw["version"] = version
+    raw["node"]["public_keys"].append(extra)
+    private, kid = KeyStore(xb.runtime.node.home).signing_key()
+    signed = sign_entry(json.dumps(raw).encode(), private, version=version, kid=kid)
+    folder = running.federation.home / f"xb-entry-{version}"
+    signed.write(folder)
+    running.federation.repository.publish([folder])
+    refresh_directories(running.federation)
+
+
+def _offer_sealed_with(
+    running: Running, reference: str, tmp_path: Path, key: Ed25519PrivateKey, sealed: datetime
+) -> str:
+    """XB offers XA a package sealed with ``key`` and claiming ``sealed`` as its time; the
+    offer (a message signed by XB's node key) is delivered. XA's reason if it refused."""
+    xa, xb = running.node("XA"), running.node("XB")
+    assert xb.runtime.node is not None and xa.runtime.node is not None
+    kid = kid_of(key.public_key())
+    out = tmp_path / f"pkg-{kid[:8]}"
+    manifest = seal_package(
+        evidence_files(tmp_path / f"files-{kid[:8]}", 1000),
+        out=out,
+        recipient=Recipient(
+            state="XA",
+            authority="XA-CA",
+            age_recipient=KeyStore(xa.runtime.node.home).age_recipient(),
+        ),
+        sealer=Sealer(state="XB", authority="XB-CA", officer="officer", node_kid=kid),
+        signing_key=(key, kid),
+        request=reference,
+        now=sealed,
+    )
+    offer = {
+        "package_id": manifest.package_id,
+        "manifest": (out / "manifest.json").read_text("utf-8"),
+        "signature": (out / "manifest.jws").read_text("ascii").strip(),
+        "custody": (out / "custody.jsonld").read_text("utf-8"),
+        "upload_token": "t" * 43,
+    }
+    with xb.runtime.db.session() as session:
+        case = session.scalar(select(CaseRequest).where(CaseRequest.reference == reference))
+        assert case is not None
+        message_id = tell_other_node(
+            session, xb.runtime.node, case, OFFER, offer, "officer", utcnow()
+        ).message_id
+    deliver_now(xb)
+    [row] = [m for m in outbox(xb) if m.message_id == message_id]
+    return "" if row.status == "delivered" else str(row.last_error)
+
+
+def test_a_manifest_backdated_before_its_keys_revocation_is_refused(
+    running: Running, tmp_path: Path
+) -> None:
+    """XB's entry lists a second signing key, revoked an hour ago; a manifest signed with
+    it that claims to be sealed before the revocation is refused on arrival at XA. One
+    signed with a key in its grace period, arriving before the grace ends, is accepted."""
+    xa = running.node("XA")
+    reference = executed_mla(running)
+    now = utcnow()
+    revoked, in_grace = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+
+    def listed(key: Ed25519PrivateKey, **dates: datetime) -> dict[str, str]:
+        x = b64url(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid_of(key.public_key())}
+        return (
+            jwk | {"use": "sig", "alg": "Ed25519"} | {k: format_time(v) for k, v in dates.items()}
+        )
+
+    _publish_xb_key(
+        running,
+        2,
+        listed(revoked, created=now - timedelta(days=2), revoked_at=now - timedelta(hours=1))
+        | {"status": "revoked"},
+    )
+    # Sealed (so it claims) three hours ago, while the key was still valid.
+    reason = _offer_sealed_with(running, reference, tmp_path, revoked, now - timedelta(hours=3))
+    assert "does not verify" in reason
+    assert "signer key at receipt" in reason and "revoked" in reason
+    with xa.runtime.db.session() as session:
+        assert list(session.scalars(select(EvidencePackage))) == []
+
+    _publish_xb_key(
+        running,
+        3,
+        listed(in_grace, created=now - timedelta(days=2), not_after=now + timedelta(days=1))
+        | {"status": "grace"},
+    )
+    assert (
+        _offer_sealed_with(running, reference, tmp_path, in_grace, now - timedelta(hours=3)) == ""
+    )
+    with xa.runtime.db.session() as session:
+        [accepted] = session.scalars(select(EvidencePackage)).all()
+        assert accepted.status == "transferring"

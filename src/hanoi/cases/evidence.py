@@ -7,13 +7,18 @@ The steps, each on the node that does it::
                                     (hanoi.cases.evidence_seal, imported here)
     deliver_package   (requested)   check the package, store its payloads, queue a signed
                                     offer: manifest, signature, custody graph, upload token
-    receive offer     (requesting)  check the manifest's signature against the directory and
-                                    the custody graph; await the payloads
+    receive offer     (requesting)  check the manifest's signature against the directory (keys
+                                    valid when sealed and still on arrival), the custody graph
+                                    and the room left by earlier offers' reservations; await
+                                    the payloads
     push_due          (requested)   once the offer's receipt is in, upload every payload,
                                     resuming where the receiver stands (evidence_transfer.py)
     upload_target     (requesting)  each payload is hashed as it lands (evidence/transfer.py)
     finish_landed     (requesting)  rebuild the package folder, verify it whole, record the
                                     receipt in its custody graph, answer with a signed receipt
+                                    (evidence_transfer.py)
+    expire_stale_uploads (requesting)  give up uploads silent for the node's expiry: partial
+                                    files removed, reservation ended, the sender told
                                     (evidence_transfer.py)
     receive receipt   (requested)   the package is delivered; the receiver's custody graph kept
     open_received     (requesting)  decrypt with the node's identity, re-check each plaintext
@@ -37,7 +42,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from hanoi import __version__
@@ -80,7 +85,7 @@ from hanoi.evidence.package import (
     open_package,
     verify_package,
 )
-from hanoi.evidence.service import KeysFor, directory_keys
+from hanoi.evidence.service import KeysFor, directory_keys, keys_at_receipt
 from hanoi.evidence.transfer import UploadArea
 from hanoi.exchange.errors import ExchangeError, MessageRejected
 from hanoi.exchange.identity import LocalNode
@@ -95,6 +100,10 @@ TOOL = f"Hanoi {__version__} (federation delivery)"
 CLOCK_SKEW = timedelta(minutes=5)
 #: Free disk space kept beyond an offered package's size before its offer is accepted.
 SPACE_MARGIN = 1 << 30
+#: PostgreSQL advisory lock held while an offer is judged against the space that earlier
+#: offers reserve, so two offers arriving at once in two processes cannot both take the
+#: last room (on SQLite the inbox's first write already holds the database's write lock).
+_SPACE_LOCK = 0x68616E6F69657673  # "hanoievs"
 
 
 class PackageNotFound(EvidenceDeliveryError, NotFound):
@@ -268,15 +277,22 @@ def _check_for(manifest: Manifest, case: CaseRequest) -> None:
 
 
 def apply_evidence_message(
-    session: Session, node: LocalNode, opened: OpenedMessage, now: datetime
+    session: Session,
+    node: LocalNode,
+    opened: OpenedMessage,
+    now: datetime,
+    *,
+    space_limit: int | None = None,
 ) -> str:
-    """The exchange's handler for ``evidence.*`` messages from another node."""
+    """The exchange's handler for ``evidence.*`` messages from another node; an offer is
+    judged against :func:`room_for_evidence` with ``space_limit`` (the node's
+    ``evidence_space_limit`` setting)."""
     try:
         payload = payload_json(opened.payload)
         if payload.get("format") != PAYLOAD_FORMAT:
             raise MessageRejected(f"not a {PAYLOAD_FORMAT} message")
         if opened.claims.message_type == OFFER:
-            return _receive_offer(session, node, opened, payload, now)
+            return _receive_offer(session, node, opened, payload, now, space_limit)
         if opened.claims.message_type == RECEIPT:
             return _receive_receipt(session, opened, payload, now)
         raise MessageRejected(f"unknown message type {opened.claims.message_type!r}")
@@ -292,13 +308,15 @@ def _receive_offer(
     opened: OpenedMessage,
     payload: dict[str, Any],
     now: datetime,
+    space_limit: int | None,
 ) -> str:
     sender = opened.claims.sender
     case = counterpart_case(session, sender.state, payload["reference"])
     if case.side != Side.REQUESTING.value:
         raise MessageRejected(f"{case.reference}: evidence comes to the State that requested")
     manifest_text, signature = str(payload["manifest"]), str(payload["signature"])
-    keys = directory_keys(node.directory, sender.state)
+    # Judged at the sealing time the manifest claims and at its arrival here.
+    keys = keys_at_receipt(directory_keys(node.directory, sender.state), now - CLOCK_SKEW)
     try:
         manifest = verify_manifest(
             manifest_text.encode("utf-8"),
@@ -322,8 +340,11 @@ def _receive_offer(
     if last_step_time(custody) > now + CLOCK_SKEW:
         raise MessageRejected("the package's custody graph records steps in the future")
     size = sum(f.ciphertext_size for f in manifest.files)
-    if shutil.disk_usage(node.home).free < size + SPACE_MARGIN:
-        raise MessageRejected(f"no room for {size} bytes of evidence at this node now")
+    if size > room_for_evidence(session, node.home, limit=space_limit):
+        raise MessageRejected(
+            f"no room for {size} bytes of evidence at this node now (the offers it accepted "
+            "earlier reserve the rest until their uploads end): offer it again later"
+        )
     token = payload["upload_token"]
     if not isinstance(token, str) or not 32 <= len(token) <= 64:
         raise MessageRejected("the offer carries no valid upload token")
@@ -397,6 +418,47 @@ def _receive_receipt(
         session, case, sender.authority, Side.REQUESTING, action, detail, now, message_id=message_id
     )
     return case.id
+
+
+# --- disk space for offers ------------------------------------------------------------------
+
+
+def reserved_space(session: Session) -> tuple[int, int]:
+    """(reserved, arrived): the bytes that accepted offers still being uploaded reserve (the
+    whole of each package) and how many of those are on disk already.
+
+    A package reserves its size from the moment its offer is accepted until its uploads
+    end: complete (``landed``: its payloads are in the blob store, counted by the disk
+    itself), failed, or expired. The reservation lives in the database (the package rows),
+    so every process of the node sees the same one.
+    """
+    reserved, arrived = session.execute(
+        select(
+            func.coalesce(func.sum(EvidencePackage.bytes_total), 0),
+            func.coalesce(func.sum(EvidencePackage.bytes_done), 0),
+        ).where(
+            EvidencePackage.direction == Direction.INCOMING.value,
+            EvidencePackage.status == PackageStatus.TRANSFERRING.value,
+        )
+    ).one()
+    return int(reserved), int(arrived)
+
+
+def room_for_evidence(session: Session, home: Path, *, limit: int | None = None) -> int:
+    """The bytes a new offer may still take at this node: the free disk space under
+    ``home``, less :data:`SPACE_MARGIN` and less what accepted offers reserve and has not
+    arrived yet; and, if ``limit`` is set, no more than ``limit`` less every reservation.
+
+    Takes a lock (PostgreSQL: an advisory lock held to the end of the transaction) so that
+    the offer judged now is recorded before the next one is judged.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SPACE_LOCK})
+    reserved, arrived = reserved_space(session)
+    room = shutil.disk_usage(home).free - SPACE_MARGIN - max(reserved - arrived, 0)
+    if limit is not None:
+        room = min(room, limit - reserved)
+    return max(room, 0)
 
 
 # --- reading and opening --------------------------------------------------------------------

@@ -5,7 +5,10 @@ time, under a lease renewed after every piece, resuming from the receiver's offs
 backs off when the other node is unreachable. Receiving node: :func:`upload_target` and
 :func:`upload_progress` serve the upload endpoint; :func:`finish_landed` (the evidence
 worker) builds the package folder from the blob store, verifies it whole before it is
-shown anywhere, records the receipt step and answers with a signed evidence receipt.
+shown anywhere, records the receipt step and answers with a signed evidence receipt;
+:func:`expire_stale_uploads` (the evidence worker too) gives up the packages on which no
+byte arrived for the node's ``evidence_upload_expiry``: their partial uploads are removed,
+the space their offer reserved is free again, and the sender is told.
 
 Status changes are conditional updates (``WHERE status = ...``), so a receipt, a retry and
 a finished upload racing each other cannot move a package backwards.
@@ -22,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from hanoi.cases.evidence import (
+    CLOCK_SKEW,
     RECEIPT,
     TOOL,
     NodeFiles,
@@ -40,12 +44,13 @@ from hanoi.evidence.custody import CustodyEvent, add_event
 from hanoi.evidence.errors import BlobDamaged, EvidenceError
 from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
 from hanoi.evidence.package import PackageError
-from hanoi.evidence.service import directory_keys
+from hanoi.evidence.service import directory_keys, keys_at_receipt
 from hanoi.evidence.transfer import (
     Expected,
     PayloadRejected,
     TransferFailed,
     TransferRefused,
+    UploadClosed,
     UploadNotFound,
     push_payload,
 )
@@ -236,8 +241,11 @@ def upload_target(db: Database, package_id: str, index: int, token: str) -> Expe
             row is None
             or row.direction != Direction.INCOMING.value
             or not hmac.compare_digest(row.upload_token_sha256, token_hash(token))
-            or row.status not in _UPLOADABLE
         ):
+            raise UploadNotFound("no such upload")
+        if row.status == PackageStatus.FAILED.value:  # the token is the offer's: say why
+            raise UploadClosed(f"upload closed: {row.last_error or 'the package failed here'}")
+        if row.status not in _UPLOADABLE:
             raise UploadNotFound("no such upload")
         for entry in row.manifest.files:
             if entry.index == index:
@@ -321,9 +329,13 @@ def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | 
         if row is None or row.status != PackageStatus.LANDED.value:
             return False
         session.expunge(row)
+    offered = row.created_at - CLOCK_SKEW
     problem = None
     try:  # the folder appears only once it verified: nothing unverified is ever shown
-        build_folder(files, row, verify=directory_keys(node.directory, row.peer_state))
+        # The keys must have been valid still when the offer arrived (a revocation learnt
+        # since, with an earlier time, counts): the manifest existed by then.
+        keys = keys_at_receipt(directory_keys(node.directory, row.peer_state), offered)
+        build_folder(files, row, verify=keys)
     except PackageError as exc:
         problem = str(exc)
     now = now or utcnow()
@@ -377,6 +389,126 @@ def _finish_one(db: Database, node: LocalNode, package_id: str, now: datetime | 
             write_custody(files.folder(package_id), row.custody)
     files.uploads.discard(package_id)
     return problem is None
+
+
+def expire_stale_uploads(
+    db: Database, node: LocalNode, *, after: timedelta, now: datetime | None = None
+) -> list[str]:
+    """Give up every incoming package still awaiting payloads on which no byte arrived for
+    ``after``; returns their ids.
+
+    Each is marked failed (its reservation of disk space ends with that), on the request's
+    timeline (``evidence-expired``) and in the audit log, and the sender is told with a
+    signed evidence receipt that it did not verify, saying why; its partial uploads are
+    removed while their locks are held, so a piece still being written keeps the package
+    alive. A later upload request with the offer's token is refused as closed. Folders of
+    partial uploads left behind by packages that ended otherwise are removed too.
+    """
+    now = now or utcnow()
+    files = NodeFiles(node.home)
+    with db.session() as session:
+        stale = list(
+            session.scalars(
+                select(EvidencePackage.id).where(
+                    EvidencePackage.direction == Direction.INCOMING.value,
+                    EvidencePackage.status == PackageStatus.TRANSFERRING.value,
+                    EvidencePackage.updated_at < now - after,
+                )
+            )
+        )
+    expired = [
+        package_id
+        for package_id in stale
+        if _expire_one(db, node, files, package_id, after=after, now=now)
+    ]
+    _sweep_uploads(db, files)
+    return expired
+
+
+def _expire_one(
+    db: Database,
+    node: LocalNode,
+    files: NodeFiles,
+    package_id: str,
+    *,
+    after: timedelta,
+    now: datetime,
+) -> bool:
+    hours = int(after.total_seconds() // 3600)
+    reason = (
+        f"the upload expired: no byte arrived for {hours} hours; seal and deliver the "
+        "evidence again"
+    )
+    with files.uploads.quiet(package_id) as quiet:
+        if not quiet:
+            return False  # a piece is arriving right now: not stale
+        with db.session() as session:
+            changed = session.execute(
+                update(EvidencePackage)
+                .where(_transferring(package_id), EvidencePackage.updated_at < now - after)
+                .values(
+                    status=PackageStatus.FAILED.value,
+                    last_error=reason,
+                    updated_at=now,
+                )
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return False  # a piece arrived meanwhile, or another worker expired it
+            row = session.get(EvidencePackage, package_id)
+            assert row is not None
+            case = session.get(CaseRequest, row.request_id)
+            assert case is not None
+            held = row.bytes_done
+            tell_other_node(
+                session,
+                node,
+                case,
+                RECEIPT,
+                {
+                    "package_id": package_id,
+                    "manifest_sha256": row.manifest_sha256,
+                    "verified": False,
+                    "problem": reason,
+                    "custody": None,
+                },
+                SYSTEM,
+                now,
+            )
+            detail = {
+                "package": package_id,
+                "error": reason,
+                "bytes_discarded": str(held),
+            }
+            record_event(session, case, SYSTEM, Side.REQUESTING, "evidence-expired", detail, now)
+            record_audit(session, SYSTEM, "evidence.expired", case, detail, now)
+        files.uploads.discard(package_id)
+    log.info("package %s: upload expired, partial uploads removed", package_id)
+    return True
+
+
+def _sweep_uploads(db: Database, files: NodeFiles) -> None:
+    """Remove the partial uploads of packages that no longer await any (ended, or unknown
+    here); a request that wrote to one while it was being given up may have left some."""
+    folders = files.uploads.packages()
+    if not folders:
+        return
+    with db.session() as session:
+        awaiting = set(
+            session.scalars(
+                select(EvidencePackage.id).where(
+                    EvidencePackage.id.in_(folders),
+                    EvidencePackage.status.in_(
+                        (PackageStatus.TRANSFERRING.value, PackageStatus.LANDED.value)
+                    ),
+                )
+            )
+        )
+    for package_id in folders:
+        if package_id in awaiting:
+            continue
+        with files.uploads.quiet(package_id) as quiet:
+            if quiet:
+                files.uploads.discard(package_id)
 
 
 def on_offer_receipt(session: Session, message: OutboxMessage) -> None:

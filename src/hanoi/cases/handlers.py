@@ -16,12 +16,15 @@ from hanoi.exchange.inbox import Handler
 from hanoi.exchange.models import OutboxMessage
 
 
-def message_handler(node: LocalNode) -> Handler:
-    """The inbox's handler for this node: evidence messages and request messages."""
+def message_handler(node: LocalNode, *, evidence_space_limit: int | None = None) -> Handler:
+    """The inbox's handler for this node: evidence messages and request messages.
+    ``evidence_space_limit`` is the node's setting of that name (evidence offers)."""
 
     def handle(session: Session, opened: OpenedMessage, now: datetime) -> str | None:
         if opened.claims.message_type in (evidence.OFFER, evidence.RECEIPT):
-            return evidence.apply_evidence_message(session, node, opened, now)
+            return evidence.apply_evidence_message(
+                session, node, opened, now, space_limit=evidence_space_limit
+            )
         return receiving.apply_message(session, opened, now)
 
     return handle

@@ -11,11 +11,18 @@ The JWS payload is the RFC 8785 canonical JSON of::
 
 :func:`open_message` checks, in this order and stopping at the first failure: the size, the
 JWE header (algorithms exactly as above, nothing else), the recipient key, decryption, the
-JWS header (``Ed25519`` only), the signer key, the signature, the claims, the recipient,
-the validity window, the payload digest and replay. Each failure raises its own subclass of
-:class:`EnvelopeError`, whose one-line message names the check; nothing else is returned.
-Recording the message id as seen is the caller's job, in the same transaction that stores
-the message.
+JWS header (``Ed25519`` only), the signer key (valid at the time the message claims), the
+signer key at receipt (still valid now, less the allowed clock skew), the signature, the
+claims, the recipient, the validity window, the payload digest and replay. Each failure
+raises its own subclass of :class:`EnvelopeError`, whose one-line message names the check;
+nothing else is returned. Recording the message id as seen is the caller's job, in the same
+transaction that stores the message.
+
+Why both times: the issue time is the sender's own word. A key judged only at that time
+would let whoever holds a revoked key backdate a message to before the revocation (and the
+message stays acceptable for up to :data:`MAX_LIFETIME`); judged at receipt too, a key
+revoked, or whose grace period ended, verifies nothing that arrives afterwards
+(:func:`keys_valid_at_receipt`, also used for receipts and evidence manifests).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
@@ -107,6 +115,13 @@ class UnknownSignerKey(EnvelopeError, NotAuthentic):
     """No verification key with the signer's kid is valid for the sender at signing time."""
 
     title = "Unknown signer"
+
+
+class SignerKeyEnded(EnvelopeError, NotAuthentic):
+    """The signer's key was valid at the time the signed object claims, but is revoked, or
+    its grace period has ended, by the time it arrives: the claimed time cannot be trusted."""
+
+    title = "Signer key no longer valid"
 
 
 class BadSignature(EnvelopeError, NotAuthentic):
@@ -287,6 +302,41 @@ def keyring_lookup(records: Mapping[str, Iterable[KeyRecord]]) -> SignerKeys:
     return lookup
 
 
+def keys_valid_at_receipt(
+    then: Sequence[Ed25519PublicKey],
+    at_receipt: Callable[[], Sequence[Ed25519PublicKey]],
+    what: str = "message",
+) -> list[Ed25519PublicKey]:
+    """The keys of ``then`` (valid at the claimed signing time) that ``at_receipt()`` (the
+    same lookup at the receipt time less the allowed skew, never earlier than the claimed
+    time) still finds; :class:`SignerKeyEnded` if there were some and none is left.
+
+    A key is valid over one stretch of time (from its creation to its revocation or the end
+    of its grace), so a key valid at both times was valid throughout: the claimed time
+    cannot move a signature back before a revocation the receiver already knows of.
+    """
+    if not then:
+        return []  # the signer key check itself refuses (UnknownSignerKey)
+    still = {_raw(key) for key in at_receipt()}
+    kept = [key for key in then if _raw(key) in still]
+    if not kept:
+        raise SignerKeyEnded(
+            f"signer key at receipt: the key was revoked or its grace period ended before "
+            f"this {what} arrived"
+        )
+    return kept
+
+
+def receipt_time(signed_at: datetime, now: datetime, skew: timedelta) -> datetime:
+    """When to judge a signer key at receipt: ``now`` less the allowed clock skew, but never
+    before the claimed signing time (a key new at that time is valid from then on)."""
+    return max(signed_at, now - skew)
+
+
+def _raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
 def new_message_id() -> str:
     """A fresh ULID, as a message id."""
     return str(ULID())
@@ -395,7 +445,10 @@ def open_message(
             signed_at = parse_time(body.get("iat"))
         except ValueError:
             raise MalformedMessage("claims: no valid sender or issue time") from None
-        return verification_keys(sender.state, signer, signed_at)
+        return keys_valid_at_receipt(
+            verification_keys(sender.state, signer, signed_at),
+            lambda: verification_keys(sender.state, signer, receipt_time(signed_at, now, skew)),
+        )
 
     body, signer = verify_signed_json(
         plaintext, typ=MESSAGE_TYPE, max_bytes=max_bytes, keys_for=signer_keys
@@ -590,6 +643,7 @@ __all__ = [
     "OversizedMessage",
     "Party",
     "ReplayedMessage",
+    "SignerKeyEnded",
     "SignerKeys",
     "UnknownSignerKey",
     "WrongRecipient",
@@ -597,8 +651,10 @@ __all__ = [
     "check_kid",
     "check_ulid",
     "keyring_lookup",
+    "keys_valid_at_receipt",
     "new_message_id",
     "open_message",
+    "receipt_time",
     "seal_message",
     "token_sha256",
     "verify_signed_json",

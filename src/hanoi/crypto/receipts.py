@@ -36,6 +36,8 @@ from hanoi.crypto.envelope import (
     bounded_token,
     check_kid,
     check_ulid,
+    keys_valid_at_receipt,
+    receipt_time,
     verify_signed_json,
 )
 from hanoi.crypto.keys import SigningKey, format_time, parse_time
@@ -89,8 +91,10 @@ def verify_receipt(
     skew: timedelta = DEFAULT_SKEW,
 ) -> Receipt:
     """Check a receipt, in this order: size, JWS header (``Ed25519`` only), signer key (of
-    the receiver's State, valid at the receive time), signature, schema, receiver, receive
-    time not in the future beyond ``skew``, and that it is for the expected message."""
+    the receiver's State, valid at the receive time it claims, and still at ``now`` less
+    ``skew``: see :func:`~hanoi.crypto.envelope.keys_valid_at_receipt`), signature, schema,
+    receiver, receive time not in the future beyond ``skew``, and that it is for the
+    expected message."""
     raw = bounded_token(token, MAX_RECEIPT_BYTES, "receipt")
 
     def signer_keys(body: Mapping[str, Any], signer: str) -> Sequence[Ed25519PublicKey]:
@@ -99,7 +103,11 @@ def verify_receipt(
             received_at = parse_time(body.get("received_at"))
         except ValueError:
             raise MalformedMessage("receipt: no valid receiver or receive time") from None
-        return verification_keys(receiver.state, signer, received_at)
+        return keys_valid_at_receipt(
+            verification_keys(receiver.state, signer, received_at),
+            lambda: verification_keys(receiver.state, signer, receipt_time(received_at, now, skew)),
+            "receipt",
+        )
 
     body, signer = verify_signed_json(
         raw, typ=RECEIPT_TYPE, max_bytes=MAX_RECEIPT_BYTES, keys_for=signer_keys

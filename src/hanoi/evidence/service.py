@@ -1,8 +1,11 @@
 """Evidence between States: who a package is sealed for, and whose keys verify it.
 
 Both come from the node's verified directory: the recipient's age recipient from its entry,
-and the sealing State's node keys valid at the sealing time. For a verifier with no
-directory (a court expert, years later), a key given by hand does instead.
+and the sealing State's node keys valid at the sealing time. The sealing time is the
+sealer's own word, so a node receiving a package also asks that the key be valid still when
+the package reaches it (:func:`keys_at_receipt`): a revoked key cannot make a manifest dated
+before its revocation. For a verifier with no directory (a court expert, years later), a key
+given by hand does instead.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hanoi.crypto.envelope import keys_valid_at_receipt
 from hanoi.crypto.jwk import kid_of
 from hanoi.directory.entry import Entry, authority_code
 from hanoi.directory.keys import load_public_keys
@@ -52,6 +56,20 @@ def directory_keys(directory: DirectoryView, state: str) -> KeysFor:
 
     def keys_for(kid: str, at: datetime | None) -> Sequence[Ed25519PublicKey]:
         return directory.signing_keys(state, kid, at or datetime.now(UTC))
+
+    return keys_for
+
+
+def keys_at_receipt(keys: KeysFor, received: datetime) -> KeysFor:
+    """``keys``, kept only where a key valid at the sealing time is still valid at
+    ``received`` (the receipt time, less the allowed clock skew; never before the sealing
+    time): otherwise :class:`~hanoi.crypto.envelope.SignerKeyEnded`, naming the check."""
+
+    def keys_for(kid: str, at: datetime | None) -> Sequence[Ed25519PublicKey]:
+        sealed = at or received
+        return keys_valid_at_receipt(
+            keys(kid, sealed), lambda: keys(kid, max(sealed, received)), "package"
+        )
 
     return keys_for
 

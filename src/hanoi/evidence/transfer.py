@@ -11,13 +11,16 @@ the node's home, appended under an exclusive lock and fsynced before a ``PATCH``
 new offset, so an acknowledged byte survives a crash (a ``HEAD`` may count bytes of a piece
 still arriving; the hash check below catches anything a crash tore). Once a payload is
 complete its SHA-256 is checked and the file is moved into the blob store; a payload with
-another hash is thrown away whole (the sender starts it again). Sending side
+another hash is thrown away whole (the sender starts it again). A package whose uploads
+went stale is given up by the node (``cases/evidence_transfer.py``), which removes its
+partial files only while it holds the lock of each (:meth:`UploadArea.quiet`). Sending side
 (:func:`push_payload`): ask the offset, send the rest in bounded pieces, read from disk as
 they go (constant memory).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -62,6 +65,13 @@ class UploadNotFound(EvidenceError, NotFound):
     """No such upload, or not for this token: the same answer, so ids cannot be probed."""
 
     title = "No such upload"
+
+
+class UploadClosed(UploadNotFound):
+    """The upload was given up here (expired, or the package failed): asked with the
+    offer's token only, so the sender learns why and stops for good."""
+
+    title = "Upload closed"
 
 
 class UploadConflict(EvidenceError, Conflict):
@@ -203,6 +213,43 @@ class UploadArea:
             return False
         finally:
             os.close(fd)
+
+    @contextlib.contextmanager
+    def quiet(self, package_id: str) -> Iterator[bool]:
+        """Hold the lock of every partial file of a package for the block; yields False
+        (holding none) if a request is writing one of them now."""
+        if not _PACKAGE_ID.fullmatch(package_id):
+            yield False
+            return
+        try:
+            parts = sorted((self.root / package_id).glob("*.part"))
+        except OSError:
+            parts = []
+        fds: list[int] = []
+        busy = False
+        try:
+            for path in parts:
+                try:
+                    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                except FileNotFoundError:
+                    continue
+                fds.append(fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    busy = True
+                    break
+            yield not busy
+        finally:
+            for fd in fds:
+                os.close(fd)  # closing releases the lock
+
+    def packages(self) -> list[str]:
+        """The packages that have a folder of partial uploads here."""
+        try:
+            return sorted(p.name for p in self.root.iterdir() if _PACKAGE_ID.fullmatch(p.name))
+        except FileNotFoundError:
+            return []
 
     def discard(self, package_id: str) -> None:
         """Forget every partial upload of a package (delivered, or given up)."""

@@ -32,7 +32,7 @@ from hanoi.evidence.transfer import (
 )
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.inbox import audit_refusal, receive
-from hanoi.web.deps import Db, ThisNode
+from hanoi.web.deps import Db, NodeSettings, ThisNode
 from hanoi.web.problems import problem_responses
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
@@ -55,7 +55,7 @@ class Delivered(BaseModel):
         }
     },
 )
-async def deliver(request: Request, db: Db, node: ThisNode) -> Delivered:
+async def deliver(request: Request, db: Db, node: ThisNode, settings: NodeSettings) -> Delivered:
     """Take one sealed message (compact JWE) from another State's node."""
     remote_addr = request.client.host if request.client else None
     body = bytearray()
@@ -71,7 +71,7 @@ async def deliver(request: Request, db: Db, node: ThisNode) -> Delivered:
         db,
         node,
         bytes(body),
-        handler=message_handler(node),
+        handler=message_handler(node, evidence_space_limit=settings.evidence_space_limit),
         remote_addr=remote_addr,
     )
     return Delivered(
