@@ -13,6 +13,7 @@ from sqlalchemy import select
 from hanoi.accounts.models import Authority
 from hanoi.cases.evidence import NodeFiles
 from hanoi.db import Database
+from hanoi.demo.scenario import example_document
 from hanoi.exchange.models import OutboxMessage
 from hanoi.ledger.keys import NodeLogKeys
 from tests.cli.test_cli import cli_env, hanoi
@@ -317,3 +318,35 @@ def test_a_refused_message_is_quarantined_then_retried_after_the_fix(
     wait_delivered(running.node("XA"))  # the running node's worker sends it again
     [row] = json.loads(hanoi(tmp_path, "exchange", "outbox", "--json", env=xa).out)
     assert row["status"] == "delivered" and row["attempts"] == 2
+
+
+def test_four_eyes_from_the_command_line(running: Running, tmp_path: Path) -> None:
+    document = tmp_path / "mla.json"
+    document.write_text(
+        json.dumps(example_document("mla", date_of_request=date.today().isoformat()))
+    )
+    officer, supervisor = _env(running, "XA", "officer"), _env(running, "XA", "supervisor")
+
+    sent = hanoi(tmp_path, "request", "send", str(document), env=officer)
+    assert sent.code == 0, sent.err
+    reference = sent.out.splitlines()[0]
+    assert "Awaiting a supervisor's approval" in sent.out
+    waiting = hanoi(tmp_path, "request", "approvals", "--json", env=supervisor)
+    assert [(r["reference"], r["submitted_by"]) for r in json.loads(waiting.out)] == [
+        (reference, "officer")
+    ]
+    # An officer may not approve; a return needs its comment; the submitter never approves.
+    assert hanoi(tmp_path, "request", "approve", reference, env=officer).code == 2
+    no_comment = hanoi(tmp_path, "request", "return", reference, env=supervisor)
+    assert no_comment.code == 2 and "--comment" in no_comment.err
+
+    approved = hanoi(
+        tmp_path, "request", "approve", reference, "--comment", "Checked.", env=supervisor
+    )
+    assert approved.code == 0, approved.err
+    assert f"{reference}: approved; delivered to XB-CA" in approved.out
+    assert hanoi(tmp_path, "request", "approvals", env=supervisor).out.strip() == (
+        "Nothing waits for approval."
+    )
+    again = hanoi(tmp_path, "request", "approve", reference, env=supervisor)
+    assert again.code == 2 and "must be awaiting_approval" in again.err
