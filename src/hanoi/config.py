@@ -15,6 +15,7 @@ import re
 import secrets
 import stat
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from hanoi.errors import SetupError
@@ -29,6 +30,11 @@ SECRET_KEY_MIN_CHARS = 64
 #: in the demo federation, the two other States.
 DEFAULT_LEDGER_QUORUM = 2
 MAX_LEDGER_QUORUM = 50
+#: How long refusals of one kind from one address fold into one audit row after the first
+#: (``HANOI_AUDIT_REFUSAL_INTERVAL``, seconds): a client refused in a loop adds two rows a
+#: minute, not one per request.
+DEFAULT_AUDIT_REFUSAL_INTERVAL = timedelta(seconds=60)
+MAX_AUDIT_REFUSAL_SECONDS = 86400
 _STATE_CODE = re.compile(r"[A-Z]{2}")
 _DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
@@ -52,6 +58,10 @@ class Settings:
     ledger_witnesses: tuple[str, ...] | None = None
     """The States whose witnesses are asked to cosign (``HANOI_LEDGER_WITNESSES``, comma-
     separated codes); ``None``: every other State in the directory."""
+    audit_refusal_interval: timedelta = DEFAULT_AUDIT_REFUSAL_INTERVAL
+    """After a refusal is audited, further refusals of its kind from its address are counted
+    for this long and audited as one row (``HANOI_AUDIT_REFUSAL_INTERVAL``, 1 to 86400
+    seconds)."""
 
     @property
     def secret_key_path(self) -> Path:
@@ -118,6 +128,7 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
         ack_hours_24_7=_ack_hours(),
         ledger_quorum=_ledger_quorum(witnesses),
         ledger_witnesses=witnesses,
+        audit_refusal_interval=_audit_refusal_interval(),
     )
 
 
@@ -128,6 +139,18 @@ def _ack_hours() -> int | None:
     if not _DIGITS.fullmatch(raw.strip()) or not 1 <= int(raw) <= 720:
         raise ConfigError(f"HANOI_ACK_HOURS_24_7={raw!r}: a whole number of hours from 1 to 720")
     return int(raw)
+
+
+def _audit_refusal_interval() -> timedelta:
+    raw = os.environ.get("HANOI_AUDIT_REFUSAL_INTERVAL")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_AUDIT_REFUSAL_INTERVAL
+    if not _DIGITS.fullmatch(raw.strip()) or not 1 <= int(raw) <= MAX_AUDIT_REFUSAL_SECONDS:
+        raise ConfigError(
+            f"HANOI_AUDIT_REFUSAL_INTERVAL={raw[:20]!r}: a whole number of seconds from 1 to "
+            f"{MAX_AUDIT_REFUSAL_SECONDS}"
+        )
+    return timedelta(seconds=int(raw))
 
 
 def _ledger_witnesses() -> tuple[str, ...] | None:
