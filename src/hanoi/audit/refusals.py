@@ -37,7 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hanoi.audit.models import AuditEvent, AuditRefusalTally
-from hanoi.audit.service import SYSTEM_ACTOR, record
+from hanoi.audit.service import SYSTEM_ACTOR, check_detail, record
 from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db import Database, UTCDateTime, utcnow
 
@@ -75,6 +75,8 @@ def record_refusal(
         raise ValueError("naive datetime given for an audit event: pass a timezone-aware time")
     if interval <= timedelta(0):
         raise ValueError("the refusal interval must be positive")
+    if detail is not None:
+        check_detail(detail)  # refused alike whether this refusal is written or counted
     now = (at or utcnow()).astimezone(UTC)
     key: Key = ((source or "")[:64], action[:64], reason[:64])
     if _count(session, key, now, only_open=True):
@@ -236,8 +238,10 @@ def _open_window(session: Session, key: Key, now: datetime, interval: timedelta)
             last_at=None,
         )
         .on_conflict_do_nothing()
+        .returning(AuditRefusalTally.folded)
     )
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    # A row back means it was inserted (an ORM insert's rowcount is not to be trusted).
+    return session.execute(statement).first() is not None
 
 
 def _tally(session: Session, key: Key) -> AuditRefusalTally:

@@ -49,7 +49,7 @@ def record(
     the hash covers exactly the time the database gives back. A naive ``at`` is a ValueError.
     """
     if detail is not None:
-        _refuse_secrets(detail)
+        check_detail(detail)
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError("naive datetime given for an audit event: pass a timezone-aware time")
     at = (at or utcnow()).astimezone(UTC)
@@ -84,7 +84,8 @@ def record(
     return event
 
 
-def _refuse_secrets(detail: Mapping[str, Any]) -> None:
+def check_detail(detail: Mapping[str, Any]) -> None:
+    """A ValueError if a key of ``detail`` looks like a secret (see :func:`record`)."""
     for key in detail:
         lowered = str(key).lower()
         if any(marker in lowered for marker in _SECRET_MARKERS):
