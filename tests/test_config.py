@@ -226,5 +226,5 @@ def test_audit_refusal_interval_defaults_to_a_minute(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize("raw", ["0", "-5", "1.5", "sixty", "86401", "\u00b2"])
 def test_bad_audit_refusal_interval_is_named(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
-    with pytest.raises(ConfigError, match="HANOI_AUDIT_REFUSAL_INTERVAL.*1 to 86400"):
+    with pytest.raises(ConfigError, match=r"HANOI_AUDIT_REFUSAL_INTERVAL.*1 to 86400"):
         _refusal_interval(monkeypatch, raw)

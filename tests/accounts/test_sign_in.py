@@ -192,9 +192,9 @@ def test_throttled_attempts_from_two_addresses_are_counted_apart(seeded_db: Data
     for addr in ("203.0.113.20", "203.0.113.21"):
         for n in range(5):
             _fail(seeded_db, f"nobody{n}", at=T0, addr=addr)
-    for n in range(10):
+    for _ in range(10):
         _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="203.0.113.20")
-    for n in range(4):
+    for _ in range(4):
         _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="203.0.113.21")
     assert audit.flush_refusals(seeded_db, now=T0 + timedelta(minutes=1)) == 2
     with seeded_db.session() as session:
