@@ -41,8 +41,7 @@ from hanoi.audit.service import SYSTEM_ACTOR, check_detail, record
 from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db import Database, UTCDateTime, utcnow
 
-#: Windows closed per transaction by :func:`flush_refusals`, so a backlog never holds the
-#: audit chain's lock for long.
+#: Windows :func:`flush_refusals` reads at a time.
 FLUSH_BATCH = 100
 #: The detail key of a summary row: how many refusals it stands for.
 REFUSALS_KEY = "refusals"
@@ -114,12 +113,13 @@ def record_refusal(
 
 def flush_refusals(db: Database, now: datetime | None = None) -> int:
     """Audit the counts of every window that has ended, and forget those windows; the
-    number of summary rows written. Each batch is one transaction."""
+    number of summary rows written. One transaction per window, so none holds the audit
+    chain's head while it waits for another window's lock."""
     now = (now or utcnow()).astimezone(UTC)
     written = 0
     while True:
         with db.session() as session:
-            keys = [
+            keys: list[Key] = [
                 (row.source, row.action, row.reason)
                 for row in session.execute(
                     select(
@@ -127,7 +127,7 @@ def flush_refusals(db: Database, now: datetime | None = None) -> int:
                         AuditRefusalTally.action,
                         AuditRefusalTally.reason,
                     )
-                    .where(AuditRefusalTally.window_end <= now)
+                    .where(AuditRefusalTally.window_end <= literal(now, UTCDateTime()))
                     .order_by(
                         AuditRefusalTally.source,
                         AuditRefusalTally.action,
@@ -136,12 +136,12 @@ def flush_refusals(db: Database, now: datetime | None = None) -> int:
                     .limit(FLUSH_BATCH)
                 )
             ]
-            for key in keys:
-                # Locked and read again: a refusal may have closed this window meanwhile.
+        for key in keys:
+            with db.session() as session:
+                # Locked, then read again: a refusal may have closed this window meanwhile.
                 if not _count(session, key, now, only_open=False, dry=True, ended_by=now):
                     continue
-                tally = _tally(session, key)
-                written += _summarise(session, tally, now)
+                written += _summarise(session, _tally(session, key), now)
                 session.execute(delete(AuditRefusalTally).where(_is(key)))
         if len(keys) < FLUSH_BATCH:
             return written
