@@ -246,3 +246,25 @@ def test_bad_evidence_settings_are_named(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         _evidence_settings(monkeypatch, **env)
+
+
+def _refusal_interval(monkeypatch: pytest.MonkeyPatch, raw: str | None) -> timedelta:
+    if raw is None:
+        monkeypatch.delenv("HANOI_AUDIT_REFUSAL_INTERVAL", raising=False)
+    else:
+        monkeypatch.setenv("HANOI_AUDIT_REFUSAL_INTERVAL", raw)
+    settings = load_settings(home="/nowhere", database_url="sqlite:///:memory:")
+    return settings.audit_refusal_interval
+
+
+def test_audit_refusal_interval_defaults_to_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _refusal_interval(monkeypatch, None) == timedelta(seconds=60)
+    assert _refusal_interval(monkeypatch, " ") == timedelta(seconds=60)
+    assert _refusal_interval(monkeypatch, "300") == timedelta(minutes=5)
+    assert _refusal_interval(monkeypatch, "1") == timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "1.5", "sixty", "86401", "\u00b2"])
+def test_bad_audit_refusal_interval_is_named(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"HANOI_AUDIT_REFUSAL_INTERVAL.*1 to 86400"):
+        _refusal_interval(monkeypatch, raw)

@@ -37,6 +37,11 @@ DEFAULT_EVIDENCE_UPLOAD_EXPIRY_HOURS = 48
 MAX_EVIDENCE_UPLOAD_EXPIRY_HOURS = 720
 _SIZE = re.compile(r"([0-9]{1,15})([KMGT]?)")
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+#: How long refusals of one kind from one address fold into one audit row after the first
+#: (``HANOI_AUDIT_REFUSAL_INTERVAL``, seconds): a client refused in a loop adds two rows a
+#: minute, not one per request.
+DEFAULT_AUDIT_REFUSAL_INTERVAL = timedelta(seconds=60)
+MAX_AUDIT_REFUSAL_SECONDS = 86400
 _STATE_CODE = re.compile(r"[A-Z]{2}")
 _DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
@@ -68,6 +73,10 @@ class Settings:
     once (``HANOI_EVIDENCE_SPACE_LIMIT``: bytes, or with a K, M, G or T suffix, binary);
     ``None``: only the free disk space decides. Offers are always judged against the free
     space less what earlier offers reserved, and this limit too when set."""
+    audit_refusal_interval: timedelta = DEFAULT_AUDIT_REFUSAL_INTERVAL
+    """After a refusal is audited, further refusals of its kind from its address are counted
+    for this long and audited as one row (``HANOI_AUDIT_REFUSAL_INTERVAL``, 1 to 86400
+    seconds)."""
 
     @property
     def secret_key_path(self) -> Path:
@@ -136,6 +145,7 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
         ledger_witnesses=witnesses,
         evidence_upload_expiry=_evidence_upload_expiry(),
         evidence_space_limit=_evidence_space_limit(),
+        audit_refusal_interval=_audit_refusal_interval(),
     )
 
 
@@ -146,6 +156,18 @@ def _ack_hours() -> int | None:
     if not _DIGITS.fullmatch(raw.strip()) or not 1 <= int(raw) <= 720:
         raise ConfigError(f"HANOI_ACK_HOURS_24_7={raw!r}: a whole number of hours from 1 to 720")
     return int(raw)
+
+
+def _audit_refusal_interval() -> timedelta:
+    raw = os.environ.get("HANOI_AUDIT_REFUSAL_INTERVAL")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_AUDIT_REFUSAL_INTERVAL
+    if not _DIGITS.fullmatch(raw.strip()) or not 1 <= int(raw) <= MAX_AUDIT_REFUSAL_SECONDS:
+        raise ConfigError(
+            f"HANOI_AUDIT_REFUSAL_INTERVAL={raw[:20]!r}: a whole number of seconds from 1 to "
+            f"{MAX_AUDIT_REFUSAL_SECONDS}"
+        )
+    return timedelta(seconds=int(raw))
 
 
 def _ledger_witnesses() -> tuple[str, ...] | None:

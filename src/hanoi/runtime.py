@@ -1,4 +1,5 @@
-"""What runs inside a node's process besides the web app: the exchange with other nodes.
+"""What runs inside a node's process besides the web app: the exchange with other nodes,
+and the audit trail's counted refusals written out.
 
 The one place where the exchange (delivery, inbox) is wired to the requests domain (what a
 receipt or a timer changes), so ``hanoi up``, the demo and the tests start nodes alike.
@@ -16,6 +17,7 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
+from hanoi.audit import flush_refusals
 from hanoi.cases.evidence_transfer import (
     expire_stale_uploads,
     fail_refused_offers,
@@ -43,6 +45,10 @@ TIMER_PERIOD = 60.0
 DIRECTORY_PERIOD = 3600.0
 #: How often incoming evidence uploads are checked for having gone stale.
 EXPIRY_PERIOD = 60.0
+#: How often refusals counted in windows that have ended are written to the audit trail as
+#: summary rows: a flood that stops still has its count audited within this long after its
+#: window (``HANOI_AUDIT_REFUSAL_INTERVAL``) ends.
+AUDIT_FLUSH_PERIOD = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +61,15 @@ class NodeRuntime:
     worker: Worker | None
     evidence: StepLoop | None = None
     ledger: StepLoop | None = None
+    audit: StepLoop | None = None
 
     def start(self) -> None:
-        for loop in (self.worker, self.evidence, self.ledger):
+        for loop in (self.worker, self.evidence, self.ledger, self.audit):
             if loop is not None:
                 loop.start()
 
     def stop(self) -> None:
-        for loop in (self.worker, self.evidence, self.ledger):
+        for loop in (self.worker, self.evidence, self.ledger, self.audit):
             if loop is not None:
                 loop.stop()
 
@@ -106,6 +113,12 @@ class StepLoop:
         while not self._stop.is_set():
             if not self.run_once():
                 self._stop.wait(self.idle)
+
+
+def audit_loop(db: Database, *, idle: float = AUDIT_FLUSH_PERIOD) -> StepLoop:
+    """Every node, with an identity or not (its pages refuse too): write the counts of
+    refusal windows that have ended (:func:`hanoi.audit.flush_refusals`)."""
+    return StepLoop("hanoi-audit", [lambda: flush_refusals(db)], idle=idle)
 
 
 def _client(timeout: float) -> httpx.Client:
@@ -247,4 +260,12 @@ def node_runtime(
         else None
     )
     app = create_app(settings, database=db, secure_cookies=secure_cookies, node=node, worker=worker)
-    return NodeRuntime(app=app, db=db, node=node, worker=worker, evidence=evidence, ledger=ledger)
+    return NodeRuntime(
+        app=app,
+        db=db,
+        node=node,
+        worker=worker,
+        evidence=evidence,
+        ledger=ledger,
+        audit=audit_loop(db),
+    )

@@ -177,12 +177,33 @@ def test_locked_address_adds_no_rows_for_a_flood_of_invented_names(seeded_db: Da
         name = f"bogus-user-{n}" if n % 2 else f"Bogus User {n}"
         assert _throttled(seeded_db, name, "guess", at=T0, addr=addr) == 1
     assert _throttle_keys(seeded_db) == {f"addr:{addr}"}
+    # Nor audit rows: the first is written, the other 299 are counted into one summary.
+    assert audit.flush_refusals(seeded_db, now=T0 + timedelta(seconds=60)) == 1
     with seeded_db.session() as session:
         throttled = audit.list_events(session, action="sign_in.throttled", limit=1000)
-        assert len(throttled) == 300
-        assert {e.actor for e in throttled} == {"(unknown)"}
+        assert [audit.refusals_of(e) for e in throttled] == [299, 1]
+        assert [e.actor for e in throttled] == [audit.SYSTEM_ACTOR, "(unknown)"]
+        assert {e.remote_addr for e in throttled} == {addr}
         assert all("ogus" not in (e.detail or "") for e in throttled)
         assert audit.verify_chain(session) == []
+
+
+def test_throttled_attempts_from_two_addresses_are_counted_apart(seeded_db: Database) -> None:
+    for addr in ("203.0.113.20", "203.0.113.21"):
+        for n in range(5):
+            _fail(seeded_db, f"nobody{n}", at=T0, addr=addr)
+    for _ in range(10):
+        _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="203.0.113.20")
+    for _ in range(4):
+        _throttled(seeded_db, "alice", PASSWORD, at=T0, addr="203.0.113.21")
+    assert audit.flush_refusals(seeded_db, now=T0 + timedelta(minutes=1)) == 2
+    with seeded_db.session() as session:
+        throttled = audit.list_events(session, action="sign_in.throttled")
+    counts: dict[str | None, int] = {}
+    for event in throttled:
+        counts[event.remote_addr] = counts.get(event.remote_addr, 0) + audit.refusals_of(event)
+    assert counts == {"203.0.113.20": 10, "203.0.113.21": 4}
+    assert len(throttled) == 4
 
 
 def test_locked_address_is_checked_before_the_user_row_exists(seeded_db: Database) -> None:

@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from hanoi.audit import flush_refusals, refusals_of
 from hanoi.audit.models import AuditEvent
 from hanoi.cases.handlers import message_handler, receipt_hook
 from hanoi.crypto.envelope import (
@@ -179,6 +180,36 @@ def test_messages_a_receiver_must_refuse(running: Running) -> None:
         assert words in answer.json()["detail"], (name, answer.json())
     assert inbox(xb) == [] and count_requests(xb) == 0
     assert len(_refusals(running, "XB")) == len(cases)
+
+
+@pytest.fixture
+def day_long_refusal_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Named before ``running``, so its nodes read it: longer than any test takes, so the
+    rows counted below do not depend on how fast the test runs."""
+    monkeypatch.setenv("HANOI_AUDIT_REFUSAL_INTERVAL", "86400")
+
+
+def test_a_flood_of_refused_messages_adds_two_rows_that_count_every_one(
+    day_long_refusal_window: None, running: Running
+) -> None:
+    xb = running.node("XB")
+    endpoint = _endpoint(running, "XB")
+    with httpx.Client() as client:
+        for n in range(200):
+            body = "not a token" if n % 2 else "a" * (1024 * 1024 + 1)
+            answer = client.post(endpoint, content=body)
+            assert answer.status_code == (400 if n % 2 else 413)
+    assert len(_refusals(running, "XB")) == 2  # one per kind; the others are being counted
+    flush_refusals(xb.runtime.db, now=datetime.now(UTC) + timedelta(days=1, seconds=1))
+    refused = _refusals(running, "XB")
+    assert len(refused) == 4
+    per_kind: dict[str, int] = {}
+    for event in refused:
+        kind = (event.detail_data or {})["error" if event.actor != "system" else "reason"]
+        per_kind[kind] = per_kind.get(kind, 0) + refusals_of(event)
+    assert sum(per_kind.values()) == 200
+    assert sorted(per_kind.values()) == [100, 100] and len(per_kind) == 2
+    assert {event.remote_addr for event in refused} == {"127.0.0.1"}
 
 
 def test_an_expired_message_is_refused(running: Running) -> None:

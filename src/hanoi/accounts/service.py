@@ -28,6 +28,7 @@ from hanoi.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
+from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db.base import utcnow
 from hanoi.errors import Conflict, InvalidInput, NotFound
 
@@ -194,6 +195,7 @@ def authenticate(
     remote_addr: str | None = None,
     now: datetime | None = None,
     audit_key: bytes | None = None,
+    refusal_interval: timedelta = DEFAULT_AUDIT_REFUSAL_INTERVAL,
 ) -> User:
     """The user these credentials belong to, or a sign-in refusal: :class:`~errors.SignInFailed`,
     :class:`~errors.TotpRequired` or :class:`~errors.SignInThrottled`.
@@ -208,17 +210,21 @@ def authenticate(
     ``username_hmac``, the first 16 hex characters of HMAC-SHA256(audit_key, typed name), so
     repeated attempts on one name can be told apart without keeping the name.
 
+    Attempts refused while throttled are audited through :func:`hanoi.audit.record_refusal`:
+    from one address, one row per ``refusal_interval`` and per throttle (``address`` or
+    ``user``), the others counted into a summary row.
+
     Refusals commit the session before raising: a failed attempt must leave its audit event
     and throttling count behind even though the caller's ``with db.session()`` rolls back.
     """
     now = now or utcnow()
-    refusal = _Refusal(session, username, remote_addr, now, audit_key)
+    refusal = _Refusal(session, username, remote_addr, now, audit_key, refusal_interval)
     address = None
     if remote_addr:
         (address,) = _lock_throttles(session, [f"addr:{remote_addr[:64]}"])
         wait = _retry_after(address, now)
         if wait > 0:
-            refusal.refuse("sign_in.throttled", retry_after=wait)
+            refusal.throttled("address", retry_after=wait)
             raise errors.SignInThrottled(wait)
 
     if not USERNAME_PATTERN.fullmatch(username):
@@ -234,7 +240,7 @@ def authenticate(
     throttles = [per_user] if address is None else [address, per_user]
     wait = _retry_after(per_user, now)
     if wait > 0:
-        refusal.refuse("sign_in.throttled", retry_after=wait)
+        refusal.throttled("user", retry_after=wait)
         raise errors.SignInThrottled(wait)
 
     user = get_user_by_username(session, username)
@@ -294,29 +300,51 @@ class _Refusal:
         remote_addr: str | None,
         now: datetime,
         audit_key: bytes | None,
+        interval: timedelta,
     ) -> None:
         self.session = session
         self.username = username
         self.remote_addr = remote_addr
         self.now = now
         self.audit_key = audit_key
+        self.interval = interval
 
     def refuse(self, action: str, **detail: str | int | None) -> None:
+        actor, details = self._who(detail)
+        audit.record(
+            self.session,
+            actor=actor,
+            action=action,
+            detail=details,
+            remote_addr=self.remote_addr,
+            at=self.now,
+        )
+        self.session.commit()
+
+    def throttled(self, lock: str, **detail: str | int | None) -> None:
+        """A refusal while ``lock`` (``address`` or ``user``) is locked: what a flood of
+        guesses meets, so it is counted per address rather than audited one by one."""
+        actor, details = self._who(detail)
+        audit.record_refusal(
+            self.session,
+            action="sign_in.throttled",
+            reason=lock,
+            source=self.remote_addr,
+            actor=actor,
+            detail=details,
+            at=self.now,
+            interval=self.interval,
+        )
+        self.session.commit()
+
+    def _who(self, detail: dict[str, str | int | None]) -> tuple[str, dict[str, str | int] | None]:
         known = bool(USERNAME_PATTERN.fullmatch(self.username)) and (
             get_user_by_username(self.session, self.username) is not None
         )
         actor = self.username if known else UNKNOWN_ACTOR
         if not known and self.audit_key is not None:
             detail["username_hmac"] = username_hmac(self.audit_key, self.username)
-        audit.record(
-            self.session,
-            actor=actor,
-            action=action,
-            detail={k: v for k, v in detail.items() if v is not None} or None,
-            remote_addr=self.remote_addr,
-            at=self.now,
-        )
-        self.session.commit()
+        return actor, {k: v for k, v in detail.items() if v is not None} or None
 
 
 def _accepted_totp_step(user: User, code: str, now: datetime) -> int | None:

@@ -82,6 +82,43 @@ class AuditChainHead(Base):
     length: Mapped[int] = mapped_column(BigInteger)
 
 
+class AuditRefusalTally(Base):
+    """Refusals of one kind from one address, counted instead of audited one by one.
+
+    The first refusal is audited at once and opens a window until ``window_end``; later ones
+    before it only add to ``folded`` (and stretch ``first_at``..``last_at``). The count is
+    written as one summary row when the window has closed (:mod:`hanoi.audit.refusals`).
+    Rows here are working state, never evidence: the audit rows are.
+    """
+
+    __tablename__ = "audit_refusal_tallies"
+
+    #: The client's address; "" when the refusal came with none.
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    folded: Mapped[int] = mapped_column(BigInteger)
+    first_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditCheckpoint(Base):
+    """The single row naming the newest event whose chain was verified, and its hash.
+
+    Routine checks verify only the events after it; the hash kept here also catches a rewrite
+    of everything up to the checkpoint that recomputed every hash. ``hanoi audit verify
+    --full`` checks the whole chain from genesis.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    event_hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no insignificant whitespace, UTF-8 text: equal data, equal bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

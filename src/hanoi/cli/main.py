@@ -174,6 +174,14 @@ COMMANDS: tuple[Entry | Group, ...] = (
         ),
     ),
     Group(
+        "audit",
+        "The node's audit trail.",
+        entries(
+            "audit",
+            ("verify", "Verify the audit trail's hash chain; exit 1 naming the events that fail."),
+        ),
+    ),
+    Group(
         "authority",
         "Authorities hosted by this node.",
         entries("authority", ("add", "Register an authority of this node's State.")),

@@ -87,6 +87,8 @@ def build(federation: DemoFederation) -> None:
     federation.home.chmod(0o700)
     secretariat = federation.secretariat
     load_settings(secretariat.home).ensure_home()
+    # Its pages audit what they refuse, and its runtime writes the counted refusals out.
+    upgrade(federation.settings(secretariat).database_url)
     repo_folder = secretariat.home / "secretariat"
     repo = (
         federation.repository

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hanoi.audit.refusals import record_refusal
 from hanoi.audit.service import record
+from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.crypto.envelope import (
     DEFAULT_SKEW,
     EnvelopeError,
@@ -51,11 +53,12 @@ def receive(
     handler: Handler,
     remote_addr: str | None = None,
     now: datetime | None = None,
+    refusal_interval: timedelta = DEFAULT_AUDIT_REFUSAL_INTERVAL,
 ) -> Received:
     """Verify, store and apply one sealed message; return the signed receipt.
 
     Raises the :class:`EnvelopeError` of the first failed check, or :class:`MessageRejected`;
-    either way the refusal is audited and nothing else is stored.
+    either way the refusal is audited (:func:`audit_refusal`) and nothing else is stored.
     """
     now = now or utcnow()
     try:
@@ -70,7 +73,7 @@ def receive(
         )
         return _store(db, node, token, opened, handler, now)
     except (EnvelopeError, MessageRejected) as exc:
-        audit_refusal(db, exc, remote_addr, now)
+        audit_refusal(db, exc, remote_addr, now, interval=refusal_interval)
         raise
 
 
@@ -148,16 +151,20 @@ def audit_refusal(
     now: datetime | None = None,
     *,
     what: str = "message",
+    interval: timedelta = DEFAULT_AUDIT_REFUSAL_INTERVAL,
 ) -> None:
     """Record a refused message (or upload): what was wrong and where it came from, never
-    its bytes."""
+    its bytes. Refusals of one kind (the error's class) from one address are counted into
+    one row per ``interval`` (:func:`hanoi.audit.record_refusal`)."""
     with db.session() as session:
-        record(
+        record_refusal(
             session,
-            actor="node:unknown",
             action=f"{what}.refused",
+            reason=type(exc).__name__,
+            source=remote_addr,
+            actor="node:unknown",
             target_type=what,
             detail={"reason": str(exc)[:500], "error": type(exc).__name__},
-            remote_addr=remote_addr,
             at=now or utcnow(),
+            interval=interval,
         )

@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from hanoi.cases.evidence import NodeFiles
 from hanoi.cases.evidence_transfer import upload_progress, upload_target
 from hanoi.cases.handlers import message_handler
+from hanoi.config import Settings
 from hanoi.crypto.envelope import MAX_MESSAGE_BYTES, OversizedMessage
 from hanoi.db import Database
 from hanoi.evidence.transfer import (
@@ -58,13 +59,14 @@ class Delivered(BaseModel):
 async def deliver(request: Request, db: Db, node: ThisNode, settings: NodeSettings) -> Delivered:
     """Take one sealed message (compact JWE) from another State's node."""
     remote_addr = request.client.host if request.client else None
+    interval = settings.audit_refusal_interval
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_MESSAGE_BYTES:
             # Cut off before reading the rest: the envelope check would say the same.
             refused = OversizedMessage(f"size: the message exceeds {MAX_MESSAGE_BYTES} bytes")
-            await run_in_threadpool(audit_refusal, db, refused, remote_addr)
+            await run_in_threadpool(audit_refusal, db, refused, remote_addr, interval=interval)
             raise refused
     received = await run_in_threadpool(
         receive,
@@ -73,6 +75,7 @@ async def deliver(request: Request, db: Db, node: ThisNode, settings: NodeSettin
         bytes(body),
         handler=message_handler(node, evidence_space_limit=settings.evidence_space_limit),
         remote_addr=remote_addr,
+        refusal_interval=interval,
     )
     return Delivered(
         message_id=received.message_id, receipt=received.receipt, duplicate=received.duplicate
@@ -95,14 +98,19 @@ def _offset_header(request: Request, name: str) -> int:
     return int(value)
 
 
-async def _authorised(request: Request, db: Database, package_id: str, index: int) -> Expected:
+async def _authorised(
+    request: Request, db: Database, settings: Settings, package_id: str, index: int
+) -> Expected:
     """The payload this request may write; a refusal is audited with where it came from
     (offset conflicts are not: they are the normal way a sender resumes)."""
     try:
         return await run_in_threadpool(upload_target, db, package_id, index, _bearer(request))
     except (UploadNotFound, BadUpload) as exc:
         remote_addr = request.client.host if request.client else None
-        await run_in_threadpool(audit_refusal, db, exc, remote_addr, what="upload")
+        interval = settings.audit_refusal_interval
+        await run_in_threadpool(
+            audit_refusal, db, exc, remote_addr, what="upload", interval=interval
+        )
         raise
 
 
@@ -150,10 +158,15 @@ async def _receive_into(request: Request, upload: Upload) -> bool:
 
 @router.head("/evidence/{package_id}/{index}", responses=problem_responses(400, 404, 422))
 async def upload_offset(
-    request: Request, package_id: str, index: int, db: Db, node: ThisNode
+    request: Request,
+    package_id: str,
+    index: int,
+    db: Db,
+    node: ThisNode,
+    settings: NodeSettings,
 ) -> Response:
     """How many bytes of one payload this node holds (``Upload-Offset``)."""
-    return await _upload_offset(request, db, node, package_id, index)
+    return await _upload_offset(request, db, node, settings, package_id, index)
 
 
 @router.patch(
@@ -162,26 +175,41 @@ async def upload_offset(
     responses=problem_responses(400, 404, 408, 409, 413, 422, 423),
 )
 async def upload_chunk(
-    request: Request, package_id: str, index: int, db: Db, node: ThisNode
+    request: Request,
+    package_id: str,
+    index: int,
+    db: Db,
+    node: ThisNode,
+    settings: NodeSettings,
 ) -> Response:
     """Append bytes to one payload at ``Upload-Offset``; answers the new offset."""
-    return await _upload_chunk(request, db, node, package_id, index)
+    return await _upload_chunk(request, db, node, settings, package_id, index)
 
 
 async def _upload_offset(
-    request: Request, db: Database, node: LocalNode, package_id: str, index: int
+    request: Request,
+    db: Database,
+    node: LocalNode,
+    settings: Settings,
+    package_id: str,
+    index: int,
 ) -> Response:
     files = NodeFiles(node.home)
-    expected = await _authorised(request, db, package_id, index)
+    expected = await _authorised(request, db, settings, package_id, index)
     offset = await run_in_threadpool(files.uploads.offset, expected, files.blobs)
     return _upload_answer(offset, expected, 200)
 
 
 async def _upload_chunk(
-    request: Request, db: Database, node: LocalNode, package_id: str, index: int
+    request: Request,
+    db: Database,
+    node: LocalNode,
+    settings: Settings,
+    package_id: str,
+    index: int,
 ) -> Response:
     files = NodeFiles(node.home)
-    expected = await _authorised(request, db, package_id, index)
+    expected = await _authorised(request, db, settings, package_id, index)
     if request.headers.get("content-type") != CHUNK_CONTENT_TYPE:
         raise BadUpload(f"Content-Type: {CHUNK_CONTENT_TYPE} expected")
     offset = _offset_header(request, "upload-offset")

@@ -120,21 +120,24 @@ def _respond(request: Request, status: int, title: str, detail: str | None) -> R
 
 
 def _audit_refusal(request: Request, reason: str) -> None:
-    """Record a refused access: who (if anyone) tried what."""
-    from hanoi.audit import record
+    """Record a refused access: who (if anyone) tried what; a flood of them from one address
+    is counted into one row per interval (:func:`hanoi.audit.record_refusal`)."""
+    from hanoi.audit import record_refusal
     from hanoi.web.auth import current_user
 
-    db = services_of(request).db
-    user = current_user(request, db)
-    with db.session() as session:
-        record(
+    services = services_of(request)
+    user = current_user(request, services.db)
+    with services.db.session() as session:
+        record_refusal(
             session,
-            actor=user.username if user else "(anonymous)",
             action="access.denied",
+            reason=reason,
+            source=request.client.host if request.client else None,
+            actor=user.username if user else "(anonymous)",
             target_type="path",
             target_id=request.url.path[:200],
             detail={"reason": reason, "method": request.method},
-            remote_addr=request.client.host if request.client else None,
+            interval=services.settings.audit_refusal_interval,
         )
 
 

@@ -51,6 +51,7 @@ def _sign_in(request: Request, db: Database, settings: Settings, form: FormData)
                 totp_code=totp_code,
                 remote_addr=request.client.host if request.client else None,
                 audit_key=settings.audit_key(),
+                refusal_interval=settings.audit_refusal_interval,
             )
     except TotpRequired:
         status, error, ask_totp = 401, "Enter the code from your authenticator app.", True
