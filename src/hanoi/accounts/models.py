@@ -113,3 +113,23 @@ class UserSession(Base):
 
     def __repr__(self) -> str:
         return f"UserSession({self.id[:12]!r}..., user={self.user_id!r})"
+
+
+class ApiToken(Base):
+    """A per-user token for the JSON API (a State's case-management system acting as that
+    user). Only the token's SHA-256 is stored (``id``); ``prefix`` lets people tell their
+    tokens apart without the secret."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")

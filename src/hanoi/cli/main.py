@@ -196,7 +196,8 @@ COMMANDS: tuple[Entry | Group, ...] = (
                 "enable-totp",
                 "Require a TOTP code (authenticator app) at this user's sign-in from now on.",
             ),
-        ),
+        )
+        + entries("user_tokens", ("token", "API tokens for the JSON API: create, list, revoke.")),
     ),
     Group(
         "node",

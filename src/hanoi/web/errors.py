@@ -27,6 +27,12 @@ class SignInRequired(HanoiError):
     title = "Sign-in required"
 
 
+class TokenRequired(SignInRequired):
+    """An API call without a live API token (missing, unknown, revoked or expired)."""
+
+    title = "API token required"
+
+
 class CsrfFailed(NotAllowed):
     """A form came back without the token this session issued."""
 

@@ -39,7 +39,7 @@ from hanoi.errors import (
     VerificationFailed,
 )
 from hanoi.web.deps import services_of
-from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
+from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired, TokenRequired
 from hanoi.web.templating import page
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -88,6 +88,12 @@ class Answer:
 #: uploading sender asks the offset again on 409, comes back later on 423 and 5xx, and
 #: sends a payload again on 422.
 ANSWERS: tuple[Answer, ...] = (
+    Answer(
+        TokenRequired,
+        401,
+        "token",
+        "Send a live API token: Authorization: Bearer hanoi_... ('hanoi user token create').",
+    ),
     Answer(SignInRequired, 401, detail="sign in to this node first"),  # pages: the form
     Answer(CsrfFailed, 403, "csrf", "Reload the page and submit the form again."),
     Answer(NotAllowed, 403, "role", "Your role does not allow this."),

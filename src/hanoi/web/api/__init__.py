@@ -2,11 +2,13 @@
 
 from fastapi import APIRouter
 
-from hanoi.web.api import convention, requests
+from hanoi.web.api import cases, convention, drafts, requests
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(convention.router)
 router.include_router(requests.router)
+router.include_router(drafts.router)
+router.include_router(cases.router)
 
 
 @router.get("/health", tags=["node"])

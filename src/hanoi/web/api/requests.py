@@ -52,7 +52,7 @@ def add_document_schema(openapi: dict[str, Any]) -> dict[str, Any]:
     return openapi
 
 
-_DOCUMENT_BODY: dict[str, Any] = {
+DOCUMENT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
@@ -62,7 +62,7 @@ _DOCUMENT_BODY: dict[str, Any] = {
 }
 
 
-async def _read_document(request: Request) -> Any:
+async def read_document(request: Request) -> Any:
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
@@ -88,11 +88,11 @@ def template(kind: str) -> dict[str, Any]:
     "/check",
     response_model=CheckReport,
     responses=problem_responses(413, 422),
-    openapi_extra=_DOCUMENT_BODY,
+    openapi_extra=DOCUMENT_BODY,
 )
 async def check(request: Request, settings: NodeSettings) -> CheckReport:
     """Check a request against its article; every problem is listed at once."""
-    doc = await _read_document(request)
+    doc = await read_document(request)
     return await run_in_threadpool(
         functools.partial(check_document, doc, directory=states(settings))
     )
@@ -105,7 +105,7 @@ async def check(request: Request, settings: NodeSettings) -> CheckReport:
         **problem_responses(401, 403, 413, 422),
     },
     response_class=Response,
-    openapi_extra=_DOCUMENT_BODY,
+    openapi_extra=DOCUMENT_BODY,
 )
 async def render(
     request: Request,
@@ -117,4 +117,4 @@ async def render(
     """The formal request letter as HTML or PDF. Needs a signed-in officer: rendering is
     the one costly thing the API does."""
     await run_in_threadpool(require_api_user, request, db)
-    return await letter_response(await _read_document(request), lang, format, states(settings))
+    return await letter_response(await read_document(request), lang, format, states(settings))

@@ -1,0 +1,171 @@
+"""A case-management system drives the node through the JSON API with API tokens only:
+draft, send, four eyes, the other State acts; and every refusal a token can meet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+
+from hanoi.accounts.models import ApiToken
+from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.tokens import create_token, revoke_token
+from hanoi.audit.models import AuditEvent
+from hanoi.db.base import utcnow
+from hanoi.demo.scenario import example_document
+from tests.exchange.conftest import Running
+from tests.web.test_request_pages import status_on, wait_delivered
+
+
+def _token(
+    running: Running,
+    state: str,
+    username: str,
+    *scopes: str,
+    lifetime: timedelta | None = None,
+) -> str:
+    with running.node(state).runtime.db.session() as session:
+        user = get_user_by_username(session, username)
+        assert user is not None
+        _, secret = create_token(
+            session,
+            user=user,
+            name="case system",
+            scopes=scopes or ("read", "write"),
+            lifetime=lifetime,
+            actor="test",
+        )
+        return secret
+
+
+@contextmanager
+def _api(running: Running, state: str, token: str | None) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    url = running.federation.nodes[state].url + "/api/v1"
+    with httpx.Client(base_url=url, headers=headers) as client:
+        yield client
+
+
+def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
+
+
+def test_the_whole_journey_with_tokens_only(running: Running) -> None:
+    officer = _token(running, "XA", "officer")
+    supervisor = _token(running, "XA", "supervisor")
+    xb_officer = _token(running, "XB", "officer")
+    mla = example_document("mla", date_of_request=date.today().isoformat())
+
+    with _api(running, "XA", officer) as api:
+        created = api.post("/drafts", content=json.dumps(mla))
+        assert created.status_code == 201, created.text
+        draft = created.json()
+        assert draft["version"] == 1 and draft["check"]["ok"] is True
+        assert [d["id"] for d in api.get("/drafts").json()] == [draft["id"]]
+        urgent = mla | {"urgent": True}
+        stale = api.put(f"/drafts/{draft['id']}?version=7", content=json.dumps(urgent))
+        _problem(stale, 409)
+        updated = api.put(f"/drafts/{draft['id']}?version=1", content=json.dumps(urgent))
+        assert updated.status_code == 200 and updated.json()["version"] == 2
+        sent = api.post(f"/drafts/{draft['id']}/send", json={"version": 2})
+        assert sent.status_code == 201, sent.text
+        reference = sent.json()["reference"]
+        assert sent.json()["status"] == "awaiting_approval"
+        _problem(api.post(f"/drafts/{draft['id']}/send", json={}), 409)  # one draft, one request
+        assert api.get("/drafts").json() == []
+        _problem(api.post(f"/requests/{reference}/approve", json={}), 403)  # not a supervisor
+
+    with _api(running, "XA", supervisor) as api:
+        waiting = api.get("/approvals").json()
+        assert [(r["reference"], r["submitted_by"]) for r in waiting] == [(reference, "officer")]
+        approved = api.post(f"/requests/{reference}/approve", json={"comment": "Checked."})
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "sent"
+    wait_delivered(running, "XA", reference)
+
+    with _api(running, "XB", xb_officer) as api:
+        inbox = api.get("/requests", params={"box": "inbox"}).json()
+        assert [r["reference"] for r in inbox] == [reference]
+        shown = api.get(f"/requests/{reference}").json()
+        assert shown["urgent"] is True and "acknowledge" in shown["actions"]
+        too_soon = api.post(f"/requests/{reference}/actions", json={"action": "execute"})
+        assert "must be acknowledged" in _problem(too_soon, 422)["detail"]
+        for action in ("acknowledge", "start"):
+            done = api.post(f"/requests/{reference}/actions", json={"action": action})
+            assert done.status_code == 200, done.text
+        executed = api.post(
+            f"/requests/{reference}/actions",
+            json={"action": "execute", "reason": "Data obtained; evidence follows."},
+        )
+        assert executed.json()["status"] == "executed"
+        kept = api.post(
+            f"/requests/{reference}/conditions",
+            json={"kind": "speciality", "text": "Only for the case named in the request."},
+        )
+        assert kept.status_code == 200 and kept.json()["conditions"][0]["kind"] == "speciality"
+    wait_delivered(running, "XB", reference)
+    assert status_on(running, "XA", reference) == "executed"
+
+    with _api(running, "XA", officer) as api:
+        timeline = [i["what"] for i in api.get(f"/requests/{reference}").json()["timeline"]]
+        assert timeline[:3] == ["submit", "approve", "send"] and "execute" in timeline
+
+
+def test_tokens_that_are_missing_wrong_or_out_of_bounds_are_refused(running: Running) -> None:
+    reader = _token(running, "XA", "officer", "read")
+    writer = _token(running, "XA", "officer")
+    other_authority = _token(running, "XA", "duty")
+    expired = _token(running, "XA", "officer", lifetime=timedelta(days=1))
+    with running.node("XA").runtime.db.session() as session:  # a day has passed
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.prefix == expired[:12])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    revoked = _token(running, "XA", "officer")
+    with running.node("XA").runtime.db.session() as session:
+        user = get_user_by_username(session, "officer")
+        assert user is not None
+        revoke_token(session, user=user, prefix=revoked[:12], actor="test")
+
+    mla = example_document("mla", date_of_request=date.today().isoformat())
+    with _api(running, "XA", writer) as api:
+        draft = api.post("/drafts", content=json.dumps(mla)).json()["id"]
+        reference = api.post(f"/drafts/{draft}/send", json={}).json()["reference"]
+
+    for token in (None, "hanoi_" + "x" * 43, "not-even-ours", expired, revoked):
+        with _api(running, "XA", token) as api:
+            _problem(api.get("/requests"), 401)
+            _problem(api.get(f"/requests/{reference}"), 401)
+    with _api(running, "XA", None) as api:  # a cookie is no token, and a Basic header neither
+        _problem(api.get("/drafts", headers={"Authorization": "Basic b2ZmaWNlcjp4"}), 401)
+    with _api(running, "XA", reader) as api:
+        assert api.get(f"/requests/{reference}").status_code == 200
+        _problem(api.post("/drafts", content=json.dumps(mla)), 403)  # no write scope
+    with _api(running, "XA", other_authority) as api:  # need-to-know: as if it did not exist
+        _problem(api.get(f"/requests/{reference}"), 404)
+        _problem(api.get(f"/drafts/{draft}"), 404)
+        _problem(api.post(f"/requests/{reference}/approve", json={}), 403)
+    with _api(running, "XA", writer) as api:
+        bad = api.post(f"/requests/{reference}/actions", json={"action": "approve"})
+        _problem(bad, 422)  # approval is its own step, never an action
+        _problem(api.post(f"/requests/{reference}/actions", json={"action": "fly"}), 422)
+        _problem(api.post(f"/requests/{reference}/actions", json={"nope": 1}), 422)
+
+    with running.node("XA").runtime.db.session() as session:
+        used = session.scalars(select(AuditEvent).where(AuditEvent.action == "token.use"))
+        paths = [json.loads(e.detail or "{}")["path"] for e in used]
+        assert "/api/v1/drafts" in paths and f"/api/v1/requests/{reference}" in paths
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "access.denied")
+        ).all()
+        assert any(json.loads(e.detail or "{}").get("reason") == "token" for e in refused)
