@@ -70,6 +70,9 @@ def test_blank_preservation_lists_missing_elements(client: TestClient) -> None:
         (b'{"kind": "preservation", "urgent": "very"}', "urgent"),
         (b'{"kind": "telepathy"}', "kind"),
         (b"[]", ""),
+        (b'{"kind": "preservation", "urgent": true, "urgent": false}', "duplicate key 'urgent'"),
+        (b'{"kind": "preservation", "x": ' + b"[" * 40 + b"]" * 40 + b"}", "nested deeper"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested deeper than 32 levels"),
     ],
 )
 def test_bad_documents_are_refused_with_one_line(
@@ -102,6 +105,14 @@ def test_render_html_and_pdf(alice: TestClient) -> None:
     pdf = alice.post("/api/v1/requests/render?lang=en&format=pdf", content=example("preservation"))
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_render_refuses_a_document_with_a_key_twice(alice: TestClient) -> None:
+    doc = example("preservation").replace(b'"kind"', b'"kind": "mla", "kind"', 1)
+    assert json.loads(doc)["kind"] == "preservation"  # what the last-wins rule would read
+    response = alice.post("/api/v1/requests/render", content=doc)
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"] == "duplicate key 'kind'"
 
 
 def test_render_needs_a_signed_in_officer(client: TestClient) -> None:
