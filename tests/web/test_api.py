@@ -139,3 +139,28 @@ def test_security_headers(client: TestClient) -> None:
     assert response.json() == {"status": "ok"}
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
+
+
+#: Every route of a node without an identity that reads a body (the federation's are in
+#: tests/exchange/test_delivery.py and tests/web/test_fuzz.py).
+BODY_ROUTES = (
+    "/api/v1/requests/check",
+    "/api/v1/requests/render",
+    "/sign-in",
+    "/sign-out",
+    "/requests/new/preservation",
+    "/requests/check-form/preservation",
+    "/drafts/01J00000000000000000000000",
+    "/requests/XA-2026-000001/act",
+)
+
+
+def test_no_route_answers_a_deeply_nested_json_body_with_a_server_error(
+    alice: TestClient,
+) -> None:
+    """Whatever reads a body (a handler, FastAPI, a form parser), JSON nested deeper than
+    Python can recurse is refused as input: a 4xx, never a 500."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+    for url in BODY_ROUTES:
+        answer = alice.post(url, content=nested, headers={"content-type": "application/json"})
+        assert 400 <= answer.status_code < 500, (url, answer.status_code, answer.text[:200])
