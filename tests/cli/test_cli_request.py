@@ -207,6 +207,12 @@ def test_new_with_force_replaces_only_a_regular_file(tmp_path: Path, name: str, 
     assert files_in(tmp_path) == [name], "no temporary file is left"
 
 
+def test_new_without_force_refuses_a_dangling_link(tmp_path: Path) -> None:
+    (tmp_path / "r.json").symlink_to(tmp_path / "elsewhere.json")
+    expect_usage_error(hanoi(tmp_path, "request", "new", "mla", "-o", "r.json"), "already exists")
+    assert (tmp_path / "r.json").is_symlink() and files_in(tmp_path) == ["r.json"]
+
+
 def test_an_output_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     name = "r" * 300 + ".json"  # longer than a file name may be
     run = hanoi(tmp_path, "request", "new", "mla", "-o", name, "--force")

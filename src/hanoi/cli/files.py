@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hanoi import files
@@ -36,12 +37,12 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise CliUsageError(f"{directory}: no such directory")
+    # lexists: a symbolic link is a name taken, even one pointing nowhere. (Not
+    # files.create_file: its hard link fails on file systems without links, like a FAT
+    # memory stick, where people do write letters.)
+    if not overwrite and os.path.lexists(path):
+        raise CliUsageError(f"{path}: already exists (use --force to replace it)")
     try:
-        if overwrite:
-            files.replace_file(path, data)
-        else:
-            files.create_file(path, data)  # never overwrites, even racing another writer
-    except FileExistsError:
-        raise CliUsageError(f"{path}: already exists (use --force to replace it)") from None
+        files.replace_file(path, data)
     except OSError as exc:
         raise CliUsageError(f"{path}: cannot write it: {exc.strerror or exc}") from None
