@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hanoi import files
+from hanoi.errors import InvalidInput
 from hanoi.files import (
     FileTooLarge,
     StagedFile,
@@ -95,6 +96,56 @@ def test_replace_file_leaves_the_old_file_intact_when_the_write_fails(
     assert target.read_bytes() == b"old content"
     assert _mode(target) == 0o640
     assert _names(tmp_path) == ["keyring.json"], "the temporary file is removed"
+
+
+def _special(tmp_path: Path, kind: str) -> Path:
+    """A name holding something else than a regular file, made inside ``tmp_path`` only."""
+    target = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "link-to-dev-null":
+        target.symlink_to("/dev/null")
+    elif kind == "link-to-a-file":
+        (tmp_path / "real.txt").write_bytes(b"kept")
+        target.symlink_to(tmp_path / "real.txt")
+    else:
+        target.mkdir()
+    return target
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        ("fifo", "a FIFO"),
+        ("link-to-dev-null", "a symbolic link"),
+        ("link-to-a-file", "a symbolic link"),
+        ("folder", "a folder"),
+    ],
+)
+def test_replace_file_replaces_only_a_regular_file(tmp_path: Path, kind: str, what: str) -> None:
+    target = _special(tmp_path, kind)
+    before = _names(tmp_path)
+    kept = os.lstat(target)
+    with pytest.raises(files.NotAFile, match=f"{kind}: {what}, not a regular file") as caught:
+        replace_file(target, b"output")
+    assert caught.value.path == target and isinstance(caught.value, InvalidInput)
+    after = os.lstat(target)
+    assert (after.st_ino, after.st_mode) == (kept.st_ino, kept.st_mode), "left as it was"
+    assert _names(tmp_path) == before, "no temporary file is left"
+    if kind == "link-to-a-file":
+        assert (tmp_path / "real.txt").read_bytes() == b"kept", "nothing written through it"
+
+
+def test_a_staged_file_is_not_renamed_over_what_became_special_meanwhile(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "out"
+    with StagedFile(target) as staged:
+        staged.write(b"output")
+        os.mkfifo(target)  # appeared after the write began
+        with pytest.raises(files.NotAFile, match="a FIFO"):
+            staged.commit(replace=True)
+    assert stat.S_ISFIFO(os.lstat(target).st_mode) and _names(tmp_path) == ["out"]
 
 
 def test_create_file_refuses_an_existing_file_and_leaves_it_intact(tmp_path: Path) -> None:

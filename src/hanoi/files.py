@@ -4,7 +4,10 @@ nothing that was reported written, and no read loads more than the reader accept
 - :func:`replace_file` puts new content under a name, whole: the bytes go to a hidden
   temporary file in the same folder (so the same file system), which is fsynced, renamed
   over the name, and the folder is fsynced (the rename is data too). If anything fails
-  the old file is left exactly as it was and the temporary file is removed.
+  the old file is left exactly as it was and the temporary file is removed. Only a
+  regular file is ever replaced (:class:`NotAFile` otherwise): a rename would put a file
+  where a device, FIFO, socket or folder was, or where a symbolic link was instead of
+  writing through it, and none of that is what a caller who names an output means.
 - :func:`create_file` does the same but never overwrites: the temporary file is
   hard-linked to the name, which fails with ``FileExistsError`` when the name is taken
   and leaves that file untouched; of two writers racing, exactly one succeeds.
@@ -32,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from hanoi.errors import TooLarge
+from hanoi.errors import InvalidInput, TooLarge
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -83,6 +86,7 @@ class StagedFile:
         """
         os.fsync(self.fd)
         if replace:
+            check_replaceable(self.target)  # again, as late as can be: it may have changed
             os.replace(self._temporary, self.target)
         else:
             os.link(self._temporary, self.target)
@@ -100,7 +104,9 @@ class StagedFile:
 
 def replace_file(target: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> None:
     """Write ``target`` whole, or not at all: a reader sees the old file or the new, never
-    a mix, and after a failure the old file is still there, unchanged."""
+    a mix, and after a failure the old file is still there, unchanged. :class:`NotAFile`
+    if ``target`` is there but not a regular file (nothing is written then)."""
+    check_replaceable(Path(target))
     with StagedFile(target, mode=mode) as staged:
         staged.write(data)
         staged.commit(replace=True)
@@ -112,6 +118,40 @@ def create_file(target: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> 
     with StagedFile(target, mode=mode) as staged:
         staged.write(data)
         staged.commit(replace=False)
+
+
+class NotAFile(InvalidInput):
+    """A name to write to holds something else than a regular file (a device, a FIFO, a
+    socket, a folder, a symbolic link), which Hanoi never replaces."""
+
+    title = "Not a regular file"
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"{path}: {kind}, not a regular file: refusing to replace it")
+        self.path = path
+        self.kind = kind
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_replaceable(target: Path) -> None:
+    """Nothing, if ``target`` is absent or a regular file; :class:`NotAFile` naming what
+    it is otherwise. The name itself is looked at, not what a symbolic link points to."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+        raise NotAFile(target, kind)
 
 
 def fsync_dir(path: Path) -> None:

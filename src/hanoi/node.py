@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from hanoi.crypto import KEY_KINDS, KeyKind, KeyStore
+from hanoi.crypto.canonical import parse_json
 from hanoi.crypto.keys import format_time
 from hanoi.errors import InvalidInput, SetupError
 from hanoi.files import FileTooLarge, create_file, read_bounded, replace_file
@@ -163,8 +164,8 @@ def read_node(home: Path) -> NodeInfo:
     except FileTooLarge:
         raise NodeError(f"{path}: larger than {MAX_NODE_FILE_BYTES:,} bytes") from None
     try:
-        raw = json.loads(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        raw = parse_json(data)
+    except ValueError:
         raise NodeError(f"{path}: not readable JSON") from None
     if not isinstance(raw, dict) or not all(
         isinstance(raw.get(k), str) for k in ("state", "name", "url")

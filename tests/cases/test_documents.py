@@ -76,6 +76,20 @@ def test_nan_is_not_json() -> None:
     assert _error('{"kind": "mla", "x": NaN}').startswith("not valid JSON")
 
 
+def test_a_key_twice_is_refused_naming_it() -> None:
+    # json.loads keeps the last value; another reader may keep the first: neither is read.
+    assert _error('{"kind": "mla", "kind": "preservation"}') == "duplicate key 'kind'"
+    raw = '{"kind": "preservation", "data_items": [{"description": "a", "description": "b"}]}'
+    assert _error(raw) == "duplicate key 'description'"
+
+
+def test_nesting_is_bounded_before_it_is_parsed() -> None:
+    assert _error('{"kind": "mla", "x": ' + "[" * 33 + "]" * 33 + "}") == (
+        "nested deeper than 32 levels"
+    )
+    assert _error("[" * 200_000 + "]" * 200_000) == "nested deeper than 32 levels"
+
+
 def test_unknown_top_level_field() -> None:
     assert _error('{"kind": "mla", "foo": 1}') == "unknown field 'foo'"
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import cli_env, hanoi
+from tests.cli.test_cli import cli_env, expect, hanoi
 from tests.evidence.test_ewf import SECTION_HEADER, _acquire
 from tests.exchange.conftest import Running
 
@@ -85,6 +86,32 @@ def test_seal_for_a_state_then_verify_and_open_there(running: Running, tmp_path:
 
     empty = hanoi(tmp_path, "evidence", "fsck", env=xa)
     assert empty.code == 0 and "no blob store yet" in empty.out
+
+
+def test_verify_names_a_nested_manifest_or_custody_graph_without_a_traceback(
+    running: Running, tmp_path: Path
+) -> None:
+    evidence = tmp_path / "e.bin"
+    evidence.write_bytes(b"data")
+    package = tmp_path / "package"
+    xa, xb = _env(running, "XA"), _env(running, "XB")
+    sealed = hanoi(
+        tmp_path, "evidence", "seal", str(evidence), "--to", "XA", "--out", str(package), env=xb
+    )
+    assert sealed.code == 0, sealed
+    # Deeper than Python can recurse: json.loads alone raises RecursionError on it.
+    nested = b'{"sealed_by": {"state": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    faults = {
+        # Unreadable, it names no sealer whose keys could check it: the signature fails.
+        "manifest.json": "DOES NOT VERIFY — manifest.jws: signer key: no valid key",
+        "custody.jsonld": "DOES NOT VERIFY — custody.jsonld: nested deeper than 32 levels",
+    }
+    for name, fault in faults.items():
+        copy = tmp_path / f"nested-{name}"
+        shutil.copytree(package, copy)
+        (copy / name).write_bytes(nested)
+        verified = expect(hanoi(tmp_path, "evidence", "verify", str(copy), env=xa), 1)
+        assert fault in verified.out, verified
 
 
 def test_seal_refuses_unknown_recipients_and_existing_packages(

@@ -350,3 +350,27 @@ def test_four_eyes_from_the_command_line(running: Running, tmp_path: Path) -> No
     )
     again = hanoi(tmp_path, "request", "approve", reference, env=supervisor)
     assert again.code == 2 and "must be awaiting_approval" in again.err
+
+
+def test_send_refuses_an_authority_the_directory_does_not_list(
+    running: Running, tmp_path: Path
+) -> None:
+    """Refused before anything is recorded: exit 1 naming the authority and those XB has,
+    nothing queued for XB's node to refuse, and the next request gets the next reference."""
+    document = tmp_path / "preservation.json"
+    document.write_text(json.dumps(preservation()))
+    xa = _env(running, "XA", "duty")
+
+    refused = hanoi(tmp_path, "request", "send", str(document), "--to", "XB-NOPE", env=xa)
+    assert refused.code == 1 and refused.out == "", refused
+    assert refused.err.splitlines() == [
+        f"error: {document}: not sent — XB-NOPE is not an authority of XB in the directory; "
+        "XB's authorities: XB-CA, XB-247"
+    ]
+    assert json.loads(hanoi(tmp_path, "request", "list", "--json", env=xa).out) == []
+    assert json.loads(hanoi(tmp_path, "exchange", "outbox", "--json", env=xa).out) == []
+
+    sent = hanoi(tmp_path, "request", "send", str(document), "--to", "XB-CA", env=xa)
+    assert sent.code == 0, sent
+    assert sent.out.splitlines()[0] == f"XA-{date.today().year}-000001"  # none used up
+    assert "delivered to XB-CA" in sent.out

@@ -185,6 +185,42 @@ def test_new_failures_leave_nothing_behind(new_errors: tuple[Path, dict[str, Run
     assert files_in(cwd) == ["kept.json", "replaced.json"]
 
 
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [("fifo", "a FIFO"), ("null", "a symbolic link"), ("folder", "a folder")],
+)
+def test_new_with_force_replaces_only_a_regular_file(tmp_path: Path, name: str, what: str) -> None:
+    """`--force` replaces a file; a FIFO, a link to a device (here /dev/null, through a link
+    made in tmp_path) or a folder is refused and left as it was."""
+    target = tmp_path / name
+    if name == "fifo":
+        os.mkfifo(target)
+    elif name == "null":
+        target.symlink_to("/dev/null")
+    else:
+        target.mkdir()
+    kept = os.lstat(target)
+    run = hanoi(tmp_path, "request", "new", "mla", "-o", name, "--force")
+    expect_usage_error(run, f"{name}: {what}, not a regular file")
+    after = os.lstat(target)
+    assert (after.st_ino, after.st_mode) == (kept.st_ino, kept.st_mode)
+    assert files_in(tmp_path) == [name], "no temporary file is left"
+
+
+def test_new_without_force_refuses_a_dangling_link(tmp_path: Path) -> None:
+    (tmp_path / "r.json").symlink_to(tmp_path / "elsewhere.json")
+    expect_usage_error(hanoi(tmp_path, "request", "new", "mla", "-o", "r.json"), "already exists")
+    assert (tmp_path / "r.json").is_symlink() and files_in(tmp_path) == ["r.json"]
+
+
+def test_an_output_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    name = "r" * 300 + ".json"  # longer than a file name may be
+    run = hanoi(tmp_path, "request", "new", "mla", "-o", name, "--force")
+    line = expect_usage_error(run, "cannot write it")
+    assert line.startswith(f"error: {name}: "), line
+    assert files_in(tmp_path) == []
+
+
 # --- request check ---------------------------------------------------------------------
 
 OVERSIZE = b'{"kind": "preservation"}'.ljust(MAX_DOCUMENT_BYTES + 1)
@@ -195,6 +231,9 @@ BAD_FILES = {
     "unknown-field": b'{"kind": "preservation", "requesting_authority": {"fax": "1"}}',
     "unknown-kind": b'{"kind": "rogatory-letter"}',
     "too-large": OVERSIZE,
+    # Which of two values a JSON reader keeps differs between readers: refused, named.
+    "duplicate-key": b'{"kind": "preservation", "urgent": true, "urgent": false}',
+    "nested": b'{"kind": "preservation", "urgent": ' + b"[" * 40 + b"]" * 40 + b"}",
 }
 
 # case -> (arguments after `request check`, text the one error line must contain)
@@ -205,6 +244,8 @@ BAD_INPUTS: dict[str, tuple[tuple[str, ...], str]] = {
     "unknown field": (("unknown-field.json", "--json"), "fax"),
     "unknown kind": (("unknown-kind.json",), "rogatory-letter"),
     "over 1 MiB": (("too-large.json",), "limit"),
+    "duplicate key": (("duplicate-key.json",), "duplicate key 'urgent'"),
+    "nested": (("nested.json", "--json"), "nested deeper than 32 levels"),
     "over 1 MiB on stdin": (("-",), "limit"),
     "directory": (("a-directory",), "a-directory"),
     "missing": (("absent.json",), "absent.json"),

@@ -4,6 +4,7 @@ quarantine, and everything a receiving node must refuse."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ from hanoi.crypto.receipts import verify_receipt
 from hanoi.demo.serving import serve_node
 from hanoi.exchange.inbox import receive
 from hanoi.exchange.models import DeliveryState
+from hanoi.exchange.outbox import enqueue
 from hanoi.exchange.peers import FEDERATION_PATH
 from tests.exchange.conftest import Running
 from tests.exchange.helpers import (
@@ -210,6 +212,46 @@ def test_a_flood_of_refused_messages_adds_two_rows_that_count_every_one(
     assert sum(per_kind.values()) == 200
     assert sorted(per_kind.values()) == [100, 100] and len(per_kind) == 2
     assert {event.remote_addr for event in refused} == {"127.0.0.1"}
+
+
+def test_a_deeply_nested_payload_is_refused_and_the_sender_quarantines_it(
+    running: Running,
+) -> None:
+    """A signed message whose payload nests deeper than any JSON Hanoi reads gets a 4xx
+    problem (not a 500 the sender would retry for days), audited as other refusals are."""
+    xa, xb = running.node("XA"), running.node("XB")
+    xa.runtime.stop()  # delivered by hand below
+    # Deeper than Python can recurse: json.loads alone would raise RecursionError.
+    deepest = b'{"format": "hanoi-request-message/1", "x": ' + b"[" * 100_000
+    deepest += b"]" * 100_000 + b"}"
+    token, _ = _seal(running, deepest)
+    answer = httpx.post(
+        _endpoint(running, "XB"), content=token, headers={"Content-Type": "application/jose"}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "nested deeper than 32 levels" in answer.json()["detail"]
+    [refusal] = _refusals(running, "XB")
+    assert "nested deeper" in (refusal.detail_data or {})["reason"]
+
+    # Sent through XA's outbox (which can seal only what it can canonicalise): quarantined
+    # at the first answer with the receiver's reason, never retried.
+    assert xa.runtime.node is not None
+    with xa.runtime.db.session() as session:
+        enqueue(
+            session,
+            xa.runtime.node,
+            sender=Party("XA", "XA-247"),
+            recipient=Party("XB", "XB-247"),
+            message_type="request.action",
+            payload={"format": "hanoi-request-message/1", "x": json.loads("[" * 40 + "]" * 40)},
+            actor="test",
+        )
+    report = deliver_now(xa)
+    assert len(report.quarantined) == 1 and not report.retrying
+    [row] = outbox(xa)
+    assert row.status == "quarantined" and "nested deeper" in (row.last_error or "")
+    assert inbox(xb) == [] and count_requests(xb) == 0
 
 
 def test_an_expired_message_is_refused(running: Running) -> None:

@@ -70,6 +70,9 @@ def test_blank_preservation_lists_missing_elements(client: TestClient) -> None:
         (b'{"kind": "preservation", "urgent": "very"}', "urgent"),
         (b'{"kind": "telepathy"}', "kind"),
         (b"[]", ""),
+        (b'{"kind": "preservation", "urgent": true, "urgent": false}', "duplicate key 'urgent'"),
+        (b'{"kind": "preservation", "x": ' + b"[" * 40 + b"]" * 40 + b"}", "nested deeper"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested deeper than 32 levels"),
     ],
 )
 def test_bad_documents_are_refused_with_one_line(
@@ -104,6 +107,14 @@ def test_render_html_and_pdf(alice: TestClient) -> None:
     assert pdf.content.startswith(b"%PDF")
 
 
+def test_render_refuses_a_document_with_a_key_twice(alice: TestClient) -> None:
+    doc = example("preservation").replace(b'"kind"', b'"kind": "mla", "kind"', 1)
+    assert json.loads(doc)["kind"] == "preservation"  # what the last-wins rule would read
+    response = alice.post("/api/v1/requests/render", content=doc)
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"] == "duplicate key 'kind'"
+
+
 def test_render_needs_a_signed_in_officer(client: TestClient) -> None:
     response = client.post("/api/v1/requests/render", content=example("preservation"))
     assert response.status_code == 401
@@ -128,3 +139,28 @@ def test_security_headers(client: TestClient) -> None:
     assert response.json() == {"status": "ok"}
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
+
+
+#: Every route of a node without an identity that reads a body (the federation's are in
+#: tests/exchange/test_delivery.py and tests/web/test_fuzz.py).
+BODY_ROUTES = (
+    "/api/v1/requests/check",
+    "/api/v1/requests/render",
+    "/sign-in",
+    "/sign-out",
+    "/requests/new/preservation",
+    "/requests/check-form/preservation",
+    "/drafts/01J00000000000000000000000",
+    "/requests/XA-2026-000001/act",
+)
+
+
+def test_no_route_answers_a_deeply_nested_json_body_with_a_server_error(
+    alice: TestClient,
+) -> None:
+    """Whatever reads a body (a handler, FastAPI, a form parser), JSON nested deeper than
+    Python can recurse is refused as input: a 4xx, never a 500."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+    for url in BODY_ROUTES:
+        answer = alice.post(url, content=nested, headers={"content-type": "application/json"})
+        assert 400 <= answer.status_code < 500, (url, answer.status_code, answer.text[:200])

@@ -12,7 +12,6 @@ label); long text carries ``json_schema_extra={"widget": "textarea"}``.
 
 from __future__ import annotations
 
-import json
 import re
 import types
 import typing
@@ -31,6 +30,8 @@ from pydantic import (
 
 from hanoi.cases.errors import DocumentError
 from hanoi.convention import KINDS, UnknownInstrumentError
+from hanoi.crypto.canonical import parse_json
+from hanoi.crypto.errors import MalformedJSON
 
 MAX_DOCUMENT_BYTES = 1 << 20
 """Largest request document accepted (1 MiB). Evidence travels separately, so a request is
@@ -451,7 +452,12 @@ def new_document(
 
 
 def parse_document(raw: bytes | str) -> RequestDocument:
-    """Parse a JSON request document; raise ``DocumentError`` with a one-line message."""
+    """Parse a JSON request document; raise ``DocumentError`` with a one-line message.
+
+    Refused before validation: more than 1 MiB, not UTF-8, not standard JSON, nested
+    deeper than :data:`~hanoi.crypto.canonical.MAX_JSON_DEPTH`, or a key twice in one
+    object (which of the two a reader keeps differs between JSON libraries, so a checked
+    document could be read otherwise elsewhere)."""
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DocumentError(
@@ -462,15 +468,10 @@ def parse_document(raw: bytes | str) -> RequestDocument:
     except UnicodeDecodeError as exc:
         raise DocumentError(f"not valid UTF-8 at byte {exc.start}") from None
     try:
-        obj = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise DocumentError(
-            f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except ValueError as exc:
-        raise DocumentError(f"not valid JSON: {exc}") from None
-    except RecursionError:
-        raise DocumentError("not valid JSON: nested too deeply") from None
+        obj = parse_json(text, unique_keys=True)
+    except MalformedJSON as exc:
+        # "not JSON: line 3 column 13: ..." reads "not valid JSON: ..." here, as it always has.
+        raise DocumentError(str(exc).replace("not JSON", "not valid JSON", 1)) from None
     return parse_document_obj(obj)
 
 
@@ -493,10 +494,6 @@ def parse_document_obj(obj: object) -> RequestDocument:
         return _ADAPTER.validate_python(obj)
     except ValidationError as exc:
         _raise_from_validation(exc, strip_tag=True)
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not allowed")
 
 
 def _json_type(obj: object) -> str:

@@ -33,6 +33,23 @@ class RequestError(CasesError, InvalidInput):
     or no authority of the requested State takes its kind."""
 
 
+class UnknownAuthority(RequestError):
+    """The authority a request is addressed to is not one the requested State's directory
+    entry lists; ``known`` holds the codes it does list."""
+
+    title = "Unknown authority"
+
+    def __init__(self, authority: str, state: str, known: Iterable[str]) -> None:
+        self.authority = authority
+        self.state = state
+        self.known = tuple(known)
+        listed = ", ".join(self.known) or "none"
+        super().__init__(
+            f"{authority} is not an authority of {state} in the directory; "
+            f"{state}'s authorities: {listed}"
+        )
+
+
 class RequestNotFound(CasesError, NotFound):
     """No such request, or none visible to this user (the same answer)."""
 

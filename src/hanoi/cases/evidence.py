@@ -60,6 +60,7 @@ from hanoi.cases.lifecycle import Side, Status
 from hanoi.cases.messages import PAYLOAD_FORMAT
 from hanoi.cases.models import CaseRequest, RequestEvent
 from hanoi.cases.timeline import record_audit, record_event, tell_other_node
+from hanoi.crypto.canonical import parse_json
 from hanoi.crypto.envelope import EnvelopeError, OpenedMessage
 from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database
@@ -685,9 +686,9 @@ def last_step_time(custody: str) -> datetime:
 
 def _json(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise MessageRejected("the custody graph is not JSON") from None
+        value = parse_json(text, unique_keys=True)
+    except ValueError as exc:
+        raise MessageRejected(f"the custody graph is not readable JSON: {exc}") from None
     if not isinstance(value, dict):
         raise MessageRejected("the custody graph is not a JSON object")
     return value

@@ -48,6 +48,7 @@ from hanoi.cases.errors import (
     RequestForbidden,
     RequestNotFound,
     RequestNotReady,
+    UnknownAuthority,
 )
 from hanoi.cases.lifecycle import Action, ActionRequest, Side, Status, is_final, is_preservable
 from hanoi.cases.messages import SUBMIT
@@ -94,9 +95,7 @@ def send_request(
     if directory is None:
         directory = peer_directory(node, now)
     check_ready(document, directory, now)
-    recipient = Party(
-        requested_state, to_authority or _default_authority(node, kind, requested_state, now)
-    )
+    recipient = Party(requested_state, _authority(node, kind, requested_state, to_authority, now))
     parent, relation, attached = _links(
         session,
         user,
@@ -152,8 +151,8 @@ def send_draft(
     canonical = canonical_json(data)
     returned.kind = data["kind"]
     returned.requested_state = requested_state
-    returned.requested_authority = to_authority or _default_authority(
-        node, returned.kind, requested_state, now
+    returned.requested_authority = _authority(
+        node, returned.kind, requested_state, to_authority, now
     )
     returned.urgent = bool(data.get("urgent", False))
     returned.document_json = canonical.decode("utf-8")
@@ -247,6 +246,19 @@ def recipients(node: LocalNode, kind: str, state: str, now: datetime) -> list[Re
         for channel in get_convention().instrument(kind).channels
         for authority in entry.authorities_of(channel)  # type: ignore[arg-type]
     ]
+
+
+def _authority(node: LocalNode, kind: str, state: str, chosen: str | None, now: datetime) -> str:
+    """The authority the request goes to: the one chosen, which the requested State's
+    directory entry must list (refused before anything is recorded, so no reference is
+    used up and nothing is queued that its node could only refuse), or the default."""
+    if chosen is None:
+        return _default_authority(node, kind, state, now)
+    entry = node.peers.entry(state, now)
+    known = list(dict.fromkeys(authority_code(state, a.kind, a.code) for a in entry.authorities))
+    if chosen not in known:
+        raise UnknownAuthority(chosen, state, known)
+    return chosen
 
 
 def _default_authority(node: LocalNode, kind: str, state: str, now: datetime) -> str:

@@ -12,7 +12,6 @@ proofs and witnesses, an HTTP client).
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from hanoi.evidence.ewf import is_ewf
 from hanoi.evidence.manifest import Sealer
 from hanoi.evidence.package import (
     PackageError,
+    claimed_sealer,
     image_warnings,
     open_package,
     seal_package,
@@ -414,10 +414,7 @@ def _keys_for(package: Path, key: Path | None, home: Path | None) -> KeysFor:
     if key is not None:
         return given_keys(key)
     # The sealing State named inside only picks whose keys must verify the signature.
-    try:
-        state = json.loads((package / "manifest.json").read_bytes())["sealed_by"]["state"]
-    except (OSError, ValueError, KeyError, TypeError):
-        state = ""
-    if not isinstance(state, str) or len(state) != 2:
+    state = claimed_sealer(package)
+    if state is None:
         return lambda kid, at: []
     return directory_keys(DirectoryView(load_settings(home).home), state)

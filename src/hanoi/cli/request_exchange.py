@@ -20,7 +20,7 @@ from hanoi.cases.access import get_request
 from hanoi.cases.acting import act, attach_condition
 from hanoi.cases.deadlines import Deadline
 from hanoi.cases.documents import MAX_DOCUMENT_BYTES, parse_document
-from hanoi.cases.errors import RequestNotReady
+from hanoi.cases.errors import RequestNotReady, UnknownAuthority
 from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest, Status
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.queries import Box, allowed_actions, list_requests, request_deadlines, timeline
@@ -140,6 +140,9 @@ def send(
                     f"{file}: not sent — {len(exc.problems)} error(s); see 'hanoi request check'."
                 )
                 raise typer.Exit(EXIT_INVALID) from None
+            except UnknownAuthority as exc:
+                # Like a request that fails the check: the request itself is wrong, exit 1.
+                fail(f"{file}: not sent — {exc}", EXIT_INVALID)
             reference, status = case.reference, case.status
         if status == Status.AWAITING_APPROVAL:
             messages = []  # nothing leaves before a supervisor approves

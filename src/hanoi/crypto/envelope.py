@@ -28,7 +28,6 @@ revoked, or whose grace period ended, verifies nothing that arrives afterwards
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -43,7 +42,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from ulid import ULID
 
-from hanoi.crypto.canonical import canonical_json, sha256_hex
+from hanoi.crypto.canonical import canonical_json, parse_json, sha256_hex
 from hanoi.crypto.errors import CanonicalizationError, CryptoError
 from hanoi.crypto.jwk import b64url, b64url_decode
 from hanoi.crypto.keys import KeyRecord, SigningKey, format_time, parse_time
@@ -588,8 +587,8 @@ def _recipient_jwk(key: OKPKey | X25519PublicKey) -> OKPKey:
 
 def _json_object(segment: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(_b64decode(segment.decode("ascii")))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        value = parse_json(_b64decode(segment.decode("ascii")), unique_keys=True)
+    except (ValueError, UnicodeDecodeError):
         raise MalformedMessage(f"{what}: not base64url JSON") from None
     if not isinstance(value, dict):
         raise MalformedMessage(f"{what}: not a JSON object")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hanoi.errors import HanoiError, InvalidInput, SetupError
+from hanoi.errors import HanoiError, InvalidInput, Malformed, SetupError
 
 
 class CryptoError(HanoiError):
@@ -17,6 +17,13 @@ class CryptoError(HanoiError):
 
 class CanonicalizationError(CryptoError, InvalidInput):
     """A value that RFC 8785 canonical JSON cannot represent (NaN, huge integers, ...)."""
+
+
+class MalformedJSON(CryptoError, Malformed, ValueError):
+    """JSON read from outside that is refused before anything uses it: not UTF-8, not JSON,
+    nested deeper than the reader allows, a duplicate key where keys must be unique, or
+    NaN and the infinities. Also a :class:`ValueError`, as :mod:`json`'s own errors are, so
+    a caller that refuses unreadable JSON catches it as it caught those."""
 
 
 KeyStoreCheck = Literal["folder", "passphrase", "unknown-key"]

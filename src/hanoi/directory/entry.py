@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import gettext
-import json
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -34,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from hanoi.crypto.canonical import parse_json
 from hanoi.crypto.jwk import b64url_decode, okp_thumbprint
 from hanoi.directory.errors import EntryError
 
@@ -373,15 +373,6 @@ def _translate_country(name: str, lang: str) -> str | None:
     return catalogue.gettext(name) if catalogue is not None else None
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise EntryError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
 def parse_entry(data: bytes, *, source: str = "entry") -> Entry:
     """Read and validate an entry; :class:`EntryError` with one line naming ``source``."""
     return validate_entry(read_entry_object(data, source=source), source=source)
@@ -400,12 +391,8 @@ def read_entry_object(data: bytes, *, source: str = "entry") -> dict[str, Any]:
     if len(data) > MAX_ENTRY_BYTES:
         raise EntryError(f"{source}: larger than the {MAX_ENTRY_BYTES:,}-byte limit")
     try:
-        raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except UnicodeDecodeError:
-        raise EntryError(f"{source}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise EntryError(f"{source}: not JSON: {exc.msg} at line {exc.lineno}") from None
-    except EntryError as exc:
+        raw = parse_json(data, unique_keys=True)
+    except ValueError as exc:
         raise EntryError(f"{source}: {exc}") from None
     if not isinstance(raw, dict):
         raise EntryError(f"{source}: an entry is a JSON object")

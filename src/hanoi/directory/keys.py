@@ -10,7 +10,6 @@ itself (base64url, thumbprint, key to JWK and back) is :mod:`hanoi.crypto.jwk`'s
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 # The package re-exports these without __all__, which mypy --strict reads as private.
 from securesystemslib.signer import CryptoSigner, SSlibKey  # type: ignore[attr-defined]
 
+from hanoi.crypto.canonical import parse_json
 from hanoi.crypto.jwk import ed25519_from_jwk, kid_of
 from hanoi.directory.errors import KeyFileError
 from hanoi.files import FileTooLarge, read_bounded
@@ -52,8 +52,8 @@ def load_public_keys(path: Path) -> list[Ed25519PublicKey]:
             raise KeyFileError(f"{path}: not an Ed25519 public key")
         return [loaded]
     try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        doc = parse_json(data)
+    except ValueError:
         raise KeyFileError(f"{path}: neither a PEM key nor a JSON Web Key") from None
     if isinstance(doc, dict) and isinstance(doc.get("keys"), list):
         # A node's key set also lists retired and revoked keys: those never speak again.

@@ -34,14 +34,13 @@ replace ``case_validate``, which checks the vocabulary.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from hanoi.crypto.canonical import canonical_json
+from hanoi.crypto.canonical import canonical_json, parse_json
 from hanoi.errors import Malformed
 from hanoi.evidence.errors import EvidenceError
 from hanoi.evidence.manifest import (
@@ -474,9 +473,9 @@ def add_event(graph_bytes: bytes, manifest: Manifest, event: CustodyEvent) -> by
 
 def _load(data: bytes) -> dict[str, Any]:
     try:
-        graph = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise CustodyError("custody.jsonld: not JSON") from None
+        graph = parse_json(data, unique_keys=True)
+    except ValueError as exc:
+        raise CustodyError(f"custody.jsonld: {exc}") from None
     if not _our_form(graph):
         raise CustodyError("custody.jsonld: not a Hanoi custody graph")
     return graph  # type: ignore[no-any-return]

@@ -17,7 +17,6 @@ the bytes of a manifest without images are what they were before images were rec
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -36,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from hanoi.crypto.canonical import canonical_json
+from hanoi.crypto.canonical import canonical_json, parse_json
 from hanoi.crypto.detached import sign_detached, verify_detached
 from hanoi.crypto.keys import SigningKey
 from hanoi.errors import VerificationFailed
@@ -253,9 +252,9 @@ def parse_manifest(data: bytes) -> Manifest:
     if len(data) > MAX_MANIFEST_BYTES:
         raise ManifestError(f"manifest.json: larger than {MAX_MANIFEST_BYTES} bytes")
     try:
-        raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ManifestError(f"manifest.json: not JSON ({_first_line(exc)})") from None
+        raw = parse_json(data, unique_keys=True)
+    except ValueError as exc:
+        raise ManifestError(f"manifest.json: {exc}") from None
     try:
         manifest = Manifest.model_validate(raw)
     except ValidationError as exc:
@@ -292,14 +291,3 @@ def verify_manifest(
     if manifest.sealed_by.node_kid != kid:
         raise ManifestError("manifest.jws: signed by another key than the manifest names")
     return manifest
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("a key appears twice in one object")
-    return dict(pairs)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import mimetypes
 import os
 import shutil
@@ -45,6 +44,7 @@ from pydantic import ValidationError
 from ulid import ULID
 
 from hanoi import __version__
+from hanoi.crypto.canonical import parse_json
 from hanoi.crypto.envelope import EnvelopeError
 from hanoi.crypto.keys import SigningKey
 from hanoi.errors import InvalidInput
@@ -191,6 +191,17 @@ def image_warnings(manifest: Manifest) -> list[str]:
 _HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
 
 
+def claimed_sealer(folder: Path) -> str | None:
+    """The State a package's manifest names as its sealer, *not verified*: only to choose
+    whose keys :func:`verify_package` tries. ``None`` when the manifest cannot say (missing,
+    too large, not JSON, nested too deep); verifying then names the fault."""
+    try:
+        state = parse_json(_read_small(Path(folder) / MANIFEST))["sealed_by"]["state"]
+    except (PackageError, OSError, ValueError, KeyError, TypeError):
+        return None
+    return state if isinstance(state, str) and len(state) == 2 else None
+
+
 def verify_package(
     folder: Path, *, keys_for: Callable[[str, datetime | None], Sequence[Ed25519PublicKey]]
 ) -> Verified:
@@ -217,9 +228,9 @@ def verify_package(
         raise PackageError(f"{path}: not listed in the manifest")
     graph = _read_small(folder / CUSTODY)
     try:
-        problems = check_custody(json.loads(graph), manifest)
-    except ValueError:
-        problems = ["not JSON"]
+        problems = check_custody(parse_json(graph, unique_keys=True), manifest)
+    except ValueError as exc:
+        problems = [str(exc)]
     if problems:
         raise PackageError(f"{CUSTODY}: {problems[0]}")
     for entry in manifest.files:
@@ -467,6 +478,6 @@ def _claimed_time(data: bytes) -> datetime | None:
     # Only to pick the keys that were valid then; the signature is checked before the
     # manifest's content is believed.
     with contextlib.suppress(ValueError, TypeError, AttributeError):
-        value = json.loads(data).get("sealed_at")
+        value = parse_json(data).get("sealed_at")
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return None

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import httpx
 
+from hanoi.crypto.canonical import parse_json
 from hanoi.errors import (
     Busy,
     Conflict,
@@ -363,9 +364,16 @@ def _raise_for(url: str, response: httpx.Response) -> None:
     raise TransferRefused(f"{url}: HTTP {status}: {detail}")
 
 
+#: A problem document is small; a bigger answer is not read for its detail.
+MAX_PROBLEM_BYTES = 64 * 1024
+
+
 def _problem_detail(response: httpx.Response) -> str:
+    # The receiver's answer is untrusted: bounded, and nested JSON is no detail at all.
+    if len(response.content) > MAX_PROBLEM_BYTES:
+        return response.reason_phrase
     try:
-        body = response.json()
+        body = parse_json(response.content)
     except ValueError:
         return response.reason_phrase
     return str(body.get("detail", response.reason_phrase))[:300] if isinstance(body, dict) else ""

@@ -6,14 +6,13 @@ same bytes, so the receiver can recognise a repeat and answer with its first rec
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from hanoi.audit.service import record
-from hanoi.crypto.canonical import canonical_json
+from hanoi.crypto.canonical import canonical_json, parse_json
 from hanoi.crypto.envelope import MessageClaims, Party, new_message_id, seal_message, token_sha256
 from hanoi.db.base import utcnow
 from hanoi.exchange.identity import LocalNode
@@ -89,8 +88,9 @@ def enqueue(
 
 
 def payload_json(data: bytes) -> dict[str, Any]:
-    """A received payload as a JSON object (the sender sealed canonical JSON)."""
-    value = json.loads(data)
+    """A received payload as a JSON object (the sender sealed canonical JSON, so a key twice
+    is refused); :class:`MalformedJSON`, a ``ValueError``, for anything else."""
+    value = parse_json(data, unique_keys=True)
     if not isinstance(value, dict):
         raise ValueError("the payload is not a JSON object")
     return value

@@ -22,7 +22,6 @@ the receipt by then and can no longer rewrite or drop that record.
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hanoi.crypto.canonical import sha256_hex
+from hanoi.crypto.canonical import parse_json, sha256_hex
 from hanoi.crypto.cosignature import CosignatureVerifier
 from hanoi.crypto.envelope import EnvelopeError, Party
 from hanoi.crypto.jwk import b64url_decode, kid_of
@@ -239,7 +238,7 @@ def _receipt_body(receipt: bytes) -> dict[str, Any]:
     try:
         if len(parts) != 3:
             raise ValueError("not a compact JWS")
-        body = json.loads(b64url_decode(parts[1].decode("ascii")))
+        body = parse_json(b64url_decode(parts[1].decode("ascii")), unique_keys=True)
     except ValueError:
         raise ReceiptBundleError(f"{RECEIPT_FILE} is not a compact JWS receipt") from None
     if not isinstance(body, dict):

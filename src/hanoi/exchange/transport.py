@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 
+from hanoi.crypto.canonical import parse_json
 from hanoi.errors import Unavailable
 from hanoi.exchange.errors import ExchangeError
 
@@ -58,8 +58,10 @@ class HttpTransport:
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
+    # The peer's answer is untrusted: anything but a plain JSON object (nested too deep,
+    # not UTF-8, not JSON) is no answer at all, and the status alone decides what follows.
     try:
-        value = json.loads(raw)
+        value = parse_json(raw)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

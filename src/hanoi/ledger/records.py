@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from hanoi.crypto.canonical import canonical_json
+from hanoi.crypto.canonical import canonical_json, parse_json
 from hanoi.crypto.errors import CanonicalizationError
 from hanoi.crypto.jwk import b64url, b64url_decode
 from hanoi.errors import InvalidInput, Malformed, VerificationFailed
@@ -138,9 +138,9 @@ def parse_leaf(data: bytes) -> Leaf:
             f"the leaf holds {len(data)} bytes, more than {MAX_LEAF_BYTES}", check="leaf"
         )
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedRecord(f"the leaf is not JSON: {_first_line(exc)}", check="leaf") from None
+        value = parse_json(data, unique_keys=True)
+    except ValueError as exc:
+        raise MalformedRecord(f"the leaf: {exc}", check="leaf") from None
     if not isinstance(value, dict):
         raise MalformedRecord("the leaf is not a JSON object", check="leaf")
     keys = set(value)
@@ -267,9 +267,9 @@ def open_commitment(record: LedgerRecord) -> dict[str, Any]:
     """The record's detail, once its canonical bytes and salt are shown to open the leaf's
     commitment; raises :class:`CommitmentMismatch` otherwise."""
     try:
-        detail = json.loads(record.detail_json.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CommitmentMismatch(f"the stored detail is not JSON: {_first_line(exc)}") from None
+        detail = parse_json(record.detail_json, unique_keys=True)
+    except ValueError as exc:
+        raise CommitmentMismatch(f"the stored detail: {exc}") from None
     if not isinstance(detail, dict):
         raise CommitmentMismatch("the stored detail is not a JSON object")
     try:
@@ -310,11 +310,9 @@ def open_leaf(leaf: Leaf, opening: bytes) -> dict[str, Any]:
     if not isinstance(opening, bytes) or len(opening) > MAX_OPENING_BYTES:
         raise MalformedRecord(f"an opening is at most {MAX_OPENING_BYTES} bytes", check="opening")
     try:
-        value = json.loads(opening.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedRecord(
-            f"the opening is not JSON: {_first_line(exc)}", check="opening"
-        ) from None
+        value = parse_json(opening, unique_keys=True)
+    except ValueError as exc:
+        raise MalformedRecord(f"the opening: {exc}", check="opening") from None
     if not isinstance(value, dict) or set(value) != _OPENING_KEYS:
         raise MalformedRecord('an opening holds exactly "detail" and "salt"', check="opening")
     salt_text, detail = value["salt"], value["detail"]
@@ -381,20 +379,6 @@ def _commitment_bytes(
     if b64url(raw) != text:
         raise error(f"the {what} is not in canonical base64url")
     return raw
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key[:40]!r}")
-        result[key] = value
-    return result
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
 
 
 __all__ = [
