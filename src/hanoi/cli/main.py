@@ -197,12 +197,14 @@ COMMANDS: tuple[Entry | Group, ...] = (
     Group(
         "ledger",
         "The transparency log: verify a log, prove and check entries.",
-        entries(
-            "ledger",
-            ("verify", "Check a whole tlog-tiles log against its signed checkpoint."),
+        entries("ledger", ("verify", "Check a whole tlog-tiles log against its signed checkpoint."))
+        + entries(
+            "ledger_prove",
             ("prove", "Write the offline proof (C2SP tlog-proof) that an entry is in this log."),
-            ("verify-proof", "Check an offline proof that an entry is in a log."),
-            ("fsck", "Re-check the node's whole log and its signed checkpoints."),
+        )
+        + entries("ledger", ("verify-proof", "Check an offline proof that an entry is in a log."))
+        + entries(
+            "ledger_fsck", ("fsck", "Re-check the node's whole log and its signed checkpoints.")
         ),
     ),
 )
