@@ -357,3 +357,55 @@ def test_each_command_listed_has_the_help_its_module_gives_it() -> None:
         app = importlib.import_module(f"hanoi.cli.{module}").app
         for name in typer.main.get_group(app).commands:
             assert (module, name) in listed, f"hanoi.cli.{module} defines {name}, not listed"
+
+
+#: By command module: what only other commands need, which it must leave unimported.
+LEFT_OUT = {
+    "request_view": (  # reading requests: not the sending, the timeline's writing, the peers
+        "hanoi.cases.documents",
+        "hanoi.cases.sending",
+        "hanoi.cases.timeline",
+        "hanoi.exchange.peers",
+        "tuf",
+    ),
+    "exchange": ("hanoi.exchange.delivery", "hanoi.exchange.receipt_proofs", "httpx"),
+    "ledger_prove": ("hanoi.ledger.witnessing", "hanoi.ledger.keys", "httpx"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(LEFT_OUT))
+def test_a_command_module_imports_only_what_its_commands_need(module: str) -> None:
+    """A command imports its own module (hanoi.cli.lazy) and that module imports what its
+    commands use: reading the node's database loads neither the other commands' domain
+    nor the network's clients."""
+    script = f"import sys, hanoi.cli.{module}; print(' '.join(sorted(sys.modules)))"
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = set(proc.stdout.split())
+    assert f"hanoi.cli.{module}" in loaded
+    assert [name for name in LEFT_OUT[module] if name in loaded] == []
+
+
+def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path) -> None:
+    """Loading this node's identity opens its keys at once; its peers (the verified
+    directory, read with TUF) are loaded when first asked for, not by every command."""
+    home = tmp_path / "home"
+    init = ("node", "init", "--state", "XA", "--name", "Arcadia node", "--url", "https://x.test")
+    expect(hanoi(tmp_path, *init, env=cli_env(home)), 0)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from hanoi.exchange.identity import LocalNode\n"
+        "def peers():\n"
+        "    return [m for m in ('hanoi.exchange.peers', 'tuf') if m in sys.modules]\n"
+        "node = LocalNode.load(Path(sys.argv[1]))\n"
+        "print(node.state, node.signing_key.kid, *peers())\n"
+        "print(node.peers is node.peers, node.directory.is_pinned, *peers())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(home)], capture_output=True, text=True, check=True
+    )
+    opened, asked = proc.stdout.splitlines()
+    assert opened.split()[0] == "XA" and len(opened.split()) == 2, opened
+    assert asked.split() == ["True", "False", "hanoi.exchange.peers", "tuf"], asked

@@ -82,6 +82,15 @@ def test_an_up_to_date_database_is_recognised_without_alembic(database_url: str)
         [sys.executable, "-c", script, database_url], capture_output=True, text=True, check=True
     )
     assert current.stdout.strip() == "[]"
+    # `hanoi db upgrade` then says the revision it left the database at: read alike.
+    revision = (
+        "import sys; from hanoi.db import current_revision; print(current_revision(sys.argv[1])); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic')[:1])"
+    )
+    said = subprocess.run(
+        [sys.executable, "-c", revision, database_url], capture_output=True, text=True, check=True
+    )
+    assert said.stdout.split() == [HEAD_REVISION, "[]"]
 
 
 def test_the_registry_lists_every_models_module() -> None:

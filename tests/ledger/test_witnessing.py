@@ -22,6 +22,7 @@ from hanoi.db import Database
 from hanoi.exchange.peers import Peers
 from hanoi.ledger import merkle, store, witnessing
 from hanoi.ledger.checkpoint import Checkpoint, sign_checkpoint
+from hanoi.ledger.errors import NoSuchCheckpoint
 from hanoi.ledger.keys import (
     NodeLogKeys,
     log_origin,
@@ -31,6 +32,7 @@ from hanoi.ledger.keys import (
     witness_verifiers_for_entry,
 )
 from hanoi.ledger.records import KINDS, new_record
+from hanoi.ledger.service import checkpoint_with_cosignatures
 from hanoi.ledger.witness import (
     SIZE_CONTENT_TYPE,
     InconsistentCheckpoint,
@@ -45,7 +47,6 @@ from hanoi.ledger.witness_models import WitnessLog, WitnessPeer
 from hanoi.ledger.witnessing import (
     ADD_CHECKPOINT_PATH,
     SPLIT_VIEW_ACTION,
-    checkpoint_with_cosignatures,
     gather_cosignatures,
     split_views,
     witness_add_checkpoint,
@@ -313,7 +314,7 @@ def test_xa_is_witnessed_by_xb_and_xc_over_http(running: Running) -> None:
     }
     assert merged.startswith(second.note)
     assert checkpoint_with_cosignatures(xa_db, 5).startswith(first.note)
-    with pytest.raises(witnessing.NoSuchCheckpoint):
+    with pytest.raises(NoSuchCheckpoint):
         checkpoint_with_cosignatures(xa_db, 6)
 
     xb_url = running.node("XB").node.url

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import math
 import re
 from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hanoi import audit
@@ -373,8 +373,11 @@ def _accepted_totp_step(user: User, code: str, now: datetime) -> int | None:
 
 def _lock_throttles(session: Session, keys: list[str]) -> list[SignInThrottle]:
     """Make sure a row exists per key, then lock them, so concurrent attempts count exactly."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Both databases Hanoi runs on have INSERT ... ON CONFLICT DO NOTHING, each in its own
+    # dialect package, which the engine has loaded already: the other is never imported.
+    insert = importlib.import_module(
+        f"sqlalchemy.dialects.{session.get_bind().dialect.name}"
+    ).insert
     for key in keys:
         session.execute(
             insert(SignInThrottle)

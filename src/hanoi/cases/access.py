@@ -16,7 +16,6 @@ from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.errors import RequestForbidden, RequestNotFound
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.timeline import counterpart
 from hanoi.exchange.errors import MessageRejected
 
 
@@ -75,6 +74,6 @@ def counterpart_case(session: Session, state: str, reference: object) -> CaseReq
         .where(CaseRequest.reference == reference)
         .with_for_update(of=CaseRequest)
     )
-    if case is None or counterpart(case).state != state:
+    if case is None or case.other_state != state:
         raise MessageRejected(f"no request {reference!r} with {state} here")
     return case

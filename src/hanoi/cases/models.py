@@ -93,8 +93,18 @@ class CaseRequest(Base):
         data: list[dict[str, str]] = json.loads(self.conditions_json)
         return data
 
+    @property
+    def other_state(self) -> str:
+        """The other State party to the request: the requested one on the requesting side,
+        the requesting one on the requested side."""
+        return self.requested_state if self.side == "requesting" else self.requesting_state
+
     def __repr__(self) -> str:
         return f"CaseRequest({self.reference!r}, {self.status!r})"
+
+
+#: The actor of what the node does by itself (receipts, lapses, reminders, transfers).
+SYSTEM = "system"
 
 
 class RequestEvent(Base):

@@ -18,10 +18,8 @@ from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.access import require
 from hanoi.cases.deadlines import CaseTimes, Deadline, deadlines
-from hanoi.cases.lifecycle import Action, Side, Status, user_actions
-from hanoi.cases.models import CaseRequest, RequestEvent
-from hanoi.cases.timeline import SYSTEM
-from hanoi.cases.transitions import case_state
+from hanoi.cases.lifecycle import Action, CaseState, Side, Status, user_actions
+from hanoi.cases.models import SYSTEM, CaseRequest, RequestEvent
 from hanoi.exchange.models import DeliveryState, InboxMessage, OutboxMessage
 
 Box = Literal["all", "inbox", "outbox"]
@@ -38,6 +36,17 @@ def list_requests(session: Session, *, user: User, box: Box = "all") -> list[Cas
         query = query.where(CaseRequest.side == Side.REQUESTING.value)
     return list(
         session.scalars(query.order_by(CaseRequest.created_at.desc(), CaseRequest.reference.desc()))
+    )
+
+
+def case_state(case: CaseRequest) -> CaseState:
+    """What the life cycle needs of a stored request."""
+    return CaseState(
+        kind=case.kind,
+        status=Status(case.status),
+        preserved_until=case.preserved_until,
+        followup_pending=case.followup_pending,
+        disclosed=case.disclosed,
     )
 
 

@@ -29,8 +29,8 @@ from hanoi.cases.messages import (
     SUBMIT,
     parse_action_payload,
 )
-from hanoi.cases.models import CaseRequest
-from hanoi.cases.timeline import SYSTEM, record_event
+from hanoi.cases.models import SYSTEM, CaseRequest
+from hanoi.cases.timeline import record_event
 from hanoi.cases.transitions import apply_transition
 from hanoi.crypto.canonical import canonical_json
 from hanoi.crypto.envelope import OpenedMessage

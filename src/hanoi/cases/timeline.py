@@ -28,9 +28,6 @@ from hanoi.ledger import merkle
 from hanoi.ledger import store as ledger_store
 from hanoi.ledger.records import new_record
 
-#: The actor of what the node does by itself (receipts, lapses, reminders, transfers).
-SYSTEM = "system"
-
 #: Timeline actions that the transparency log records under a kind of their own; every
 #: other action changes a request's state and is logged as a status change.
 LEDGER_KINDS = {

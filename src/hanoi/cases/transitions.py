@@ -12,20 +12,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hanoi.cases.lifecycle import ActionRequest, CaseState, Side, Status, apply_action, is_final
+from hanoi.cases.lifecycle import ActionRequest, Side, Status, apply_action, is_final
 from hanoi.cases.models import CaseRequest, RequestEvent
+from hanoi.cases.queries import case_state
 from hanoi.cases.timeline import record_event
-
-
-def case_state(case: CaseRequest) -> CaseState:
-    """What the life cycle needs of a stored request."""
-    return CaseState(
-        kind=case.kind,
-        status=Status(case.status),
-        preserved_until=case.preserved_until,
-        followup_pending=case.followup_pending,
-        disclosed=case.disclosed,
-    )
 
 
 def apply_transition(

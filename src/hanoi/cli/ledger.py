@@ -1,20 +1,19 @@
-"""`hanoi ledger ...`: the node's transparency log. `verify` checks any C2SP tlog-tiles
-log, whoever wrote it, from a folder or a URL; `prove` writes an offline proof of one of
-this node's entries and `verify-proof` checks one anywhere; `fsck` re-checks the node's log."""
+"""`hanoi ledger verify|verify-proof`: transparency logs checked offline. `verify` checks
+any C2SP tlog-tiles log, whoever wrote it, from a folder or a URL; `verify-proof` checks an
+offline proof anywhere. Neither opens a node: the node's own log is proved by
+:mod:`hanoi.cli.ledger_prove` and re-checked by :mod:`hanoi.cli.ledger_fsck`."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
-from hanoi.cli.context import AsJson, NodeHome, open_database
+from hanoi.cli.context import AsJson
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
-from hanoi.cli.files import read_bounded, write_atomic
+from hanoi.cli.files import read_bounded
 from hanoi.cli.log_keys import log_policy
 from hanoi.cli.output import console, print_json
-from hanoi.config import load_settings
 from hanoi.crypto.canonical import b64
 from hanoi.crypto.errors import CryptoError
 from hanoi.ledger.errors import LedgerError
@@ -159,33 +158,6 @@ def _follow(
     return held.head if held is not None else None
 
 
-@app.command()
-@guarded
-def prove(
-    index: int = typer.Option(..., "--index", min=0, help="The entry's index in this log."),
-    out: Path | None = typer.Option(None, "--out", help="Write the proof here (default: print)."),
-    home: NodeHome = None,
-) -> None:
-    """Write the offline proof (C2SP tlog-proof) that an entry is in this log.
-
-    The proof that entry INDEX is in this node's log, under its latest
-    signed checkpoint, with the witnesses' cosignatures when it has them."""
-    # The node's log service (the database, its witnesses' client): verify and verify-proof
-    # work offline on files and do not load it.
-    from hanoi.ledger.service import proof_for_index
-
-    settings = load_settings(home)
-    with open_database(settings) as db:
-        proof = proof_for_index(db, index, quorum=settings.ledger_quorum)
-    if proof is None:
-        fail(f"no signed checkpoint of this log covers entry {index} (yet)")
-    if out is None:
-        sys.stdout.write(proof.decode("utf-8"))
-        return
-    write_atomic(out, proof, overwrite=True)
-    console.print(f"Wrote the proof of entry {index} to {out}.")
-
-
 @app.command("verify-proof")
 @guarded
 def verify_proof(
@@ -239,28 +211,3 @@ def verify_proof(
         f"(size {result['tree_size']}), cosigned by "
         f"{', '.join(result['cosigned_by']) or 'no witness'}"  # type: ignore[arg-type]
     )
-
-
-@app.command()
-@guarded
-def fsck(home: NodeHome = None) -> None:
-    """Re-check the node's whole log and its signed checkpoints.
-
-    Every leaf hash, every stored subtree hash, every checkpoint's root and
-    signature. Exit 1 listing what is wrong."""
-    # The node's log in its database, and the node's own log key: the offline commands
-    # (verify, verify-proof) do not load them.
-    from hanoi.ledger.keys import NodeLogKeys
-    from hanoi.ledger.store import fsck as check
-    from hanoi.node import has_node
-
-    settings = load_settings(home)
-    with open_database(settings) as db:
-        # Without an identity the node has no log key: the signatures go unchecked.
-        keys = NodeLogKeys.from_home(settings.home) if has_node(settings.home) else None
-        report = check(db, verifier=keys.log_verifier() if keys is not None else None)
-    console.print(f"{report.size} entries checked.")
-    for problem in report.problems:
-        console.print(f"PROBLEM  {problem}")
-    if not report.ok:
-        raise typer.Exit(EXIT_INVALID)

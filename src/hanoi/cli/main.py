@@ -47,16 +47,25 @@ COMMANDS: tuple[Entry | Group, ...] = (
             "request_exchange",
             ("send", "Check, sign, encrypt and send a request to the requested State's node."),
             ("condition", "Attach a condition on use to a request, or authorise onward transfer."),
+        )
+        + entries(
+            "request_view",
             ("list", "The requests of your authority, newest first."),
             (
                 "show",
                 "One request: its status, deadlines, what you may do now, and its whole timeline.",
             ),
+        )
+        + entries(
+            "request_exchange",
             (
                 "act",
                 "Act on a request (acknowledge it, preserve the data, refuse it, ...) and tell "
                 "the other State's node.",
             ),
+        )
+        + entries(
+            "request_view",
             (
                 "deadlines",
                 "Open deadlines of your authority's requests, overdue first, then by due time.",
@@ -133,6 +142,9 @@ COMMANDS: tuple[Entry | Group, ...] = (
                 "Queue a quarantined message again, once what made the other node refuse it is "
                 "fixed.",
             ),
+        )
+        + entries(
+            "exchange_receipts",
             ("receipt", "Write a delivered message's signed receipt with its offline proof."),
             ("verify-receipt", "Check a receipt folder and its proof offline."),
         ),
@@ -222,12 +234,14 @@ COMMANDS: tuple[Entry | Group, ...] = (
     Group(
         "ledger",
         "The transparency log: verify a log, prove and check entries.",
-        entries(
-            "ledger",
-            ("verify", "Check a whole tlog-tiles log against its signed checkpoint."),
+        entries("ledger", ("verify", "Check a whole tlog-tiles log against its signed checkpoint."))
+        + entries(
+            "ledger_prove",
             ("prove", "Write the offline proof (C2SP tlog-proof) that an entry is in this log."),
-            ("verify-proof", "Check an offline proof that an entry is in a log."),
-            ("fsck", "Re-check the node's whole log and its signed checkpoints."),
+        )
+        + entries("ledger", ("verify-proof", "Check an offline proof that an entry is in a log."))
+        + entries(
+            "ledger_fsck", ("fsck", "Re-check the node's whole log and its signed checkpoints.")
         ),
     ),
 )

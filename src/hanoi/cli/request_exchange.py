@@ -1,5 +1,6 @@
-"""`hanoi request send|condition|list|show|act|deadlines`: the requests this node exchanges
-with other States' nodes.
+"""`hanoi request send|condition|act`: the requests this node exchanges with other States'
+nodes, each change told to the other State's node. Reading them (`list`, `show`,
+`deadlines`) is :mod:`hanoi.cli.request_view`.
 
 These commands act as a user of this node (--user, or $HANOI_USER): whoever runs them can
 read the node's folder and keys anyway, so naming the user is about the audit trail and
@@ -16,21 +17,17 @@ from typing import Any
 import typer
 from sqlalchemy import select
 
-from hanoi.cases.access import get_request
 from hanoi.cases.acting import act, attach_condition
-from hanoi.cases.deadlines import Deadline
 from hanoi.cases.documents import MAX_DOCUMENT_BYTES, parse_document
 from hanoi.cases.errors import RequestNotReady, UnknownAuthority
 from hanoi.cases.lifecycle import SYSTEM_ACTIONS, Action, ActionRequest, Status
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.queries import Box, allowed_actions, list_requests, request_deadlines, timeline
 from hanoi.cases.sending import send_request
 from hanoi.cli.context import ActingUser, AsJson, NodeContext, NodeHome, open_node
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
 from hanoi.cli.files import read_bounded
 from hanoi.cli.output import console, print_json
 from hanoi.db import Database
-from hanoi.db.base import utcnow
 from hanoi.exchange.models import OutboxMessage
 
 app = typer.Typer()
@@ -199,107 +196,6 @@ def condition_(
     console.print(f"{reference}: {kind} recorded; {delivery_line(messages)}")
 
 
-@app.command("list")
-@guarded
-def list_(
-    user: ActingUser,
-    inbox: bool = typer.Option(False, "--inbox", help="Only requests received."),
-    outbox: bool = typer.Option(False, "--outbox", help="Only requests sent."),
-    as_json: AsJson = False,
-    home: NodeHome = None,
-) -> None:
-    """The requests of your authority, newest first."""
-    if inbox and outbox:
-        fail("--inbox and --outbox exclude each other")
-    box: Box = "inbox" if inbox else "outbox" if outbox else "all"
-    with open_node(home) as context, context.db.session() as session:
-        rows = []
-        for case in list_requests(session, user=context.user(session, user), box=box):
-            upcoming = request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
-            rows.append(
-                _summary(case) | {"next_deadline": _deadline(upcoming[0]) if upcoming else None}
-            )
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        console.print("No requests.")
-    for row in rows:
-        other = (
-            row["requested_authority"]
-            if row["side"] == "requesting"
-            else row["requesting_authority"]
-        )
-        arrow = "→" if row["side"] == "requesting" else "←"
-        due = f"  due {row['next_deadline']['due']}" if row["next_deadline"] else ""
-        console.print(
-            f"{row['reference']}  {row['kind']:<22} {arrow} {other:<10} {row['status']}{due}"
-        )
-
-
-@app.command()
-@guarded
-def show(
-    reference: str = typer.Argument(..., help="The request's reference, e.g. XA-2026-000001."),
-    *,
-    user: ActingUser,
-    as_json: AsJson = False,
-    home: NodeHome = None,
-) -> None:
-    """One request: its status, deadlines, what you may do now, and its whole timeline."""
-    with open_node(home) as context, context.db.session() as session:
-        account = context.user(session, user)
-        case = get_request(session, user=account, reference=reference)
-        data = _summary(case) | {
-            "document": case.document,
-            "conditions": case.conditions,
-            "deadlines": [
-                _deadline(d)
-                for d in request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
-            ],
-            "actions": [a.value for a in allowed_actions(case, account, today=utcnow().date())],
-            "timeline": [
-                {
-                    "at": i.at.isoformat(),
-                    "what": i.what,
-                    "actor": i.actor,
-                    "status": i.status,
-                    "detail": i.detail,
-                }
-                for i in timeline(session, case)
-            ],
-        }
-    if as_json:
-        print_json(data)
-        return
-    console.print(f"{data['reference']}  {data['kind']}  {data['status']}")
-    console.print(
-        f"  from {data['requesting_authority']} to {data['requested_authority']}"
-        f"  ({data['side']} side)"
-    )
-    if data["preserved_until"]:
-        console.print(f"  preserved until {data['preserved_until']}")
-    if data["parent_reference"]:
-        console.print(f"  {data['relation']} of {data['parent_reference']}")
-    for item in data["conditions"]:
-        target = f" to {item['to']}" if item.get("to") else ""
-        console.print(
-            f"  condition ({item['kind']}{target}, set by {item['state']}): {item['text']}"
-        )
-    for deadline in data["deadlines"]:
-        console.print(
-            f"  deadline: {deadline['label']} by {deadline['due']} ({deadline['article']})"
-        )
-    console.print(f"  you may: {', '.join(data['actions']) or 'nothing now'}")
-    console.print("Timeline:")
-    for item in data["timeline"]:
-        detail = "; ".join(f"{k}: {v}" for k, v in item["detail"].items())
-        console.print(
-            f"  {item['at'][:19]}  {item['what']:<16} {item['actor']:<10} "
-            f"{item['status'] or ''}  {detail}"
-        )
-
-
 @app.command("act")
 @guarded
 def act_(
@@ -343,69 +239,3 @@ def act_(
         print_json({"reference": reference, "status": status, "messages": messages})
     else:
         console.print(f"{reference}: {status}; {delivery_line(messages)}")
-
-
-@app.command()
-@guarded
-def deadlines(
-    user: ActingUser,
-    overdue_only: bool = typer.Option(False, "--overdue", help="Only deadlines already passed."),
-    as_json: AsJson = False,
-    home: NodeHome = None,
-) -> None:
-    """Open deadlines of your authority's requests, overdue first, then by due time."""
-    now = utcnow()
-    with open_node(home) as context, context.db.session() as session:
-        rows = [
-            {"reference": case.reference, "kind": case.kind, "status": case.status}
-            | _deadline(d)
-            | {
-                "state": "overdue"
-                if d.is_overdue(now)
-                else "reminder"
-                if d.reminder_due(now)
-                else "open"
-            }
-            for case in list_requests(session, user=context.user(session, user))
-            for d in request_deadlines(case, ack_hours_24_7=context.settings.ack_hours_24_7)
-        ]
-    rows.sort(key=lambda r: (r["state"] != "overdue", r["due"]))
-    if overdue_only:
-        rows = [r for r in rows if r["state"] == "overdue"]
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        console.print("No open deadlines.")
-    for row in rows:
-        mark = {"overdue": "OVERDUE ", "reminder": "soon    ", "open": "        "}[row["state"]]
-        console.print(
-            f"{mark}{row['due'][:16]}  {row['reference']}  {row['label']} ({row['article']})"
-        )
-
-
-def _summary(case: CaseRequest) -> dict[str, Any]:
-    return {
-        "reference": case.reference,
-        "kind": case.kind,
-        "side": case.side,
-        "status": case.status,
-        "urgent": case.urgent,
-        "requesting_authority": case.requesting_authority,
-        "requested_authority": case.requested_authority,
-        "parent_reference": case.parent_reference,
-        "relation": case.relation,
-        "preserved_until": case.preserved_until.isoformat() if case.preserved_until else None,
-        "created_at": case.created_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(),
-    }
-
-
-def _deadline(deadline: Deadline) -> dict[str, Any]:
-    return {
-        "rule": deadline.rule,
-        "label": deadline.label,
-        "due": deadline.due.isoformat(),
-        "article": deadline.article,
-        "confidence": deadline.confidence,
-    }

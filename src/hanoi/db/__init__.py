@@ -27,7 +27,13 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def current_revision(url: str) -> str | None:
-    """The revision the database is at, or ``None`` when it has never been migrated."""
+    """The revision the database is at, or ``None`` when it has never been migrated.
+
+    One row in ``alembic_version`` is the answer, read without loading Alembic; anything
+    else (no table, several rows) is left to Alembic to say."""
+    recorded = _recorded_revision(url)
+    if recorded is not None:
+        return recorded
     from hanoi.db import migrate
 
     return migrate.current_revision(url)

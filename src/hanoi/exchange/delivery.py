@@ -318,33 +318,6 @@ def _pending_row(session: Session, claimed: _Claimed) -> OutboxMessage | None:
     return row
 
 
-def requeue(
-    session: Session, message_id: str, *, actor: str, now: datetime | None = None
-) -> OutboxMessage:
-    """Put a quarantined message back in the queue (after its cause was fixed)."""
-    row = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.message_id == message_id)
-    ).first()
-    if row is None:
-        raise ExchangeError(f"no message {message_id} in the outbox")
-    if row.status != DeliveryState.QUARANTINED.value:
-        raise ExchangeError(f"message {message_id} is {row.status}, not quarantined")
-    now = now or utcnow()
-    if now >= row.expires_at:
-        raise ExchangeError(f"message {message_id} has expired: queue the action again instead")
-    row.status = DeliveryState.PENDING.value
-    row.next_attempt_at = now
-    record(
-        session,
-        actor=actor,
-        action="message.requeued",
-        target_type="message",
-        target_id=message_id,
-        at=now,
-    )
-    return row
-
-
 class Worker:
     """The node's delivery loop, in a background thread of the node's process.
 
@@ -406,17 +379,3 @@ class Worker:
                 continue  # more may be waiting right behind
             self._wake.wait(self.idle)
             self._wake.clear()
-
-
-def list_outbox(
-    session: Session, *, status: str | None = None, limit: int = 200
-) -> list[OutboxMessage]:
-    """The newest messages of the outbox (optionally of one delivery state), newest first."""
-    query = select(OutboxMessage).order_by(OutboxMessage.seq.desc()).limit(limit)
-    if status is not None:
-        if status not in {s.value for s in DeliveryState}:
-            raise ExchangeError(
-                f"unknown delivery state {status!r}; one of pending, delivered, quarantined"
-            )
-        query = query.where(OutboxMessage.status == status)
-    return list(session.scalars(query))

@@ -1,18 +1,28 @@
-"""This node as the exchange sees it: its State, its keys in memory, and its peers."""
+"""This node as the exchange sees it: its State, its keys in memory, and its peers.
+
+The keys are opened when the node is loaded, so a command fails at once on a key store it
+cannot open. The peers (the verified directory, read with TUF, and the envelope's JOSE
+keys) are made when first asked for: a command that only reads its own database, such as
+`hanoi request list`, never loads them.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from hanoi.crypto.keys import KeyStore, SigningKey
-from hanoi.directory.view import DirectoryView
-from hanoi.exchange.peers import Peers
 from hanoi.node import read_node
+
+if TYPE_CHECKING:
+    from hanoi.directory.view import DirectoryView
+    from hanoi.exchange.peers import Peers
 
 PASSPHRASE_ENV = "HANOI_KEY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
 
@@ -24,7 +34,13 @@ class LocalNode:
     url: str
     signing_key: SigningKey
     decryption_keys: Mapping[str, X25519PrivateKey]
-    peers: Peers
+
+    @functools.cached_property
+    def peers(self) -> Peers:
+        """The States this node can exchange with, from its verified directory copy."""
+        from hanoi.exchange.peers import Peers  # see the module docstring
+
+        return Peers(self.home)
 
     @property
     def directory(self) -> DirectoryView:
@@ -49,5 +65,4 @@ class LocalNode:
             url=info.url,
             signing_key=store.signing_key(secret),
             decryption_keys=decryption,
-            peers=Peers(home),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hanoi.errors import HanoiError, InvalidInput, VerificationFailed
+from hanoi.errors import HanoiError, InvalidInput, NotFound, VerificationFailed
 
 
 class LedgerError(HanoiError):
@@ -47,3 +47,7 @@ __all__ = [
     "ProofError",
     "TreeRangeError",
 ]
+
+
+class NoSuchCheckpoint(LedgerError, NotFound):
+    """This node signed no checkpoint of the size asked for."""

@@ -7,7 +7,8 @@ Events are appended by the domain, in the transaction that causes them
 has the other States' witnesses cosign it (:func:`hanoi.ledger.witnessing.
 gather_cosignatures`). A proof is made against the newest checkpoint this node signed that
 covers the entry and carries at least the quorum of cosignatures (``Settings.ledger_quorum``),
-else the newest one.
+else the newest one, its note carrying every cosignature stored for it
+(:func:`checkpoint_with_cosignatures`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from sqlalchemy import distinct, func, select
 from hanoi.crypto.note import Signer
 from hanoi.db import Database
 from hanoi.ledger import store
+from hanoi.ledger.errors import NoSuchCheckpoint
 from hanoi.ledger.models import LedgerCheckpoint, LedgerEntry
 from hanoi.ledger.proof import make_proof
 from hanoi.ledger.witness_models import WitnessCosignature
-from hanoi.ledger.witnessing import checkpoint_with_cosignatures
 
 #: How many recent checkpoints are considered when looking for a cosigned one.
 _RECENT = 50
@@ -97,3 +98,33 @@ def _checkpoint_for(db: Database, index: int, quorum: int, require_quorum: bool)
         }
     fallback = None if require_quorum else sizes[0]
     return next((size for size in sizes if cosigned.get(size, 0) >= quorum), fallback)
+
+
+def checkpoint_with_cosignatures(db: Database, size: int) -> bytes:
+    """This node's signed checkpoint of ``size`` with every cosignature stored for it
+    appended (one line per witness, by witness name). Checkpoints of one size have one
+    text, so cosignatures gathered for any of them fit."""
+    with db.session() as session:
+        note = session.execute(
+            select(LedgerCheckpoint.note)
+            .where(LedgerCheckpoint.size == size)
+            .order_by(LedgerCheckpoint.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if note is None:
+            raise NoSuchCheckpoint(f"no checkpoint of size {size} was signed here")
+        rows = session.execute(
+            select(WitnessCosignature.witness, WitnessCosignature.line)
+            .where(WitnessCosignature.size == size)
+            .order_by(WitnessCosignature.witness, WitnessCosignature.id)
+        ).all()
+    merged: bytes = str(note).encode("utf-8")
+    present = set(merged.decode("utf-8").split("\n\n", 1)[-1].splitlines(keepends=True))
+    witnesses: set[str] = set()
+    for row in rows:
+        if row.witness in witnesses or row.line in present:
+            continue
+        witnesses.add(row.witness)
+        present.add(row.line)
+        merged += row.line.encode("utf-8")
+    return merged

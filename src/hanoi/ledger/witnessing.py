@@ -15,8 +15,8 @@ every other State's witness to cosign it, from the size that witness last said i
 (``witness_peers``) with the consistency proof from there; on a 409 take the size it
 answers and retry once. Each cosignature line is checked with the witness's key derived
 from its directory entry and stored in ``witness_cosignatures``.
-:func:`checkpoint_with_cosignatures` gives a checkpoint's note with every stored
-cosignature appended, the form proofs carry.
+:func:`hanoi.ledger.service.checkpoint_with_cosignatures` gives a checkpoint's note with
+every stored cosignature appended, the form proofs carry.
 
 No network call is made while a database transaction is open.
 """
@@ -43,7 +43,7 @@ from hanoi.crypto.note import NoteError, NoteVerifier, open_note
 from hanoi.db.base import utcnow
 from hanoi.db.database import Database
 from hanoi.directory.entry import Entry
-from hanoi.errors import NotFound, Unavailable
+from hanoi.errors import Unavailable
 from hanoi.ledger import store
 from hanoi.ledger.errors import LedgerError
 from hanoi.ledger.keys import (
@@ -52,7 +52,6 @@ from hanoi.ledger.keys import (
     log_verifiers_for_entry,
     witness_verifiers_for_entry,
 )
-from hanoi.ledger.models import LedgerCheckpoint
 from hanoi.ledger.witness import (
     SIZE_CONTENT_TYPE,
     MalformedWitnessResponse,
@@ -81,17 +80,12 @@ _logs = cast(Table, WitnessLog.__table__)
 _split_views = cast(Table, WitnessSplitView.__table__)
 _peers = cast(Table, WitnessPeer.__table__)
 _cosignatures = cast(Table, WitnessCosignature.__table__)
-_checkpoints = cast(Table, LedgerCheckpoint.__table__)
 _SIZE_BODY = re.compile(rb"(0|[1-9][0-9]{0,19})\n")
 
 
 class WitnessingError(LedgerError, Unavailable):
     """A witness could not be asked, or did not cosign: unreachable, an answer that is not a
     cosignature, or a refusal. Asked again at the next round."""
-
-
-class NoSuchCheckpoint(LedgerError, NotFound):
-    """This node signed no checkpoint of the size asked for."""
 
 
 # --- the witness side ------------------------------------------------------------------------
@@ -466,36 +460,6 @@ def _upsert_peer(session: Session, name: str, size: int) -> None:
         session.execute(insert(_peers).values(witness=name, last_size=size, updated_at=utcnow()))
 
 
-def checkpoint_with_cosignatures(db: Database, size: int) -> bytes:
-    """This node's signed checkpoint of ``size`` with every cosignature stored for it
-    appended (one line per witness, by witness name). Checkpoints of one size have one
-    text, so cosignatures gathered for any of them fit."""
-    with db.session() as session:
-        note = session.execute(
-            select(_checkpoints.c.note)
-            .where(_checkpoints.c.size == size)
-            .order_by(_checkpoints.c.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if note is None:
-            raise NoSuchCheckpoint(f"no checkpoint of size {size} was signed here")
-        rows = session.execute(
-            select(_cosignatures.c.witness, _cosignatures.c.line)
-            .where(_cosignatures.c.size == size)
-            .order_by(_cosignatures.c.witness, _cosignatures.c.id)
-        ).all()
-    merged: bytes = str(note).encode("utf-8")
-    present = set(merged.decode("utf-8").split("\n\n", 1)[-1].splitlines(keepends=True))
-    witnesses: set[str] = set()
-    for row in rows:
-        if row.witness in witnesses or row.line in present:
-            continue
-        witnesses.add(row.witness)
-        present.add(row.line)
-        merged += row.line.encode("utf-8")
-    return merged
-
-
 def latest_cosignatures(db: Database) -> list[tuple[str, int, int]]:
     """(witness name, checkpoint size, cosignature time) of each witness's latest
     cosignature of this node's log, by witness name."""
@@ -535,11 +499,9 @@ __all__ = [
     "SPLIT_VIEW_ACTION",
     "EntrySource",
     "GatherResult",
-    "NoSuchCheckpoint",
     "SplitViewEvidence",
     "WitnessResult",
     "WitnessingError",
-    "checkpoint_with_cosignatures",
     "gather_cosignatures",
     "known_logs",
     "latest_cosignatures",

@@ -33,11 +33,8 @@ from hanoi.exchange.errors import NoDirectory
 from hanoi.exchange.identity import LocalNode
 from hanoi.ledger import store
 from hanoi.ledger.keys import witness_verifiers_for_entry
-from hanoi.ledger.witnessing import (
-    checkpoint_with_cosignatures,
-    latest_cosignatures,
-    split_views,
-)
+from hanoi.ledger.service import checkpoint_with_cosignatures
+from hanoi.ledger.witnessing import latest_cosignatures, split_views
 from hanoi.web import auth
 from hanoi.web.deps import Services
 from hanoi.web.templating import page

@@ -42,13 +42,13 @@ from hanoi.cases.queries import (
     Box,
     TimelineItem,
     allowed_actions,
+    case_state,
     event_leaf,
     list_requests,
     receipt_message,
     request_deadlines,
     timeline,
 )
-from hanoi.cases.transitions import case_state
 from hanoi.config import Settings
 from hanoi.convention import Ground, get_convention
 from hanoi.db import Database
