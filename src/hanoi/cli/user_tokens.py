@@ -21,7 +21,7 @@ from hanoi.config import load_settings
 
 app = typer.Typer()
 tokens = typer.Typer(no_args_is_help=True)
-app.add_typer(tokens, name="token")
+app.add_typer(tokens, name="token", help="API tokens for the JSON API: create, list, revoke.")
 
 NAME_HELP = "The user the token acts as."
 
