@@ -205,3 +205,38 @@ def test_bad_ledger_settings_are_named(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         _ledger_settings(monkeypatch, **env)
+
+
+def test_http_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANOI_HTTP_HEADER_TIMEOUT", "3")
+    monkeypatch.setenv("HANOI_HTTP_MAX_CONNECTIONS", " 40 ")
+    monkeypatch.setenv("HANOI_FORWARDED_ALLOW_IPS", "127.0.0.1, 10.1.0.0/16, ::1")
+    settings = load_settings("home")
+    assert settings.http.header_timeout == 3 and settings.http.max_connections == 40
+    assert settings.http.body_timeout == 60  # the default
+    assert settings.forwarded_allow_ips == ("127.0.0.1/32", "10.1.0.0/16", "::1/128")
+
+
+def test_no_proxy_is_trusted_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HANOI_FORWARDED_ALLOW_IPS", raising=False)
+    assert load_settings("home").forwarded_allow_ips == ()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HANOI_HTTP_HEADER_TIMEOUT", "0"),
+        ("HANOI_HTTP_BODY_TIMEOUT", "1.5"),
+        ("HANOI_HTTP_MAX_CONNECTIONS", "²"),
+        ("HANOI_HTTP_MAX_HEADER_BYTES", "100"),
+        ("HANOI_FORWARDED_ALLOW_IPS", "*"),
+        ("HANOI_FORWARDED_ALLOW_IPS", "proxy.example"),
+    ],
+)
+def test_unusable_http_settings_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings("home")
+    assert variable in str(caught.value)
