@@ -84,6 +84,11 @@ class Settings:
     separated codes); ``None``: every other State in the directory."""
     http: HttpLimits = field(default_factory=lambda: HttpLimits())
     """How long the node's HTTP server waits for slow clients and how many it holds."""
+    letter_max_pages: int = 100
+    """A PDF letter longer than this is refused (``HANOI_LETTER_MAX_PAGES``, 1 to 10,000)."""
+    letter_time_limit: int = 30
+    """Seconds a PDF letter may take to lay out before it is stopped and refused
+    (``HANOI_LETTER_TIME_LIMIT``, 1 to 600)."""
     forwarded_allow_ips: tuple[str, ...] = ()
     """The reverse proxies whose ``X-Forwarded-For``/``-Proto`` the node believes
     (``HANOI_FORWARDED_ALLOW_IPS``, comma-separated addresses or networks). Empty by
@@ -155,20 +160,30 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
         ledger_quorum=_ledger_quorum(witnesses),
         ledger_witnesses=witnesses,
         http=_http_limits(),
+        letter_max_pages=_whole("HANOI_LETTER_MAX_PAGES", 1, 10_000, 100),
+        letter_time_limit=_whole("HANOI_LETTER_TIME_LIMIT", 1, 600, 30),
         forwarded_allow_ips=forwarded_allow_ips(os.environ.get("HANOI_FORWARDED_ALLOW_IPS")),
     )
 
 
 def _http_limits() -> HttpLimits:
-    values: dict[str, int] = {}
-    for variable, name, low, high in _HTTP_LIMITS:
-        raw = os.environ.get(variable)
-        if raw is None or raw.strip() == "":
-            continue
-        if not _DIGITS.fullmatch(raw.strip()) or not low <= int(raw) <= high:
-            raise ConfigError(f"{variable}={raw[:20]!r}: a whole number from {low} to {high}")
-        values[name] = int(raw)
-    return HttpLimits(**values)
+    defaults = HttpLimits()
+    return HttpLimits(
+        **{
+            name: _whole(variable, low, high, getattr(defaults, name))
+            for variable, name, low, high in _HTTP_LIMITS
+        }
+    )
+
+
+def _whole(variable: str, low: int, high: int, default: int) -> int:
+    """A whole number from ``low`` to ``high`` in ``variable``; ``default`` if unset."""
+    raw = os.environ.get(variable)
+    if raw is None or raw.strip() == "":
+        return default
+    if not _DIGITS.fullmatch(raw.strip()) or not low <= int(raw) <= high:
+        raise ConfigError(f"{variable}={raw[:20]!r}: a whole number from {low} to {high}")
+    return int(raw)
 
 
 def forwarded_allow_ips(

@@ -116,5 +116,6 @@ async def render(
 ) -> Response:
     """The formal request letter as HTML or PDF. Needs a signed-in officer: rendering is
     the one costly thing the API does."""
-    await run_in_threadpool(require_api_user, request, db)
-    return await letter_response(await _read_document(request), lang, format, states(settings))
+    user = await run_in_threadpool(require_api_user, request, db)
+    doc = await _read_document(request)
+    return await letter_response(request, user.id, doc, lang, format, states(settings), settings)
