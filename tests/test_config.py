@@ -215,6 +215,7 @@ def test_http_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert settings.http.header_timeout == 3 and settings.http.max_connections == 40
     assert settings.http.body_timeout == 60  # the default
     assert settings.forwarded_allow_ips == ("127.0.0.1/32", "10.1.0.0/16", "::1/128")
+    assert (settings.letter_max_pages, settings.letter_time_limit) == (100, 30)  # defaults
 
 
 def test_no_proxy_is_trusted_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,6 +230,8 @@ def test_no_proxy_is_trusted_by_default(monkeypatch: pytest.MonkeyPatch) -> None
         ("HANOI_HTTP_BODY_TIMEOUT", "1.5"),
         ("HANOI_HTTP_MAX_CONNECTIONS", "²"),
         ("HANOI_HTTP_MAX_HEADER_BYTES", "100"),
+        ("HANOI_LETTER_MAX_PAGES", "0"),
+        ("HANOI_LETTER_TIME_LIMIT", "601"),
         ("HANOI_FORWARDED_ALLOW_IPS", "*"),
         ("HANOI_FORWARDED_ALLOW_IPS", "proxy.example"),
     ],

@@ -102,7 +102,7 @@ async def check(request: Request, settings: NodeSettings) -> CheckReport:
     "/render",
     responses={
         200: {"content": {"text/html": {}, "application/pdf": {}}},
-        **problem_responses(401, 403, 413, 422),
+        **problem_responses(401, 403, 413, 422, 503),
     },
     response_class=Response,
     openapi_extra=_DOCUMENT_BODY,
