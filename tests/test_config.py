@@ -268,3 +268,41 @@ def test_audit_refusal_interval_defaults_to_a_minute(monkeypatch: pytest.MonkeyP
 def test_bad_audit_refusal_interval_is_named(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     with pytest.raises(ConfigError, match=r"HANOI_AUDIT_REFUSAL_INTERVAL.*1 to 86400"):
         _refusal_interval(monkeypatch, raw)
+
+
+def test_http_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANOI_HTTP_HEADER_TIMEOUT", "3")
+    monkeypatch.setenv("HANOI_HTTP_MAX_CONNECTIONS", " 40 ")
+    monkeypatch.setenv("HANOI_FORWARDED_ALLOW_IPS", "127.0.0.1, 10.1.0.0/16, ::1")
+    settings = load_settings("home")
+    assert settings.http.header_timeout == 3 and settings.http.max_connections == 40
+    assert settings.http.body_timeout == 60  # the default
+    assert settings.forwarded_allow_ips == ("127.0.0.1/32", "10.1.0.0/16", "::1/128")
+    assert (settings.letter_max_pages, settings.letter_time_limit) == (100, 30)  # defaults
+
+
+def test_no_proxy_is_trusted_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HANOI_FORWARDED_ALLOW_IPS", raising=False)
+    assert load_settings("home").forwarded_allow_ips == ()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HANOI_HTTP_HEADER_TIMEOUT", "0"),
+        ("HANOI_HTTP_BODY_TIMEOUT", "1.5"),
+        ("HANOI_HTTP_MAX_CONNECTIONS", "²"),
+        ("HANOI_HTTP_MAX_HEADER_BYTES", "100"),
+        ("HANOI_LETTER_MAX_PAGES", "0"),
+        ("HANOI_LETTER_TIME_LIMIT", "601"),
+        ("HANOI_FORWARDED_ALLOW_IPS", "*"),
+        ("HANOI_FORWARDED_ALLOW_IPS", "proxy.example"),
+    ],
+)
+def test_unusable_http_settings_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings("home")
+    assert variable in str(caught.value)

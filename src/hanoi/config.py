@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import secrets
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,13 +44,42 @@ _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 DEFAULT_AUDIT_REFUSAL_INTERVAL = timedelta(seconds=60)
 MAX_AUDIT_REFUSAL_SECONDS = 86400
 _STATE_CODE = re.compile(r"[A-Z]{2}")
-_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
+_DIGITS = re.compile(r"[0-9]{1,7}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 _AUDIT_KEY_LABEL = b"hanoi/audit/username-hmac/v1"
 
 
 class ConfigError(SetupError, ValueError):
     """A setting from the environment that cannot be used. Also a ``ValueError``, as callers
     expect of a bad value."""
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """The HTTP server's guards against slow or numerous clients (docs/operations.md).
+
+    Each comes from the environment, in whole seconds or units: ``HANOI_HTTP_HEADER_TIMEOUT``
+    (the request line and headers must arrive in this time, from their first byte or from
+    the connection's opening), ``HANOI_HTTP_BODY_TIMEOUT`` (the body, from the end of the
+    headers), ``HANOI_HTTP_KEEP_ALIVE`` (an idle kept-alive connection is closed after it),
+    ``HANOI_HTTP_MAX_CONNECTIONS`` (connections open at once; one more is answered 503 and
+    closed) and ``HANOI_HTTP_MAX_HEADER_BYTES`` (request line and headers together).
+    """
+
+    header_timeout: int = 10
+    body_timeout: int = 60
+    keep_alive: int = 5
+    max_connections: int = 256
+    max_header_bytes: int = 16 * 1024
+
+
+#: Each HTTP limit's variable, field and accepted range.
+_HTTP_LIMITS = (
+    ("HANOI_HTTP_HEADER_TIMEOUT", "header_timeout", 1, 600),
+    ("HANOI_HTTP_BODY_TIMEOUT", "body_timeout", 1, 3600),
+    ("HANOI_HTTP_KEEP_ALIVE", "keep_alive", 1, 600),
+    ("HANOI_HTTP_MAX_CONNECTIONS", "max_connections", 1, 100_000),
+    ("HANOI_HTTP_MAX_HEADER_BYTES", "max_header_bytes", 1024, 1 << 20),
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +107,17 @@ class Settings:
     """After a refusal is audited, further refusals of its kind from its address are counted
     for this long and audited as one row (``HANOI_AUDIT_REFUSAL_INTERVAL``, 1 to 86400
     seconds)."""
+    http: HttpLimits = field(default_factory=lambda: HttpLimits())
+    """How long the node's HTTP server waits for slow clients and how many it holds."""
+    letter_max_pages: int = 100
+    """A PDF letter longer than this is refused (``HANOI_LETTER_MAX_PAGES``, 1 to 10,000)."""
+    letter_time_limit: int = 30
+    """Seconds a PDF letter may take to lay out before it is stopped and refused
+    (``HANOI_LETTER_TIME_LIMIT``, 1 to 600)."""
+    forwarded_allow_ips: tuple[str, ...] = ()
+    """The reverse proxies whose ``X-Forwarded-For``/``-Proto`` the node believes
+    (``HANOI_FORWARDED_ALLOW_IPS``, comma-separated addresses or networks). Empty by
+    default: the client's address is the socket's, never a header's."""
 
     @property
     def secret_key_path(self) -> Path:
@@ -146,7 +187,52 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
         evidence_upload_expiry=_evidence_upload_expiry(),
         evidence_space_limit=_evidence_space_limit(),
         audit_refusal_interval=_audit_refusal_interval(),
+        http=_http_limits(),
+        letter_max_pages=_whole("HANOI_LETTER_MAX_PAGES", 1, 10_000, 100),
+        letter_time_limit=_whole("HANOI_LETTER_TIME_LIMIT", 1, 600, 30),
+        forwarded_allow_ips=forwarded_allow_ips(os.environ.get("HANOI_FORWARDED_ALLOW_IPS")),
     )
+
+
+def _http_limits() -> HttpLimits:
+    defaults = HttpLimits()
+    return HttpLimits(
+        **{
+            name: _whole(variable, low, high, getattr(defaults, name))
+            for variable, name, low, high in _HTTP_LIMITS
+        }
+    )
+
+
+def _whole(variable: str, low: int, high: int, default: int) -> int:
+    """A whole number from ``low`` to ``high`` in ``variable``; ``default`` if unset."""
+    raw = os.environ.get(variable)
+    if raw is None or raw.strip() == "":
+        return default
+    if not _DIGITS.fullmatch(raw.strip()) or not low <= int(raw) <= high:
+        raise ConfigError(f"{variable}={raw[:20]!r}: a whole number from {low} to {high}")
+    return int(raw)
+
+
+def forwarded_allow_ips(
+    raw: str | None, source: str = "HANOI_FORWARDED_ALLOW_IPS"
+) -> tuple[str, ...]:
+    """The proxies named in ``raw`` (comma-separated IP addresses or networks), checked.
+
+    ``*`` is refused: trusting every peer's header would let any client choose the address
+    that throttling and the audit log see."""
+    if raw is None or raw.strip() == "":
+        return ()
+    proxies: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{source} {raw[:200]!r}: {item[:50]!r} is not an IP address or "
+                "network (name each reverse proxy; '*' is not accepted)"
+            ) from None
+    return tuple(proxies)
 
 
 def _ack_hours() -> int | None:

@@ -43,7 +43,7 @@ from hanoi.cases.errors import CasesError
 from hanoi.convention import Convention, Element, Instrument, get_convention
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.states import StateDirectory
-from hanoi.errors import InvalidInput
+from hanoi.errors import InvalidInput, TooLarge
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -104,6 +104,17 @@ _ADDRESSEE_BY_CHANNEL = {
 
 class RenderError(CasesError, InvalidInput):
     """A letter cannot be produced: unsupported language, or not a request document."""
+
+
+class LetterTooLarge(CasesError, TooLarge):
+    """The letter would be longer (``check == "pages"``) or take longer to lay out
+    (``check == "time"``) than the node allows: the document must be shortened."""
+
+    title = "Letter too large"
+
+    def __init__(self, message: str, *, check: Literal["pages", "time"]) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 # --- the view the template draws ------------------------------------------------------------
@@ -285,12 +296,30 @@ def render_html(doc: BaseModel, lang: str, *, directory: StateDirectory | None =
     return _environment(lang).get_template(TEMPLATE).render(letter=letter)
 
 
-def render_pdf(doc: BaseModel, lang: str, *, directory: StateDirectory | None = None) -> bytes:
-    """The letter for ``doc`` as an A4 PDF, printed from exactly the HTML of ``render_html``."""
+def render_pdf(
+    doc: BaseModel,
+    lang: str,
+    *,
+    directory: StateDirectory | None = None,
+    max_pages: int | None = None,
+) -> bytes:
+    """The letter for ``doc`` as an A4 PDF, printed from exactly the HTML of ``render_html``.
+
+    With ``max_pages``, a letter laid out on more pages is refused (:class:`LetterTooLarge`)
+    before its PDF is written. Layout itself cannot be stopped from inside: a caller that
+    must bound its time runs this in a process it can kill (``cases/letter_process.py``).
+    """
     html = render_html(doc, lang, directory=directory)
     from weasyprint import HTML  # imported late: loading pango costs time the CLI rarely needs
 
-    pdf = HTML(string=html, url_fetcher=_offline_fetcher()).write_pdf()
+    document = HTML(string=html, url_fetcher=_offline_fetcher()).render()
+    if max_pages is not None and len(document.pages) > max_pages:
+        raise LetterTooLarge(
+            f"the letter runs to {len(document.pages)} pages; at most {max_pages} are "
+            "printed: shorten the request",
+            check="pages",
+        )
+    pdf = document.write_pdf()
     if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf() without a target
         raise RenderError("the PDF writer returned no data")
     return pdf

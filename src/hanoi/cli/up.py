@@ -32,21 +32,32 @@ def up(
     forwarded_allow_ips: str | None = typer.Option(
         None,
         "--forwarded-allow-ips",
-        help="Proxies whose X-Forwarded-For to trust (comma-separated). Default: none.",
+        help="Reverse proxies whose X-Forwarded-For to trust (comma-separated addresses or "
+        "networks). Default: $HANOI_FORWARDED_ALLOW_IPS, else none.",
     ),
     home: NodeHome = None,
 ) -> None:
     """Start this node: web pages, HTTP API, migrations applied first."""
     # The web application, its server and the worker: loaded once the options are checked,
     # so that `hanoi up --help` or a mistyped option answers at once.
+    import contextlib
+    import dataclasses
+
     import uvicorn
 
+    from hanoi.config import forwarded_allow_ips as parse_proxies
     from hanoi.demo import DEMO_PASSWORD, seed_demo_node
     from hanoi.runtime import node_runtime
+    from hanoi.web.server import server_config
 
     if demo and not _is_loopback(host):
         raise CliUsageError("--demo seeds a published password: it only listens on loopback")
     settings = load_settings(home)
+    if forwarded_allow_ips is not None:
+        settings = dataclasses.replace(
+            settings,
+            forwarded_allow_ips=parse_proxies(forwarded_allow_ips, "--forwarded-allow-ips"),
+        )
     with open_database(settings) as db:
         if demo:
             users = seed_demo_node(db)
@@ -63,17 +74,13 @@ def up(
             console.print(f"Exchanging with other nodes as {runtime.node.state}.")
         runtime.start()
         try:
-            uvicorn.run(
-                runtime.app,
-                host=host,
-                port=port,
-                log_level="warning",
-                # Client addresses feed throttling and the audit log: never take them from a
-                # header unless the operator names the proxy that sets it.
-                proxy_headers=forwarded_allow_ips is not None,
-                forwarded_allow_ips=forwarded_allow_ips or "",
-            )
+            # Timeouts, connection cap and trusted proxies: web/server.py.
+            server = uvicorn.Server(server_config(runtime.app, settings, host=host, port=port))
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run()
         except SystemExit as exc:  # uvicorn exits when the port is taken
             raise CliUsageError(f"could not listen on {host}:{port}") from exc
         finally:
             runtime.stop()
+        if not server.started:
+            raise CliUsageError(f"could not listen on {host}:{port}")

@@ -16,6 +16,7 @@ from hanoi.db import Database
 from hanoi.demo.federation import DemoFederation, DemoNode
 from hanoi.errors import SetupError
 from hanoi.runtime import NodeRuntime, node_runtime
+from hanoi.web.server import server_config
 
 
 def free_port_base(count: int = 4) -> int:
@@ -78,8 +79,9 @@ def serve_node(
 ) -> ServedNode:
     settings = settings or load_settings(node.home)
     runtime = node_runtime(settings, Database(settings.database_url), secure_cookies=False)
-    config = uvicorn.Config(runtime.app, host="127.0.0.1", port=node.port, log_level="warning")
-    server = uvicorn.Server(config)
+    # The node's own server settings: its timeouts, and no X-Forwarded-For believed unless
+    # the settings name a proxy (uvicorn alone would believe any loopback peer's).
+    server = uvicorn.Server(server_config(runtime.app, settings, host="127.0.0.1", port=node.port))
     thread = threading.Thread(target=server.run, name=f"demo-{node.code}", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout

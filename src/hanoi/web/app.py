@@ -20,6 +20,7 @@ from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.exchange.delivery import Worker
 from hanoi.exchange.identity import LocalNode
+from hanoi.web import api_docs
 from hanoi.web.api import router as api_router
 from hanoi.web.api.requests import add_document_schema
 from hanoi.web.deps import NodeServices, install
@@ -60,7 +61,7 @@ def create_app(
         title="Hanoi node",
         version=__version__,
         description="Cooperation requests under the UN Convention against Cybercrime.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web/api_docs.py, with no CDN and no inline script
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -105,6 +106,8 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount(api_docs.ASSETS_PATH, api_docs.assets(), name="api-docs-assets")
+    app.include_router(api_docs.router)
     repository = settings.home / "secretariat" / "repository"
     if repository.is_dir():
         # The Secretariat's node serves its signed directory as plain static files, as any

@@ -48,7 +48,7 @@ class Delivered(BaseModel):
 @router.post(
     "/messages",
     response_model=Delivered,
-    responses=problem_responses(400, 403, 409, 413, 421, 422),
+    responses=problem_responses(400, 403, 409, 413, 421, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -5,7 +5,9 @@ Every error of ours is answered by its decision (:mod:`hanoi.errors`), in the on
 :data:`ANSWERS`: its status, whether the refusal is audited here, and a fixed detail where
 the message must not be shown. The title is the error class's own ``title``; the detail its
 message. What the table leaves out (a :class:`~hanoi.errors.SetupError`, a bug) stays a
-500 and is logged with its traceback. Two answers are spelled out elsewhere: an
+500 and is logged with its traceback. A database that is locked, full or unreachable
+(:mod:`hanoi.db.errors`) is answered as the :class:`~hanoi.errors.Unavailable` it is: 503
+with ``Retry-After``. Two answers are spelled out elsewhere: an
 :class:`~hanoi.web.errors.ApiError` carries the status its route gives, and the witness
 endpoint (``web/witness.py``) writes the plain-text bodies c2sp.org/tlog-witness fixes,
 with the statuses of this table.
@@ -13,6 +15,7 @@ with the statuses of this table.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +23,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from hanoi.db.errors import unavailable
 from hanoi.errors import (
     Busy,
     Conflict,
@@ -43,6 +48,8 @@ from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired, TokenRequired
 from hanoi.web.templating import page
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -79,7 +86,13 @@ class Answer:
     audit: str | None = None
     #: Said instead of the message, which may tell a refused user more than they may know.
     detail: str | None = None
+    #: Seconds sent as ``Retry-After``: when to come back.
+    retry_after: int | None = None
 
+
+#: When a client should come back after a 503: long enough for a lock to pass, short
+#: enough that a person retrying by hand does not wait for nothing.
+RETRY_AFTER_SECONDS = 5
 
 #: Every decision's answer; the first row that matches wins, so a narrow decision comes
 #: before the one it refines (and before ``InvalidInput``, which some bases carry). Other
@@ -106,7 +119,7 @@ ANSWERS: tuple[Answer, ...] = (
     Answer(VerificationFailed, 422),
     Answer(InvalidInput, 422),
     Answer(Busy, 423),
-    Answer(Unavailable, 503),
+    Answer(Unavailable, 503, retry_after=RETRY_AFTER_SECONDS),
 )
 
 
@@ -170,7 +183,23 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse("/sign-in", status_code=303)
         if answer.audit is not None:
             await run_in_threadpool(_audit_refusal, request, answer.audit)
-        return _respond(request, answer.status, exc.title, answer.detail or str(exc))
+        response = _respond(request, answer.status, exc.title, answer.detail or str(exc))
+        if answer.retry_after is not None:
+            response.headers["Retry-After"] = str(answer.retry_after)
+        return response
+
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        # A locked, full or unreachable database passes by itself: the client is told to
+        # come back (senders of messages retry on 503), not shown a bare 500.
+        assert isinstance(exc, OperationalError)
+        failure = unavailable(exc)
+        if failure is None:
+            raise exc  # a bug or a setup fault: a 500, logged with its traceback
+        # The driver's class only: its message may name tables, values or hosts.
+        logger.warning(
+            "%s %s: %s (%s)", request.method, request.url.path, failure, type(exc.orig).__name__
+        )
+        return await on_our_error(request, failure)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -192,5 +221,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, 422, "Invalid request", detail)
 
     app.add_exception_handler(HanoiError, on_our_error)
+    app.add_exception_handler(OperationalError, on_database_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

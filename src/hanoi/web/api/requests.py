@@ -102,7 +102,7 @@ async def check(request: Request, settings: NodeSettings) -> CheckReport:
     "/render",
     responses={
         200: {"content": {"text/html": {}, "application/pdf": {}}},
-        **problem_responses(401, 403, 413, 422),
+        **problem_responses(401, 403, 413, 422, 503),
     },
     response_class=Response,
     openapi_extra=DOCUMENT_BODY,
@@ -116,5 +116,6 @@ async def render(
 ) -> Response:
     """The formal request letter as HTML or PDF. Needs a signed-in officer: rendering is
     the one costly thing the API does."""
-    await run_in_threadpool(require_api_user, request, db)
-    return await letter_response(await read_document(request), lang, format, states(settings))
+    user = await run_in_threadpool(require_api_user, request, db)
+    doc = await read_document(request)
+    return await letter_response(request, user.id, doc, lang, format, states(settings), settings)

@@ -275,11 +275,11 @@ async def letter(
 ) -> Response:
     """The formal letter of a draft, as a page or a PDF download."""
 
-    def load() -> Any:
+    def load() -> tuple[Any, Any]:
         user = _drafter(request, db)
         try:
             with db.session() as session:
-                return drafts.get_draft(
+                return user, drafts.get_draft(
                     session,
                     user=user,
                     draft_id=draft_id,
@@ -288,12 +288,19 @@ async def letter(
                     remote_addr=_client(request),
                 )
         except drafts.DraftNotFound:
-            return _not_found(request, db, user, draft_id)
+            return user, _not_found(request, db, user, draft_id)
 
-    draft = await run_in_threadpool(load)
+    user, draft = await run_in_threadpool(load)
     if isinstance(draft, Response):
         return draft
     doc = parse_document_obj(draft.document)
     return await letter_response(
-        doc, lang, format, states(settings), filename=f"request-{draft.id}-{lang.value}"
+        request,
+        user.id,
+        doc,
+        lang,
+        format,
+        states(settings),
+        settings,
+        filename=f"request-{draft.id}-{lang.value}",
     )
