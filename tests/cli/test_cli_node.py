@@ -7,9 +7,11 @@ it gets ``HANOI_DATABASE_URL``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hanoi.accounts import authenticate, list_authorities, list_users
+from hanoi.accounts.tokens import user_for_token
 from hanoi.db import Database, head_revision
 from tests.cli.test_cli import Cmd, cli_env, expect, expect_usage_error, hanoi, hanoi_many
 
@@ -92,3 +94,53 @@ def test_unreachable_database_is_a_usage_error(tmp_path: Path) -> None:
     # Nothing listens on port 1: the connection is refused at once.
     env = cli_env(tmp_path, HANOI_DATABASE_URL="postgresql+psycopg://hanoi@127.0.0.1:1/hanoi")
     expect_usage_error(hanoi(tmp_path, "db", "upgrade", env=env))
+
+
+def test_api_tokens_are_made_listed_and_revoked(database_url: str, tmp_path: Path) -> None:
+    env = _node_env(database_url, tmp_path)
+    expect(hanoi(tmp_path, "db", "upgrade", env=env), 0)
+    expect(hanoi(tmp_path, *AUTHORITY, env=env), 0)
+    expect(hanoi(tmp_path, *_user("alice"), stdin=f"{PASSWORD}\n", env=env), 0)
+
+    made = expect(
+        hanoi(
+            tmp_path,
+            *("user", "token", "create", "alice", "--label", "CMS", "--scope", "write"),
+            *("--expires", "30", "--json"),
+            env=env,
+        ),
+        0,
+    )
+    token = json.loads(made.out)
+    assert token["token"].startswith("hanoi_") and token["scopes"] == ["write"]
+    listed = json.loads(
+        expect(hanoi(tmp_path, "user", "token", "list", "alice", "--json", env=env), 0).out
+    )
+    assert [(t["prefix"], t["label"], t["revoked_at"]) for t in listed] == [
+        (token["prefix"], "CMS", None)
+    ]
+    assert token["token"] not in json.dumps(listed)  # shown once, kept only as its hash
+
+    expect_usage_error(
+        hanoi(tmp_path, "user", "token", "create", "alice", "--scope", "admin", env=env),
+        "unknown scope",
+    )
+    expect_usage_error(
+        hanoi(tmp_path, "user", "token", "create", "alice", "--expires", "0", env=env), "days"
+    )
+    expect_usage_error(hanoi(tmp_path, "user", "token", "create", "nobody", env=env), "nobody")
+    expect_usage_error(
+        hanoi(tmp_path, "user", "token", "revoke", "alice", "hanoi_nope", env=env), "no token"
+    )
+    revoked = expect(
+        hanoi(tmp_path, "user", "token", "revoke", "alice", token["prefix"], env=env), 0
+    )
+    assert "revoked" in revoked.out
+    after = json.loads(hanoi(tmp_path, "user", "token", "list", "alice", "--json", env=env).out)
+    assert after[0]["revoked_at"] is not None
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            assert user_for_token(session, token["token"], method="GET", path="/") is None
+    finally:
+        database.dispose()
