@@ -3,10 +3,13 @@ draft, send, four eyes, the other State acts; and every refusal a token can meet
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +21,10 @@ from hanoi.accounts.tokens import create_token, revoke_token
 from hanoi.audit.models import AuditEvent
 from hanoi.db.base import utcnow
 from hanoi.demo.scenario import example_document
+from hanoi.evidence.models import EvidencePackage
+from hanoi.evidence.package import verify_package
+from hanoi.evidence.service import directory_keys
+from tests.evidence.delivery import deliver, executed_mla, package_row, seal_for, wait_for
 from tests.exchange.conftest import Running
 from tests.web.test_request_pages import status_on, wait_delivered
 
@@ -169,3 +176,36 @@ def test_tokens_that_are_missing_wrong_or_out_of_bounds_are_refused(running: Run
             select(AuditEvent).where(AuditEvent.action == "access.denied")
         ).all()
         assert any(json.loads(e.detail or "{}").get("reason") == "token" for e in refused)
+
+
+def test_evidence_is_listed_and_downloaded_with_a_token(running: Running, tmp_path: Path) -> None:
+    reference = executed_mla(running)
+    package_id = deliver(running, reference, seal_for(running, reference, tmp_path))
+    xa = running.node("XA")
+    wait_for(lambda: (package_row(xa, package_id) or EvidencePackage()).status == "delivered")
+    received = package_row(xa, package_id)
+    assert received is not None
+
+    with _api(running, "XA", _token(running, "XA", "officer", "read")) as api:
+        [listed] = api.get(f"/requests/{reference}/evidence").json()
+        assert listed["id"] == package_id and listed["direction"] == "incoming"
+        assert listed["status"] == "delivered" and listed["downloadable"] is True
+        assert [f["sha256"] for f in listed["files"]] == [f.sha256 for f in received.manifest.files]
+        tar = api.get(f"/requests/{reference}/evidence/{package_id}.tar")
+        assert tar.status_code == 200 and tar.headers["content-type"] == "application/x-tar"
+        with tarfile.open(fileobj=io.BytesIO(tar.content)) as archive:
+            archive.extractall(tmp_path / "court", filter="data")
+        _problem(api.get(f"/requests/{reference}/evidence/{'0' * 26}.tar"), 404)
+    assert xa.runtime.node is not None
+    keys = directory_keys(xa.runtime.node.directory, "XB")
+    unpacked = tmp_path / "court" / f"{reference}-{package_id}"
+    assert verify_package(unpacked, keys_for=keys).manifest.package_id == package_id
+
+    with _api(running, "XA", _token(running, "XA", "duty")) as stranger:  # need-to-know
+        _problem(stranger.get(f"/requests/{reference}/evidence"), 404)
+        _problem(stranger.get(f"/requests/{reference}/evidence/{package_id}.tar"), 404)
+    with running.node("XA").runtime.db.session() as session:
+        downloads = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "evidence.downloaded")
+        ).all()
+        assert [(d.actor, d.target_id) for d in downloads] == [("officer", reference)]

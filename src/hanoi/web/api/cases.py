@@ -1,5 +1,6 @@
-"""Requests over the JSON API: list, show (with timeline), act, attach conditions, and the
-supervisor's approval or return.
+"""Requests over the JSON API: list, show (with timeline), act, attach conditions, the
+supervisor's approval or return, and the request's evidence packages (listed, and each as
+its encrypted tar).
 
 The same services as the pages and the CLI, with the same need-to-know: a request of
 another authority is a 404, an action the life cycle refuses a 422 naming why, a role that
@@ -11,7 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hanoi.cases.access import get_request
@@ -24,6 +26,7 @@ from hanoi.exchange.identity import LocalNode
 from hanoi.web.api.callers import Reader, Writer
 from hanoi.web.deps import NodeServices, Services
 from hanoi.web.errors import ApiError
+from hanoi.web.packages import package_tar, package_views
 from hanoi.web.problems import problem_responses
 
 router = APIRouter(tags=["requests"])
@@ -155,3 +158,51 @@ def return_(reference: str, body: Comment, caller: Writer, services: Services) -
     with services.db.session() as session:
         return_request(session, user=caller.user, reference=reference, comment=body.comment or "")
     return _show(services, caller, reference)
+
+
+@router.get("/requests/{reference}/evidence", responses=_READ)
+def evidence(reference: str, caller: Reader, services: Services) -> list[dict[str, Any]]:
+    """The request's evidence packages, sent or received: files with both hashes, transfer
+    progress and verification."""
+    home = services.node.home if services.node is not None else None
+    with services.db.session() as session:
+        case = get_request(session, user=caller.user, reference=reference)
+        views = package_views(session, case, home)
+    return [
+        {
+            "id": v.id,
+            "direction": "outgoing" if v.outgoing else "incoming",
+            "peer_state": v.peer_state,
+            "status": v.status,
+            "verification": v.verification,
+            "bytes_done": v.bytes_done,
+            "bytes_total": v.bytes_total,
+            "last_error": v.last_error,
+            "downloadable": v.downloadable,
+            "files": [
+                {
+                    "index": f.index,
+                    "name": f.name,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "ciphertext_sha256": f.ciphertext_sha256,
+                }
+                for f in v.manifest.files
+            ],
+        }
+        for v in views
+    ]
+
+
+@router.get(
+    "/requests/{reference}/evidence/{package_id}.tar",
+    response_class=Response,
+    responses={200: {"content": {"application/x-tar": {}}}, **_READ},
+)
+def evidence_tar(
+    request: Request, reference: str, package_id: str, caller: Reader, services: Services
+) -> Response:
+    """The encrypted package as one tar with its proofs (``hanoi evidence verify`` checks
+    it offline); each download is audited."""
+    remote_addr = request.client.host if request.client else None
+    return package_tar(services, caller.user, reference, package_id, remote_addr)

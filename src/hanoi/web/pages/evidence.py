@@ -1,129 +1,22 @@
-"""Evidence on a request's page: the packages sent or received, their files and hashes,
-transfer progress and verification state, and the encrypted package as a download for court.
-
-Need-to-know as for the request itself (:func:`hanoi.cases.evidence.package_for`); the
-download is the package folder exactly as this node verified it, one tar streamed from disk.
-"""
+"""The encrypted evidence package of a request as a download from its page
+(:func:`hanoi.web.packages.package_tar`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.orm import Session
+from fastapi.responses import Response
 
-from hanoi import audit
 from hanoi.accounts.permissions import Permission
-from hanoi.cases.evidence import (
-    NodeFiles,
-    package_folder,
-    package_for,
-    packages_of,
-    write_proofs,
-)
-from hanoi.cases.models import CaseRequest
-from hanoi.evidence.archive import package_archive
-from hanoi.evidence.manifest import Manifest
-from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
 from hanoi.web import auth
 from hanoi.web.deps import Services
+from hanoi.web.packages import package_tar
 
 router = APIRouter()
-
-_STATUS_TEXT = {
-    PackageStatus.OFFERED: "offer queued for the other node",
-    PackageStatus.TRANSFERRING: "transferring",
-    PackageStatus.LANDED: "arrived, being verified",
-    PackageStatus.SENT: "uploaded, awaiting the receiver's signed receipt",
-    PackageStatus.DELIVERED: "delivered",
-    PackageStatus.FAILED: "failed",
-}
-
-
-@dataclass(frozen=True)
-class PackageView:
-    id: str
-    outgoing: bool
-    peer_state: str
-    status: str
-    status_text: str
-    verification: str
-    bytes_done: int
-    bytes_total: int
-    manifest: Manifest
-    last_error: str | None
-    downloadable: bool
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.bytes_total else self.bytes_done * 100 // self.bytes_total
-
-
-def package_views(session: Session, case: CaseRequest, node_home: Any) -> list[PackageView]:
-    """What the request page shows of each package (``node_home`` is None without a node)."""
-    return [_view(row, node_home) for row in packages_of(session, case)]
-
-
-def _view(row: EvidencePackage, node_home: Any) -> PackageView:
-    outgoing = row.direction == Direction.OUTGOING.value
-    return PackageView(
-        id=row.id,
-        outgoing=outgoing,
-        peer_state=row.peer_state,
-        status=row.status,
-        status_text=_STATUS_TEXT[PackageStatus(row.status)],
-        verification=_verification(row, outgoing),
-        bytes_done=row.bytes_done,
-        bytes_total=row.bytes_total,
-        manifest=row.manifest,
-        last_error=row.last_error,
-        # A received package only once it verified; what this node sent, always.
-        downloadable=node_home is not None
-        and (outgoing or row.status == PackageStatus.DELIVERED.value)
-        and NodeFiles(node_home).folder(row.id).is_dir(),
-    )
-
-
-def _verification(row: EvidencePackage, outgoing: bool) -> str:
-    if row.verified is None:
-        return "not verified yet"
-    if not row.verified:
-        return "DID NOT VERIFY"
-    if outgoing:
-        return f"verified by {row.peer_state} on receipt (signed receipt stored)"
-    return "verified here: signature, every ciphertext hash and the custody graph"
 
 
 @router.get("/requests/{reference}/evidence/{package_id}.tar")
 def download(request: Request, reference: str, package_id: str, services: Services) -> Response:
     """The encrypted package as one tar: what a court or an expert receives."""
-    db, node = services.db, services.node
-    user = auth.require_permission(request, db, Permission.READ_REQUESTS)
+    user = auth.require_permission(request, services.db, Permission.READ_REQUESTS)
     remote_addr = request.client.host if request.client else None
-    with db.session() as session:
-        row = package_for(session, user=user, reference=reference, package_id=package_id)
-        folder = package_folder(node.home, row) if node is not None else None
-        if folder is None:
-            return Response(status_code=404)
-        write_proofs(db, folder, row, quorum=services.settings.ledger_quorum)
-        archive = package_archive(folder, name=f"{reference}-{package_id}")
-        audit.record(
-            session,
-            actor=user.username,
-            action="evidence.downloaded",
-            target_type="request",
-            target_id=reference,
-            detail={"package": package_id, "bytes": str(archive.size)},
-            remote_addr=remote_addr,
-        )
-    return StreamingResponse(
-        archive.chunks(),
-        media_type="application/x-tar",
-        headers={
-            "Content-Length": str(archive.size),
-            "Content-Disposition": f'attachment; filename="{reference}-{package_id}.tar"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return package_tar(services, user, reference, package_id, remote_addr)

@@ -58,7 +58,7 @@ from hanoi.ledger.service import proof_for_leaf
 from hanoi.web import auth
 from hanoi.web.deps import Db, NodeServices, NodeSettings, Services
 from hanoi.web.forms import fields_for
-from hanoi.web.pages.evidence import PackageView, package_views
+from hanoi.web.packages import PackageView, package_views
 from hanoi.web.problems import page_error
 from hanoi.web.templating import page
 

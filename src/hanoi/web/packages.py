@@ -1,0 +1,131 @@
+"""Evidence packages as the web shows them, to the pages and the JSON API alike: each
+package's files and hashes, transfer progress and verification state, and the encrypted
+package as one tar for court.
+
+Need-to-know as for the request itself (:func:`hanoi.cases.evidence.package_for`); the
+download is the package folder exactly as this node verified it, one tar streamed from disk,
+and each download is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from hanoi import audit
+from hanoi.accounts.models import User
+from hanoi.cases.evidence import (
+    NodeFiles,
+    package_folder,
+    package_for,
+    packages_of,
+    write_proofs,
+)
+from hanoi.cases.models import CaseRequest
+from hanoi.evidence.archive import package_archive
+from hanoi.evidence.manifest import Manifest
+from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
+from hanoi.web.deps import NodeServices
+
+_STATUS_TEXT = {
+    PackageStatus.OFFERED: "offer queued for the other node",
+    PackageStatus.TRANSFERRING: "transferring",
+    PackageStatus.LANDED: "arrived, being verified",
+    PackageStatus.SENT: "uploaded, awaiting the receiver's signed receipt",
+    PackageStatus.DELIVERED: "delivered",
+    PackageStatus.FAILED: "failed",
+}
+
+
+@dataclass(frozen=True)
+class PackageView:
+    id: str
+    outgoing: bool
+    peer_state: str
+    status: str
+    status_text: str
+    verification: str
+    bytes_done: int
+    bytes_total: int
+    manifest: Manifest
+    last_error: str | None
+    downloadable: bool
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.bytes_total else self.bytes_done * 100 // self.bytes_total
+
+
+def package_views(session: Session, case: CaseRequest, node_home: Any) -> list[PackageView]:
+    """What the request page shows of each package (``node_home`` is None without a node)."""
+    return [_view(row, node_home) for row in packages_of(session, case)]
+
+
+def _view(row: EvidencePackage, node_home: Any) -> PackageView:
+    outgoing = row.direction == Direction.OUTGOING.value
+    return PackageView(
+        id=row.id,
+        outgoing=outgoing,
+        peer_state=row.peer_state,
+        status=row.status,
+        status_text=_STATUS_TEXT[PackageStatus(row.status)],
+        verification=_verification(row, outgoing),
+        bytes_done=row.bytes_done,
+        bytes_total=row.bytes_total,
+        manifest=row.manifest,
+        last_error=row.last_error,
+        # A received package only once it verified; what this node sent, always.
+        downloadable=node_home is not None
+        and (outgoing or row.status == PackageStatus.DELIVERED.value)
+        and NodeFiles(node_home).folder(row.id).is_dir(),
+    )
+
+
+def _verification(row: EvidencePackage, outgoing: bool) -> str:
+    if row.verified is None:
+        return "not verified yet"
+    if not row.verified:
+        return "DID NOT VERIFY"
+    if outgoing:
+        return f"verified by {row.peer_state} on receipt (signed receipt stored)"
+    return "verified here: signature, every ciphertext hash and the custody graph"
+
+
+def package_tar(
+    services: NodeServices,
+    user: User,
+    reference: str,
+    package_id: str,
+    remote_addr: str | None,
+) -> Response:
+    """The encrypted package as one tar, with its proofs: what a court or an expert
+    receives; 404 where this node keeps no folder for it."""
+    db, node = services.db, services.node
+    with db.session() as session:
+        row = package_for(session, user=user, reference=reference, package_id=package_id)
+        folder = package_folder(node.home, row) if node is not None else None
+        if folder is None:
+            return Response(status_code=404)
+        write_proofs(db, folder, row, quorum=services.settings.ledger_quorum)
+        archive = package_archive(folder, name=f"{reference}-{package_id}")
+        audit.record(
+            session,
+            actor=user.username,
+            action="evidence.downloaded",
+            target_type="request",
+            target_id=reference,
+            detail={"package": package_id, "bytes": str(archive.size)},
+            remote_addr=remote_addr,
+        )
+    return StreamingResponse(
+        archive.chunks(),
+        media_type="application/x-tar",
+        headers={
+            "Content-Length": str(archive.size),
+            "Content-Disposition": f'attachment; filename="{reference}-{package_id}.tar"',
+            "Cache-Control": "no-store",
+        },
+    )
