@@ -2,10 +2,11 @@
 
 The journey runs on XA and XB of the demo federation: sign-in (and its error), the drafts
 list, the new-draft form of several kinds (and its live check), a draft saved with a problem
-and a complete one, its letter, the send confirmation, the request awaiting approval as its
-drafter and as the supervisor sees it, the request sent, the requests list, the 24/7 console,
-the deadlines, the States and one State, a request received on XB with its action forms, and
-the audit log and the custody ledger as the auditor reads them. The evidence section is
+and a complete one, its letter, the send confirmation (also of a draft that fails the
+check), the request awaiting approval as its drafter and as the supervisor sees it (also with
+a return refused), the request sent, the requests list, the 24/7 console, the deadlines, the
+States and one State, a request received on XB with its action forms, and the audit log and
+the custody ledger as the auditor reads them. The evidence section is
 checked in test_evidence.py, where a package is really delivered.
 """
 
@@ -100,6 +101,9 @@ def test_every_page_of_the_officers_journey_is_accessible(page: Page, running: R
     page.get_by_role("button", name="Save and check").click()
     expect(page.get_by_role("status")).to_have_text("Draft saved.")
     assert_accessible(page)  # a saved draft with its problems flagged
+    page.goto(page.url.split("?", 1)[0] + "/send")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)  # the send confirmation of a draft that does not pass the check
 
     draft_id = _new_draft(running, "officer", "mla")
     page.goto(f"{xa}/drafts")
@@ -126,6 +130,10 @@ def test_every_page_of_the_officers_journey_is_accessible(page: Page, running: R
     page.goto(f"{xa}/requests/{reference}")
     expect(page.locator("#approve")).to_be_visible()
     assert_accessible(page)  # awaiting approval, with the approve and return forms
+    page.locator("#return-comment").fill("  ")
+    page.get_by_role("button", name="Return for changes").click()
+    expect(page.get_by_role("alert")).to_contain_text("needs a reason")
+    assert_accessible(page)  # the return refused, the reason asked for
     page.locator("#approve").get_by_role("button").click()
     expect(page.get_by_role("status")).to_contain_text("Approved and sent")
     assert_accessible(page)
