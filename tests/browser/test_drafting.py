@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from hanoi.cases.documents import document_model
 from hanoi.demo import DEMO_PASSWORD
 from hanoi.web.forms import fields_for
+from tests.browser.a11y import assert_accessible
 from tests.formdata import form_fields
 
 pytestmark = pytest.mark.browser
@@ -58,12 +59,14 @@ def test_wrong_password_is_refused(page: Page, node_url: str) -> None:
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong user name, password or code.")
+    assert_accessible(page)
 
 
 def test_draft_a_preservation_request(page: Page, node_url: str) -> None:
     sign_in(page, node_url)
     page.get_by_role("link", name="Expedited preservation", exact=False).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("preservation")
+    assert_accessible(page)
 
     doc = _one_row_each(json.loads(EXAMPLE.read_text()))
     missing = doc.pop("necessity")
@@ -77,14 +80,17 @@ def test_draft_a_preservation_request(page: Page, node_url: str) -> None:
     expect(flagged).to_be_visible()
     expect(flagged).to_contain_text("Art. 42(3)(e)")
     expect(page.locator("#problem-list li.error")).to_have_count(1)
+    assert_accessible(page)
 
     page.locator('[name="necessity"]').fill(str(missing))
     page.get_by_role("button", name="Save and check").click()
     expect(page.locator(".check .ok")).to_contain_text("Complete")
+    assert_accessible(page)
 
     page.get_by_role("link", name="Letter (en, HTML)").click()
     expect(page.locator("body")).to_contain_text("Article 42")
     expect(page.locator("body")).to_contain_text(str(doc["summary_of_facts"]))
+    assert_accessible(page)
 
 
 def test_form_rechecks_as_it_is_filled(page: Page, node_url: str) -> None:
@@ -95,3 +101,4 @@ def test_form_rechecks_as_it_is_filled(page: Page, node_url: str) -> None:
     expect(live).to_contain_text("As typed:")
     expect(live.locator("li", has_text="necessary")).to_have_count(0)
     expect(live.locator("li", has_text="summary")).not_to_have_count(0)
+    assert_accessible(page)

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from hanoi.evidence.models import EvidencePackage
 from hanoi.evidence.package import verify_package
 from hanoi.evidence.service import directory_keys
+from tests.browser.a11y import assert_accessible
 from tests.browser.test_exchange import sign_in
 from tests.evidence.delivery import deliver, executed_mla, package_row, seal_for, wait_for
 from tests.federation import Running
@@ -44,6 +45,7 @@ def test_officer_sees_and_downloads_delivered_evidence(
     files = section.get_by_role("table", name=f"Files of package {package_id}")
     for entry in received.manifest.files:
         expect(files.get_by_role("row", name=entry.name)).to_contain_text(entry.sha256)
+    assert_accessible(page)  # the request's page with its evidence section
 
     with page.expect_download() as download_info:
         section.get_by_role("link", name="Download the encrypted package (.tar)").click()

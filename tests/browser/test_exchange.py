@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from hanoi.db.base import utcnow
 from hanoi.demo import DEMO_PASSWORD
 from hanoi.demo.scenario import example_document
+from tests.browser.a11y import assert_accessible
 from tests.federation import Running
 from tests.web.test_request_pages import send, status_on, wait_delivered
 
@@ -45,10 +46,12 @@ def test_duty_officer_acknowledges_and_preserves(page: Page, running: Running) -
     expect(page.get_by_role("heading", level=1)).to_have_text("24/7 console")
     queue = page.get_by_role("table", name="Queue")
     expect(queue.get_by_role("row", name=ref)).to_contain_text("Acknowledge receipt")
+    assert_accessible(page)
     queue.get_by_role("link", name=f"Act on {ref}").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Request {ref}")
     expect(page.get_by_role("button", name="Refuse")).to_have_count(0)
+    assert_accessible(page)
     page.get_by_role("button", name="Acknowledge receipt").click()
     expect(page.get_by_role("status")).to_contain_text("Done: Acknowledge receipt")
     expect(page.locator(".lead .status")).to_have_text("acknowledged")
@@ -69,6 +72,7 @@ def test_duty_officer_acknowledges_and_preserves(page: Page, running: Running) -
     expect(timeline.get_by_role("row", name="Preserve")).to_contain_text(until)
     expect(timeline.get_by_role("row", name="Preserve")).to_contain_text("Provider ordered")
     expect(page.get_by_role("button", name="Extend the preservation")).to_be_visible()
+    assert_accessible(page)
 
     wait_delivered(running, "XB", ref)
     assert status_on(running, "XA", ref) == "preserved"  # applied with the receipt it signed

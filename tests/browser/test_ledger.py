@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from hanoi.demo import DEMO_PASSWORD
 from hanoi.exchange.receipt_proofs import receipt_bundle, verify_bundle
 from hanoi.ledger.keys import NodeLogKeys
+from tests.browser.a11y import assert_accessible
 from tests.browser.test_exchange import sign_in
 from tests.evidence.delivery import wait_for
 from tests.exchange.helpers import outbox, queue_request, wait_delivered
@@ -49,10 +50,12 @@ def test_auditor_reads_the_ledger_and_an_officer_downloads_a_receipt(
     for code in ("XB", "XC"):
         expect(latest.get_by_role("row", name=f"hanoi/{code}/witness")).to_be_visible()
     expect(page.get_by_text("No split view detected.")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "duty")
     page.goto(f"{base}/requests/{reference}")
+    assert_accessible(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="receipt with proof").click()
     download = download_info.value
