@@ -28,6 +28,7 @@ from hanoi.accounts.permissions import Permission
 from hanoi.audit import AuditEvent, list_events, record, summary_text, verify
 from hanoi.convention import get_convention
 from hanoi.convention.errors import UnknownInstrumentError
+from hanoi.errors import InvalidInput
 from hanoi.web import auth
 from hanoi.web.deps import Db
 from hanoi.web.templating import page
@@ -42,8 +43,9 @@ TEXT_FILTERS = {"actor": 100, "action": 64, "target": 64}
 MAX_ID = (1 << 63) - 1
 
 
-class FilterError(ValueError):
-    """A filter that cannot be read; its message names the field."""
+class FilterError(InvalidInput):
+    """A filter that cannot be read; its message names the field. The page answers it
+    itself (422, with the filter form), rather than with the generic error page."""
 
 
 @dataclass(frozen=True)
