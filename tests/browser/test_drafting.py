@@ -50,6 +50,9 @@ def sign_in(page: Page, base: str) -> None:
     page.get_by_label("User name").fill("officer")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # An MLA officer lands on the requests; the drafts are one link away.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Requests with other States")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My drafts").click()
     expect(page.get_by_role("heading", name="My drafts")).to_be_visible()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,7 +41,8 @@ def test_pages_need_sign_in(client: TestClient) -> None:
     for path in ("/drafts", "/requests/new/preservation", "/audit"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303
-        assert response.headers["location"] == "/sign-in"
+        # Back to the page after signing in (tests/web/test_landing.py follows it through).
+        assert response.headers["location"] == "/sign-in?next=" + quote(path, safe="")
 
 
 def test_wrong_password_and_unknown_user_look_the_same(client: TestClient) -> None:

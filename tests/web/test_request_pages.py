@@ -246,7 +246,8 @@ def test_duty_officer_acknowledges_a_preservation(running: Running) -> None:
 
     with httpx.Client(base_url=running.federation.nodes["XB"].url) as anonymous:
         response = anonymous.get(f"/requests/{ref}")
-        assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/sign-in?next=%2Frequests%2F{ref}"
 
 
 def post_action_blind(client: httpx.Client, reference: str) -> httpx.Response:

@@ -99,9 +99,19 @@ def list_events(
     action: str | None = None,
     target_type: str | None = None,
     target_id: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    after_id: int | None = None,
 ) -> list[AuditEvent]:
-    """The newest events first, optionally only one actor's, action's or target's."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    """The newest events first, optionally only one actor's, action's or target's, and only
+    those at or after ``since`` and before ``until``.
+
+    Pages by id (keyset), so a page costs the same however deep it is: ``before_id`` gives
+    the ``limit`` newest events older than that id, ``after_id`` the ``limit`` oldest ones
+    newer than it (still returned newest first)."""
+    query = select(AuditEvent)
     if actor is not None:
         query = query.where(AuditEvent.actor == actor)
     if action is not None:
@@ -110,7 +120,17 @@ def list_events(
         query = query.where(AuditEvent.target_type == target_type)
     if target_id is not None:
         query = query.where(AuditEvent.target_id == target_id)
-    return list(session.scalars(query))
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    if after_id is not None:
+        query = query.where(AuditEvent.id > after_id)
+        events = list(session.scalars(query.order_by(AuditEvent.id.asc()).limit(limit)))
+        return events[::-1]
+    return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
 
 #: Rows read from the database at a time while verifying: the chain may be long.

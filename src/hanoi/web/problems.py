@@ -45,6 +45,7 @@ from hanoi.errors import (
 )
 from hanoi.web.deps import services_of
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired, TokenRequired
+from hanoi.web.landing import sign_in_url
 from hanoi.web.templating import page
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -180,7 +181,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if answer is None:
             raise exc  # a 500, logged with its traceback
         if isinstance(exc, SignInRequired) and not _is_api(request):
-            return RedirectResponse("/sign-in", status_code=303)
+            # A page read comes back after signing in; a form post cannot be replayed.
+            if request.method in ("GET", "HEAD"):
+                target = sign_in_url(request.url.path, request.url.query)
+            else:
+                target = "/sign-in"
+            return RedirectResponse(target, status_code=303)
         if answer.audit is not None:
             await run_in_threadpool(_audit_refusal, request, answer.audit)
         response = _respond(request, answer.status, exc.title, answer.detail or str(exc))

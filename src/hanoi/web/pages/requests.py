@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -26,6 +26,7 @@ from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.access import get_request
 from hanoi.cases.acting import act
+from hanoi.cases.approval import awaiting_approval
 from hanoi.cases.deadlines import Deadline, next_due, overdue
 from hanoi.cases.documents import document_model
 from hanoi.cases.lifecycle import (
@@ -211,13 +212,29 @@ def _rows(db: Database, settings: Settings, user: User, box: Box) -> list[Row]:
     return [_row(settings, case, user, now) for case in cases]
 
 
+def _awaiting(db: Database, user: User) -> list[CaseRequest] | None:
+    """What waits for a supervisor at the user's authority, for those who approve; None for
+    the others (their page does not mention approvals)."""
+    if not allowed(user.role, Permission.APPROVE_REQUESTS):
+        return None
+    with db.session() as session:
+        return awaiting_approval(session, user=user)
+
+
 @router.get("/requests")
 def list_page(request: Request, db: Db, settings: NodeSettings, box: Box = "all") -> Response:
     user = _reader(request, db)
     return page(
         request,
         "requests/list.html",
-        {"user": user, "box": box, "boxes": BOXES, "rows": _rows(db, settings, user, box)},
+        {
+            "user": user,
+            "box": box,
+            "boxes": BOXES,
+            "rows": _rows(db, settings, user, box),
+            "awaiting": _awaiting(db, user),
+            "title_of": _title,
+        },
     )
 
 
@@ -228,14 +245,51 @@ def _console_order(row: Row) -> tuple[bool, float, bool, float]:
     return (row.next is None, due, not row.case.urgent, -row.case.updated_at.timestamp())
 
 
+def _console_rows(db: Database, settings: Settings, user: User) -> list[Row]:
+    rows = [r for r in _rows(db, settings, user, "all") if not is_final(Status(r.case.status))]
+    return sorted(rows, key=_console_order)
+
+
 @router.get("/console")
 def console_page(request: Request, db: Db, settings: NodeSettings) -> Response:
     user = _reader(request, db)
-    rows = [r for r in _rows(db, settings, user, "all") if not is_final(Status(r.case.status))]
-    return page(
-        request,
-        "requests/console.html",
-        {"user": user, "rows": sorted(rows, key=_console_order), "now": utcnow()},
+    rows = _console_rows(db, settings, user)
+    return page(request, "requests/console.html", {"user": user, "rows": rows, "now": utcnow()})
+
+
+def _queue_item(row: Row) -> dict[str, Any]:
+    """One console row as static/console.js draws it: the same cells as the page's."""
+    deadline = row.next
+    return {
+        "reference": row.case.reference,
+        "url": f"/requests/{quote(row.case.reference, safe='')}",
+        "title": row.title,
+        "received": row.received,
+        "state": row.other_state,
+        "authority": row.other_authority,
+        "status": row.case.status,
+        "urgent": row.case.urgent,
+        "deadline": {"label": deadline.label, "due": deadline.due.isoformat()}
+        if deadline
+        else None,
+        "overdue": row.overdue,
+        "reminder": row.reminder,
+        "actions": [a.value for a in row.actions],
+    }
+
+
+@router.get("/console/queue")
+def console_queue(request: Request, db: Db, settings: NodeSettings) -> Response:
+    """The console's queue as JSON, for the page to refresh itself: the same session and the
+    same need-to-know as the page. Signed out, a 401 (not the sign-in redirect a page gets:
+    the script stops polling and offers the link)."""
+    if auth.current_user(request, db) is None:
+        return JSONResponse({"error": "sign-in required"}, status_code=401)
+    user = _reader(request, db)
+    rows = _console_rows(db, settings, user)
+    return JSONResponse(
+        {"as_of": utcnow().isoformat(), "rows": [_queue_item(r) for r in rows]},
+        headers={"Cache-Control": "no-store"},
     )
 
 

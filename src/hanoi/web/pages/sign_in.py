@@ -1,5 +1,6 @@
 """Signing in and out. Password hashing takes real CPU time: it runs in a worker thread,
-never on the event loop."""
+never on the event loop. After signing in, the user goes back to the page that asked for it
+(``?next=``, same-origin paths only) or to their role's page (:mod:`hanoi.web.landing`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.web import auth
 from hanoi.web.deps import Db, NodeSettings
+from hanoi.web.landing import landing, safe_next
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -21,13 +23,20 @@ router = APIRouter()
 
 @router.get("/")
 def home(request: Request, db: Db) -> Response:
-    target = "/drafts" if auth.current_user(request, db) else "/sign-in"
+    user = auth.current_user(request, db)
+    target = landing(user.role) if user else "/sign-in"
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/sign-in")
 def sign_in_page(request: Request) -> Response:
-    return page(request, "sign_in.html", {"ask_totp": False, "error": None, "username": ""})
+    # Only a safe ``next`` is carried into the form; anything else is dropped here already.
+    wanted = safe_next(request.query_params.get("next"))
+    return page(
+        request,
+        "sign_in.html",
+        {"ask_totp": False, "error": None, "username": "", "next": wanted},
+    )
 
 
 @router.post("/sign-in")
@@ -40,6 +49,7 @@ def _sign_in(request: Request, db: Database, settings: Settings, form: FormData)
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     totp_code = str(form.get("totp_code") or "").strip() or None
+    wanted = safe_next(form.get("next"))
     status, error, ask_totp = 200, None, False
     retry_after: int | None = None
     try:
@@ -63,11 +73,11 @@ def _sign_in(request: Request, db: Database, settings: Settings, form: FormData)
         ask_totp = totp_code is not None
     else:
         auth.start_session(request, db, user)
-        return RedirectResponse("/drafts", status_code=303)
+        return RedirectResponse(landing(user.role, wanted), status_code=303)
     response = page(
         request,
         "sign_in.html",
-        {"ask_totp": ask_totp, "error": error, "username": username},
+        {"ask_totp": ask_totp, "error": error, "username": username, "next": wanted},
         status_code=status,
     )
     if retry_after is not None:
