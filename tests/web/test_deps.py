@@ -39,4 +39,13 @@ def test_services_are_not_request_parameters(client: TestClient) -> None:
         for parameter in operation.get("parameters", [])
     }
     assert names.isdisjoint({"request", "db", "settings", "node", "worker", "services"})
-    assert names == {"kind", "lang", "format"}
+    assert names == {
+        "kind",
+        "lang",
+        "format",
+        "draft_id",
+        "version",
+        "box",
+        "reference",
+        "package_id",
+    }
