@@ -66,7 +66,7 @@ def _attach(request: Request, services: NodeServices, reference: str, form: Form
                     f"{to[:8]!r} is not a third State of this node's directory of States"
                 )
         elif kind in CONDITION_KINDS and to is not None:
-            # The form sends 'to' only with an onward transfer; anything else is a mistake.
+            # A State picked with another kind is a slip: say so rather than drop it.
             raise ConditionError(f"a {kind[:40]} condition names no third State")
         with services.db.session() as session:
             attach_condition(
