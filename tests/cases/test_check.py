@@ -172,7 +172,19 @@ def _rule_cases() -> dict[str, tuple[str, Any, str, str]]:
             "preservation",
             setter(time_period={"start": "2026-11-01", "end": "2026-10-01"}),
             "time_period.start",
-            "2026-10-01",
+            "Time span of the data: the period starts on 2026-11-01, after it ends on 2026-10-01",
+        ),
+        "deadline-not-past": (
+            "mla",
+            setter(deadline="2026-11-28"),
+            "deadline",
+            "Requested deadline (2026-11-28) is already past: today is 2026-11-29",
+        ),
+        "collection-not-past": (
+            "interception",
+            setter(collection_period={"start": "2026-11-01", "end": "2026-11-28"}),
+            "collection_period.end",
+            "Collection period ends on 2026-11-28, before today (2026-11-29)",
         ),
         "offence-code-known": ("mla", offence(code="UNCC-99"), "offences.0.code", "UNCC-99"),
         "offence-optional-element-known": (
@@ -327,3 +339,40 @@ def test_fixture_directory_has_the_demo_states() -> None:
     xa = directory.state("XA")
     assert xa is not None and xa.fictional and xa.status == "party"
     assert directory is load_fixture_directory()
+
+
+def test_a_deadline_today_is_still_met_and_one_past_is_refused() -> None:
+    for kind in ("mla", "mla-stored-data"):
+        data = _example(kind)
+        data["deadline"] = TODAY.isoformat()
+        assert _check(data).ok
+        data["deadline"] = "2026-11-28"
+        report = _check(data)
+        assert _found(report) == {("deadline-not-past", "deadline")}
+        assert not report.ok
+
+
+def test_a_collection_period_over_before_today_is_refused_for_live_collection() -> None:
+    for kind in ("realtime-traffic", "interception"):
+        data = _example(kind)
+        data["collection_period"] = {"start": "2026-11-01", "end": TODAY.isoformat()}
+        assert _check(data).ok, "collection may end today"
+        data["collection_period"] = {"start": "2026-11-01", "end": "2026-11-20"}
+        assert _found(_check(data)) == {("collection-not-past", "collection_period.end")}
+    # Data already stored may well lie in the past: only live collection is refused.
+    data = _example("mla")
+    data["time_period"] = {"start": "2020-01-01", "end": "2020-02-01"}
+    assert _check(data).ok
+
+
+def test_a_live_period_both_reversed_and_past_gets_both_problems_by_label() -> None:
+    data = _example("realtime-traffic")
+    data["collection_period"] = {"start": "2026-11-20", "end": "2026-11-10"}
+    report = _check(data)
+    assert _found(report) == {
+        ("period-order", "collection_period.start"),
+        ("collection-not-past", "collection_period.end"),
+    }
+    for problem in report.problems:
+        assert problem.message.startswith("Collection period")
+        assert "collection_period" not in problem.message, "labels, not paths"

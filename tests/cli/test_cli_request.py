@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -310,3 +310,40 @@ def test_check_table_shows_values_literally(check_runs: dict[str, Run]) -> None:
 
 def test_file_names_are_printed_not_interpreted(check_runs: dict[str, Run]) -> None:
     assert "[/x].json" in expect(check_runs["markup in file name"], 0).out
+
+
+# --- dates ------------------------------------------------------------------------------
+
+
+def test_check_refuses_a_past_deadline_and_a_reversed_period_naming_their_labels(
+    tmp_path: Path,
+) -> None:
+    """The same dates checks as the API and the pages: they live in the Convention check."""
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    mla = example("mla") | {"deadline": yesterday}
+    live = example("interception") | {
+        "collection_period": {"start": date.today().isoformat(), "end": yesterday}
+    }
+    write_json(tmp_path / "mla.json", mla)
+    write_json(tmp_path / "live.json", live)
+    runs = hanoi_many(
+        tmp_path,
+        {
+            "mla": Cmd(("request", "check", "--json", "mla.json")),
+            "live": Cmd(("request", "check", "--json", "live.json")),
+            "mla table": Cmd(("request", "check", "mla.json")),
+        },
+    )
+    report = json.loads(expect(runs["mla"], 1).out)
+    assert [(p["rule"], p["path"]) for p in report["problems"]] == [
+        ("deadline-not-past", "deadline")
+    ]
+    assert report["problems"][0]["message"].startswith(f"Requested deadline ({yesterday})")
+    report = json.loads(expect(runs["live"], 1).out)
+    assert {(p["rule"], p["path"]) for p in report["problems"]} == {
+        ("period-order", "collection_period.start"),
+        ("collection-not-past", "collection_period.end"),
+    }
+    assert all(p["message"].startswith("Collection period") for p in report["problems"])
+    table = " ".join(expect(runs["mla table"], 1).out.split())
+    assert "Requested deadline" in table and "is already past" in table

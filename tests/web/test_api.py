@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,27 @@ def test_no_route_answers_a_deeply_nested_json_body_with_a_server_error(
     for url in BODY_ROUTES:
         answer = alice.post(url, content=nested, headers={"content-type": "application/json"})
         assert 400 <= answer.status_code < 500, (url, answer.status_code, answer.text[:200])
+
+
+def test_the_check_refuses_a_past_deadline_and_a_reversed_period_by_label(
+    client: TestClient,
+) -> None:
+    """The API's check is the Convention check: the dates rules the CLI and pages apply."""
+    today = date.today()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    mla = json.loads(example("mla")) | {"date_of_request": today.isoformat()}
+    report = client.post("/api/v1/requests/check", json=mla | {"deadline": yesterday}).json()
+    assert report["ok"] is False
+    (problem,) = report["problems"]
+    assert (problem["rule"], problem["path"]) == ("deadline-not-past", "deadline")
+    assert problem["message"] == (
+        f"Requested deadline ({yesterday}) is already past: today is {today.isoformat()}."
+    )
+    period = {"start": "2026-03-01", "end": "2026-02-01"}
+    report = client.post("/api/v1/requests/check", json=mla | {"time_period": period}).json()
+    (problem,) = report["problems"]
+    assert problem["rule"] == "period-order"
+    assert problem["message"].startswith("Time period concerned: the period starts on 2026-03-01")
+    assert client.post("/api/v1/requests/check", json=mla | {"deadline": today.isoformat()}).json()[
+        "ok"
+    ]

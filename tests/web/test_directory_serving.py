@@ -103,10 +103,13 @@ def test_nothing_outside_the_repository_is_served(
 
 def test_no_listing_no_symlink_out_no_writing(secretariat_node: SecretariatNode) -> None:
     repo = secretariat_node.repo
-    for folder in ("/directory/", "/directory/metadata/", "/directory/targets/states/XA/"):
+    for folder in ("/directory/metadata/", "/directory/targets/states/XA/"):
         status, body, _ = secretariat_node.get(folder)
         assert status == 404, folder
         assert b"timestamp.json" not in body and b".entry.json" not in body
+    # The address itself is a page saying what it is (test below), not a listing.
+    status, body, _ = secretariat_node.get("/directory/")
+    assert status == 200 and b".entry.json" not in body and b".pem" not in body
     # A link placed in the repository that leads to the keys is not followed.
     os.symlink(repo.keys_dir / "online" / "timestamp.pem", repo.metadata_dir / "leak.pem")
     status, body, _ = secretariat_node.get("/directory/metadata/leak.pem")
@@ -116,6 +119,22 @@ def test_no_listing_no_symlink_out_no_writing(secretariat_node: SecretariatNode)
         status, _, _ = secretariat_node.get("/directory/metadata/timestamp.json", method)
         assert status == 405, method
     assert (repo.metadata_dir / "timestamp.json").read_bytes() == before
+
+
+def test_the_directory_address_is_a_page_naming_its_files_and_states(
+    secretariat_node: SecretariatNode,
+) -> None:
+    """The address nodes pin (and `hanoi demo` prints) answers a person with a page."""
+    status, body, headers = secretariat_node.get("/directory/")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    text = body.decode()
+    assert "Directory of States" in text
+    assert 'href="metadata/timestamp.json"' in text and 'href="metadata/1.root.json"' in text
+    assert "<td>XA</td><td>1</td>" in text and "<td>XB</td><td>1</td>" in text
+    # Without the trailing slash it is no page (the links inside are relative to it).
+    status, _, _ = secretariat_node.get("/directory")
+    assert status in (307, 404)
 
 
 def test_a_node_refreshes_from_the_secretariat_node(

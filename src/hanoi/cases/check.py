@@ -282,6 +282,13 @@ def _date_not_future(context: _Context) -> Iterator[Finding]:
         yield "date_of_request", {"date": when.isoformat(), "today": context.today.isoformat()}
 
 
+def _label(context: _Context, name: str) -> str:
+    """A top-level field's form label, as messages name it (officers read labels, not
+    paths)."""
+    title = type(context.doc).model_fields[name].title
+    return title if title else name.replace("_", " ").capitalize()
+
+
 @_rule("period-order")
 def _period_order(context: _Context) -> Iterator[Finding]:
     for name in type(context.doc).model_fields:
@@ -291,8 +298,41 @@ def _period_order(context: _Context) -> Iterator[Finding]:
         if period.start > period.end:
             yield (
                 f"{name}.start",
-                {"start": period.start.isoformat(), "end": period.end.isoformat()},
+                {
+                    "field": _label(context, name),
+                    "start": period.start.isoformat(),
+                    "end": period.end.isoformat(),
+                },
             )
+
+
+@_rule("deadline-not-past")
+def _deadline_not_past(context: _Context) -> Iterator[Finding]:
+    # Today itself is still a deadline one can meet.
+    when = context.doc.deadline
+    if when is not None and when < context.today:
+        yield (
+            "deadline",
+            {
+                "field": _label(context, "deadline"),
+                "date": when.isoformat(),
+                "today": context.today.isoformat(),
+            },
+        )
+
+
+@_rule("collection-not-past")
+def _collection_not_past(context: _Context) -> Iterator[Finding]:
+    period = context.doc.collection_period
+    if period is not None and period.end is not None and period.end < context.today:
+        yield (
+            "collection_period.end",
+            {
+                "field": _label(context, "collection_period"),
+                "end": period.end.isoformat(),
+                "today": context.today.isoformat(),
+            },
+        )
 
 
 @_rule("offence-code-known")

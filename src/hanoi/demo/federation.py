@@ -155,8 +155,14 @@ def _template(code: str) -> dict[str, Any]:
             "name": name,
             "hours": "24/7" if kind == "point_of_contact_24_7" else "Mon-Fri 09:00-17:00",
             "time_zone": info.time_zone,
+            # Fictional addresses (RFC 2606 .example; a 555-01xx number): the States pages
+            # show an authority's contact, so the demo's entries give one.
+            "email": f"{authority_code.lower()}@{code.lower()}.example",
+            "phone": f"+1 555 01{index:02d}",
         }
-        for authority_code, name, kind in demo_authorities(code)
+        for index, (authority_code, name, kind) in enumerate(
+            demo_authorities(code), start=10 * DEMO_STATES.index(code)
+        )
     ]
     return {
         "format": "hanoi.directory-entry/1",

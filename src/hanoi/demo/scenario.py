@@ -101,10 +101,19 @@ class ScenarioResult:
         return bool(self.steps) and all(step.ok for step in self.steps)
 
 
+#: How far ahead of today an example's requested deadline lies.
+EXAMPLE_DEADLINE = timedelta(days=60)
+
+
 def example_document(name: str, **changes: Any) -> dict[str, Any]:
+    """A demo request document, with ``changes`` applied. A requested deadline is put
+    :data:`EXAMPLE_DEADLINE` from today (unless ``changes`` sets one): the check refuses a
+    deadline already past, and a date fixed in the file would pass one day."""
     text = resources.files("hanoi.demo").joinpath(f"data/{name}.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text) | changes
-    return document
+    document: dict[str, Any] = json.loads(text)
+    if "deadline" in document:
+        document["deadline"] = (utcnow().date() + EXAMPLE_DEADLINE).isoformat()
+    return document | changes
 
 
 class _Play:

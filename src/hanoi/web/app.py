@@ -1,7 +1,8 @@
 """The node's web application: JSON API under /api/v1, server-rendered pages elsewhere.
 
 On the Secretariat's node (a home holding ``secretariat/repository``), the signed directory
-of States is also served, read-only, as static files under /directory/.
+of States is also served, read-only, as static files under /directory/ (and a page saying
+what it is at /directory/ itself).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hanoi.web import api_docs
 from hanoi.web.api import router as api_router
 from hanoi.web.api.requests import add_document_schema
 from hanoi.web.deps import NodeServices, install
+from hanoi.web.directory_index import directory_router
 from hanoi.web.federation import router as federation_router
 from hanoi.web.ledger import router as ledger_router
 from hanoi.web.limits import BodyLimit
@@ -112,7 +114,9 @@ def create_app(
     if repository.is_dir():
         # The Secretariat's node serves its signed directory as plain static files, as any
         # web server could: GET and HEAD only, no listing, nothing outside the folder (a
-        # symbolic link leading out is refused). Nodes verify every byte themselves.
+        # symbolic link leading out is refused). Nodes verify every byte themselves. The
+        # address itself answers with a page saying what it is (before the files' mount).
+        app.include_router(directory_router(repository.parent))
         app.mount(
             "/directory",
             StaticFiles(directory=repository, html=False, follow_symlink=False),

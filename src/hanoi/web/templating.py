@@ -25,7 +25,8 @@ def _allowed(role: str, permission: str) -> bool:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["csrf_token"] = auth.csrf_token
-    templates.env.globals["version"] = __version__
+    # Not "version": pages pass their own (a draft's version), which would hide this one.
+    templates.env.globals["hanoi_version"] = __version__
     templates.env.globals["value_at"] = value_at
     templates.env.globals["allowed"] = lambda role, permission: allowed(
         role, Permission(permission)

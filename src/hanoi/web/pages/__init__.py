@@ -2,13 +2,24 @@
 
 from fastapi import APIRouter
 
-from hanoi.web.pages import audit, drafts, evidence, ledger, requests, sending, sign_in, states
+from hanoi.web.pages import (
+    audit,
+    conditions,
+    drafts,
+    evidence,
+    ledger,
+    requests,
+    sending,
+    sign_in,
+    states,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
 router.include_router(drafts.router)
 router.include_router(sending.router)
 router.include_router(requests.router)
+router.include_router(conditions.router)
 router.include_router(evidence.router)
 router.include_router(audit.router)
 router.include_router(states.router)

@@ -27,6 +27,7 @@ from hanoi.accounts.permissions import Permission, allowed
 from hanoi.cases.access import get_request
 from hanoi.cases.acting import act
 from hanoi.cases.approval import awaiting_approval
+from hanoi.cases.conditions import CONDITION_ARTICLES, CONDITION_KINDS
 from hanoi.cases.deadlines import Deadline, next_due, overdue
 from hanoi.cases.documents import document_model
 from hanoi.cases.lifecycle import (
@@ -54,11 +55,13 @@ from hanoi.config import Settings
 from hanoi.convention import Ground, get_convention
 from hanoi.db import Database
 from hanoi.db.base import utcnow
+from hanoi.directory.states import StateInfo
 from hanoi.exchange.receipt_proofs import receipt_bundle
 from hanoi.ledger.service import proof_for_leaf
 from hanoi.web import auth
 from hanoi.web.deps import Db, NodeServices, NodeSettings, Services
 from hanoi.web.forms import fields_for
+from hanoi.web.node import states
 from hanoi.web.packages import PackageView, package_views
 from hanoi.web.problems import page_error
 from hanoi.web.templating import page
@@ -154,6 +157,37 @@ ACTION_FORMS: dict[Action, ActionForm] = {
         reason_label="What to discuss",
     ),
 }
+
+
+@dataclass(frozen=True)
+class ConditionKindOption:
+    """One kind of condition as the request page offers it (web/pages/conditions.py)."""
+
+    value: str
+    label: str
+    article: str
+
+
+KIND_LABELS: dict[str, str] = {
+    "confidentiality": "Confidentiality",
+    "speciality": "Speciality (use only for the proceedings named)",
+    "data-protection": "Protection of personal data",
+    "onward-transfer": "Authorise passing the data on to a third State",
+}
+
+KIND_OPTIONS: tuple[ConditionKindOption, ...] = tuple(
+    ConditionKindOption(kind, KIND_LABELS[kind], CONDITION_ARTICLES[kind])
+    for kind in CONDITION_KINDS
+)
+
+
+def third_states(settings: Settings, case: CaseRequest) -> list[StateInfo]:
+    """The States an onward transfer may name: known to the verified directory, neither
+    party to the request."""
+    parties = {case.requesting_state, case.requested_state}
+    return sorted(
+        (s for s in states(settings).states if s.code not in parties), key=lambda s: s.code
+    )
 
 
 @dataclass(frozen=True)
@@ -385,6 +419,8 @@ def render_request_page(
     *,
     error: str | None = None,
     retry: dict[str, str] | None = None,
+    condition_error: str | None = None,
+    condition_retry: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     case, items, packages = _load(request, services, user, reference)
@@ -407,9 +443,14 @@ def render_request_page(
             "now": now,
             "actions": _offered(case, user, now.date()),
             "approval": _approval(case, user, items),
+            "final": is_final(Status(case.status)),
             "error": error,
             "retry": retry or {},
             "done": _done_label(request.query_params.get("done")),
+            "condition_kinds": KIND_OPTIONS,
+            "third_states": third_states(services.settings, case),
+            "condition_error": condition_error,
+            "condition_retry": condition_retry or {},
         },
         status_code=status,
     )
@@ -424,10 +465,16 @@ APPROVAL_NOTICES = {
 }
 
 
+#: The notice after a condition is attached (web/pages/conditions.py).
+CONDITION_NOTICE = "Condition recorded. The other State's node is told at once."
+
+
 def _done_label(done: str | None) -> str | None:
     """The notice after a redirect: only one of ours, never the query text."""
     if done in APPROVAL_NOTICES:
         return APPROVAL_NOTICES[done]
+    if done == "condition":
+        return CONDITION_NOTICE
     try:
         label = ACTION_FORMS[Action(done)].label if done else None
     except (ValueError, KeyError):
