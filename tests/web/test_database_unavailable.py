@@ -8,12 +8,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from hanoi.db.base import utcnow
 from hanoi.demo.seed import DEMO_PASSWORD
 from hanoi.exchange.models import InboxMessage, OutboxMessage
 from tests.exchange.helpers import queue_request
@@ -64,6 +66,8 @@ def test_the_federation_endpoint_on_a_locked_database_answers_503(running: Runni
     xa, xb = running.node("XA"), running.node("XB")
     queue_request(xa)
     with xa.runtime.db.session() as session:
+        # XA's own worker must not deliver it meanwhile: this test is the only sender.
+        session.execute(update(OutboxMessage).values(next_attempt_at=utcnow() + timedelta(days=1)))
         sealed = session.scalars(select(OutboxMessage.token)).one()
     url = f"{xb.node.url}/federation/v1/messages"
     headers = {"Content-Type": "application/jose"}
