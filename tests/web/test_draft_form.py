@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 
+from hanoi.audit import list_events
 from hanoi.cases.documents import LONG, MAX_DOCUMENT_BYTES, MAX_ITEMS, SHORT
 from hanoi.cases.models import Draft
 from hanoi.convention import get_convention
@@ -260,6 +261,9 @@ def test_a_stale_token_in_a_live_session_shows_the_form_back(
     assert TYPED in page.text and "Check it and save again" in page.text
     assert 'id="sign-in-again"' not in page.text
     assert _drafts(seeded_db) == []
+    with seeded_db.session() as session:  # shown back, and still a refusal on the record
+        refused = list_events(session, action="access.denied", actor="alice")
+        assert [(e.detail_data or {}).get("reason") for e in refused] == ["csrf"]
     fresh = csrf_of(page.text)
     assert fresh == csrf_of(html)
     assert (

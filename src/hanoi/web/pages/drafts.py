@@ -46,7 +46,7 @@ from hanoi.web.forms import (
 from hanoi.web.letters import letter_response
 from hanoi.web.limits import MAX_BODY_BYTES
 from hanoi.web.node import states
-from hanoi.web.problems import page_error
+from hanoi.web.problems import page_error, record_refused
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -202,6 +202,8 @@ def _resume(
             raise CsrfFailed
         raise SignInRequired
     assert kind is not None
+    if not csrf_ok:  # refused all the same, and audited as every CSRF refusal is
+        record_refused(request, "csrf")
     values, _, _, _ = _document_from_form(form, kind)
     raw_version = str(form.get("version") or "")
     version = int(raw_version) if raw_version.isdigit() else None
