@@ -15,6 +15,7 @@ from hanoi.cases.models import Draft
 from hanoi.convention import get_convention
 from hanoi.db import Database
 from hanoi.directory.fixture import load_fixture_directory
+from hanoi.web.limits import MAX_BODY_BYTES
 from tests.web.conftest import csrf_of
 
 ORIGIN = {"origin": "http://127.0.0.1"}  # the test client's own origin (conftest base_url)
@@ -283,3 +284,12 @@ def test_signing_in_through_a_form_needs_its_token(
     assert page.status_code == 401
     assert client.get("/drafts", follow_redirects=False).status_code == 303
     assert _drafts(seeded_db) == []
+
+
+def test_a_body_over_the_cut_off_gets_a_page_that_says_go_back(alice: TestClient) -> None:
+    token = csrf_of(alice.get("/requests/new/preservation").text)
+    fields = [("csrf_token", token), ("summary_of_facts", "x" * (MAX_BODY_BYTES + 1))]
+    page = post_form(alice, "/requests/new/preservation", fields)
+    assert page.status_code == 413
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Go back: your browser still has what you typed" in page.text
