@@ -43,11 +43,12 @@ def test_no_errors_until_a_field_is_left_and_then_labels(page: Page, node_url: s
     page.goto(f"{node_url}/requests/new/preservation")
     live = page.locator("#live-check")
     field = page.locator('[name="reference"]')
-    field.fill("REF-1")
-    page.wait_for_timeout(1000)  # longer than the script's pause before checking
+    field.fill("REF-1")  # typing alone does not start the check: no timer is even set
+    expect(page.locator("#draft")).not_to_have_attribute("data-live", "on")
     expect(live).to_be_empty()
     expect(page.locator(".problem")).to_have_count(0)
     field.press("Tab")
+    expect(page.locator("#draft")).to_have_attribute("data-live", "on")
     expect(live).to_contain_text("As typed:")
     expect(live).to_contain_text("Summary of the facts:")
     expect(live).not_to_contain_text("summary_of_facts")

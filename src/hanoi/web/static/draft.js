@@ -221,6 +221,10 @@
 
   // "change" fires when a changed field is left (or a list picked from): the officer has
   // said something, so the check may speak. Before that a blank form shows no errors.
-  form.addEventListener("change", function () { started = true; later(); });
+  form.addEventListener("change", function () {
+    started = true;
+    form.dataset.live = "on"; // said on the form, so a reader (or a test) can tell
+    later();
+  });
   form.addEventListener("input", function () { if (started) { later(); } });
 })();
