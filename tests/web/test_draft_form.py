@@ -4,11 +4,13 @@ and a session that ends mid-form never loses what was typed."""
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 
+from hanoi.accounts.service import get_user_by_username
 from hanoi.audit import list_events
 from hanoi.cases.documents import LONG, MAX_DOCUMENT_BYTES, MAX_ITEMS, SHORT
 from hanoi.cases.models import Draft
@@ -77,7 +79,9 @@ def test_a_value_outside_the_lists_is_kept(alice: TestClient, seeded_db: Databas
     assert '<option value="UNCC-ZZ" selected>' in _select(html, "offences.0.code")
 
 
-def test_blank_form_marks_required_fields_and_shows_no_errors(alice: TestClient) -> None:
+def test_blank_form_marks_required_fields_and_shows_no_errors(
+    alice: TestClient, seeded_db: Database
+) -> None:
     html = alice.get("/requests/new/preservation").text
     assert 'class="problem' not in html
     assert "Save, or fill in a field and move on" in html
@@ -93,6 +97,14 @@ def test_blank_form_marks_required_fields_and_shows_no_errors(alice: TestClient)
         html,
     )
     assert not re.search(r'id="f-data_items-0-custodian"[^>]*aria-required', html)
+    # The officer's own authority is filled in from the node's records.
+    with seeded_db.session() as session:
+        user = get_user_by_username(session, "alice")
+        assert user is not None
+        own = user.authority.name
+    assert re.search(
+        rf'id="f-requesting_authority-name"[^>]*value="{re.escape(html_escape(own))}"', html, re.S
+    )
 
 
 def test_free_text_is_direction_neutral_and_bounded_as_the_models_are(alice: TestClient) -> None:

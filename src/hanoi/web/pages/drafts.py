@@ -252,13 +252,16 @@ def new_page(request: Request, kind: str, db: Db, settings: NodeSettings) -> Res
     if kind not in KINDS:
         return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
     doc = new_document(kind, requesting_state=user.authority.state)
+    values = doc.model_dump(mode="json")
+    # The officer's own authority, as this node knows it: picked for them, still editable.
+    values["requesting_authority"]["name"] = user.authority.name
     # No check on a blank form: nothing is "missing" before the officer has begun. The
     # check comes on saving, or live once a field is left (draft.js).
     return _form_page(
         request,
         user=user,
         kind=kind,
-        values=doc.model_dump(mode="json"),
+        values=values,
         report=None,
         draft_id=None,
         settings=settings,
