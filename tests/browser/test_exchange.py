@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from hanoi.db.base import utcnow
 from hanoi.demo import DEMO_PASSWORD
@@ -79,3 +79,26 @@ def test_duty_officer_acknowledges_and_preserves(page: Page, running: Running) -
     assert status_on(running, "XA", ref) == "preserved"  # applied with the receipt it signed
     page.reload()
     expect(timeline.get_by_role("row", name="Receipt")).to_have_count(2)
+
+    # Releasing cannot be undone: the page asks once more (the script's dialog stands in
+    # for the "I confirm" box a page without JavaScript requires).
+    release = page.get_by_role("group", name="Release the data")
+    expect(release.get_by_label("I confirm: release the data")).to_be_hidden()
+    release.get_by_label("Reason").fill("The investigation was closed.")
+    asked: list[str] = []
+
+    def answer(accept: bool) -> None:
+        def on_dialog(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        page.once("dialog", on_dialog)
+
+    answer(False)
+    release.get_by_role("button", name="Release the data").click()
+    assert asked and "cannot be undone" in asked[0]
+    expect(page.locator(".lead .status")).to_have_text("preserved")
+    answer(True)
+    release.get_by_role("button", name="Release the data").click()
+    expect(page.get_by_role("status")).to_contain_text("Done: Release the data")
+    expect(page.locator(".lead .status")).to_have_text("released")

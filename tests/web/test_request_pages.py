@@ -278,6 +278,17 @@ def test_refusal_needs_a_ground(running: Running) -> None:
         for ground in grounds:
             assert f'<option value="{ground}"' in page.text
         assert convention.refusal_ground(grounds[0]).text in html.unescape(page.text)
+        # Received: the substance comes first, the actions beside it; refusing asks again
+        # (a required "I confirm" box without JavaScript, a dialog with it).
+        text = page.text
+        assert text.index("The request document") < text.index('id="actions"')
+        refuse_form = re.search(r'<form [^>]*id="act-refuse".*?</form>', text, re.S)
+        assert refuse_form and "data-confirm=" in refuse_form.group(0)
+        assert re.search(
+            r'<input type="checkbox" [^>]*name="confirm"[^>]*required', refuse_form.group(0)
+        )
+        ack_form = re.search(r'<form [^>]*id="act-acknowledge".*?</form>', text, re.S)
+        assert ack_form and "data-confirm=" not in ack_form.group(0)
 
         queued = outbox_size(running, "XB")
         reason = "Our law forbids this measure for the offence described."

@@ -14,8 +14,10 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from hanoi.accounts import close_session, open_session, user_for_session
+from hanoi.accounts import authenticate, close_session, open_session, user_for_session
+from hanoi.accounts.errors import SignInFailed, SignInThrottled, TotpRequired
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.errors import NotAllowed
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
@@ -48,11 +50,77 @@ def check_csrf(request: Request, form: FormData) -> None:
         raise CsrfFailed
 
 
+async def read_form(request: Request) -> FormData:
+    """The submitted form, bounded, its CSRF token NOT yet verified: for handlers that give
+    the text back (never act on it) when the token fails; see :func:`csrf_matches`."""
+    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
+
+
 async def checked_form(request: Request) -> FormData:
     """The submitted form, once its CSRF token has been verified."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
+    form = await read_form(request)
     check_csrf(request, form)
     return form
+
+
+def csrf_matches(request: Request, form: FormData) -> bool:
+    try:
+        check_csrf(request, form)
+    except CsrfFailed:
+        return False
+    return True
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the browser says this POST comes from one of our own pages.
+
+    Fetch metadata (``Sec-Fetch-Site``) where the browser sends it, else the ``Origin``
+    header's host against ``Host``. Neither header: not known to be ours. Used only to decide
+    whether a refused form may be shown back to its sender with what was typed in it: a
+    cross-site page must not get a form of ours pre-filled with its text.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("origin")
+    host = request.headers.get("host")
+    if not origin or not host or origin == "null":
+        return False
+    return origin.partition("://")[2] == host
+
+
+def sign_in_from_form(
+    request: Request, db: Database, settings: Settings, form: FormData
+) -> tuple[Any | None, str | None, bool]:
+    """Sign in with the ``username``/``password``/``totp_code`` fields of a form whose CSRF
+    token has been checked (a form re-shown after its session ended carries them).
+
+    Returns (user, None, False) with a fresh session started, or (None, message, ask_totp).
+    The same rules as the sign-in page: throttling and audit are ``authenticate``'s.
+    """
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    totp_code = str(form.get("totp_code") or "").strip() or None
+    try:
+        with db.session() as session:
+            user = authenticate(
+                session,
+                username=username,
+                password=password,
+                totp_code=totp_code,
+                remote_addr=_client(request),
+                audit_key=settings.audit_key(),
+                refusal_interval=settings.audit_refusal_interval,
+            )
+    except TotpRequired:
+        return None, "Enter the code from your authenticator app.", True
+    except SignInThrottled as exc:
+        wait = int(exc.retry_after_seconds) + 1
+        return None, f"Too many failed attempts. Try again in {wait} seconds.", False
+    except SignInFailed:
+        return None, "Wrong user name, password or code.", totp_code is not None
+    start_session(request, db, user)
+    return user, None, False
 
 
 def start_session(request: Request, db: Database, user: Any) -> None:

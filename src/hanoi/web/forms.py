@@ -17,8 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from annotated_types import MaxLen
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
+
+from hanoi.cases.documents import SHORT
+from hanoi.convention.model import Convention
+from hanoi.directory.states import StateDirectory
 
 WidgetKind = Literal[
     "text",
@@ -48,6 +54,24 @@ class FieldSpec:
     description: str | None = None
     options: tuple[str, ...] = ()
     children: tuple[FieldSpec, ...] = field(default=())
+    #: The model's bound: characters for text, entries for lists (``lines``, ``rows``).
+    max_length: int | None = None
+    #: Characters per entry of a ``lines`` field.
+    item_max_length: int | None = None
+
+    @property
+    def max_chars(self) -> int | None:
+        """What a ``maxlength`` attribute may say: a text's own bound, or a list's entries
+        times their bound (plus a line break each) for a one-per-line textarea."""
+        if self.widget in ("text", "textarea"):
+            return self.max_length
+        if self.widget == "lines" and self.max_length and self.item_max_length:
+            return self.max_length * (self.item_max_length + 1)
+        return None
+
+
+def _max_length(info: FieldInfo) -> int | None:
+    return next((m.max_length for m in info.metadata if isinstance(m, MaxLen)), None)
 
 
 def _strip_optional(annotation: Any) -> Any:
@@ -76,7 +100,12 @@ def fields_for(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
         annotation = _strip_optional(info.annotation)
         optional = annotation is not info.annotation
         options = _literal_options(annotation)
-        spec_args: dict[str, Any] = {"key": name, "label": label, "description": info.description}
+        spec_args: dict[str, Any] = {
+            "key": name,
+            "label": label,
+            "description": info.description,
+            "max_length": _max_length(info),
+        }
         if name == "kind":
             specs.append(FieldSpec(widget="fixed", **spec_args))
         elif options is not None:
@@ -94,7 +123,8 @@ def fields_for(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
             elif item_options is not None:
                 specs.append(FieldSpec(widget="choices", options=item_options, **spec_args))
             else:
-                specs.append(FieldSpec(widget="lines", **spec_args))
+                # Every list of strings in the documents is a ShortList (entries of SHORT).
+                specs.append(FieldSpec(widget="lines", item_max_length=SHORT, **spec_args))
         elif annotation is bool:
             # An optional yes/no keeps "not answered" apart from "no": the checker treats
             # a missing statement differently from a negative one.
@@ -210,3 +240,76 @@ def label_for(labels: dict[str, str], path: str) -> str:
     label = labels.get(generic, path or "Document")
     numbers = [str(int(p) + 1) for p in parts if p.isdigit()]
     return f"{label} ({', '.join(numbers)})" if numbers else label
+
+
+def generic_path(path: str) -> str:
+    """``offences.0.code`` -> ``offences.*.code``: the path the Convention data speaks of."""
+    return ".".join("*" if p.isdigit() else p for p in path.split("."))
+
+
+def labelled_issue(labels: dict[str, str], path: str, message: str) -> str:
+    """A parse issue said with its field's label instead of its dotted path."""
+    prefix = f"{path}: "
+    text = message[len(prefix) :] if path and message.startswith(prefix) else message
+    return f"{label_for(labels, path)}: {text}" if path else text
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a pick list: the value the document stores, what the officer reads,
+    and ``data-*`` attributes a script filters or explains by."""
+
+    value: str
+    label: str
+    data: tuple[tuple[str, str], ...] = ()
+
+
+#: Names of the languages the fixture and the UN use; any other code is shown as it is.
+LANGUAGE_NAMES = {
+    "ar": "Arabic",
+    "de": "German",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "zh": "Chinese",
+}
+
+
+def pick_lists(convention: Convention, directory: StateDirectory) -> dict[str, tuple[Choice, ...]]:
+    """Fields whose values come from a list the node knows, by generic path: the States of
+    the verified directory, the languages they accept, the Convention's offences and data
+    categories. The values are exactly what the document models accept (two-letter codes,
+    offence codes, category ids); a value outside a list is kept by the form, not dropped."""
+    states = tuple(
+        Choice(
+            info.code,
+            f"{info.name} ({info.code})",
+            (
+                ("languages", " ".join(info.languages)),
+                ("authority", info.central_authority),
+                ("contact", info.point_of_contact_24_7),
+            ),
+        )
+        for info in sorted(directory.states, key=lambda i: i.name)
+    )
+    accepted: dict[str, list[str]] = {}
+    for info in directory.states:
+        for code in info.languages:
+            accepted.setdefault(code, []).append(info.code)
+    languages = tuple(
+        Choice(code, f"{LANGUAGE_NAMES.get(code, code)} ({code})", (("states", " ".join(sts)),))
+        for code, sts in sorted(accepted.items())
+    )
+    offences = tuple(
+        Choice(o.code, f"{o.code} — {o.name} ({o.article})") for o in convention.offences
+    )
+    categories = tuple(Choice(c.id, f"{c.title} ({c.article})") for c in convention.data_categories)
+    return {
+        "requesting_state": states,
+        "requested_state": states,
+        "language": languages,
+        "offences.*.code": offences,
+        "data_items.*.category": categories,
+    }

@@ -8,8 +8,10 @@ between nodes are the one exception: a piece of a payload may carry up to
 
 from __future__ import annotations
 
+import html
+
 from starlette.exceptions import HTTPException
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hanoi.evidence.transfer import MAX_PATCH_BYTES
@@ -18,6 +20,12 @@ from hanoi.web.problems import problem
 #: Room for a 1 MiB document sent as a URL-encoded form, where bytes may triple.
 MAX_BODY_BYTES = 4 << 20
 UPLOAD_PREFIX = "/federation/v1/evidence/"
+TOO_LARGE_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too large · Hanoi'
+    "</title></head><body><main><h1>Too large to send</h1><p>Nothing was saved: {detail}.</p>"
+    "<p>Go back: your browser still has what you typed. Shorten the longest texts (evidence "
+    "travels separately, not in the request) and save again.</p></main></body></html>"
+)
 
 
 class BodyLimit:
@@ -38,7 +46,10 @@ class BodyLimit:
                 if scope["path"].startswith(("/api/", "/federation/")):
                     await problem(413, "Request too large", detail)(scope, receive, send)
                 else:
-                    await PlainTextResponse(detail, status_code=413)(scope, receive, send)
+                    # A page, not a bare status: the officer learns that going back keeps
+                    # the text (the draft form also stops such a submit before it is sent).
+                    page = TOO_LARGE_PAGE.format(detail=html.escape(detail))
+                    await HTMLResponse(page, status_code=413)(scope, receive, send)
                 return
         received = 0
 

@@ -230,3 +230,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, on_database_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+
+
+def record_refused(request: Request, reason: str) -> None:
+    """Audit a refusal a handler answers itself (a form shown back with its text rather
+    than the error page), as the table's refusals are audited; call it from a thread."""
+    _audit_refusal(request, reason)

@@ -7,6 +7,7 @@ in its thread pool); the POST handlers only await the form, then hand over to a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,7 +19,13 @@ from starlette.datastructures import FormData
 from hanoi.accounts.permissions import Permission
 from hanoi.cases import drafts
 from hanoi.cases.check import CheckReport, check_document
-from hanoi.cases.documents import KINDS, document_model, new_document, parse_document_obj
+from hanoi.cases.documents import (
+    KINDS,
+    MAX_DOCUMENT_BYTES,
+    document_model,
+    new_document,
+    parse_document_obj,
+)
 from hanoi.cases.errors import DocumentError
 from hanoi.cases.render import SUPPORTED_LANGUAGES, LetterFormat, LetterLanguage
 from hanoi.config import Settings
@@ -26,15 +33,27 @@ from hanoi.convention import get_convention
 from hanoi.db import Database
 from hanoi.web import auth
 from hanoi.web.deps import Db, NodeSettings
-from hanoi.web.forms import fields_for, form_to_document, label_for, labels_by_path
+from hanoi.web.errors import CsrfFailed, SignInRequired
+from hanoi.web.forms import (
+    fields_for,
+    form_to_document,
+    generic_path,
+    label_for,
+    labelled_issue,
+    labels_by_path,
+    pick_lists,
+)
 from hanoi.web.letters import letter_response
+from hanoi.web.limits import MAX_BODY_BYTES
 from hanoi.web.node import states
-from hanoi.web.problems import page_error
+from hanoi.web.problems import page_error, record_refused
 from hanoi.web.templating import page
 
 router = APIRouter()
 
 UNKNOWN_KIND = f"Choose one of: {', '.join(KINDS)}."
+#: Parse issues said in the message at the top of the form; each is also beside its field.
+MAX_LISTED_ISSUES = 5
 
 
 def _client(request: Request) -> str | None:
@@ -45,6 +64,35 @@ def _drafter(request: Request, db: Database) -> Any:
     return auth.require_permission(request, db, Permission.DRAFT_REQUESTS)
 
 
+@dataclass(frozen=True)
+class _Issue:
+    """A parse issue shown next to its field, as the template shows a checker's problem."""
+
+    path: str
+    message: str
+    severity: str = "error"
+    article: str = ""
+    confidence: str = "confirmed"
+
+
+@dataclass(frozen=True)
+class _SignIn:
+    """The sign-in box a form is shown back with when its session ended before it was saved."""
+
+    error: str | None = None
+    ask_totp: bool = False
+    username: str = ""
+
+
+def _required_paths(kind: str) -> frozenset[str]:
+    """Generic paths of the elements the instrument always requires (conditional ones and
+    warnings are left to the check: marking them would claim more than the rules say)."""
+    instrument = get_convention().instrument(kind)
+    return frozenset(
+        e.field for e in instrument.required_elements if not e.conditional and e.severity == "error"
+    )
+
+
 def _form_page(
     request: Request,
     *,
@@ -53,15 +101,20 @@ def _form_page(
     values: dict[str, Any],
     report: CheckReport | None,
     draft_id: str | None,
+    settings: Settings,
     version: int | None = None,
     error: str | None = None,
+    issues: tuple[_Issue, ...] = (),
     status: int = 200,
     saved: bool = False,
+    notice: str | None = None,
+    sign_in: _SignIn | None = None,
 ) -> Response:
     fields = fields_for(document_model(kind))
     labels = labels_by_path(fields)
     problems_by_path: dict[str, list[Any]] = {}
-    for p in report.problems if report else []:
+    shown: list[Any] = [*(report.problems if report else []), *issues]
+    for p in shown:
         problems_by_path.setdefault(p.path, []).append(p)
     return page(
         request,
@@ -71,6 +124,9 @@ def _form_page(
             "instrument": get_convention().instrument(kind),
             "fields": fields,
             "label_of": lambda path: label_for(labels, path),
+            "generic_path": generic_path,
+            "required_paths": _required_paths(kind),
+            "picks": pick_lists(get_convention(), states(settings)),
             "values": values,
             "report": report,
             "problems_by_path": problems_by_path,
@@ -78,8 +134,12 @@ def _form_page(
             "version": version,
             "error": error,
             "saved": saved,
+            "notice": notice,
+            "sign_in": sign_in,
             "languages": SUPPORTED_LANGUAGES,
             "user": user,
+            "max_document_bytes": MAX_DOCUMENT_BYTES,
+            "max_body_bytes": MAX_BODY_BYTES,
         },
         status_code=status,
     )
@@ -87,14 +147,79 @@ def _form_page(
 
 def _document_from_form(
     form: FormData, kind: str
-) -> tuple[dict[str, Any], BaseModel | None, str | None]:
-    """The form as raw values, the parsed document (or None) and the parse error (or None)."""
-    values = form_to_document(form, fields_for(document_model(kind)))
+) -> tuple[dict[str, Any], BaseModel | None, str | None, tuple[_Issue, ...]]:
+    """The form as raw values, the parsed document (or None), the parse error said with
+    field labels (or None) and its issues by field."""
+    fields = fields_for(document_model(kind))
+    values = form_to_document(form, fields)
     values["kind"] = kind  # the URL decides the kind, never a form field
     try:
-        return values, parse_document_obj(values), None
+        return values, parse_document_obj(values), None, ()
     except DocumentError as exc:
-        return values, None, str(exc)
+        labels = labels_by_path(fields)
+        said = [labelled_issue(labels, path, message) for path, message in exc.issues]
+        more = len(said) - MAX_LISTED_ISSUES
+        summary = "; ".join(said[:MAX_LISTED_ISSUES]) + (f" (and {more} more)" if more > 0 else "")
+        issues = tuple(_Issue(path, labelled_issue(labels, path, m)) for path, m in exc.issues)
+        return values, None, summary, issues
+
+
+def _resume(
+    request: Request,
+    db: Database,
+    settings: Settings,
+    form: FormData,
+    *,
+    kind: str | None,
+    draft_id: str | None,
+) -> tuple[Any, Response | None]:
+    """The drafter behind a submitted form, or the form shown back with what was typed.
+
+    A session may end while an officer types (it expired, was revoked, or the cookie went
+    with a browser restart). The text is then never dropped: the same form comes back,
+    filled in, with a sign-in box inside it; signing in there saves the form in the same
+    step. Nothing is kept on the server: the text goes back only to the browser that sent
+    it, and only when that browser says the POST came from our own page (a cross-site
+    page gets the usual refusal, not a form of ours pre-filled with its text). A form
+    whose session lives but whose CSRF token is stale (signed out and in elsewhere) comes
+    back filled in too, with a fresh token, to be saved again. Nothing is saved without
+    a matching CSRF token and a live session.
+    """
+    csrf_ok = auth.csrf_matches(request, form)
+    user = auth.current_user(request, db)
+    sign_in: _SignIn | None = None
+    status = 401
+    if csrf_ok and user is None and "username" in form:
+        user, message, ask_totp = auth.sign_in_from_form(request, db, settings, form)
+        if user is None:
+            username = str(form.get("username") or "").strip()[:200]
+            sign_in = _SignIn(error=message, ask_totp=ask_totp, username=username)
+            status = 429 if message and message.startswith("Too many") else 401
+    if csrf_ok and user is not None:
+        return auth.require_permission(request, db, Permission.DRAFT_REQUESTS), None
+    if kind not in KINDS or not (csrf_ok or auth.same_origin(request)):
+        if not csrf_ok:
+            raise CsrfFailed
+        raise SignInRequired
+    assert kind is not None
+    if not csrf_ok:  # refused all the same, and audited as every CSRF refusal is
+        record_refused(request, "csrf")
+    values, _, _, _ = _document_from_form(form, kind)
+    raw_version = str(form.get("version") or "")
+    version = int(raw_version) if raw_version.isdigit() else None
+    if user is not None:  # a live session, a stale token: show back, save on the next try
+        user = auth.require_permission(request, db, Permission.DRAFT_REQUESTS)
+        notice = "Not saved: this form was older than your session. Check it and save again."
+        return user, _form_page(
+            request, user=user, kind=kind, values=values, report=None, draft_id=draft_id,
+            settings=settings, version=version, error=notice, status=403,
+        )  # fmt: skip
+    return None, _form_page(
+        request, user=None, kind=kind, values=values, report=None, draft_id=draft_id,
+        settings=settings, version=version, status=status,
+        error="Not saved: your session ended. What you typed is below; sign in to save it.",
+        sign_in=sign_in or _SignIn(),
+    )  # fmt: skip
 
 
 def _not_found(request: Request, db: Database, user: Any, draft_id: str) -> Response:
@@ -127,38 +252,42 @@ def new_page(request: Request, kind: str, db: Db, settings: NodeSettings) -> Res
     if kind not in KINDS:
         return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
     doc = new_document(kind, requesting_state=user.authority.state)
+    values = doc.model_dump(mode="json")
+    # The officer's own authority, as this node knows it: picked for them, still editable.
+    values["requesting_authority"]["name"] = user.authority.name
+    # No check on a blank form: nothing is "missing" before the officer has begun. The
+    # check comes on saving, or live once a field is left (draft.js).
     return _form_page(
         request,
         user=user,
         kind=kind,
-        values=doc.model_dump(mode="json"),
-        report=check_document(doc, directory=states(settings)),
+        values=values,
+        report=None,
         draft_id=None,
+        settings=settings,
     )
 
 
 @router.post("/requests/new/{kind}")
-async def create(request: Request, kind: str, db: Db) -> Response:
-    form = await auth.checked_form(request)
-    return await run_in_threadpool(_create, request, db, kind, form)
+async def create(request: Request, kind: str, db: Db, settings: NodeSettings) -> Response:
+    form = await auth.read_form(request)  # the token is checked in _resume
+    return await run_in_threadpool(_create, request, db, settings, kind, form)
 
 
-def _create(request: Request, db: Database, kind: str, form: FormData) -> Response:
-    user = _drafter(request, db)
+def _create(
+    request: Request, db: Database, settings: Settings, kind: str, form: FormData
+) -> Response:
+    user, shown_back = _resume(request, db, settings, form, kind=kind, draft_id=None)
+    if shown_back is not None:
+        return shown_back
     if kind not in KINDS:
         return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
-    values, doc, error = _document_from_form(form, kind)
+    values, doc, error, issues = _document_from_form(form, kind)
     if doc is None:
         return _form_page(
-            request,
-            user=user,
-            kind=kind,
-            values=values,
-            report=None,
-            draft_id=None,
-            error=f"Not saved: {error}",
-            status=422,
-        )
+            request, user=user, kind=kind, values=values, report=None, draft_id=None,
+            settings=settings, error=f"Not saved: {error}", issues=issues, status=422,
+        )  # fmt: skip
     try:
         with db.session() as session:
             draft = drafts.save_draft(
@@ -171,7 +300,7 @@ def _create(request: Request, db: Database, kind: str, form: FormData) -> Respon
     except drafts.InvalidDraft as exc:
         return _form_page(
             request, user=user, kind=kind, values=values, report=None, draft_id=None,
-            error=f"Not saved: {exc}", status=422,
+            settings=settings, error=f"Not saved: {exc}", status=422,
         )  # fmt: skip
     return RedirectResponse(f"/drafts/{draft.id}?saved=1", status_code=303)
 
@@ -194,19 +323,27 @@ def edit_page(request: Request, draft_id: str, db: Db, settings: NodeSettings) -
         values=document,
         report=check_document(parse_document_obj(document), directory=states(settings)),
         draft_id=draft.id,
+        settings=settings,
         version=draft.version,
         saved=request.query_params.get("saved") == "1",
     )
 
 
 @router.post("/drafts/{draft_id}")
-async def update(request: Request, draft_id: str, db: Db) -> Response:
-    form = await auth.checked_form(request)
-    return await run_in_threadpool(_update, request, db, draft_id, form)
+async def update(request: Request, draft_id: str, db: Db, settings: NodeSettings) -> Response:
+    form = await auth.read_form(request)  # the token is checked in _resume
+    return await run_in_threadpool(_update, request, db, settings, draft_id, form)
 
 
-def _update(request: Request, db: Database, draft_id: str, form: FormData) -> Response:
-    user = _drafter(request, db)
+def _update(
+    request: Request, db: Database, settings: Settings, draft_id: str, form: FormData
+) -> Response:
+    # The kind a form is shown back as, should its session have ended, is the one it says
+    # (the draft is not read for a stranger); once signed in, the stored draft's kind rules.
+    said_kind = str(form.get("kind") or "")
+    user, shown_back = _resume(request, db, settings, form, kind=said_kind, draft_id=draft_id)
+    if shown_back is not None:
+        return shown_back
     try:
         with db.session() as session:
             draft = drafts.get_draft(
@@ -216,17 +353,18 @@ def _update(request: Request, db: Database, draft_id: str, form: FormData) -> Re
         return _not_found(request, db, user, draft_id)
     raw_version = str(form.get("version") or "")
     expected = int(raw_version) if raw_version.isdigit() else None
-    values, doc, error = _document_from_form(form, draft.kind)
+    values, doc, error, issues = _document_from_form(form, draft.kind)
 
-    def again(message: str, status: int) -> Response:
+    def again(message: str, status: int, issues: tuple[_Issue, ...] = ()) -> Response:
         # What the officer typed comes back with the message: nothing is lost.
         return _form_page(
             request, user=user, kind=draft.kind, values=values, report=None,
-            draft_id=draft.id, version=expected, error=message, status=status,
+            draft_id=draft.id, settings=settings, version=expected, error=message,
+            issues=issues, status=status,
         )  # fmt: skip
 
     if doc is None:
-        return again(f"Not saved: {error}", 422)
+        return again(f"Not saved: {error}", 422, issues)
     try:
         with db.session() as session:
             drafts.update_draft(
@@ -246,7 +384,8 @@ def _update(request: Request, db: Database, draft_id: str, form: FormData) -> Re
 
 @router.post("/requests/check-form/{kind}")
 async def check_form(request: Request, kind: str, db: Db, settings: NodeSettings) -> Response:
-    """Live check for the form's progressive enhancement: the problems, as JSON."""
+    """Live check for the form's progressive enhancement: the problems, as JSON, each with
+    its field's label (the script never shows a dotted path)."""
     form = await auth.checked_form(request)
     return await run_in_threadpool(_check_form, request, db, settings, kind, form)
 
@@ -257,11 +396,16 @@ def _check_form(
     _drafter(request, db)
     if kind not in KINDS:
         return JSONResponse({"error": "unknown request kind"}, status_code=404)
-    _, doc, error = _document_from_form(form, kind)
+    _, doc, error, issues = _document_from_form(form, kind)
     if doc is None:
-        return JSONResponse({"parse_error": error, "problems": []})
+        said = [{"path": i.path, "message": i.message} for i in issues]
+        return JSONResponse({"parse_error": error, "issues": said, "problems": []})
     report = check_document(doc, directory=states(settings))
-    return JSONResponse({"parse_error": None, **report.model_dump(mode="json")})
+    labels = labels_by_path(fields_for(document_model(kind)))
+    body = report.model_dump(mode="json")
+    for problem in body["problems"]:
+        problem["label"] = label_for(labels, problem["path"])
+    return JSONResponse({"parse_error": None, **body})
 
 
 @router.get("/drafts/{draft_id}/letter")
