@@ -167,7 +167,12 @@ def test_a_refused_request_says_it_is_closed_not_in_the_other_states_hands(
     ref = send(running, "XA", "officer", example_document("mla", date_of_request=today))
     with signed_in(running, "XB", "officer") as officer:
         refused = post_action(
-            officer, ref, action="refuse", ground="domestic-law-bar", reason="Our law bars it."
+            officer,
+            ref,
+            action="refuse",
+            ground="domestic-law-bar",
+            reason="Our law bars it.",
+            confirm="yes",
         )
         assert refused.status_code == 303
         page = officer.get(f"/requests/{ref}").text

@@ -203,7 +203,9 @@ def test_duty_officer_acknowledges_a_preservation(running: Running) -> None:
         # too soon for the minimum preservation period.
         no_csrf = duty.post(f"/requests/{ref}/act", data={"action": "acknowledge"})
         assert no_csrf.status_code == 403
-        refuse = post_action(duty, ref, action="refuse", ground="essential-interests", reason="x")
+        refuse = post_action(
+            duty, ref, action="refuse", ground="essential-interests", reason="x", confirm="yes"
+        )
         assert refuse.status_code == 403
         soon = (today + timedelta(days=1)).isoformat()
         too_soon = post_action(duty, ref, action="preserve", until=soon, reason="Keep it.")
@@ -292,7 +294,13 @@ def test_refusal_needs_a_ground(running: Running) -> None:
 
         queued = outbox_size(running, "XB")
         reason = "Our law forbids this measure for the offence described."
-        missing = post_action(officer, ref, action="refuse", reason=reason)
+        unconfirmed = post_action(
+            officer, ref, action="refuse", ground="domestic-law-bar", reason=reason
+        )
+        assert unconfirmed.status_code == 422  # a hand-made post without "I confirm"
+        assert "tick &#39;I confirm&#39; to refuse" in unconfirmed.text
+        assert reason in unconfirmed.text
+        missing = post_action(officer, ref, action="refuse", reason=reason, confirm="yes")
         assert missing.status_code == 422
         assert "refuse needs a ground" in missing.text
         assert reason in missing.text, "what was typed comes back"
@@ -300,7 +308,7 @@ def test_refusal_needs_a_ground(running: Running) -> None:
         assert outbox_size(running, "XB") == queued, "nothing was sent"
 
         refused = post_action(
-            officer, ref, action="refuse", ground="domestic-law-bar", reason=reason
+            officer, ref, action="refuse", ground="domestic-law-bar", reason=reason, confirm="yes"
         )
         assert refused.status_code == 303
         assert status_on(running, "XB", ref) == "refused"

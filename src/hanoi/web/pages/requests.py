@@ -442,6 +442,7 @@ def render_request_page(
             "deadlines": _deadlines(services.settings, case),
             "now": now,
             "actions": _offered(case, user, now.date()),
+            "confirmed": sorted(a.value for a in CONFIRMED_ACTIONS),
             "approval": _approval(case, user, items),
             "final": is_final(Status(case.status)),
             "error": error,
@@ -576,6 +577,11 @@ def _action_request(form: FormData) -> ActionRequest:
     )
 
 
+#: Actions that end a request or its data for good: the page asks for an explicit "I confirm"
+#: (a dialog with JavaScript, a required box without), and the server holds to it too.
+CONFIRMED_ACTIONS = frozenset({Action.REFUSE, Action.RELEASE, Action.WITHDRAW})
+
+
 def _act(request: Request, services: NodeServices, reference: str, form: FormData) -> Response:
     user = _reader(request, services.db)
     retry = {k: _text(form, k) for k in ("action", "reason", "ground", "until")}
@@ -586,6 +592,8 @@ def _act(request: Request, services: NodeServices, reference: str, form: FormDat
         )
     try:
         action_request = _action_request(form)
+        if action_request.action in CONFIRMED_ACTIONS and _text(form, "confirm") != "yes":
+            raise ValueError(f"tick 'I confirm' to {action_request.action.value}: it is final")
     except ValueError as exc:
         return render_request_page(
             request, services, user, reference, error=str(exc), retry=retry, status=422
