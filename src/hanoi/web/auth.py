@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -89,15 +90,24 @@ def same_origin(request: Request) -> bool:
     return origin.partition("://")[2] == host
 
 
+@dataclass(frozen=True)
+class SignInOutcome:
+    """What a sign-in attempt came to: the user (a fresh session started), or why not."""
+
+    user: Any | None
+    error: str | None = None
+    ask_totp: bool = False
+    status: int = 200
+    """The HTTP status a page answers a refusal with (401, or 429 while throttled)."""
+    retry_after: int | None = None
+
+
 def sign_in_from_form(
     request: Request, db: Database, settings: Settings, form: FormData
-) -> tuple[Any | None, str | None, bool]:
+) -> SignInOutcome:
     """Sign in with the ``username``/``password``/``totp_code`` fields of a form whose CSRF
-    token has been checked (a form re-shown after its session ended carries them).
-
-    Returns (user, None, False) with a fresh session started, or (None, message, ask_totp).
-    The same rules as the sign-in page: throttling and audit are ``authenticate``'s.
-    """
+    token has been checked: the sign-in page's, or a draft form re-shown after its session
+    ended. Throttling and audit are ``authenticate``'s."""
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     totp_code = str(form.get("totp_code") or "").strip() or None
@@ -113,14 +123,16 @@ def sign_in_from_form(
                 refusal_interval=settings.audit_refusal_interval,
             )
     except TotpRequired:
-        return None, "Enter the code from your authenticator app.", True
+        return SignInOutcome(None, "Enter the code from your authenticator app.", True, 401)
     except SignInThrottled as exc:
         wait = int(exc.retry_after_seconds) + 1
-        return None, f"Too many failed attempts. Try again in {wait} seconds.", False
+        message = f"Too many failed attempts. Try again in {wait} seconds."
+        return SignInOutcome(None, message, status=429, retry_after=wait)
     except SignInFailed:
-        return None, "Wrong user name, password or code.", totp_code is not None
+        message = "Wrong user name, password or code."
+        return SignInOutcome(None, message, totp_code is not None, 401)
     start_session(request, db, user)
-    return user, None, False
+    return SignInOutcome(user)
 
 
 def start_session(request: Request, db: Database, user: Any) -> None:

@@ -190,11 +190,12 @@ def _resume(
     sign_in: _SignIn | None = None
     status = 401
     if csrf_ok and user is None and "username" in form:
-        user, message, ask_totp = auth.sign_in_from_form(request, db, settings, form)
+        outcome = auth.sign_in_from_form(request, db, settings, form)
+        user = outcome.user
         if user is None:
             username = str(form.get("username") or "").strip()[:200]
-            sign_in = _SignIn(error=message, ask_totp=ask_totp, username=username)
-            status = 429 if message and message.startswith("Too many") else 401
+            sign_in = _SignIn(error=outcome.error, ask_totp=outcome.ask_totp, username=username)
+            status = outcome.status
     if csrf_ok and user is not None:
         return auth.require_permission(request, db, Permission.DRAFT_REQUESTS), None
     if kind not in KINDS or not (csrf_ok or auth.same_origin(request)):

@@ -9,8 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from hanoi.accounts import authenticate
-from hanoi.accounts.errors import SignInFailed, SignInThrottled, TotpRequired
 from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.web import auth
@@ -46,42 +44,24 @@ async def sign_in(request: Request, db: Db, settings: NodeSettings) -> Response:
 
 
 def _sign_in(request: Request, db: Database, settings: Settings, form: FormData) -> Response:
-    username = str(form.get("username") or "").strip()
-    password = str(form.get("password") or "")
-    totp_code = str(form.get("totp_code") or "").strip() or None
     wanted = safe_next(form.get("next"))
-    status, error, ask_totp = 200, None, False
-    retry_after: int | None = None
-    try:
-        with db.session() as session:
-            user = authenticate(
-                session,
-                username=username,
-                password=password,
-                totp_code=totp_code,
-                remote_addr=request.client.host if request.client else None,
-                audit_key=settings.audit_key(),
-                refusal_interval=settings.audit_refusal_interval,
-            )
-    except TotpRequired:
-        status, error, ask_totp = 401, "Enter the code from your authenticator app.", True
-    except SignInThrottled as exc:
-        retry_after = int(exc.retry_after_seconds) + 1
-        status, error = 429, f"Too many failed attempts. Try again in {retry_after} seconds."
-    except SignInFailed:
-        status, error = 401, "Wrong user name, password or code."
-        ask_totp = totp_code is not None
-    else:
-        auth.start_session(request, db, user)
-        return RedirectResponse(landing(user.role, wanted), status_code=303)
+    outcome = auth.sign_in_from_form(request, db, settings, form)
+    if outcome.user is not None:
+        return RedirectResponse(landing(outcome.user.role, wanted), status_code=303)
+    username = str(form.get("username") or "").strip()
     response = page(
         request,
         "sign_in.html",
-        {"ask_totp": ask_totp, "error": error, "username": username, "next": wanted},
-        status_code=status,
+        {
+            "ask_totp": outcome.ask_totp,
+            "error": outcome.error,
+            "username": username,
+            "next": wanted,
+        },
+        status_code=outcome.status,
     )
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
+    if outcome.retry_after is not None:
+        response.headers["Retry-After"] = str(outcome.retry_after)
     return response
 
 
