@@ -96,6 +96,7 @@ def test_every_page_of_the_officers_journey_is_accessible(page: Page, running: R
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_accessible(page)
     page.locator('[name="summary_of_facts"]').fill("Ransomware on the ministry's servers.")
+    page.locator('[name="summary_of_facts"]').press("Tab")  # the check speaks once it is left
     expect(page.locator("#live-check")).to_contain_text("As typed:")
     assert_accessible(page)  # with the live check filled in
     page.get_by_role("button", name="Save and check").click()
