@@ -78,7 +78,7 @@ def test_duty_officer_acknowledges_and_preserves(page: Page, running: Running) -
     wait_delivered(running, "XB", ref)
     assert status_on(running, "XA", ref) == "preserved"  # applied with the receipt it signed
     page.reload()
-    expect(timeline.get_by_role("row", name="Receipt")).to_have_count(2)
+    expect(timeline.get_by_role("row", name="signed the receipt")).to_have_count(2)
 
     # Releasing cannot be undone: the page asks once more (the script's dialog stands in
     # for the "I confirm" box a page without JavaScript requires).

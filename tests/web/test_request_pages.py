@@ -189,7 +189,7 @@ def test_duty_officer_acknowledges_a_preservation(running: Running) -> None:
 
         page = duty.get(f"/requests/{ref}")
         assert page.status_code == 200
-        assert "Message received" in page.text and "XA-247" in page.text
+        assert "Received the request from Arcadia (XA-247)" in page.text
         assert "phish-host-7@mail.borealis.example" in page.text  # a data item
         assert "UNCC-13" in page.text  # an offence code
         assert "An organised group used a phishing website" in page.text
@@ -226,7 +226,7 @@ def test_duty_officer_acknowledges_a_preservation(running: Running) -> None:
         assert ref in sender.get("/requests?box=outbox").text
         page = sender.get(f"/requests/{ref}")
         assert 'class="status status-acknowledged"' in page.text
-        assert "Receipt" in page.text and "XB-247" in page.text
+        assert "Borealis (XB-247) signed the receipt" in page.text
         assert offered(page.text) == service_actions(running, "XA", "duty", ref)
         assert "withdraw" in offered(page.text) and "acknowledge" not in offered(page.text)
 

@@ -79,6 +79,10 @@ def test_an_officer_sends_a_draft_after_seeing_what_leaves_and_to_whom(running: 
         assert "Sent. It leaves" in duty.get(sent.headers["location"]).text
         wait_delivered(running, "XA", reference)
         assert status_on(running, "XB", reference) == "received"
+        # The timeline in plain words; the message's type and id only behind a disclosure.
+        timeline = duty.get(f"/requests/{reference}").text
+        assert "Delivered the request to Borealis (XB-247); receipt signed" in timeline
+        assert "<summary>Technical detail</summary>" in timeline
 
         # The draft is its request now: gone from the list, and a second send opens it.
         assert draft_id not in duty.get("/drafts").text

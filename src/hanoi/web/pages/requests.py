@@ -12,6 +12,7 @@ them in its thread pool); the POST handler awaits the form, then hands over to a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -51,6 +52,7 @@ from hanoi.cases.queries import (
     request_deadlines,
     timeline,
 )
+from hanoi.cases.wording import describe
 from hanoi.config import Settings
 from hanoi.convention import Ground, get_convention
 from hanoi.db import Database
@@ -411,6 +413,12 @@ def _approval(case: CaseRequest, user: User, items: list[TimelineItem]) -> dict[
     return None
 
 
+def _words(settings: Settings) -> Callable[[TimelineItem], str]:
+    """A timeline item as a sentence, with the States' names from the verified directory."""
+    names = {info.code: info.name for info in states(settings).states}
+    return lambda item: describe(item, names)
+
+
 def render_request_page(
     request: Request,
     services: NodeServices,
@@ -441,6 +449,7 @@ def render_request_page(
             "followups": [i.detail["request"] for i in items if i.what == "follow-up"],
             "deadlines": _deadlines(services.settings, case),
             "now": now,
+            "say": _words(services.settings),
             "actions": _offered(case, user, now.date()),
             "confirmed": sorted(a.value for a in CONFIRMED_ACTIONS),
             "approval": _approval(case, user, items),
