@@ -24,6 +24,7 @@ from hanoi.cases.letter_process import running
 from hanoi.config import load_settings
 from hanoi.db import Database
 from hanoi.web.app import create_app
+from tests.databases import MigratedTemplates
 from tests.serving import served
 from tests.web.conftest import csrf_of
 
@@ -72,6 +73,13 @@ def signed_in(base: str, username: str, password: str) -> Iterator[httpx.Client]
         )
         assert answer.status_code == 303, answer.text
         yield client
+
+
+@pytest.fixture
+def migrated_database_url(tmp_path: Path, migrated_templates: MigratedTemplates) -> str:
+    """SQLite only: the limits are the letter process's, not the database's, and the time
+    limit makes each run last its 20 seconds."""
+    return migrated_templates.sqlite_copy(tmp_path / "hanoi.db")
 
 
 @pytest.fixture
