@@ -1,4 +1,4 @@
-"""Nothing lost, nothing twice: a burst of 200 requests between two real ``hanoi up``
+"""Nothing lost, nothing twice: a burst of 100 requests between two real ``hanoi up``
 processes, while first the receiving and then the sending node is killed with SIGKILL."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.models import InboxMessage, OutboxMessage
 from tests.exchange.helpers import preservation
 
-BURST = 200
+BURST = 100
 HANOI = str(Path(sys.executable).with_name("hanoi"))
 
 
@@ -116,12 +116,12 @@ def test_a_burst_survives_kill_9_of_receiver_then_sender(
 
         xb.start()
         xa.start()  # its delivery worker starts on the burst at once
-        _wait_for("50 deliveries", lambda: _count(xb_db, InboxMessage) >= 50)
+        _wait_for("25 deliveries", lambda: _count(xb_db, InboxMessage) >= 25)
         xb.kill()
         assert _count(xb_db, InboxMessage) < BURST  # killed in the middle of the burst
         time.sleep(0.5)
         xb.start()
-        _wait_for("120 deliveries", lambda: _count(xb_db, InboxMessage) >= 120)
+        _wait_for("60 deliveries", lambda: _count(xb_db, InboxMessage) >= 60)
         xa.kill()
         assert _count(xb_db, InboxMessage) < BURST
         xa.start()

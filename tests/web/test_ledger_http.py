@@ -164,48 +164,49 @@ def test_only_what_the_latest_checkpoint_covers(
     assert client.get("/ledger/tile/entries/001.p/64").status_code == 200
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "tile/",
-        "tile/0",
-        "tile/0/",
-        "tile/0/0",  # not three digits
-        "tile/0/00",
-        "tile/0/0000",
-        "tile/0/x000/000",  # leading zero group
-        "tile/0/001/000",  # only groups before the last start with x
-        "tile/0/000.p/256",  # a full tile has no .p
-        "tile/0/000.p/0",
-        "tile/0/000.p/01",
-        "tile/0/000.p/",
-        "tile/0/000.p",
-        "tile/00/000",
-        "tile/8/000",
-        "tile/-1/000",
-        "tile/a/000",
-        "tile/entries",
-        "tile/entries/",
-        "tile/entries/1",
-        "tile/Entries/000",
-        "tile/0/000/",
-        "tile/0/000.p/1/",
-        "tile/0/%30%30%30",
-        "tile/0/.%2E/0/000",
-        "tile/0/%2E%2E/0/000",
-        "tile/entries/000%2Ep/1",
-        "tile/0/000.P/1",
-        "tile/0/x1000/000",
-    ],
-)
-def test_malformed_paths_are_404(
-    seeded_db: Database, client: TestClient, signer: Signer, path: str
-) -> None:
+MALFORMED = [
+    "tile/",
+    "tile/0",
+    "tile/0/",
+    "tile/0/0",  # not three digits
+    "tile/0/00",
+    "tile/0/0000",
+    "tile/0/x000/000",  # leading zero group
+    "tile/0/001/000",  # only groups before the last start with x
+    "tile/0/000.p/256",  # a full tile has no .p
+    "tile/0/000.p/0",
+    "tile/0/000.p/01",
+    "tile/0/000.p/",
+    "tile/0/000.p",
+    "tile/00/000",
+    "tile/8/000",
+    "tile/-1/000",
+    "tile/a/000",
+    "tile/entries",
+    "tile/entries/",
+    "tile/entries/1",
+    "tile/Entries/000",
+    "tile/0/000/",
+    "tile/0/000.p/1/",
+    "tile/0/%30%30%30",
+    "tile/0/.%2E/0/000",
+    "tile/0/%2E%2E/0/000",
+    "tile/entries/000%2Ep/1",
+    "tile/0/000.P/1",
+    "tile/0/x1000/000",
+]
+
+
+def test_malformed_paths_are_404(seeded_db: Database, client: TestClient, signer: Signer) -> None:
+    # One log of 300 entries for every path: growing it is what takes the time.
     grow(seeded_db, 300)
     store.sign_checkpoint(seeded_db, signer, ORIGIN)
-    response = client.get(f"/ledger/{path}", follow_redirects=False)
-    assert response.status_code == 404, (path, response.status_code)
-    assert "immutable" not in response.headers.get("cache-control", "")
+    served_wrongly = []
+    for path in MALFORMED:
+        response = client.get(f"/ledger/{path}", follow_redirects=False)
+        if response.status_code != 404 or "immutable" in response.headers.get("cache-control", ""):
+            served_wrongly.append((path, response.status_code))
+    assert served_wrongly == []
 
 
 def test_slash_variants_are_not_served(

@@ -78,18 +78,18 @@ def signed_in(base: str, username: str, password: str) -> Iterator[httpx.Client]
 @pytest.fixture
 def migrated_database_url(tmp_path: Path, migrated_templates: MigratedTemplates) -> str:
     """SQLite only: the limits are the letter process's, not the database's, and the time
-    limit makes each run last its 20 seconds."""
+    limit makes each run last its 8 seconds."""
     return migrated_templates.sqlite_copy(tmp_path / "hanoi.db")
 
 
 @pytest.fixture
 def node(seeded_db: Database, tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    """A node whose letters may have 3 pages and take 20 seconds; yields its URL and
+    """A node whose letters may have 3 pages and take 8 seconds; yields its URL and
     a function to change its settings."""
     settings = dataclasses.replace(
         load_settings(home=tmp_path / "node", database_url=seeded_db.url),
         letter_max_pages=3,
-        letter_time_limit=20,
+        letter_time_limit=8,
     )
     with served(create_app(settings, database=seeded_db, secure_cookies=False)) as port:
         yield f"http://127.0.0.1:{port}", settings
@@ -141,7 +141,7 @@ def test_a_letter_over_the_time_limit_is_stopped_while_others_render(
             worker.join(GENEROUS)
     [answer] = outcome
     assert answer.status_code == 413, answer.text
-    assert answer.json()["detail"].startswith("the letter took more than 20 seconds")
+    assert answer.json()["detail"].startswith("the letter took more than 8 seconds")
     assert running() == frozenset()
 
 
@@ -162,7 +162,7 @@ def test_a_letter_whose_client_left_is_stopped(node: tuple[str, Any], seed_passw
             assert time.monotonic() < deadline, "the letter never started"
             time.sleep(0.05)
         [pid] = running()
-    # The client is gone: the child is killed, long before its 20 seconds are up.
+    # The client is gone: the child is killed, long before its 8 seconds are up.
     deadline = time.monotonic() + GENEROUS
     while pid in running() or _alive(pid):
         assert time.monotonic() < deadline, "the letter went on without its client"
