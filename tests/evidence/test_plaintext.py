@@ -13,7 +13,7 @@ import pyrage  # type: ignore[import-untyped]
 import pytest
 
 from hanoi.evidence.manifest import ManifestFile
-from hanoi.evidence.plaintext import CHUNK_SIZE, PlaintextMismatch, decrypt_stream
+from hanoi.evidence.plaintext import CHUNK_SIZE, QUEUE_CHUNKS, PlaintextMismatch, decrypt_stream
 from hanoi.evidence.seal import seal_file
 from tests.raising import raises_check
 
@@ -100,11 +100,26 @@ def test_another_nodes_identity_gives_nothing(sealed: tuple[Path, bytes, Manifes
 
 
 def test_a_consumer_that_leaves_early_stops_the_decrypting_thread(
-    sealed: tuple[Path, bytes, ManifestFile], identity: Any
+    tmp_path: Path, identity: Any
 ) -> None:
-    payload, original, entry = sealed
-    before = threading.active_count()
-    stream = decrypt_stream(payload, entry, identity)
+    # More than the queue holds: the thread cannot finish unless it is stopped.
+    original = os.urandom((QUEUE_CHUNKS + 4) * CHUNK_SIZE)
+    (tmp_path / "big.bin").write_bytes(original)
+    sealed = seal_file(tmp_path / "big.bin", str(identity.to_public()), tmp_path / "0001.age")
+    entry = ManifestFile(
+        index=1,
+        name="big.bin",
+        size=sealed.plaintext_size,
+        media_type="application/octet-stream",
+        sha256=sealed.plaintext_sha256,
+        ciphertext_size=sealed.ciphertext_size,
+        ciphertext_sha256=sealed.ciphertext_sha256,
+    )
+    before = set(threading.enumerate())
+    stream = decrypt_stream(tmp_path / "0001.age", entry, identity)
     assert next(stream) == original[:CHUNK_SIZE]
+    [thread] = set(threading.enumerate()) - before
+    assert thread.name == "decrypt payload/0001.age"
     stream.close()  # type: ignore[attr-defined]
-    assert threading.active_count() == before
+    thread.join(timeout=30)
+    assert not thread.is_alive()

@@ -80,10 +80,9 @@ def decrypt_stream(payload: Path, entry: ManifestFile, identity: Any) -> Iterato
 def _stream(source: Any, entry: ManifestFile, identity: Any) -> Iterator[bytes]:
     pipe = _Pipe()
     reader = _HashingReader(source)
-    thread = threading.Thread(
+    threading.Thread(
         target=pipe.run, args=(reader, identity), name=f"decrypt {entry.payload_path}", daemon=True
-    )
-    thread.start()
+    ).start()
     plaintext = hashlib.sha256()
     sent = 0
     held: bytes | None = None  # the chunk given out only once the next one (or the end) came
@@ -114,9 +113,13 @@ def _stream(source: Any, entry: ManifestFile, identity: Any) -> Iterator[bytes]:
         if held:
             yield held
     finally:
+        # Not joined: a stream dropped by a server may be finalised on its event loop, which
+        # must not wait. The thread sees this at its next write, stops and closes the file;
+        # emptying the queue wakes it at once if it waits for room.
         pipe.stopped.set()
-        thread.join()
-        source.close()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                pipe.queue.get_nowait()
 
 
 def _check(entry: ManifestFile, size: int, digest: str, reader: _HashingReader, sent: int) -> None:
@@ -133,7 +136,7 @@ def _check(entry: ManifestFile, size: int, digest: str, reader: _HashingReader, 
             check="sha256",
             sent=sent,
         )
-    if reader.digest() != entry.ciphertext_sha256:
+    if reader.digest != entry.ciphertext_sha256:
         raise PlaintextMismatch(
             f"{where}: ciphertext SHA-256 does not match the manifest",
             check="ciphertext",
@@ -142,22 +145,23 @@ def _check(entry: ManifestFile, size: int, digest: str, reader: _HashingReader, 
 
 
 class _HashingReader:
-    """The payload as pyrage reads it (``read(n)``), hashed and read to its end."""
+    """The payload as pyrage reads it (``read(n)``), hashed; :meth:`finish` reads what
+    pyrage left (nothing, for a well-formed file) and sets :attr:`digest`."""
 
     def __init__(self, source: Any) -> None:
-        self._source = source
+        self.source = source
         self._hash = hashlib.sha256()
+        self.digest = ""
 
     def read(self, size: int = -1) -> bytes:
-        data: bytes = self._source.read(size)
+        data: bytes = self.source.read(size)
         self._hash.update(data)
         return data
 
-    def digest(self) -> str:
-        # Whatever pyrage left unread (nothing, for a well-formed file) counts too.
-        while data := self._source.read(1 << 20):
+    def finish(self) -> None:
+        while data := self.source.read(1 << 20):
             self._hash.update(data)
-        return self._hash.hexdigest()
+        self.digest = self._hash.hexdigest()
 
 
 class _Pipe:
@@ -172,6 +176,7 @@ class _Pipe:
     def run(self, reader: _HashingReader, identity: Any) -> None:
         try:
             pyrage.decrypt_io(reader, self, [identity])
+            reader.finish()  # before the end is announced: the consumer then reads the digest
             if self._buffer:
                 self._put(bytes(self._buffer))
             self._put(None)
@@ -182,6 +187,8 @@ class _Pipe:
             # raises DecryptError for a header no identity opens.
             with contextlib.suppress(_Stopped):
                 self._put(exc)
+        finally:
+            reader.source.close()
 
     def write(self, data: bytes) -> int:
         self._buffer += data
