@@ -143,8 +143,8 @@ def download_file(
             at=now,
         )
         session.flush()
-        # Before the commit: a crash after it leaves the folder behind the database, and
-        # package_folder() brings it up to date at the next use.
+        # Written before the commit, as open_received does: should the commit fail, the
+        # folder is one step ahead and package_folder() puts the database's graph back.
         write_custody(folder, row.custody)
     chunks = decrypt_stream(folder / entry.payload_path, entry, identity)
     return FileDownload(
