@@ -1,5 +1,6 @@
 """XA's officer finds the evidence XB delivered on the request's page in Chromium: the
-package, its files and hashes, its verification, and the encrypted package downloaded."""
+package, its files and hashes, its verification, the encrypted package downloaded, and a
+file downloaded decrypted."""
 
 from __future__ import annotations
 
@@ -58,3 +59,13 @@ def test_officer_sees_and_downloads_delivered_evidence(
     keys = directory_keys(xa.runtime.node.directory, "XB")
     unpacked = tmp_path / "court" / f"{reference}-{package_id}"
     assert verify_package(unpacked, keys_for=keys).manifest.package_id == package_id
+
+    # Each file, decrypted: the link's accessible name says which file, and the browser
+    # saves it under its own name, bit for bit the original.
+    link = files.get_by_role("link", name="Download subscriber.txt (decrypted")
+    with page.expect_download() as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == "subscriber.txt"
+    original = (tmp_path / "pkg-files" / "subscriber.txt").read_bytes()
+    assert Path(download.path()).read_bytes() == original

@@ -91,6 +91,10 @@ def _item(what: str, actor: str = "officer", **detail: str) -> TimelineItem:
             _item("reminder", "system", label="Acknowledge", due="2026-12-07T18:00:00+00:00"),
             "Deadline reminder: Acknowledge by 2026-12-07T18:00 UTC",
         ),
+        (
+            _item("evidence-file-opened", package="01J", file="2", name="photo.jpg"),
+            "Evidence file opened and downloaded: photo.jpg",
+        ),
         (_item("some-new-step"), "Some new step"),
     ],
 )

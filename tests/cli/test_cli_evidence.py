@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import cli_env, expect, hanoi
+from tests.cli.test_cli import Run, cli_env, expect, hanoi
 from tests.evidence.test_ewf import SECTION_HEADER, _acquire
 from tests.exchange.conftest import Running
 
@@ -276,3 +276,32 @@ def test_seal_for_a_request_deliver_list_and_open_from_the_command_line(
         env=xa,
     )
     assert again.code != 0 and "already exists" in again.err
+
+    # Opened again, one file only: each opening is a branch off the chain of custody, which
+    # stays continuous, so the package (and its custody graph) still verifies.
+    def open_file(index: str, into: str) -> Run:
+        return hanoi(
+            tmp_path,
+            "evidence",
+            "open",
+            state["package_id"],
+            "--request",
+            reference,
+            "--file",
+            index,
+            "--out",
+            str(tmp_path / into),
+            env=xa,
+        )
+
+    one = open_file("1", "opened-one")
+    assert one.code == 0, one
+    assert (tmp_path / "opened-one" / "records.csv").read_bytes() == records.read_bytes()
+    missing = open_file("2", "opened-none")
+    assert missing.code != 0 and "the package has no file 2" in missing.err
+    folder = running.federation.nodes["XA"].home / "evidence" / state["package_id"]
+    verified = hanoi(tmp_path, "evidence", "verify", str(folder), env=xa)
+    assert verified.code == 0, verified
+    graph = json.loads((folder / "custody.jsonld").read_text("utf-8"))
+    openings = [n for n in graph["@graph"] if n.get("uco-core:name") == "opening"]
+    assert len(openings) == 2 and len(openings[1]["uco-action:object"]) == 1

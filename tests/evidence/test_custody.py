@@ -110,6 +110,7 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, s
         "sealed": sealed,
         "delivered": _delivered(manifest),
         "sha-256": sealed.replace(plain.encode(), b'"uco-types:hashMethod":"SHA-256"', 1),
+        "one file opened": add_event(_delivered(manifest), manifest, _opening(5, frozenset({2}))),
     }
     folder = tmp_path_factory.mktemp("custody")
     runs = {}
@@ -136,6 +137,14 @@ def test_graph_after_transfer_receipt_and_opening_still_validates(
     verdicts: dict[str, tuple[int, str]],
 ) -> None:
     code, output = verdicts["delivered"]
+    assert code == 0, output
+    assert "Conforms: True" in output
+
+
+def test_graph_after_opening_one_file_still_validates(
+    verdicts: dict[str, tuple[int, str]],
+) -> None:
+    code, output = verdicts["one file opened"]
     assert code == 0, output
     assert "Conforms: True" in output
 
@@ -322,4 +331,105 @@ def test_check_custody_refuses_another_form() -> None:
     graph["@context"]["uco-types"] = "https://example.org/not-uco/"
     assert check_custody(graph, manifest) == [
         "custody graph: not a Hanoi custody graph (unexpected @context or no @graph)"
+    ]
+
+
+# --- openings: branches off the chain --------------------------------------------------------
+
+
+def _opening(hours: float, files: frozenset[int] | None = None) -> CustodyEvent:
+    return replace(_event("opening", hours, "XA-CA/clerk"), files=files)
+
+
+def test_a_package_opened_twice_keeps_its_custody_continuous() -> None:
+    """Each opening takes the ciphertext the receipt gave; before openings were branches,
+    the second one was reported as taking the first one's plaintext (broken custody)."""
+    manifest = _manifest()
+    data = add_event(_delivered(manifest), manifest, _opening(5))
+    assert check_custody(json.loads(data), manifest) == []
+    data = add_event(data, manifest, _opening(6, frozenset({1})))
+    assert check_custody(json.loads(data), manifest) == []
+
+
+def test_an_opening_of_one_file_takes_its_ciphertext_and_gives_its_plaintext() -> None:
+    manifest = _manifest()
+    graph = json.loads(add_event(_delivered(manifest), manifest, _opening(5, frozenset({2}))))
+    assert check_custody(graph, manifest) == []
+    opening = _mutate(graph, _action(6))
+    assert opening["uco-action:object"] == [{"@id": file_iri(PACKAGE, 2, "ciphertext")}]
+    assert opening["uco-action:result"][0] == {"@id": file_iri(PACKAGE, 2, "plaintext")}
+    assert len(opening["uco-action:result"]) == 2  # and the provenance record
+
+
+def _action(step: int) -> str:
+    """The IRI of step ``step`` of any graph of the package (it depends on nothing else)."""
+    graph = custody_graph(_manifest(), [*SEALED, *LATER, _opening(5), _opening(6)])
+    actions = [n["@id"] for n in graph["@graph"] if n.get("@type") == _ACTION]
+    return actions[step - 1]
+
+
+_ACTION = "case-investigation:InvestigativeAction"
+
+
+def test_only_an_opening_names_files_and_only_files_of_the_package() -> None:
+    with pytest.raises(ValueError, match="only an opening names files"):
+        replace(LATER[0], files=frozenset({1}))
+    with pytest.raises(ValueError, match="at least one file"):
+        _opening(5, frozenset())
+    with pytest.raises(CustodyError, match="has no file 3"):
+        add_event(_delivered(_manifest()), _manifest(), _opening(5, frozenset({1, 3})))
+
+
+def test_an_opening_of_a_file_the_chain_does_not_hold_is_refused() -> None:
+    manifest = _manifest(files=3)
+    # A graph whose transfer and receipt moved two of the three files: broken already ...
+    graph = custody_graph(manifest, [*SEALED, *LATER[:2], _opening(5, frozenset({3}))])
+    moved = [{"@id": file_iri(PACKAGE, i, "ciphertext")} for i in (1, 2)]
+    for step in (3, 4):
+        node = _mutate(graph, _action(step))
+        node["uco-action:object"] = moved
+        node["uco-action:result"] = moved + node["uco-action:result"][-1:]
+    assert check_custody(graph, manifest) == [
+        "event 3 (transfer): does not take what event 2 (sealing) gave: broken custody",
+        "event 5 (opening): opens files that event 4 (receipt) did not give: broken custody",
+    ]
+    # ... and an opening of a file that is not in the package at all.
+    two = _manifest(files=2)
+    graph = json.loads(add_event(_delivered(two), two, _opening(5, frozenset({2}))))
+    opening = _mutate(graph, _action(6))
+    opening["uco-action:object"] = [{"@id": file_iri(PACKAGE, 3, "ciphertext")}]
+    opening["uco-action:result"][0] = {"@id": file_iri(PACKAGE, 3, "plaintext")}
+    assert check_custody(graph, two) == [
+        "event 6 (opening): opens files that event 4 (receipt) did not give: broken custody"
+    ]
+
+
+def test_a_transfer_after_an_opening_takes_what_the_chain_still_holds() -> None:
+    manifest = _manifest()
+    data = add_event(_delivered(manifest), manifest, _opening(5, frozenset({1})))
+    data = add_event(data, manifest, _event("transfer", 6, "XA-CA/clerk"))
+    assert check_custody(json.loads(data), manifest) == []
+    graph = json.loads(data)
+    transfer = _mutate(graph, _action(7))
+    transfer["uco-action:object"] = [{"@id": file_iri(PACKAGE, 1, "plaintext")}]
+    assert check_custody(graph, manifest) == [
+        "event 7 (transfer): does not take what event 4 (receipt) gave: broken custody"
+    ]
+
+
+def test_a_forged_opening_that_gives_another_files_plaintext_is_refused() -> None:
+    manifest = _manifest()
+    graph = json.loads(add_event(_delivered(manifest), manifest, _opening(5, frozenset({1}))))
+    opening = _mutate(graph, _action(6))
+    opening["uco-action:result"][0] = {"@id": file_iri(PACKAGE, 2, "plaintext")}
+    assert check_custody(graph, manifest) == [
+        "event 6 (opening): does not give the plaintext of the files it opens: broken custody"
+    ]
+    opening["uco-action:result"][0] = {"@id": file_iri(PACKAGE, 1, "ciphertext")}
+    assert check_custody(graph, manifest) == [
+        "event 6 (opening): does not give the plaintext of the files it opens: broken custody"
+    ]
+    opening["uco-action:object"] = []
+    assert check_custody(graph, manifest) == [
+        "event 6 (opening): opens files that event 4 (receipt) did not give: broken custody"
     ]

@@ -549,10 +549,13 @@ def open_received(
     package_id: str,
     identity: Any,
     out: Path,
+    files: frozenset[int] | None = None,
     now: datetime | None = None,
 ) -> list[Path]:
-    """Decrypt a delivered package into the new folder ``out``, re-checking every hash,
-    and record the opening in its custody graph, on the timeline and in the audit log."""
+    """Decrypt a delivered package (every file, or those whose index is in ``files``) into
+    the new folder ``out``, re-checking every hash, and record the opening in its custody
+    graph, on the timeline and in the audit log. A package may be opened any number of
+    times: each opening is a branch off its chain of custody."""
     require(user, Permission.ACT_ON_REQUESTS, "open evidence")
     with db.session() as session:
         row = package_for(session, user=user, reference=reference, package_id=package_id)
@@ -566,7 +569,11 @@ def open_received(
             session, user.username, "evidence.opening", case, {"package": package_id}, utcnow()
         )
     opened = open_package(
-        folder, identity=identity, out=out, keys_for=directory_keys(node.directory, row.peer_state)
+        folder,
+        identity=identity,
+        out=out,
+        keys_for=directory_keys(node.directory, row.peer_state),
+        files=files,
     )
     now = now or utcnow()
     with db.session() as session:
@@ -585,10 +592,13 @@ def open_received(
                 at=max(now, last_step_time(stored.custody)),
                 location=place(node, node.state),
                 description=f"opened into {out.name}",
+                files=files,
             ),
         ).decode("utf-8")
         stored.updated_at = now
         detail = {"package": package_id, "files": str(len(opened))}
+        if files is not None:
+            detail["indexes"] = ",".join(str(n) for n in sorted(files))
         record_event(session, case, user.username, Side.REQUESTING, "evidence-opened", detail, now)
         record_audit(session, user.username, "evidence.opened", case, detail, now)
         write_custody(folder, stored.custody)

@@ -37,6 +37,7 @@ LEDGER_KINDS = {
     "evidence-received": "evidence-received",
     "evidence-delivered": "receipt",
     "evidence-opened": "evidence-opened",
+    "evidence-file-opened": "evidence-opened",
 }
 
 

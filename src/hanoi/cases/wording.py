@@ -52,6 +52,7 @@ EVENT_WORDS = {
     "evidence-received": "Evidence received and verified",
     "evidence-delivered": "Evidence delivered; the receiver signed its receipt",
     "evidence-opened": "Evidence opened",
+    "evidence-file-opened": "Evidence file opened and downloaded",
     "evidence-expired": "Evidence upload given up",
     "evidence-failed": "Evidence upload failed",
     "evidence-rejected": "Evidence did not verify and was refused",
@@ -74,6 +75,8 @@ def describe(item: TimelineItem, state_names: Mapping[str, str]) -> str:
         to = f" to {detail['to']}" if detail.get("to") else ""
         sentence = f"{sentence} ({detail['kind'].replace('-', ' ')}{to})"
         return f"{sentence}: {detail['text']}" if detail.get("text") else sentence
+    if item.what == "evidence-file-opened" and detail.get("name"):
+        return f"{sentence}: {detail['name']}"
     if item.what in ("reminder", "overdue") and detail.get("label"):
         return f"{sentence}: {detail['label']} by {detail.get('due', '')[:16]} UTC"
     if detail.get("ground_text"):

@@ -351,6 +351,9 @@ def open_(
     request: str | None = typer.Option(
         None, "--request", help="Open a package this node received for this request."
     ),
+    file: list[int] | None = typer.Option(
+        None, "--file", help="Open only the file with this index (repeat for more).", min=1
+    ),
     user: OptionalUser = None,
     home: NodeHome = None,
 ) -> None:
@@ -358,13 +361,14 @@ def open_(
 
     A package received for a request (--request) also has the opening
     recorded in its custody graph, on the request's timeline and in the
-    audit log."""
+    audit log; it may be opened again, whole or a file at a time."""
     settings = load_settings(home)
     identity = KeyStore(settings.home).age_identity()
+    files = frozenset(file) if file else None
     if request is None:
         folder = Path(package)
         opened = open_package(
-            folder, identity=identity, out=out, keys_for=_keys_for(folder, None, home)
+            folder, identity=identity, out=out, keys_for=_keys_for(folder, None, home), files=files
         )
     else:
         from hanoi.cases.evidence import open_received  # delivery: see the module's docstring
@@ -380,6 +384,7 @@ def open_(
                 package_id=package,
                 identity=identity,
                 out=out,
+                files=files,
             )
     console.print(f"Opened {len(opened)} file(s) into {out}; every SHA-256 matches the manifest.")
 

@@ -26,6 +26,15 @@ so the same inputs always give the same bytes, and the IRIs end in a UUID as UCO
 (``case_validate`` reports anything else, and by default a report is a failure). Facet and
 hash IRIs follow ``case_utils.inherent_uuid``, the scheme other CASE tools use for them.
 
+Continuity. The chain holds what the last step that was not an opening gave: the plaintext
+after an acquisition, the ciphertext after a sealing, a transfer or a receipt. Every step
+other than an opening takes exactly what the chain holds. An opening is a branch: it takes
+some (at least one) or all of the ciphertext files the chain holds, gives the plaintext of
+those same files and nothing else, and leaves what the chain holds as it was — the
+ciphertext stays in custody, so a package may be opened any number of times, a file at a
+time or whole, and a transfer may still follow. Graphs written before openings could name
+a subset of the files are valid under this rule as they are.
+
 The document is written in one fixed form: the context below, facets and hashes nested in
 their file, everything else at the top of ``@graph`` in the order it happened.
 :func:`check_custody` reads that form only; it is Hanoi's own continuity check and does not
@@ -86,7 +95,8 @@ _METADATA_KEYS: tuple[ImageMetadataKey, ...] = get_args(ImageMetadataKey)
 _EWF_DATE = "%a %b %d %H:%M:%S %Y"  # libewf's acquiry_date: "Sun Nov 29 08:03:13 2026"
 
 Side = Literal["plaintext", "ciphertext"]
-# What each step takes and gives: continuity means each step takes what the last one gave.
+# What each step takes and gives: continuity means each step takes what the last step that
+# was not an opening gave (an opening is a branch; see the module's docstring).
 _TAKES: dict[str, Side | None] = {
     "acquisition": None,
     "sealing": "plaintext",
@@ -126,10 +136,20 @@ class CustodyEvent:
     location: str
     """Where: a State (``Borealis (XB)``) or a node URL."""
     description: str = ""
+    files: frozenset[int] | None = None
+    """The indexes of the files an opening opens; ``None``: every file of the package. Only
+    an opening may name files: every other step moves the package whole."""
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
             raise ValueError(f"a custody event is one of {', '.join(EVENT_KINDS)}")
+        if self.files is not None:
+            if self.kind != "opening":
+                raise ValueError(
+                    f"a {self.kind} moves the whole package: only an opening names files"
+                )
+            if not self.files:
+                raise ValueError("an opening names at least one file")
         for field in ("performer", "organization", "tool", "location"):
             if not getattr(self, field).strip():
                 raise ValueError(f"a custody event needs a {field}")
@@ -344,10 +364,21 @@ def _ewf_time(value: str | None) -> str | None:
         return None  # another tool's format: the description still has it as written
 
 
-def _side_iris(manifest: Manifest, side: Side | None) -> list[str]:
+def _side_iris(
+    manifest: Manifest, side: Side | None, files: frozenset[int] | None = None
+) -> list[str]:
+    """The IRIs of the files of one side, in manifest order; only ``files`` if given."""
     if side is None:
         return []
-    return [file_iri(manifest.package_id, f.index, side) for f in manifest.files]
+    if files is not None:
+        unknown = sorted(files - {f.index for f in manifest.files})
+        if unknown:
+            raise CustodyError(f"package {manifest.package_id} has no file {unknown[0]}")
+    return [
+        file_iri(manifest.package_id, f.index, side)
+        for f in manifest.files
+        if files is None or f.index in files
+    ]
 
 
 def _named(iri: str, class_name: str, name: str) -> Node:
@@ -384,7 +415,7 @@ def _agent_nodes(event: CustodyEvent) -> list[Node]:
 def _event_nodes(manifest: Manifest, step: int, event: CustodyEvent) -> list[Node]:
     """The action of one step, its provenance record, and who, what and where."""
     record = _provenance_iri(manifest.package_id, step)
-    gives = _side_iris(manifest, _GIVES[event.kind])
+    gives = _side_iris(manifest, _GIVES[event.kind], event.files)
     return [
         _action_node(manifest, step, event, [*gives, record]),
         _provenance_node(manifest, record, event.kind, gives),
@@ -405,7 +436,7 @@ def _action_node(manifest: Manifest, step: int, event: CustodyEvent, results: li
     action["uco-action:location"] = [_ref(_agent_iri("Location", event.location))]
     action["uco-action:startTime"] = moment
     action["uco-action:endTime"] = moment
-    takes = _side_iris(manifest, _TAKES[event.kind])
+    takes = _side_iris(manifest, _TAKES[event.kind], event.files)
     if takes:
         action["uco-action:object"] = [_ref(iri) for iri in takes]
     action["uco-action:result"] = [_ref(iri) for iri in results]
@@ -498,8 +529,9 @@ def check_custody(graph: dict[str, Any], manifest: Manifest) -> list[str]:
     Every file appears with both hashes equal to the manifest's; the facts of each EWF
     image are exactly those its manifest entry gives, and no others are there; the steps
     are in time order; the first is an acquisition or a sealing; each later step takes
-    what the one before gave. Returns every problem found, each one line; an empty list
-    means none.
+    what the chain holds, or for an opening some of it, giving the plaintext of exactly
+    the files it takes (see the module's docstring). Returns every problem found, each one
+    line; an empty list means none.
     """
     if not _our_form(graph):
         return ["custody graph: not a Hanoi custody graph (unexpected @context or no @graph)"]
@@ -586,10 +618,31 @@ def _check_events(manifest: Manifest, actions: list[Node], index: dict[str, Any]
     names = [f"event {n} ({a.get('uco-core:name')})" for n, a in enumerate(actions, start=1)]
     problems = _check_first(manifest, actions[0], names[0], index)
     problems += _check_times(actions, names)
+    # What the chain holds, and the step that gave it: openings branch off and change neither.
+    holder, held = 0, _ids(actions[0], "uco-action:result", index)
+    plaintext_of = {
+        file_iri(manifest.package_id, f.index, "ciphertext"): file_iri(
+            manifest.package_id, f.index, "plaintext"
+        )
+        for f in manifest.files
+    }
     for n in range(1, len(actions)):
-        gave = _ids(actions[n - 1], "uco-action:result", index)
-        if _ids(actions[n], "uco-action:object", index) != gave:
-            problems.append(f"{names[n]}: does not take what {names[n - 1]} gave: broken custody")
+        takes = _ids(actions[n], "uco-action:object", index)
+        if actions[n].get("uco-core:name") != "opening":
+            if takes != held:
+                problems.append(
+                    f"{names[n]}: does not take what {names[holder]} gave: broken custody"
+                )
+            holder, held = n, _ids(actions[n], "uco-action:result", index)
+            continue
+        if not takes or not takes <= held or not takes <= plaintext_of.keys():
+            problems.append(
+                f"{names[n]}: opens files that {names[holder]} did not give: broken custody"
+            )
+        elif _ids(actions[n], "uco-action:result", index) != {plaintext_of[t] for t in takes}:
+            problems.append(
+                f"{names[n]}: does not give the plaintext of the files it opens: broken custody"
+            )
     return problems
 
 

@@ -254,20 +254,25 @@ def open_package(
     identity: Any,
     out: Path,
     keys_for: Callable[[str, datetime | None], Sequence[Ed25519PublicKey]],
+    files: frozenset[int] | None = None,
 ) -> list[Path]:
-    """Verify the package, then decrypt every file into the new folder ``out`` with the
-    node's age ``identity``, checking each plaintext's SHA-256 and size. ``out`` appears
-    only once every file opened and matched.
+    """Verify the package, then decrypt every file (or only those whose index is in
+    ``files``) into the new folder ``out`` with the node's age ``identity``, checking each
+    plaintext's SHA-256 and size. ``out`` appears only once every file opened and matched.
 
     EWF images are not read again: equal SHA-256 of every segment file means equal media
     data, so re-hashing it (as long as sealing took) would add nothing."""
     verified = verify_package(folder, keys_for=keys_for)
+    wanted = [f for f in verified.manifest.files if files is None or f.index in files]
+    unknown = sorted((files or set()) - {f.index for f in wanted})
+    if unknown:
+        raise PackageError(f"the package has no file {unknown[0]}")
     out = Path(out)
     if out.exists() or out.is_symlink():
         raise PackageError(f"{out}: already exists; opening never overwrites")
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.opening-", dir=out.parent))
     try:
-        for entry in verified.manifest.files:
+        for entry in wanted:
             _open_one(folder / entry.payload_path, work / entry.name, entry, identity)
         fsync_dir(work)
         os.rename(work, out)
@@ -275,7 +280,7 @@ def open_package(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return [out / entry.name for entry in verified.manifest.files]
+    return [out / entry.name for entry in wanted]
 
 
 def _open_one(payload: Path, target: Path, entry: ManifestFile, identity: Any) -> None:

@@ -53,6 +53,8 @@ class PackageView:
     manifest: Manifest
     last_error: str | None
     downloadable: bool
+    openable: bool
+    """Each file may be downloaded decrypted: a package this node received and verified."""
 
     @property
     def percent(self) -> int:
@@ -66,6 +68,8 @@ def package_views(session: Session, case: CaseRequest, node_home: Any) -> list[P
 
 def _view(row: EvidencePackage, node_home: Any) -> PackageView:
     outgoing = row.direction == Direction.OUTGOING.value
+    on_disk = node_home is not None and NodeFiles(node_home).folder(row.id).is_dir()
+    delivered = row.status == PackageStatus.DELIVERED.value
     return PackageView(
         id=row.id,
         outgoing=outgoing,
@@ -78,9 +82,8 @@ def _view(row: EvidencePackage, node_home: Any) -> PackageView:
         manifest=row.manifest,
         last_error=row.last_error,
         # A received package only once it verified; what this node sent, always.
-        downloadable=node_home is not None
-        and (outgoing or row.status == PackageStatus.DELIVERED.value)
-        and NodeFiles(node_home).folder(row.id).is_dir(),
+        downloadable=on_disk and (outgoing or delivered),
+        openable=on_disk and not outgoing and delivered,
     )
 
 

@@ -155,8 +155,9 @@ def _audit_refusal(request: Request, reason: str) -> None:
             source=request.client.host if request.client else None,
             actor=user.username if user else "(anonymous)",
             target_type="path",
-            target_id=request.url.path[:200],
-            detail={"reason": reason, "method": request.method},
+            # The column holds 64 characters (PostgreSQL refuses more); the detail the rest.
+            target_id=request.url.path[:64],
+            detail={"reason": reason, "method": request.method, "path": request.url.path[:200]},
             interval=services.settings.audit_refusal_interval,
         )
 

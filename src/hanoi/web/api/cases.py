@@ -179,6 +179,7 @@ def evidence(reference: str, caller: Reader, services: Services) -> list[dict[st
             "bytes_total": v.bytes_total,
             "last_error": v.last_error,
             "downloadable": v.downloadable,
+            "openable": v.openable,
             "files": [
                 {
                     "index": f.index,
