@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= demo-federation
 DEMO_PORT_BASE ?= 8400
 
-.PHONY: demo test install system-deps postgres lint check-types pytest clean
+.PHONY: demo test guide install system-deps postgres lint check-types pytest clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: install
 
 ## test: install what the tests need (Chromium, poppler, PostgreSQL if none runs) and run everything.
 test: install system-deps postgres lint check-types pytest
+
+## guide: the officer's guide's pictures (docs/guide/), taken again by the browser test that
+## walks its journey.
+guide: install system-deps
+	HANOI_SCREENSHOTS=docs/guide $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_officer_journey.py
 
 system-deps:
 	bash scripts/system-deps.sh

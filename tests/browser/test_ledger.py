@@ -5,6 +5,7 @@ download checks offline."""
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 from pathlib import Path
 
@@ -45,6 +46,10 @@ def test_auditor_reads_the_ledger_and_an_officer_downloads_a_receipt(
     page.goto(f"{base}/ledger")
     expect(page.get_by_role("heading", name="Custody ledger")).to_be_visible()
     expect(page.locator("#verifier-key")).to_have_text(keys["XA"].log_verifier().key_string())
+    summary = page.locator("#ledger-summary")
+    # The latest signature may be newer than the one the proof used: at least one witness.
+    expect(summary).to_contain_text(re.compile(r"other States? countersigned it \(X[BC]"))
+    page.get_by_text("Technical detail", exact=False).click()  # the figures behind the words
     expect(page.locator("#witness-policy")).to_contain_text("every other State in the directory")
     latest = page.get_by_role("table", name="Each witness's latest cosignature of this log")
     for code in ("XB", "XC"):

@@ -37,7 +37,7 @@ from hanoi.ledger.tiles import (
 )
 from hanoi.web.deps import install, installed
 from hanoi.web.ledger import IMMUTABLE, SHORT_LIVED
-from hanoi.web.pages.ledger import NO_SPLIT_VIEW, ledger_view, signature_lines
+from hanoi.web.pages.ledger import NO_SPLIT_VIEW, ledger_view, plain_summary, signature_lines
 from tests.serving import served
 from tests.web.conftest import sign_in
 
@@ -423,3 +423,22 @@ def test_witnesses_listed_verified_and_unverified(seeded_db: Database, signer: S
     refused = ledger_view(seeded_db, wrong, [known.verifier()])
     assert refused.verifier_key is None
     assert refused.alerts
+
+
+def test_the_page_says_in_words_how_far_the_log_can_be_trusted(
+    seeded_db: Database, signer: Signer
+) -> None:
+    grow(seeded_db, 5)
+    assert plain_summary(ledger_view(seeded_db, signer.verifier()), 1) == [
+        "This node's log holds 5 entries: every request sent, received or acted on and every "
+        "evidence step, each as a salted commitment that reveals nothing of the case.",
+        "The node has not signed the log yet: nothing in it can be proved so far.",
+    ]
+    signed = store.sign_checkpoint(seeded_db, signer, ORIGIN)
+    grow(seeded_db, 1, start=5)
+    said = plain_summary(ledger_view(seeded_db, signer.verifier()), 1)
+    assert said[1] == (
+        f"The node last signed it on {signed.created_at:%Y-%m-%d at %H:%M} UTC, covering "
+        "5 entries; the one newer entry is covered at the next signature."
+    )
+    assert said[2].startswith("No other State has countersigned that signature yet (1 needed)")

@@ -32,7 +32,7 @@ from hanoi.errors import NotAllowed
 from hanoi.exchange.errors import NoDirectory
 from hanoi.exchange.identity import LocalNode
 from hanoi.ledger import store
-from hanoi.ledger.keys import witness_verifiers_for_entry
+from hanoi.ledger.keys import state_of_witness, witness_verifiers_for_entry
 from hanoi.ledger.service import checkpoint_with_cosignatures
 from hanoi.ledger.witnessing import latest_cosignatures, split_views
 from hanoi.web import auth
@@ -150,6 +150,50 @@ def _unverified(lines: Iterable[tuple[str, int]], origin: str) -> list[WitnessLi
     ]
 
 
+def plain_summary(view: LedgerView, quorum: int) -> list[str]:
+    """The page's first paragraph: what the log holds and how far it can be trusted, in an
+    officer's words; the figures behind it follow on the page."""
+    entries = _count(view.tree_size, "entry", "entries")
+    said = [
+        f"This node's log holds {entries}: every request sent, received or acted on and every "
+        "evidence step, each as a salted commitment that reveals nothing of the case."
+    ]
+    checkpoint = view.checkpoint
+    if checkpoint is None:
+        said.append("The node has not signed the log yet: nothing in it can be proved so far.")
+        return said
+    said.append(
+        f"The node last signed it on {checkpoint.created_at:%Y-%m-%d at %H:%M} UTC, covering "
+        f"{_count(checkpoint.size, 'entry', 'entries')}" + _newer(view.tree_size - checkpoint.size)
+    )
+    witnessed = [state_of_witness(w.name) or w.name for w in view.witnesses if w.verified]
+    if not witnessed:
+        said.append(
+            f"No other State has countersigned that signature yet ({quorum} needed): until one "
+            "does, proofs from this log rest on this node's word alone."
+        )
+    else:
+        met = "enough" if len(witnessed) >= quorum else f"fewer than the {quorum} needed"
+        said.append(
+            f"{_count(len(witnessed), 'other State', 'other States')} countersigned it "
+            f"({', '.join(witnessed)}), {met}: this node could not show them a different "
+            "history without being caught."
+        )
+    return said
+
+
+def _newer(n: int) -> str:
+    if n <= 0:
+        return "."
+    if n == 1:
+        return "; the one newer entry is covered at the next signature."
+    return f"; the {n:,} newer entries are covered at the next signature."
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def node_log_verifier(node: LocalNode | None, origin: str | None) -> Verifier | None:
     """The log's verifier: the node's key under ``origin`` (None without a node)."""
     if node is None or origin is None:
@@ -190,7 +234,8 @@ def ledger_page(request: Request, services: Services) -> Response:
     verifier = node_log_verifier(node, latest.origin if latest else None)
     view = ledger_view(db, verifier, directory_cosigners(node))
     # Split views this node's witness caught in other States' logs: evidence, shown to all.
-    for seen in split_views(db):
+    caught = split_views(db)
+    for seen in caught:
         view.alerts.append(
             f"Split view: {seen.origin} signed two different checkpoints of size {seen.size} "
             f"(detected {seen.detected_at:%Y-%m-%d %H:%M} UTC); both notes are kept as evidence."
@@ -203,5 +248,11 @@ def ledger_page(request: Request, services: Services) -> Response:
     return page(
         request,
         "ledger.html",
-        {"user": user, "view": view, "policy": policy, "no_split_view": NO_SPLIT_VIEW},
+        {
+            "user": user,
+            "view": view,
+            "policy": policy,
+            "summary": plain_summary(view, settings.ledger_quorum),
+            "no_split_view": None if caught else NO_SPLIT_VIEW,
+        },
     )
