@@ -16,7 +16,7 @@ from hanoi.accounts.service import add_user, get_authority_by_code, get_user_by_
 from hanoi.audit.models import AuditEvent
 from hanoi.cases import drafts
 from hanoi.cases.acting import act
-from hanoi.cases.approval import OwnApproval, approve, awaiting_approval, return_request
+from hanoi.cases.approval import OwnApproval, approve, awaiting_approval, discard, return_request
 from hanoi.cases.approval_policy import approval_required, approval_rules, set_approval_rule
 from hanoi.cases.errors import RequestForbidden, RequestNotFound
 from hanoi.cases.lifecycle import Action, ActionRequest, LifecycleError, Status
@@ -257,3 +257,45 @@ def test_each_authority_decides_per_kind_and_changes_are_audited(running: Runnin
         ]
     assert _send(xa, "duty", _draft(xa, "duty", preservation())).status == Status.AWAITING_APPROVAL
     assert _send(xa, "officer", _draft(xa, "officer", _mla())).status == Status.SENT
+
+
+def test_a_request_that_should_not_leave_is_discarded_and_its_draft_closed(
+    running: Running,
+) -> None:
+    xa = running.node("XA")
+    draft_id = _draft(xa, "officer", _mla())
+    reference = _send(xa, "officer", draft_id).reference
+    _return(xa, "supervisor", reference, "Not needed: the provider answered a police request.")
+
+    with xa.runtime.db.session() as session, pytest.raises(RequestNotFound):
+        # Another authority's officer cannot even see it.
+        discard(session, user=_user(session, "duty"), reference=reference)
+    with xa.runtime.db.session() as session:
+        discard(
+            session, user=_user(session, "officer"), reference=reference, reason="Overtaken."
+        )
+    assert status(xa, reference) == "discarded" and outbox(xa) == []
+    with xa.runtime.db.session() as session:
+        officer = _user(session, "officer")
+        assert draft_id not in [d.id for d in drafts.list_drafts(session, user=officer)]
+        with pytest.raises(drafts.DraftAlreadySent):
+            drafts.update_draft(session, user=officer, draft_id=draft_id, document=_mla())
+    with pytest.raises(drafts.DraftAlreadySent):
+        _send(xa, "officer", draft_id)
+    # Final: neither discarded again nor approved.
+    with xa.runtime.db.session() as session, raises_check(LifecycleError, "action"):
+        discard(session, user=_user(session, "officer"), reference=reference)
+    with raises_check(LifecycleError, "action"):
+        _approve(xa, "supervisor", reference)
+    assert [a for a, *_ in _timeline(xa, reference)] == ["submit", "return", "discard"]
+    assert _timeline(xa, reference)[2][3] == {"reason": "Overtaken."}
+    assert ("request.discard", "officer") in _audited(xa, reference)
+
+
+def test_a_sent_request_is_withdrawn_not_discarded(running: Running) -> None:
+    xa = running.node("XA")
+    draft_id = _draft(xa, "duty", preservation())
+    reference = _send(xa, "duty", draft_id).reference  # no approval: it left at once
+    with xa.runtime.db.session() as session, raises_check(LifecycleError, "action"):
+        discard(session, user=_user(session, "duty"), reference=reference)
+    assert status(xa, reference) == "sent"

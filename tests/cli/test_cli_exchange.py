@@ -351,6 +351,16 @@ def test_four_eyes_from_the_command_line(running: Running, tmp_path: Path) -> No
     again = hanoi(tmp_path, "request", "approve", reference, env=supervisor)
     assert again.code == 2 and "must be awaiting_approval" in again.err
 
+    # A second one is not wanted after all: discarded, it never leaves.
+    second = hanoi(tmp_path, "request", "send", str(document), env=officer).out.splitlines()[0]
+    dropped = hanoi(
+        tmp_path, "request", "discard", second, "--reason", "Sent twice.", "--json", env=officer
+    )
+    assert dropped.code == 0, dropped.err
+    assert json.loads(dropped.out) == {"reference": second, "status": "discarded"}
+    twice = hanoi(tmp_path, "request", "discard", second, env=officer)
+    assert twice.code == 2 and "discarded" in twice.err
+
 
 def test_send_refuses_an_authority_the_directory_does_not_list(
     running: Running, tmp_path: Path

@@ -26,6 +26,7 @@ from hanoi.evidence.package import verify_package
 from hanoi.evidence.service import directory_keys
 from tests.evidence.delivery import deliver, executed_mla, package_row, seal_for, wait_for
 from tests.exchange.conftest import Running
+from tests.exchange.helpers import outbox
 from tests.web.test_request_pages import status_on, wait_delivered
 
 
@@ -125,6 +126,25 @@ def test_the_whole_journey_with_tokens_only(running: Running) -> None:
     with _api(running, "XA", officer) as api:
         timeline = [i["what"] for i in api.get(f"/requests/{reference}").json()["timeline"]]
         assert timeline[:3] == ["submit", "approve", "send"] and "execute" in timeline
+
+
+def test_a_request_not_wanted_after_all_is_discarded_before_it_leaves(running: Running) -> None:
+    officer = _token(running, "XA", "officer")
+    reader = _token(running, "XA", "officer", "read")
+    mla = example_document("mla", date_of_request=date.today().isoformat())
+    with _api(running, "XA", officer) as api:
+        draft = api.post("/drafts", content=json.dumps(mla)).json()
+        reference = api.post(f"/drafts/{draft['id']}/send", json={}).json()["reference"]
+        with _api(running, "XA", reader) as read_only:
+            _problem(read_only.post(f"/requests/{reference}/discard", json={}), 403)
+        dropped = api.post(f"/requests/{reference}/discard", json={"comment": "Sent twice."})
+        assert dropped.status_code == 200, dropped.text
+        assert dropped.json()["status"] == "discarded"
+        assert api.get("/drafts").json() == []  # its draft is closed, not listed again
+        _problem(api.post(f"/requests/{reference}/discard", json={}), 422)
+    with _api(running, "XB", _token(running, "XB", "officer")) as api:
+        _problem(api.post(f"/requests/{reference}/discard", json={}), 404)  # not theirs
+    assert outbox(running.node("XA")) == []
 
 
 def test_tokens_that_are_missing_wrong_or_out_of_bounds_are_refused(running: Running) -> None:

@@ -9,6 +9,9 @@ and nothing goes to the other State. A supervisor of the same authority then
 - or **returns** it with a comment saying what to change: it is ``returned``, its draft is
   listed and editable again, and sending the draft again resubmits the same request.
 
+An officer of the authority may also **discard** a request awaiting approval or returned:
+it is ``discarded`` for good, its draft is no longer listed, and nothing ever left.
+
 The person who asked for approval never approves their own request, whatever their role.
 Both steps are on the request's timeline (and so in the node's transparency log) and in the
 audit trail; the other State never hears of them.
@@ -105,6 +108,33 @@ def return_request(
     )
     case.submitted_by = None
     record_audit(session, user.username, "request.return", case, event.detail, now)
+    return case
+
+
+def discard(
+    session: Session,
+    *,
+    user: User,
+    reference: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> CaseRequest:
+    """Drop a request awaiting approval or returned for changes, so it is never sent: it
+    is ``discarded`` for good and its draft leaves the drafts. Any officer of its authority
+    who may send requests may do it; the other State never heard of it."""
+    now = now or utcnow()
+    require(user, Permission.SEND_REQUESTS, "discard requests")
+    case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
+    event = apply_transition(
+        session,
+        case,
+        ActionRequest(Action.DISCARD, reason=reason),
+        Side.REQUESTING,
+        user.username,
+        now,
+    )
+    case.submitted_by = None
+    record_audit(session, user.username, "request.discard", case, event.detail, now)
     return case
 
 

@@ -56,6 +56,7 @@ class Status(StrEnum):
     # Four eyes (cases/approval.py): a supervisor approves before the request leaves.
     AWAITING_APPROVAL = "awaiting_approval"
     RETURNED = "returned"
+    DISCARDED = "discarded"
     SENT = "sent"
     RECEIVED = "received"
     ACKNOWLEDGED = "acknowledged"
@@ -84,6 +85,7 @@ class Action(StrEnum):
     SUBMIT = "submit"
     APPROVE = "approve"
     RETURN = "return"
+    DISCARD = "discard"
     # User actions.
     ACKNOWLEDGE = "acknowledge"
     START = "start"
@@ -184,6 +186,7 @@ _FINAL = frozenset(
         Status.WITHDRAWN,
         Status.LAPSED,
         Status.RELEASED,
+        Status.DISCARDED,
     }
 )
 _BEFORE_SENDING = frozenset({Status.DRAFT, Status.AWAITING_APPROVAL, Status.RETURNED})
@@ -213,6 +216,9 @@ _TRANSITIONS: dict[Action, _Transition] = {
     Action.RETURN: _Transition(
         _REQUESTING, frozenset({Status.AWAITING_APPROVAL}), Status.RETURNED, needs_reason=True
     ),
+    Action.DISCARD: _Transition(
+        _REQUESTING, frozenset({Status.AWAITING_APPROVAL, Status.RETURNED}), Status.DISCARDED
+    ),
     Action.RECEIVE: _Transition(_BOTH, frozenset({Status.SENT}), Status.RECEIVED),
     Action.LAPSE: _Transition(_REQUESTED, frozenset({Status.PRESERVED}), Status.LAPSED),
     Action.ACKNOWLEDGE: _Transition(_REQUESTED, frozenset({Status.RECEIVED}), Status.ACKNOWLEDGED),
@@ -240,7 +246,7 @@ _TRANSITIONS: dict[Action, _Transition] = {
 
 SYSTEM_ACTIONS = frozenset({Action.SEND, Action.RECEIVE, Action.LAPSE})
 """Done by the exchange on its own; never offered to a user."""
-APPROVAL_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE, Action.RETURN})
+APPROVAL_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE, Action.RETURN, Action.DISCARD})
 """Done through :mod:`hanoi.cases.approval` inside the requesting State; the other State
 never hears of them, so they are not among the actions on a request."""
 _PRESERVATION_ONLY = frozenset({Action.PRESERVE, Action.EXTEND, Action.RELEASE})

@@ -26,6 +26,7 @@ EVENT_WORDS = {
     "submit": "Submitted for a supervisor's approval",
     "approve": "Approved by a supervisor",
     "return": "Returned for changes",
+    "discard": "Discarded before it was sent",
     "send": "Sent",
     "receive": "Received",
     "acknowledge": "Receipt acknowledged",

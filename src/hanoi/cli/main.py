@@ -86,6 +86,10 @@ COMMANDS: tuple[Entry | Group, ...] = (
                 "return",
                 "Return a request awaiting approval to its drafters, saying what to change.",
             ),
+            (
+                "discard",
+                "Discard a request awaiting approval or returned: it never leaves the State.",
+            ),
         ),
     ),
     Group(

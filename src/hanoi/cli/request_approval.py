@@ -1,7 +1,9 @@
-"""`hanoi request approvals|approve|return`: four eyes before a request leaves the State.
+"""`hanoi request approvals|approve|return|discard`: four eyes before a request leaves the
+State.
 
 A supervisor lists what waits for them, approves a request (it is sent at once) or returns
-it to its drafters with a comment. As the other request commands, these act as a user of
+it to its drafters with a comment; an officer of the authority may discard one that should
+not leave after all. As the other request commands, these act as a user of
 this node (--user, or $HANOI_USER); the four-eyes rule holds here too: nobody approves a
 request they submitted.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from hanoi.cases.approval import approve, awaiting_approval, return_request
+from hanoi.cases.approval import approve, awaiting_approval, discard, return_request
 from hanoi.cli.context import ActingUser, AsJson, NodeHome, open_node
 from hanoi.cli.errors import guarded
 from hanoi.cli.output import console, print_json
@@ -94,3 +96,25 @@ def return_(
         print_json({"reference": reference, "status": status})
     else:
         console.print(f"{reference}: returned to its drafters.")
+
+
+@app.command("discard")
+@guarded
+def discard_(
+    reference: str = typer.Argument(..., help="The request's reference."),
+    *,
+    user: ActingUser,
+    reason: str | None = typer.Option(None, "--reason", help="Why, for the timeline."),
+    as_json: AsJson = False,
+    home: NodeHome = None,
+) -> None:
+    """Discard a request awaiting approval or returned: it never leaves the State."""
+    with open_node(home) as context, context.db.session() as session:
+        case = discard(
+            session, user=context.user(session, user), reference=reference, reason=reason
+        )
+        status = case.status
+    if as_json:
+        print_json({"reference": reference, "status": status})
+    else:
+        console.print(f"{reference}: discarded; it was never sent, and its draft is closed.")

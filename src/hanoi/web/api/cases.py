@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hanoi.cases.access import get_request
 from hanoi.cases.acting import act, attach_condition
-from hanoi.cases.approval import approve, awaiting_approval, return_request
+from hanoi.cases.approval import approve, awaiting_approval, discard, return_request
 from hanoi.cases.lifecycle import MAX_REASON_LENGTH, Action, ActionRequest
 from hanoi.cases.queries import Box, list_requests
 from hanoi.cases.views import request_detail, request_summary
@@ -157,6 +157,15 @@ def return_(reference: str, body: Comment, caller: Writer, services: Services) -
     """Return a request awaiting approval to its drafters; the comment says what to change."""
     with services.db.session() as session:
         return_request(session, user=caller.user, reference=reference, comment=body.comment or "")
+    return _show(services, caller, reference)
+
+
+@router.post("/requests/{reference}/discard", responses=_WRITE)
+def discard_(reference: str, body: Comment, caller: Writer, services: Services) -> dict[str, Any]:
+    """Discard a request awaiting approval or returned for changes: it never leaves the
+    State, and its draft is closed. The comment, if any, says why."""
+    with services.db.session() as session:
+        discard(session, user=caller.user, reference=reference, reason=body.comment)
     return _show(services, caller, reference)
 
 
