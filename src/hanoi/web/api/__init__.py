@@ -2,13 +2,14 @@
 
 from fastapi import APIRouter
 
-from hanoi.web.api import cases, convention, drafts, requests
+from hanoi.web.api import cases, convention, drafts, evidence, requests
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(convention.router)
 router.include_router(requests.router)
 router.include_router(drafts.router)
 router.include_router(cases.router)
+router.include_router(evidence.router)
 
 
 @router.get("/health", tags=["node"])
