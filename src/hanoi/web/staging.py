@@ -12,14 +12,20 @@ mid-piece keeps what arrived (``408`` with the offset, if it is still listening)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from hanoi.accounts.models import User
+from hanoi.cases.evidence import NodeFiles
+from hanoi.cases.evidence_seal import check_deliverable
 from hanoi.cases.evidence_staging import begin_piece, end_piece
-from hanoi.evidence.staging import OffsetConflict, PendingUpload, StagedFile
+from hanoi.cases.models import CaseRequest
+from hanoi.errors import HanoiError
+from hanoi.evidence.staging import MAX_CHUNK_BYTES, OffsetConflict, PendingUpload, StagedFile
 from hanoi.evidence.transfer import CHUNK_CONTENT_TYPE, BadUpload
 from hanoi.web.deps import NodeServices
 from hanoi.web.errors import ApiError
@@ -103,3 +109,41 @@ def staged_json(files: list[StagedFile], uploads: list[PendingUpload]) -> dict[s
 
 def upload_json(pending: PendingUpload) -> dict[str, Any]:
     return {"id": pending.id, "name": pending.name, "size": pending.size, "offset": pending.offset}
+
+
+# --- the request page's "Deliver evidence" form (web/pages/staging.py) -----------------------
+
+
+@dataclass(frozen=True)
+class StagingPanel:
+    """What the request page shows an officer who may deliver evidence for it."""
+
+    files: list[StagedFile]
+    uploads: list[PendingUpload]
+    folder: Path
+    recipient: str
+    piece_bytes: int
+
+
+#: The piece the page's script sends: small enough to arrive within the server's body
+#: timeout (60 s by default) at about 1.2 Mbit/s; the script halves it on a slow link.
+PAGE_PIECE_BYTES = 8 * 1024 * 1024
+
+
+def staging_panel(services: NodeServices, user: User, case: CaseRequest) -> StagingPanel | None:
+    """The panel, or None where this user may not deliver evidence for ``case`` now."""
+    node = services.node
+    if node is None:
+        return None
+    try:
+        check_deliverable(case, user)
+    except HanoiError:
+        return None
+    area = NodeFiles(node.home).staging
+    return StagingPanel(
+        files=area.files(case.reference),
+        uploads=area.uploads(case.reference),
+        folder=area.folder(case.reference),
+        recipient=f"{case.requesting_authority} ({case.requesting_state})",
+        piece_bytes=min(PAGE_PIECE_BYTES, MAX_CHUNK_BYTES),
+    )
