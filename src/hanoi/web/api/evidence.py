@@ -44,8 +44,8 @@ from hanoi.web.staging import (
 
 router = APIRouter(tags=["evidence"])
 
-_READ = problem_responses(401, 403, 404, 422)
-_WRITE = problem_responses(401, 403, 404, 409, 422, 503)
+_READ = problem_responses(401, 403, 404, 422, 503)
+_WRITE = problem_responses(400, 401, 403, 404, 409, 413, 422, 503)
 _OFFSET_HEADERS = {
     "Upload-Offset": {"description": "Bytes the node holds", "schema": {"type": "integer"}},
     "Upload-Length": {"description": "The declared size", "schema": {"type": "integer"}},
@@ -86,7 +86,7 @@ def delete_staged(reference: str, name: str, caller: Writer, services: Services)
 @router.post(
     "/requests/{reference}/evidence/uploads",
     status_code=201,
-    responses=problem_responses(401, 403, 404, 409, 422, 503),
+    responses=_WRITE,
 )
 def start(reference: str, body: UploadStart, caller: Writer, services: Services) -> dict[str, Any]:
     """Start uploading a file into the staging folder (or find the upload under way for the
@@ -102,20 +102,28 @@ def start(reference: str, body: UploadStart, caller: Writer, services: Services)
     return upload_json(pending)
 
 
-@router.api_route(
+@router.head(
     "/requests/{reference}/evidence/uploads/{upload_id}",
-    methods=["GET", "HEAD"],
     responses={200: {"headers": _OFFSET_HEADERS}, **_READ},
 )
-def offset(
-    request: Request, reference: str, upload_id: str, caller: Reader, services: Services
-) -> Response:
-    """Where an upload stands: ``Upload-Offset`` (and, to a GET, the upload as JSON)."""
+def offset_head(reference: str, upload_id: str, caller: Reader, services: Services) -> Response:
+    """Where an upload stands: ``Upload-Offset``, the bytes the node holds (the offset to
+    send the next piece at), and ``Upload-Length``. 404 once complete: the file is staged."""
     pending = upload_state(
         services.db, node_of(services), user=caller.user, reference=reference, upload_id=upload_id
     )
-    if request.method == "HEAD":
-        return offset_answer(pending)
+    return offset_answer(pending)
+
+
+@router.get(
+    "/requests/{reference}/evidence/uploads/{upload_id}",
+    responses={200: {"headers": _OFFSET_HEADERS}, **_READ},
+)
+def offset_get(reference: str, upload_id: str, caller: Reader, services: Services) -> JSONResponse:
+    """Where an upload stands, as ``HEAD`` tells it, and the upload as JSON."""
+    pending = upload_state(
+        services.db, node_of(services), user=caller.user, reference=reference, upload_id=upload_id
+    )
     headers = dict(offset_answer(pending).headers)
     del headers["content-length"]
     return JSONResponse(upload_json(pending), headers=headers)
@@ -126,7 +134,7 @@ def offset(
     status_code=204,
     responses={
         204: {"headers": _OFFSET_HEADERS},
-        **problem_responses(400, 401, 403, 404, 408, 409, 413, 422, 423),
+        **problem_responses(400, 401, 403, 404, 408, 409, 413, 422, 423, 503),
     },
     openapi_extra={
         "requestBody": {
