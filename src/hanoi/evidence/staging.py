@@ -127,7 +127,7 @@ class PendingUpload:
 
 def check_name(name: str) -> str:
     """``name`` in Unicode NFC if it may be staged and sealed; :class:`BadName` otherwise:
-    a plain name as a package takes it (no separators, controls, edge spaces, at most 200
+    a plain name as a package takes it (no separators, controls, edge spaces, at most 255
     bytes of UTF-8), not hidden and not a partial copy."""
     if not isinstance(name, str):
         raise BadName("a file name is text")
