@@ -85,10 +85,13 @@ def start_upload(
 ) -> PendingUpload:
     """A browser upload of ``size`` bytes named ``name`` (or the one under way for it)."""
     case = _case(db, user, reference)
-    pending = NodeFiles(node.home).staging.start(case.reference, name, size)
-    if pending.offset == 0:
-        detail = {"upload": pending.id, "name": pending.name, "bytes": str(pending.size)}
-        _audit(db, user, reference, "evidence.upload-started", detail)
+    area = NodeFiles(node.home).staging
+    under_way = area.find(case.reference, name, size)
+    if under_way is not None:
+        return under_way
+    pending = area.start(case.reference, name, size)
+    detail = {"upload": pending.id, "name": pending.name, "bytes": str(pending.size)}
+    _audit(db, user, reference, "evidence.upload-started", detail)
     return pending
 
 

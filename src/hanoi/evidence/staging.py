@@ -199,18 +199,23 @@ class StagingArea:
 
     # --- browser uploads ------------------------------------------------------------
 
+    def find(self, reference: str, name: str, size: int) -> PendingUpload | None:
+        """The upload under way for the same name and size, if any (so a client that lost
+        its id goes on rather than starts over)."""
+        name = check_name(name)
+        for pending in self.uploads(reference):
+            if pending.name == name and pending.size == size:
+                return pending
+        return None
+
     def start(self, reference: str, name: str, size: int) -> PendingUpload:
-        """A new upload of ``size`` bytes named ``name``, or the one under way for the same
-        name and size (so a client that lost its id resumes rather than starts over)."""
+        """A new upload of ``size`` bytes named ``name``."""
         name = check_name(name)
         if not isinstance(size, int) or not 0 < size <= MAX_FILE_BYTES:
             raise BadName(f"a file to upload has between 1 and {MAX_FILE_BYTES} bytes")
         folder = self._made(reference)
         if os.path.lexists(folder / name):
             raise StagedExists(f"{name[:60]!r} is staged already: remove it first")
-        for pending in self.uploads(reference):
-            if pending.name == name and pending.size == size:
-                return pending
         free = shutil.disk_usage(folder).free
         room = free - SPACE_MARGIN - self._reserved()
         if size > room:

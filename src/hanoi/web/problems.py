@@ -155,7 +155,7 @@ def _audit_refusal(request: Request, reason: str) -> None:
             source=request.client.host if request.client else None,
             actor=user.username if user else "(anonymous)",
             target_type="path",
-            target_id=request.url.path[:200],
+            target_id=request.url.path[:64],  # the column holds 64 (PostgreSQL enforces it)
             detail={"reason": reason, "method": request.method},
             interval=services.settings.audit_refusal_interval,
         )
