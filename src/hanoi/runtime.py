@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from hanoi.audit import flush_refusals
 from hanoi.cases.evidence import NodeFiles
+from hanoi.cases.evidence_staging import discard_stale_work
 from hanoi.cases.evidence_transfer import (
     expire_stale_uploads,
     fail_refused_offers,
@@ -148,6 +149,7 @@ def evidence_loop(
         expire_stale_uploads(db, node, after=upload_expiry)
         # Officers' browser uploads into staging folders left unfinished, likewise.
         NodeFiles(node.home).staging.expire(after=upload_expiry.total_seconds())
+        discard_stale_work(node.home, after=upload_expiry.total_seconds())
         return False  # nothing more to do at once
 
     loop = StepLoop(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hanoi.cases.evidence_staging import discard_stale_work
 from hanoi.evidence.staging import (
     BadName,
     ChunkTooLarge,
@@ -103,3 +104,15 @@ def test_stale_uploads_are_given_up_unless_being_written(tmp_path: Path) -> None
         writing.commit()
     assert sorted(u.name for u in area.uploads(REF)) == ["busy.bin", "new.bin"]
     assert [p.name for p in area.folder(REF).iterdir() if stale.id in p.name] == []
+
+
+def test_work_folders_a_crash_left_are_removed_once_stale(tmp_path: Path) -> None:
+    work = tmp_path / "sealing"
+    (work / "XA-2026-000001-old" / "package").mkdir(parents=True)
+    (work / "XA-2026-000001-old" / "package" / "0001.age").write_bytes(b"x")
+    (work / "XA-2026-000001-now").mkdir()
+    later = time.time() + 3600
+    os.utime(work / "XA-2026-000001-now", (later, later))  # written to just now
+    assert discard_stale_work(tmp_path, after=1800, now=later) == ["XA-2026-000001-old"]
+    assert [p.name for p in work.iterdir()] == ["XA-2026-000001-now"]
+    assert discard_stale_work(tmp_path / "elsewhere", after=1) == []

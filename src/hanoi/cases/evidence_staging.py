@@ -13,13 +13,15 @@ piece of an upload is not (the completion says the whole).
 home (``sealing/``), delivers the package (:func:`~hanoi.cases.evidence.deliver_package`:
 the payloads are copied into the blob store) and removes the work folder; then, unless
 told otherwise, the staged plaintext files, which should not linger on a server once
-sealed. If sealing or delivery fails, the staged files stay and no work folder is left.
+sealed. If sealing or delivery fails, the staged files stay and no work folder is left; a
+work folder a crash left behind goes with :func:`discard_stale_work` (the evidence worker).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +47,8 @@ from hanoi.files import private_dir
 
 #: The most files one package takes from the staging folder at once.
 MAX_FILES = 1000
+#: Where packages are sealed from the staging folder, under the node's home.
+WORK = "sealing"
 
 
 def _case(db: Database, user: User, reference: str) -> CaseRequest:
@@ -177,7 +181,7 @@ def seal_and_deliver(
         sources = [files.staging.path(case.reference, n) for n in dict.fromkeys(names)]
     except StagedNotFound as exc:  # a choice, not a lookup: the form is to be corrected
         raise EvidenceDeliveryError(str(exc)) from None
-    work_root = node.home / "sealing"
+    work_root = node.home / WORK
     private_dir(work_root)
     work = Path(tempfile.mkdtemp(prefix=f"{case.reference}-", dir=work_root))
     try:
@@ -201,3 +205,25 @@ def seal_and_deliver(
         detail = {"package": package.package_id, "files": str(len(sources))}
         _audit(db, user, reference, "evidence.staged-removed", detail)
     return row
+
+
+def discard_stale_work(home: Path, *, after: float, now: float | None = None) -> list[str]:
+    """Remove the work folders of sealings a crash cut short: nothing in them touched for
+    ``after`` seconds (a sealing under way writes its payloads all along). Their names."""
+    now = time.time() if now is None else now
+    gone = []
+    try:
+        folders = [p for p in (home / WORK).iterdir() if p.is_dir() and not p.is_symlink()]
+    except FileNotFoundError:
+        return []
+    for folder in folders:
+        try:
+            touched = max(
+                [folder.lstat().st_mtime] + [p.lstat().st_mtime for p in folder.rglob("*")]
+            )
+        except OSError:
+            continue
+        if now - touched >= after:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder.name)
+    return gone
