@@ -68,9 +68,18 @@ def test_officer_uploads_seals_and_delivers_in_the_browser(page: Page, running: 
     expect(staged.get_by_role("checkbox", name="mailbox.mbox")).to_be_checked()
     assert_accessible(page)  # the request page with its staging section
 
-    page.once("dialog", lambda dialog: dialog.accept())  # "Seal the chosen files and send…?"
+    asked: list[str] = []
+
+    def accept(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     page.get_by_role("button", name="Seal and deliver").click()
     expect(page.get_by_role("status").filter(has_text="Sealed and offered")).to_be_visible()
+    assert asked == [
+        "Seal mailbox.mbox and send to XA-CA (XA)? Once offered, a package cannot be called back."
+    ]
     section = page.locator("section.package")
     expect(section).to_contain_text("sent to XA")
     # The page follows the delivery by itself: no reload.

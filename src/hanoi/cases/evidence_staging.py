@@ -38,7 +38,6 @@ from hanoi.cases.models import CaseRequest
 from hanoi.cases.timeline import record_audit
 from hanoi.db import Database
 from hanoi.db.base import utcnow
-from hanoi.errors import HanoiError
 from hanoi.evidence.models import EvidencePackage
 from hanoi.evidence.staging import PendingUpload, StagedFile, StagedNotFound, check_name
 from hanoi.evidence.transfer import Upload
@@ -64,15 +63,6 @@ def _audit(db: Database, user: User, reference: str, action: str, detail: dict[s
     with db.session() as session:
         case = get_request(session, user=user, reference=reference, record_view=False)
         record_audit(session, user.username, action, case, detail, utcnow())
-
-
-def may_stage(db: Database, user: User, reference: str) -> bool:
-    """Whether the page should offer staging and delivery to this user."""
-    try:
-        _case(db, user, reference)
-    except HanoiError:  # any refusal: the page simply does not offer it
-        return False
-    return True
 
 
 def staged(

@@ -10,6 +10,23 @@
   "use strict";
   var sealForm = document.getElementById("seal-form");
   var sealButton = document.getElementById("seal-button");
+
+  // The confirmation (static/confirm.js) names the files that will leave, as ticked now.
+  function nameChosen() {
+    if (!sealForm) { return; }
+    var chosen = Array.prototype.filter.call(
+      document.querySelectorAll('input[form="seal-form"][name="files"]'),
+      function (box) { return box.checked; }
+    ).map(function (box) { return box.value; });
+    sealForm.setAttribute("data-confirm", "Seal " + (chosen.length ? chosen.join(", ") : "no file") +
+      " and send to " + sealForm.getAttribute("data-recipient") +
+      "? Once offered, a package cannot be called back.");
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.getAttribute("form") === "seal-form") { nameChosen(); }
+  });
+  nameChosen();
+
   if (sealForm && sealButton) {
     sealForm.addEventListener("submit", function (event) {
       if (event.defaultPrevented) { return; }  // the confirmation was declined
@@ -165,6 +182,7 @@
     tr.appendChild(el("td", String(size)));
     tr.appendChild(el("td", "uploaded just now", "muted"));
     body.appendChild(tr);
+    nameChosen();
   }
 
   // Send the rest of ``file`` from ``upload.offset``; resolves once the node has it all.
