@@ -188,6 +188,11 @@ def test_refusals_write_nothing_outside_the_staging_folder(
         assert "no room for 8,796,093,022,208 bytes" in too_big["detail"]
         _problem(api.delete(f"/requests/{reference}/evidence/staging/nothing.txt"), 404)
         _problem(api.get(f"{uploads}/{'0' * 32}"), 404)
+        # An upload given up: its bytes go, and so does the upload.
+        given_up = api.post(uploads, json={"name": "half.bin", "size": 10}).json()["id"]
+        assert _piece(api, reference, given_up, 0, b"12345").status_code == 204
+        assert api.delete(f"{uploads}/{given_up}").status_code == 204
+        assert api.head(f"{uploads}/{given_up}").status_code == 404
         # Sealing fails (an empty file: nothing to seal): the staged files stay, no work
         # folder is left, no package exists.
         folder = staging / reference
