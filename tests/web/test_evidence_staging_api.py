@@ -138,7 +138,12 @@ def test_upload_in_pieces_seal_deliver_and_open(running: Running, tmp_path: Path
             package["id"]
         ]
         # The plaintext left the server's staging folder; the work folder is gone.
-        assert sorted(p.name for p in folder.iterdir()) == [".hidden", "copy.part", "passwd"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            ".hidden",
+            ".sealing.lock",
+            "copy.part",
+            "passwd",
+        ]
     xb_node = xb.runtime.node
     assert xb_node is not None
     assert list((xb_node.home / "sealing").iterdir()) == []
@@ -203,7 +208,11 @@ def test_refusals_write_nothing_outside_the_staging_folder(
             422,
         )
         assert "empty" in failed["detail"]
-        assert sorted(p.name for p in folder.iterdir()) == ["data.bin", "empty.bin"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            ".sealing.lock",
+            "data.bin",
+            "empty.bin",
+        ]
         assert api.get(f"/requests/{reference}/evidence").json() == []
         removed = api.delete(f"/requests/{reference}/evidence/staging/empty.bin")
         assert removed.status_code == 204

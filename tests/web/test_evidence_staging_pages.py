@@ -78,7 +78,7 @@ def test_an_officer_uploads_seals_and_delivers_from_the_page(running: Running) -
         live = browser.get(f"/requests/{reference}/packages").json()
         [package] = live["packages"]
         assert f"Package {package['id']}: sent to XA" in page
-        assert sorted(p.name for p in folder.iterdir()) == ["shadow"]
+        assert sorted(p.name for p in folder.iterdir()) == [".sealing.lock", "shadow"]
 
         xb = running.node("XB")
         wait_for(

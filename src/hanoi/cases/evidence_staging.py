@@ -42,12 +42,14 @@ from hanoi.evidence.models import EvidencePackage
 from hanoi.evidence.staging import PendingUpload, StagedFile, StagedNotFound, check_name
 from hanoi.evidence.transfer import Upload
 from hanoi.exchange.identity import LocalNode
-from hanoi.files import private_dir
+from hanoi.files import locked, private_dir
 
 #: The most files one package takes from the staging folder at once.
 MAX_FILES = 1000
 #: Where packages are sealed from the staging folder, under the node's home.
 WORK = "sealing"
+#: Held in the request's staging folder (a hidden name: never listed) while it seals.
+SEAL_LOCK = ".sealing.lock"
 
 
 def _case(db: Database, user: User, reference: str) -> CaseRequest:
@@ -167,33 +169,40 @@ def seal_and_deliver(
     if len(names) > MAX_FILES:
         raise EvidenceDeliveryError(f"at most {MAX_FILES} files go in one package")
     files = NodeFiles(node.home)
-    try:
-        sources = [files.staging.path(case.reference, n) for n in dict.fromkeys(names)]
-    except StagedNotFound as exc:  # a choice, not a lookup: the form is to be corrected
-        raise EvidenceDeliveryError(str(exc)) from None
-    work_root = node.home / WORK
-    private_dir(work_root)
-    work = Path(tempfile.mkdtemp(prefix=f"{case.reference}-", dir=work_root))
-    try:
-        package = seal_for_request(
-            db,
-            node,
-            user=user,
-            reference=case.reference,
-            sources=sources,
-            out=work / "package",
-            now=now,
-        )
-        row = deliver_package(
-            db, node, user=user, reference=case.reference, package=work / "package"
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)  # the blob store keeps the payloads
-    if remove_staged:
-        for source in sources:
-            source.unlink(missing_ok=True)
-        detail = {"package": package.package_id, "files": str(len(sources))}
-        _audit(db, user, reference, "evidence.staged-removed", detail)
+    folder = files.staging.folder(case.reference)
+    if not folder.is_dir():
+        raise EvidenceDeliveryError(f"nothing is staged for {case.reference}")
+    # One sealing per request at a time: a second one (a double click, two officers) waits,
+    # then finds the files it chose gone if the first removed them, rather than sending
+    # them twice.
+    with locked(folder / SEAL_LOCK):
+        try:
+            sources = [files.staging.path(case.reference, n) for n in dict.fromkeys(names)]
+        except StagedNotFound as exc:  # a choice, not a lookup: the form is to be corrected
+            raise EvidenceDeliveryError(str(exc)) from None
+        work_root = node.home / WORK
+        private_dir(work_root)
+        work = Path(tempfile.mkdtemp(prefix=f"{case.reference}-", dir=work_root))
+        try:
+            package = seal_for_request(
+                db,
+                node,
+                user=user,
+                reference=case.reference,
+                sources=sources,
+                out=work / "package",
+                now=now,
+            )
+            row = deliver_package(
+                db, node, user=user, reference=case.reference, package=work / "package"
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)  # the blob store keeps the payloads
+        if remove_staged:
+            for source in sources:
+                source.unlink(missing_ok=True)
+            detail = {"package": package.package_id, "files": str(len(sources))}
+            _audit(db, user, reference, "evidence.staged-removed", detail)
     return row
 
 
