@@ -18,6 +18,8 @@ import httpx
 from fastapi import FastAPI
 
 from hanoi.audit import flush_refusals
+from hanoi.cases.evidence import NodeFiles
+from hanoi.cases.evidence_staging import discard_stale_work
 from hanoi.cases.evidence_transfer import (
     expire_stale_uploads,
     fail_refused_offers,
@@ -135,7 +137,8 @@ def evidence_loop(
 ) -> StepLoop:
     """Evidence beside the message worker, so a long upload never holds up the messages:
     verify the packages that arrived, fail refused offers, upload offered payloads, and
-    (every :data:`EXPIRY_PERIOD`) give up incoming uploads silent for ``upload_expiry``."""
+    (every :data:`EXPIRY_PERIOD`) give up incoming uploads silent for ``upload_expiry``, and
+    officers' unfinished uploads into staging folders as well."""
     client = _client(300.0)  # uploads of up to 16 MiB per request: minutes on a slow link
     last = [time.monotonic() - EXPIRY_PERIOD]  # at start, then every period
 
@@ -144,6 +147,9 @@ def evidence_loop(
             return False
         last[0] = time.monotonic()
         expire_stale_uploads(db, node, after=upload_expiry)
+        # Officers' browser uploads into staging folders left unfinished, likewise.
+        NodeFiles(node.home).staging.expire(after=upload_expiry.total_seconds())
+        discard_stale_work(node.home, after=upload_expiry.total_seconds())
         return False  # nothing more to do at once
 
     loop = StepLoop(

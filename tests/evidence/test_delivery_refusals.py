@@ -427,9 +427,9 @@ def test_a_package_sealed_to_another_age_key_fails_at_the_sender(
 def test_a_sender_that_stalls_mid_piece_is_cut_off(
     offered: Offered, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hanoi.web import federation
+    from hanoi.web import streaming
 
-    monkeypatch.setattr(federation, "READ_TIMEOUT", 1.0)
+    monkeypatch.setattr(streaming, "READ_TIMEOUT", 1.0)
     payload = _payload(offered)
     url = urlsplit(offered.url())
     with socket.create_connection((url.hostname, url.port)) as raw:

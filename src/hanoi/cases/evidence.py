@@ -26,7 +26,9 @@ The steps, each on the node that does it::
 
 Every step leaves an event on the request's timeline and an audit entry. On disk, per node:
 ``blobs/`` (payloads by SHA-256), ``uploads/`` (partial uploads), ``evidence/<package>/``
-(the package folder, its payloads hard links into the blob store).
+(the package folder, its payloads hard links into the blob store); on the requested side
+also ``staging/<REFERENCE>/`` (plaintext files to seal, evidence_staging.py) and
+``sealing/`` (packages being sealed from there, removed once delivered).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ from hanoi.evidence.package import (
     verify_package,
 )
 from hanoi.evidence.service import KeysFor, directory_keys, keys_at_receipt
+from hanoi.evidence.staging import StagingArea
 from hanoi.evidence.transfer import UploadArea
 from hanoi.exchange.errors import ExchangeError, MessageRejected
 from hanoi.exchange.identity import LocalNode
@@ -129,6 +132,11 @@ class NodeFiles:
 
     def folder(self, package_id: str) -> Path:
         return self.home / "evidence" / package_id
+
+    @property
+    def staging(self) -> StagingArea:
+        """Plaintext files staged for sealing, a folder per request (evidence_staging.py)."""
+        return StagingArea(self.home / "staging")
 
 
 # --- sending (the requested State) ----------------------------------------------------------

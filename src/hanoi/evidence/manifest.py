@@ -91,6 +91,8 @@ def _image_text(value: str) -> str:
     return value
 
 
+#: The rule for a name in a package, for those that take names before sealing (staging).
+plain_name = _plain_name
 PlainName = Annotated[str, AfterValidator(_plain_name)]
 UtcTime = Annotated[str, AfterValidator(_utc_time)]
 Hex32 = Annotated[str, Field(pattern=_HEX32)]

@@ -174,7 +174,7 @@ class UploadArea:
         if held != offset:
             os.close(fd)
             raise UploadConflict(f"the receiver holds {held} bytes of this payload, not {offset}")
-        return Upload(fd, path, expected, offset, length)
+        return Upload(fd, path, offset, length)
 
     def complete(self, expected: Expected, blobs: BlobStore) -> None:
         """Check a complete payload's hash and move it into the blob store.
@@ -259,10 +259,13 @@ class UploadArea:
 
 
 class Upload:
-    """One ``PATCH`` being written: bytes are appended, then made durable by :meth:`commit`."""
+    """One ``PATCH`` being written: bytes are appended, then made durable by :meth:`commit`.
+    Browser uploads into a request's staging folder use it too (:mod:`hanoi.evidence.staging`):
+    ``fd`` is open for appending and holds the file's exclusive lock, which :meth:`commit`
+    releases."""
 
-    def __init__(self, fd: int, path: Path, expected: Expected, offset: int, length: int) -> None:
-        self._fd, self.path, self.expected = fd, path, expected
+    def __init__(self, fd: int, path: Path, offset: int, length: int) -> None:
+        self._fd, self.path = fd, path
         self.offset, self._left = offset, length
 
     def write(self, pieces: Sequence[bytes]) -> None:

@@ -24,6 +24,7 @@ from hanoi.errors import NotAllowed
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
 
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
 
 #: Bounds on a submitted form: no file uploads at all, and no part larger than a document.
 MAX_FORM_FIELDS = 5000
@@ -43,8 +44,17 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, form: FormData) -> None:
+    _compare_csrf(request, form.get(CSRF_FIELD))
+
+
+def check_csrf_header(request: Request) -> None:
+    """The CSRF token of a page script's request whose body is no form (a piece of an
+    upload): sent in the ``X-CSRF-Token`` header."""
+    _compare_csrf(request, request.headers.get(CSRF_HEADER))
+
+
+def _compare_csrf(request: Request, given: object) -> None:
     expected = request.session.get("csrf")
-    given = form.get(CSRF_FIELD)
     if not isinstance(expected, str) or not isinstance(given, str):
         raise CsrfFailed
     if not hmac.compare_digest(expected.encode(), given.encode()):

@@ -11,11 +11,9 @@ offer, and each payload is checked against the offer's hash once complete.
 
 from __future__ import annotations
 
-import anyio
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 
 from hanoi.cases.evidence import NodeFiles
 from hanoi.cases.evidence_transfer import upload_progress, upload_target
@@ -28,13 +26,13 @@ from hanoi.evidence.transfer import (
     TUS_VERSION,
     BadUpload,
     Expected,
-    Upload,
     UploadNotFound,
 )
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.inbox import audit_refusal, receive
 from hanoi.web.deps import Db, NodeSettings, ThisNode
 from hanoi.web.problems import problem_responses
+from hanoi.web.streaming import receive_into
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 
@@ -126,36 +124,6 @@ def _upload_answer(offset: int, expected: Expected, status: int) -> Response:
     )
 
 
-#: A sender silent this long mid-piece is cut off, so it cannot hold the payload's lock.
-READ_TIMEOUT = 60.0
-#: Bytes gathered before each write to disk (done in a worker thread, off the event loop).
-WRITE_BATCH = 1024 * 1024
-#: At most this many pieces per write (one writev; the system allows 1024).
-WRITE_PIECES = 256
-
-
-async def _receive_into(request: Request, upload: Upload) -> bool:
-    """Copy the body into ``upload``; False if the sender stalled or went away."""
-    batch: list[bytes] = []
-    batched = 0
-    try:
-        # One cancel scope whose deadline moves on with every chunk: cheaper than a timer
-        # per chunk, and a sender silent for READ_TIMEOUT is cut off all the same.
-        with anyio.CancelScope(deadline=anyio.current_time() + READ_TIMEOUT) as scope:
-            async for chunk in request.stream():
-                scope.deadline = anyio.current_time() + READ_TIMEOUT
-                batch.append(chunk)
-                batched += len(chunk)
-                if batched >= WRITE_BATCH or len(batch) >= WRITE_PIECES:
-                    await run_in_threadpool(upload.write, batch)
-                    batch, batched = [], 0
-    except ClientDisconnect:
-        await run_in_threadpool(upload.write, batch)  # what came is kept
-        return False
-    await run_in_threadpool(upload.write, batch)
-    return not scope.cancelled_caught
-
-
 @router.head("/evidence/{package_id}/{index}", responses=problem_responses(400, 404, 422))
 async def upload_offset(
     request: Request,
@@ -217,7 +185,7 @@ async def _upload_chunk(
     upload = await run_in_threadpool(files.uploads.begin, expected, offset, length, files.blobs)
     try:
         # A sender that went away or stalled finds what arrived kept: its next HEAD says.
-        cut_off = not await _receive_into(request, upload)
+        cut_off = not await receive_into(request, upload)
     finally:
         held = await run_in_threadpool(upload.commit)
     if held == expected.size:

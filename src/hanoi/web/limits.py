@@ -2,24 +2,32 @@
 
 Handlers bound what they parse (1 MiB documents, forms without files); this middleware stops
 a client from streaming more than that into the node in the first place. Evidence uploads
-between nodes are the one exception: a piece of a payload may carry up to
-:data:`~hanoi.evidence.transfer.MAX_PATCH_BYTES`, written to disk as it arrives.
+are the exceptions, each written to disk as it arrives: a piece of a payload between nodes
+may carry up to :data:`~hanoi.evidence.transfer.MAX_PATCH_BYTES`, and a piece of a file an
+officer uploads into a request's staging folder (from the page or the JSON API) up to
+:data:`~hanoi.evidence.staging.MAX_CHUNK_BYTES`.
 """
 
 from __future__ import annotations
 
 import html
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hanoi.evidence.staging import MAX_CHUNK_BYTES
 from hanoi.evidence.transfer import MAX_PATCH_BYTES
 from hanoi.web.problems import problem
 
 #: Room for a 1 MiB document sent as a URL-encoded form, where bytes may triple.
 MAX_BODY_BYTES = 4 << 20
 UPLOAD_PREFIX = "/federation/v1/evidence/"
+#: Where officers' uploads into a staging folder send their pieces (PATCH).
+STAGING_UPLOAD = re.compile(
+    r"/(api/v1/requests/[^/]+/evidence|requests/[^/]+/staging)/uploads/[^/]+"
+)
 TOO_LARGE_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too large · Hanoi'
     "</title></head><body><main><h1>Too large to send</h1><p>Nothing was saved: {detail}.</p>"
@@ -37,8 +45,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = scope["method"] == "PATCH" and scope["path"].startswith(UPLOAD_PREFIX)
-        limit = MAX_PATCH_BYTES if upload else self.max_bytes
+        limit = self.max_bytes
+        if scope["method"] == "PATCH":
+            if scope["path"].startswith(UPLOAD_PREFIX):
+                limit = MAX_PATCH_BYTES
+            elif STAGING_UPLOAD.fullmatch(scope["path"]):
+                limit = MAX_CHUNK_BYTES
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 # Declared too large: answer at once, before anything reads the body.

@@ -132,3 +132,43 @@ def package_tar(
             "Cache-Control": "no-store",
         },
     )
+
+
+# --- as JSON (the API's evidence routes; the request page's live progress) ------------------
+
+
+def package_json(view: PackageView) -> dict[str, Any]:
+    """A package as the JSON API shows it: files with both hashes, transfer progress and
+    verification."""
+    return {
+        "id": view.id,
+        "direction": "outgoing" if view.outgoing else "incoming",
+        "peer_state": view.peer_state,
+        "status": view.status,
+        "verification": view.verification,
+        "bytes_done": view.bytes_done,
+        "bytes_total": view.bytes_total,
+        "last_error": view.last_error,
+        "downloadable": view.downloadable,
+        "openable": view.openable,
+        "files": [
+            {
+                "index": f.index,
+                "name": f.name,
+                "size": f.size,
+                "sha256": f.sha256,
+                "ciphertext_sha256": f.ciphertext_sha256,
+            }
+            for f in view.manifest.files
+        ],
+    }
+
+
+#: A package in one of these states is still moving: the request page keeps polling.
+IN_TRANSIT = frozenset(
+    {PackageStatus.OFFERED, PackageStatus.TRANSFERRING, PackageStatus.LANDED, PackageStatus.SENT}
+)
+
+
+def in_transit(views: list[PackageView]) -> bool:
+    return any(PackageStatus(v.status) in IN_TRANSIT for v in views)

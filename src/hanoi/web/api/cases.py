@@ -26,7 +26,7 @@ from hanoi.exchange.identity import LocalNode
 from hanoi.web.api.callers import Reader, Writer
 from hanoi.web.deps import NodeServices, Services
 from hanoi.web.errors import ApiError
-from hanoi.web.packages import package_tar, package_views
+from hanoi.web.packages import package_json, package_tar, package_views
 from hanoi.web.problems import problem_responses
 
 router = APIRouter(tags=["requests"])
@@ -177,31 +177,7 @@ def evidence(reference: str, caller: Reader, services: Services) -> list[dict[st
     with services.db.session() as session:
         case = get_request(session, user=caller.user, reference=reference)
         views = package_views(session, case, home)
-    return [
-        {
-            "id": v.id,
-            "direction": "outgoing" if v.outgoing else "incoming",
-            "peer_state": v.peer_state,
-            "status": v.status,
-            "verification": v.verification,
-            "bytes_done": v.bytes_done,
-            "bytes_total": v.bytes_total,
-            "last_error": v.last_error,
-            "downloadable": v.downloadable,
-            "openable": v.openable,
-            "files": [
-                {
-                    "index": f.index,
-                    "name": f.name,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                    "ciphertext_sha256": f.ciphertext_sha256,
-                }
-                for f in v.manifest.files
-            ],
-        }
-        for v in views
-    ]
+    return [package_json(v) for v in views]
 
 
 @router.get(

@@ -11,6 +11,7 @@ from hanoi.web.pages import (
     requests,
     sending,
     sign_in,
+    staging,
     states,
 )
 
@@ -21,6 +22,7 @@ router.include_router(sending.router)
 router.include_router(requests.router)
 router.include_router(conditions.router)
 router.include_router(evidence.router)
+router.include_router(staging.router)
 router.include_router(audit.router)
 router.include_router(states.router)
 router.include_router(ledger.router)

@@ -64,8 +64,9 @@ from hanoi.web import auth
 from hanoi.web.deps import Db, NodeServices, NodeSettings, Services
 from hanoi.web.forms import fields_for
 from hanoi.web.node import states
-from hanoi.web.packages import PackageView, package_views
+from hanoi.web.packages import PackageView, in_transit, package_views
 from hanoi.web.problems import page_error
+from hanoi.web.staging import staging_panel
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -429,6 +430,7 @@ def render_request_page(
     retry: dict[str, str] | None = None,
     condition_error: str | None = None,
     condition_retry: dict[str, str] | None = None,
+    evidence_error: str | None = None,
     status: int = 200,
 ) -> Response:
     case, items, packages = _load(request, services, user, reference)
@@ -461,6 +463,10 @@ def render_request_page(
             "third_states": third_states(services.settings, case),
             "condition_error": condition_error,
             "condition_retry": condition_retry or {},
+            # Evidence staged here and delivered from the page (web/pages/staging.py).
+            "staging": staging_panel(services, user, case),
+            "evidence_error": evidence_error,
+            "in_transit": in_transit(packages),
         },
         status_code=status,
     )
@@ -479,10 +485,20 @@ APPROVAL_NOTICES = {
 CONDITION_NOTICE = "Condition recorded. The other State's node is told at once."
 
 
+#: The notices after delivering evidence from the page (web/pages/staging.py).
+EVIDENCE_NOTICES = {
+    "evidence": "Sealed and offered. The package leaves for the other State now; its progress "
+    "shows below.",
+    "unstaged": "Removed from the staging folder.",
+}
+
+
 def _done_label(done: str | None) -> str | None:
     """The notice after a redirect: only one of ours, never the query text."""
     if done in APPROVAL_NOTICES:
         return APPROVAL_NOTICES[done]
+    if done in EVIDENCE_NOTICES:
+        return EVIDENCE_NOTICES[done]
     if done == "condition":
         return CONDITION_NOTICE
     try:
