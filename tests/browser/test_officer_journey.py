@@ -12,7 +12,6 @@ to ``docs/guide/``, where the officer's guide (``docs/officers-guide.md``) shows
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -109,6 +108,44 @@ def test_the_officers_journey_from_draft_to_decrypted_evidence(
     for action in ("Acknowledge receipt", "Start execution"):
         page.get_by_role("button", name=action).click()
         expect(page.get_by_role("status")).to_contain_text(f"Done: {action}")
-    assert json  # (placeholder removed below)
-    assert hashlib
     assert status_on(running, "XB", reference) == "in_execution"
+
+    # 5. A file uploaded through the browser, sealed for XA's authority and delivered.
+    content = os.urandom(3 * 1024 * 1024 + 11)
+    page.get_by_label("Files to upload", exact=True).set_input_files(
+        files=[{"name": "hosting-records.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    bar = page.get_by_role("progressbar", name="hosting-records.csv")
+    expect(bar).to_have_attribute("value", str(len(content)))
+    staged = page.get_by_role("table", name="Staged files")
+    expect(staged.get_by_role("checkbox", name="hosting-records.csv")).to_be_checked()
+    page.locator("#upload-form").scroll_into_view_if_needed()
+    step(page, "06-evidence-staged")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Seal and deliver").click()
+    expect(page.get_by_role("status").filter(has_text="Sealed and offered")).to_be_visible()
+    sent = page.locator("section.package")
+    # The page follows the delivery by itself, no reload: XA's node verified every byte.
+    expect(sent.locator(".package-status")).to_have_text("Delivered", timeout=ACROSS)
+    sent.scroll_into_view_if_needed()
+    step(page, "07-evidence-delivered")
+    page.get_by_role("button", name="Mark as executed").click()
+    expect(page.get_by_role("status")).to_contain_text("Done: Mark as executed")
+    sign_out(page)
+    wait_delivered(running, "XB", reference)
+
+    # 6. XA's officer downloads the file, decrypted: the very bytes XB's officer uploaded.
+    sign_in(page, xa, "officer")
+    page.goto(f"{xa}/requests/{reference}")
+    received = page.locator("section.package")
+    expect(received).to_contain_text("verified here")
+    received.scroll_into_view_if_needed()
+    step(page, "08-evidence-received")
+    with page.expect_download() as download_info:
+        received.get_by_role("link", name="Download hosting-records.csv").click()
+    download = download_info.value
+    assert download.suggested_filename == "hosting-records.csv"
+    got = Path(download.path()).read_bytes()
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(content).hexdigest()
+    assert status_on(running, "XA", reference) == "executed"

@@ -48,4 +48,8 @@ def test_services_are_not_request_parameters(client: TestClient) -> None:
         "box",
         "reference",
         "package_id",
+        "index",
+        "upload_id",
+        "name",
+        "Upload-Offset",
     }

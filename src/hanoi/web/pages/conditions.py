@@ -26,16 +26,19 @@ from hanoi.web import auth
 from hanoi.web.deps import NodeServices, Services
 from hanoi.web.pages import requests as request_pages
 from hanoi.web.problems import page_error
+from hanoi.web.resume import Typed, resume
 
 router = APIRouter()
 
 #: The form's fields, as kept when a condition is refused.
 FIELDS = ("kind", "text", "to")
+#: What the page shows back, should the session end before the condition is recorded.
+TYPED = (Typed("text", "The condition, or the terms of the authorisation"),)
 
 
 @router.post("/requests/{reference}/conditions")
 async def add_condition(request: Request, reference: str, services: Services) -> Response:
-    form = await auth.checked_form(request)
+    form = await auth.read_form(request)  # the token is checked in resume()
     return await run_in_threadpool(_attach, request, services, reference, form)
 
 
@@ -45,6 +48,13 @@ def _text(form: FormData, name: str) -> str:
 
 
 def _attach(request: Request, services: NodeServices, reference: str, form: FormData) -> Response:
+    shown_back = resume(
+        request, services.db, services.settings, form,
+        what=f"Add a condition: request {reference}", typed=TYPED,
+        permission=Permission.READ_REQUESTS,
+    )  # fmt: skip
+    if shown_back is not None:
+        return shown_back
     user = auth.require_permission(request, services.db, Permission.READ_REQUESTS)
     typed = {name: _text(form, name) for name in FIELDS}
     node = services.node

@@ -31,9 +31,8 @@ from hanoi.cases.render import SUPPORTED_LANGUAGES, LetterFormat, LetterLanguage
 from hanoi.config import Settings
 from hanoi.convention import get_convention
 from hanoi.db import Database
-from hanoi.web import auth
+from hanoi.web import auth, resume
 from hanoi.web.deps import Db, NodeSettings
-from hanoi.web.errors import CsrfFailed, SignInRequired
 from hanoi.web.forms import (
     fields_for,
     form_to_document,
@@ -46,7 +45,7 @@ from hanoi.web.forms import (
 from hanoi.web.letters import letter_response
 from hanoi.web.limits import MAX_BODY_BYTES
 from hanoi.web.node import states
-from hanoi.web.problems import page_error, record_refused
+from hanoi.web.problems import page_error
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -75,15 +74,6 @@ class _Issue:
     confidence: str = "confirmed"
 
 
-@dataclass(frozen=True)
-class _SignIn:
-    """The sign-in box a form is shown back with when its session ended before it was saved."""
-
-    error: str | None = None
-    ask_totp: bool = False
-    username: str = ""
-
-
 def _required_paths(kind: str) -> frozenset[str]:
     """Generic paths of the elements the instrument always requires (conditional ones and
     warnings are left to the check: marking them would claim more than the rules say)."""
@@ -108,7 +98,7 @@ def _form_page(
     status: int = 200,
     saved: bool = False,
     notice: str | None = None,
-    sign_in: _SignIn | None = None,
+    sign_in: resume.SignInBox | None = None,
 ) -> Response:
     fields = fields_for(document_model(kind))
     labels = labels_by_path(fields)
@@ -175,40 +165,19 @@ def _resume(
 ) -> tuple[Any, Response | None]:
     """The drafter behind a submitted form, or the form shown back with what was typed.
 
-    A session may end while an officer types (it expired, was revoked, or the cookie went
-    with a browser restart). The text is then never dropped: the same form comes back,
-    filled in, with a sign-in box inside it; signing in there saves the form in the same
-    step. Nothing is kept on the server: the text goes back only to the browser that sent
-    it, and only when that browser says the POST came from our own page (a cross-site
-    page gets the usual refusal, not a form of ours pre-filled with its text). A form
-    whose session lives but whose CSRF token is stale (signed out and in elsewhere) comes
-    back filled in too, with a fresh token, to be saved again. Nothing is saved without
-    a matching CSRF token and a live session.
+    A session may end while an officer types: the text is then never dropped (see
+    :func:`hanoi.web.resume.decide`). The draft form is its own page to show back: the same
+    form comes back, filled in, with a sign-in box inside it; signing in there saves the
+    form in the same step. A draft of a kind not ours is refused, never drawn.
     """
-    csrf_ok = auth.csrf_matches(request, form)
-    user = auth.current_user(request, db)
-    sign_in: _SignIn | None = None
-    status = 401
-    if csrf_ok and user is None and "username" in form:
-        outcome = auth.sign_in_from_form(request, db, settings, form)
-        user = outcome.user
-        if user is None:
-            username = str(form.get("username") or "").strip()[:200]
-            sign_in = _SignIn(error=outcome.error, ask_totp=outcome.ask_totp, username=username)
-            status = outcome.status
-    if csrf_ok and user is not None:
+    outcome = resume.decide(request, db, settings, form, showable=kind in KINDS)
+    if not outcome.shown_back:
         return auth.require_permission(request, db, Permission.DRAFT_REQUESTS), None
-    if kind not in KINDS or not (csrf_ok or auth.same_origin(request)):
-        if not csrf_ok:
-            raise CsrfFailed
-        raise SignInRequired
     assert kind is not None
-    if not csrf_ok:  # refused all the same, and audited as every CSRF refusal is
-        record_refused(request, "csrf")
     values, _, _, _ = _document_from_form(form, kind)
     raw_version = str(form.get("version") or "")
     version = int(raw_version) if raw_version.isdigit() else None
-    if user is not None:  # a live session, a stale token: show back, save on the next try
+    if outcome.sign_in is None:  # a live session, a stale token: show back, save next time
         user = auth.require_permission(request, db, Permission.DRAFT_REQUESTS)
         notice = "Not saved: this form was older than your session. Check it and save again."
         return user, _form_page(
@@ -217,9 +186,9 @@ def _resume(
         )  # fmt: skip
     return None, _form_page(
         request, user=None, kind=kind, values=values, report=None, draft_id=draft_id,
-        settings=settings, version=version, status=status,
+        settings=settings, version=version, status=outcome.status,
         error="Not saved: your session ended. What you typed is below; sign in to save it.",
-        sign_in=sign_in or _SignIn(),
+        sign_in=outcome.sign_in,
     )  # fmt: skip
 
 

@@ -66,6 +66,7 @@ from hanoi.web.forms import fields_for
 from hanoi.web.node import states
 from hanoi.web.packages import PackageView, in_transit, package_views
 from hanoi.web.problems import page_error
+from hanoi.web.resume import Typed, resume
 from hanoi.web.staging import staging_panel
 from hanoi.web.templating import page
 
@@ -573,7 +574,7 @@ def receipt_download(
 
 @router.post("/requests/{reference}/act")
 async def act_on_request(request: Request, reference: str, services: Services) -> Response:
-    form = await auth.checked_form(request)
+    form = await auth.read_form(request)  # the token is checked in resume()
     return await run_in_threadpool(_act, request, services, reference, form)
 
 
@@ -607,7 +608,28 @@ def _action_request(form: FormData) -> ActionRequest:
 CONFIRMED_ACTIONS = frozenset({Action.REFUSE, Action.RELEASE, Action.WITHDRAW})
 
 
+def _typed(form: FormData, reference: str) -> tuple[str, list[Typed]]:
+    """What an action's form was doing and its fields the officer typed, as the page shows
+    them back when the session ended (web/resume.py); an action not ours names none."""
+    try:
+        action = Action(_text(form, "action"))
+        offer = ACTION_FORMS[action]
+    except (ValueError, KeyError):
+        return f"Act on request {reference}", [Typed("reason", "Reason")]
+    typed = [Typed("reason", offer.reason_label)] if offer.reason else []
+    if action in CONFIRMED_ACTIONS:
+        typed.append(Typed("confirm", f"I confirm: {offer.label.lower()}", "checkbox"))
+    return f"{offer.label}: request {reference}", typed
+
+
 def _act(request: Request, services: NodeServices, reference: str, form: FormData) -> Response:
+    what, typed = _typed(form, reference)
+    shown_back = resume(
+        request, services.db, services.settings, form,
+        what=what, typed=typed, permission=Permission.READ_REQUESTS,
+    )  # fmt: skip
+    if shown_back is not None:
+        return shown_back
     user = _reader(request, services.db)
     retry = {k: _text(form, k) for k in ("action", "reason", "ground", "until")}
     node = services.node

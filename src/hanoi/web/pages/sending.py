@@ -38,11 +38,18 @@ from hanoi.web.forms import fields_for
 from hanoi.web.node import states
 from hanoi.web.pages.requests import render_request_page
 from hanoi.web.problems import page_error
+from hanoi.web.resume import Typed, resume
 from hanoi.web.templating import page
 
 router = APIRouter()
 
 NO_EXCHANGE = "This node has no identity: it cannot reach other States."
+
+#: A supervisor's decisions as a page shown back after the session ended names them.
+DECISIONS = {
+    "approve": ("Approve and send", "Comment (optional)"),
+    "return": ("Return for changes", "What must change (required)"),
+}
 
 
 def _client(request: Request) -> str | None:
@@ -131,11 +138,17 @@ def _choices(services: NodeServices, kind: str, state: str) -> list[Recipient]:
 
 @router.post("/drafts/{draft_id}/send")
 async def send(request: Request, draft_id: str, services: Services) -> Response:
-    form = await auth.checked_form(request)
+    form = await auth.read_form(request)  # the token is checked in resume()
     return await run_in_threadpool(_send, request, services, draft_id, form)
 
 
 def _send(request: Request, services: NodeServices, draft_id: str, form: FormData) -> Response:
+    shown_back = resume(
+        request, services.db, services.settings, form,
+        what=f"Send draft {draft_id}", permission=Permission.SEND_REQUESTS,
+    )  # fmt: skip
+    if shown_back is not None:
+        return shown_back
     user = auth.require_permission(request, services.db, Permission.SEND_REQUESTS)
     node = services.node
     if node is None:
@@ -190,19 +203,26 @@ def _send(request: Request, services: NodeServices, draft_id: str, form: FormDat
 
 @router.post("/requests/{reference}/approve")
 async def approve_request(request: Request, reference: str, services: Services) -> Response:
-    form = await auth.checked_form(request)
+    form = await auth.read_form(request)  # the token is checked in resume()
     return await run_in_threadpool(_decide, request, services, reference, form, "approve")
 
 
 @router.post("/requests/{reference}/return")
 async def return_to_drafters(request: Request, reference: str, services: Services) -> Response:
-    form = await auth.checked_form(request)
+    form = await auth.read_form(request)  # the token is checked in resume()
     return await run_in_threadpool(_decide, request, services, reference, form, "return")
 
 
 def _decide(
     request: Request, services: NodeServices, reference: str, form: FormData, decision: str
 ) -> Response:
+    what, label = DECISIONS[decision]
+    shown_back = resume(
+        request, services.db, services.settings, form,
+        what=f"{what}: request {reference}", typed=(Typed("comment", label),),
+    )  # fmt: skip
+    if shown_back is not None:
+        return shown_back
     user = auth.require_user(request, services.db)
     node = services.node
     if node is None:
