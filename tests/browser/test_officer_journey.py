@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from hanoi.cases.documents import document_model
 from hanoi.db.base import utcnow
@@ -43,11 +43,16 @@ def backend() -> str:
     return "sqlite"  # the pages are the same on both engines; the API journey runs on both
 
 
-def step(page: Page, name: str) -> None:
-    """Check the page with axe-core, then keep a picture of it for the guide."""
+def step(page: Page, name: str, at: Locator | None = None) -> None:
+    """Check the whole page with axe-core, then keep a picture of what the officer sees:
+    the top of the page, or the part ``at`` shows."""
     assert_accessible(page)
+    if at is None:
+        page.evaluate("window.scrollTo(0, 0)")
+    else:
+        at.evaluate("e => e.scrollIntoView({block: 'start'})")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def sign_out(page: Page) -> None:
@@ -76,7 +81,7 @@ def test_the_officers_journey_from_draft_to_decrypted_evidence(
     page.get_by_role("button", name="Save and check").click()
     expect(page.get_by_role("status")).to_have_text("Draft saved.")
     expect(page.locator(".check .ok")).to_contain_text("Complete")
-    step(page, "02-draft-complete")
+    step(page, "02-draft-complete", at=page.locator(".check"))
 
     # 2. What leaves, to whom, before it leaves; MLA needs a supervisor first.
     page.get_by_role("link", name="Review and send…").click()
@@ -120,16 +125,14 @@ def test_the_officers_journey_from_draft_to_decrypted_evidence(
     expect(bar).to_have_attribute("value", str(len(content)))
     staged = page.get_by_role("table", name="Staged files")
     expect(staged.get_by_role("checkbox", name="hosting-records.csv")).to_be_checked()
-    page.locator("#upload-form").scroll_into_view_if_needed()
-    step(page, "06-evidence-staged")
+    step(page, "06-evidence-staged", at=page.get_by_role("heading", name="Evidence", exact=True))
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Seal and deliver").click()
     expect(page.get_by_role("status").filter(has_text="Sealed and offered")).to_be_visible()
     sent = page.locator("section.package")
     # The page follows the delivery by itself, no reload: XA's node verified every byte.
     expect(sent.locator(".package-status")).to_have_text("Delivered", timeout=ACROSS)
-    sent.scroll_into_view_if_needed()
-    step(page, "07-evidence-delivered")
+    step(page, "07-evidence-delivered", at=sent)
     page.get_by_role("button", name="Mark as executed").click()
     expect(page.get_by_role("status")).to_contain_text("Done: Mark as executed")
     sign_out(page)
@@ -140,8 +143,7 @@ def test_the_officers_journey_from_draft_to_decrypted_evidence(
     page.goto(f"{xa}/requests/{reference}")
     received = page.locator("section.package")
     expect(received).to_contain_text("verified here")
-    received.scroll_into_view_if_needed()
-    step(page, "08-evidence-received")
+    step(page, "08-evidence-received", at=received)
     with page.expect_download() as download_info:
         received.get_by_role("link", name="Download hosting-records.csv").click()
     download = download_info.value

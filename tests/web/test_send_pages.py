@@ -133,3 +133,31 @@ def test_a_supervisor_approves_or_returns_what_an_officer_submits(running: Runni
         assert "Approved and sent" in supervisor.get(approved.headers["location"]).text
     wait_delivered(running, "XA", reference)
     assert status_on(running, "XB", reference) == "received"
+
+
+def test_an_officer_discards_a_returned_request_after_confirming(running: Running) -> None:
+    draft_id = _draft(running, "officer", "mla")
+    with signed_in(running, "XA", "officer") as officer:
+        assert _send(officer, draft_id).status_code == 303
+        [reference] = _requests_of(running, draft_id)
+        assert 'id="discard"' in officer.get(f"/requests/{reference}").text
+    with signed_in(running, "XA", "supervisor") as supervisor:
+        assert _decide(supervisor, reference, "return", "Is this still needed?").status_code == 303
+
+    with signed_in(running, "XA", "officer") as officer:
+        page = officer.get(f"/requests/{reference}").text
+        unconfirmed = _decide(officer, reference, "discard", "The suspect was arrested.")
+        assert unconfirmed.status_code == 422 and "tick the box to confirm" in unconfirmed.text
+        assert "The suspect was arrested." in unconfirmed.text  # what was typed comes back
+        assert status_on(running, "XA", reference) == "returned"
+        done = officer.post(
+            f"/requests/{reference}/discard",
+            data={"csrf_token": csrf_of(page), "comment": "Arrested.", "confirm": "yes"},
+        )
+        assert done.status_code == 303
+        shown = officer.get(done.headers["location"]).text
+        assert "Discarded: it will never be sent" in shown
+        assert "Discarded before it was sent" in shown  # on the timeline, in plain words
+        assert 'id="discard"' not in shown and draft_id not in officer.get("/drafts").text
+    assert status_on(running, "XA", reference) == "discarded"
+    assert status_on(running, "XB", reference) is None

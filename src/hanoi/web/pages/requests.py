@@ -402,7 +402,13 @@ def _approval(case: CaseRequest, user: User, items: list[TimelineItem]) -> dict[
     if case.status == Status.AWAITING_APPROVAL.value:
         own = case.submitted_by == user.username
         may = allowed(user.role, Permission.APPROVE_REQUESTS)
-        return {"waiting": True, "by": case.submitted_by, "own": own, "may_decide": may and not own}
+        return {
+            "waiting": True,
+            "by": case.submitted_by,
+            "own": own,
+            "may_decide": may and not own,
+            "may_discard": allowed(user.role, Permission.SEND_REQUESTS),
+        }
     if case.status == Status.RETURNED.value:
         returned = [i for i in items if i.what == "return"]
         last = returned[-1] if returned else None
@@ -411,6 +417,7 @@ def _approval(case: CaseRequest, user: User, items: list[TimelineItem]) -> dict[
             "by": last.actor if last else None,
             "comment": last.detail.get("reason") if last else None,
             "draft_id": case.draft_id,
+            "may_discard": allowed(user.role, Permission.SEND_REQUESTS),
         }
     return None
 
@@ -479,6 +486,7 @@ APPROVAL_NOTICES = {
     "submit": "Submitted for approval. Nothing leaves the State until a supervisor approves.",
     "approve": "Approved and sent. The timeline shows the delivery.",
     "return": "Returned to its drafters with your comment.",
+    "discard": "Discarded: it will never be sent, and its draft is closed.",
 }
 
 

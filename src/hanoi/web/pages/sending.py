@@ -22,12 +22,12 @@ from starlette.datastructures import FormData
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases import drafts
-from hanoi.cases.approval import approve, return_request
+from hanoi.cases.approval import approve, discard, return_request
 from hanoi.cases.approval_policy import approval_required
 from hanoi.cases.check import check_document
 from hanoi.cases.documents import document_model, parse_document_obj
 from hanoi.cases.errors import DocumentError, RequestError, RequestNotReady
-from hanoi.cases.lifecycle import LifecycleError, Status
+from hanoi.cases.lifecycle import Action, LifecycleError, Status
 from hanoi.cases.sending import Recipient, recipients, send_draft
 from hanoi.convention import get_convention
 from hanoi.db.base import utcnow
@@ -49,6 +49,7 @@ NO_EXCHANGE = "This node has no identity: it cannot reach other States."
 DECISIONS = {
     "approve": ("Approve and send", "Comment (optional)"),
     "return": ("Return for changes", "What must change (required)"),
+    "discard": ("Discard", "Why (optional)"),
 }
 
 
@@ -213,13 +214,22 @@ async def return_to_drafters(request: Request, reference: str, services: Service
     return await run_in_threadpool(_decide, request, services, reference, form, "return")
 
 
+@router.post("/requests/{reference}/discard")
+async def discard_request(request: Request, reference: str, services: Services) -> Response:
+    form = await auth.read_form(request)  # the token is checked in resume()
+    return await run_in_threadpool(_decide, request, services, reference, form, "discard")
+
+
 def _decide(
     request: Request, services: NodeServices, reference: str, form: FormData, decision: str
 ) -> Response:
     what, label = DECISIONS[decision]
+    typed = [Typed("comment", label)]
+    if decision == "discard":
+        typed.append(Typed("confirm", "I confirm: discard this request", "checkbox"))
     shown_back = resume(
         request, services.db, services.settings, form,
-        what=f"{what}: request {reference}", typed=(Typed("comment", label),),
+        what=f"{what}: request {reference}", typed=tuple(typed),
     )  # fmt: skip
     if shown_back is not None:
         return shown_back
@@ -233,8 +243,16 @@ def _decide(
         with services.db.session() as session:
             if decision == "approve":
                 approve(session, node, user=user, reference=reference, comment=comment or None)
-            else:
+            elif decision == "return":
                 return_request(session, user=user, reference=reference, comment=comment)
+            elif _text(form, "confirm") != "yes":  # final: asked again, as refusals are
+                raise LifecycleError(
+                    "tick the box to confirm: a discarded request is never sent",
+                    check="action",
+                    action=Action.DISCARD,
+                )
+            else:
+                discard(session, user=user, reference=reference, reason=comment or None)
     except (LifecycleError, RequestNotReady) as exc:
         # Rolled back: nothing changed, nothing queued. What was typed comes back.
         return render_request_page(
