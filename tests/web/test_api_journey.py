@@ -3,8 +3,10 @@ draft, send, four eyes, the other State acts; and every refusal a token can meet
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +26,14 @@ from hanoi.demo.scenario import example_document
 from hanoi.evidence.models import EvidencePackage
 from hanoi.evidence.package import verify_package
 from hanoi.evidence.service import directory_keys
+from hanoi.evidence.transfer import CHUNK_CONTENT_TYPE
 from tests.evidence.delivery import deliver, executed_mla, package_row, seal_for, wait_for
 from tests.exchange.conftest import Running
 from tests.exchange.helpers import outbox
 from tests.web.test_request_pages import status_on, wait_delivered
+
+#: What XB's officer sends as evidence, uploaded in two pieces.
+EVIDENCE = os.urandom(2 * 1024 * 1024 + 3)
 
 
 def _token(
@@ -110,6 +116,26 @@ def test_the_whole_journey_with_tokens_only(running: Running) -> None:
         for action in ("acknowledge", "start"):
             done = api.post(f"/requests/{reference}/actions", json={"action": action})
             assert done.status_code == 200, done.text
+        # The evidence: uploaded in two pieces into the staging folder, sealed, delivered.
+        upload = api.post(
+            f"/requests/{reference}/evidence/uploads",
+            json={"name": "hosting-records.csv", "size": len(EVIDENCE)},
+        )
+        assert upload.status_code == 201, upload.text
+        pieces = f"/requests/{reference}/evidence/uploads/{upload.json()['id']}"
+        half = len(EVIDENCE) // 2
+        for offset, piece in ((0, EVIDENCE[:half]), (half, EVIDENCE[half:])):
+            sent_piece = api.patch(
+                pieces,
+                content=piece,
+                headers={"Upload-Offset": str(offset), "Content-Type": CHUNK_CONTENT_TYPE},
+            )
+            assert sent_piece.status_code == 204, sent_piece.text
+        sealed = api.post(
+            f"/requests/{reference}/evidence", json={"files": ["hosting-records.csv"]}
+        )
+        assert sealed.status_code == 201, sealed.text
+        package_id = sealed.json()["id"]
         executed = api.post(
             f"/requests/{reference}/actions",
             json={"action": "execute", "reason": "Data obtained; evidence follows."},
@@ -124,8 +150,20 @@ def test_the_whole_journey_with_tokens_only(running: Running) -> None:
     assert status_on(running, "XA", reference) == "executed"
 
     with _api(running, "XA", officer) as api:
+
+        def arrived() -> bool:
+            listed = api.get(f"/requests/{reference}/evidence").json()
+            return bool(listed) and listed[0]["status"] == "delivered"
+
+        wait_for(arrived, 60)
+        [package] = api.get(f"/requests/{reference}/evidence").json()
+        assert package["id"] == package_id and package["openable"] is True
+        got = api.get(f"/requests/{reference}/evidence/{package_id}/files/1")
+        assert got.status_code == 200, got.text
+        assert hashlib.sha256(got.content).digest() == hashlib.sha256(EVIDENCE).digest()
         timeline = [i["what"] for i in api.get(f"/requests/{reference}").json()["timeline"]]
         assert timeline[:3] == ["submit", "approve", "send"] and "execute" in timeline
+        assert "evidence-file-opened" in timeline
 
 
 def test_a_request_not_wanted_after_all_is_discarded_before_it_leaves(running: Running) -> None:
