@@ -615,6 +615,7 @@ def test_final_statuses() -> None:
         S.WITHDRAWN,
         S.LAPSED,
         S.RELEASED,
+        S.DISCARDED,
     }
 
 
