@@ -6,6 +6,7 @@ Each federation start-up costs a second or two, so each test plays a whole story
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from importlib.metadata import version
@@ -18,6 +19,7 @@ from hanoi.audit import list_events
 from hanoi.cases.models import CaseRequest, RequestEvent
 from hanoi.db.base import utcnow
 from hanoi.demo.scenario import example_document
+from hanoi.ledger.keys import NodeLogKeys
 from tests.federation import Running
 from tests.web.conftest import csrf_of
 from tests.web.test_pages import _new_draft
@@ -198,6 +200,14 @@ def test_the_states_pages_show_contacts_and_the_directory_address_answers(
         assert "xa-ca@xa.example" in state and "xa-247@xa.example" in state
         assert "+1 555 01" in state
         assert "not given in the entry" not in state
+        # XA's node keys and its log's key strings, as the verifier commands take them.
+        xa_keys = NodeLogKeys.from_home(running.federation.nodes["XA"].home)
+        assert xa_keys.log_verifier().key_string() in state
+        assert xa_keys.witness_verifier().key_string() in state
+        xa_node = running.node("XA").runtime.node
+        assert xa_node is not None
+        raw = xa_node.signing_key.key.public_key().public_bytes_raw()
+        assert base64.urlsafe_b64encode(raw).rstrip(b"=").decode() in state
 
     # The address `hanoi demo` prints for the directory is a page, and the files below it
     # are still served as they are.

@@ -17,6 +17,7 @@ from hanoi.config import Settings
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.entry import Authority
 from hanoi.directory.errors import DirectoryError
+from hanoi.ledger.keys import log_verifiers_for_entry, witness_verifiers_for_entry
 from hanoi.web import auth
 from hanoi.web.deps import Db, NodeSettings
 from hanoi.web.problems import page_error
@@ -81,5 +82,8 @@ def state_page(request: Request, code: str, db: Db, settings: NodeSettings) -> R
             "status": status,
             "clocks": [local_clock(a, now) for a in entry.authorities],
             "in_effect": entry.in_effect(now.date()),
+            # Ready to copy into `hanoi ledger verify --key` and `--cosigner`.
+            "log_keys": [v.key_string() for v in log_verifiers_for_entry(entry, now)],
+            "witness_keys": [v.key_string() for v in witness_verifiers_for_entry(entry, now)],
         },
     )
