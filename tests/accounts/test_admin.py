@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hanoi import accounts, audit
-from hanoi.accounts import AuthorityKind, Role
+from hanoi import audit
+from hanoi.accounts import service as accounts
+from hanoi.accounts.models import AuthorityKind, Role
 from hanoi.db import Database
 from hanoi.errors import Conflict, HanoiError, InvalidInput, NotFound
 

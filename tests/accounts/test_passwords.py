@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from argon2 import PasswordHasher
 
-from hanoi import accounts
 from hanoi.accounts import passwords
+from hanoi.accounts import service as accounts
 from hanoi.db import Database
 
 PASSWORD = "correct horse battery"

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hanoi import accounts, audit
-from hanoi.accounts import (
+from hanoi import audit
+from hanoi.accounts import service as accounts
+from hanoi.accounts.models import User, UserSession
+from hanoi.accounts.sessions import (
     SESSION_LIFETIME,
-    User,
-    UserSession,
     close_all_sessions,
     close_session,
     open_session,

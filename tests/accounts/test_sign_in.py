@@ -10,8 +10,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from hanoi import accounts, audit
-from hanoi.accounts import SignInFailed, SignInThrottled
+from hanoi import audit
+from hanoi.accounts import service as accounts
+from hanoi.accounts.errors import SignInFailed, SignInThrottled
 from hanoi.accounts.models import SignInThrottle
 from hanoi.db import Database
 

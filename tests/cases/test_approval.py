@@ -271,9 +271,7 @@ def test_a_request_that_should_not_leave_is_discarded_and_its_draft_closed(
         # Another authority's officer cannot even see it.
         discard(session, user=_user(session, "duty"), reference=reference)
     with xa.runtime.db.session() as session:
-        discard(
-            session, user=_user(session, "officer"), reference=reference, reason="Overtaken."
-        )
+        discard(session, user=_user(session, "officer"), reference=reference, reason="Overtaken.")
     assert status(xa, reference) == "discarded" and outbox(xa) == []
     with xa.runtime.db.session() as session:
         officer = _user(session, "officer")

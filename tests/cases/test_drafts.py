@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hanoi import accounts, audit
-from hanoi.accounts import User
+from hanoi import audit
+from hanoi.accounts import service as accounts
+from hanoi.accounts.models import User
 from hanoi.cases.drafts import (
     MAX_DOCUMENT_BYTES,
     DraftConflict,

@@ -390,8 +390,9 @@ def test_a_command_module_imports_only_what_its_commands_need(module: str) -> No
 
 
 def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path) -> None:
-    """Loading this node's identity opens its keys at once; its peers (the verified
-    directory, read with TUF) are loaded when first asked for, not by every command."""
+    """Loading this node's identity opens its keys at once, without JOSE (joserfc); its
+    peers (the verified directory, read with TUF, and their JOSE keys) are loaded when first
+    asked for, not by every command."""
     home = tmp_path / "home"
     init = ("node", "init", "--state", "XA", "--name", "Arcadia node", "--url", "https://x.test")
     expect(hanoi(tmp_path, *init, env=cli_env(home)), 0)
@@ -400,7 +401,7 @@ def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path)
         "from pathlib import Path\n"
         "from hanoi.exchange.identity import LocalNode\n"
         "def peers():\n"
-        "    return [m for m in ('hanoi.exchange.peers', 'tuf') if m in sys.modules]\n"
+        "    return [m for m in ('hanoi.exchange.peers', 'tuf', 'joserfc') if m in sys.modules]\n"
         "node = LocalNode.load(Path(sys.argv[1]))\n"
         "print(node.state, node.signing_key.kid, *peers())\n"
         "print(node.peers is node.peers, node.directory.is_pinned, *peers())\n"
@@ -410,4 +411,4 @@ def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path)
     )
     opened, asked = proc.stdout.splitlines()
     assert opened.split()[0] == "XA" and len(opened.split()) == 2, opened
-    assert asked.split() == ["True", "False", "hanoi.exchange.peers", "tuf"], asked
+    assert asked.split() == ["True", "False", "hanoi.exchange.peers", "tuf", "joserfc"], asked

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import math
 import re
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from hanoi.accounts.passwords import (
 )
 from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db.base import utcnow
+from hanoi.db.database import upsert_insert
 from hanoi.errors import Conflict, InvalidInput, NotFound
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{2,64}")
@@ -373,11 +373,7 @@ def _accepted_totp_step(user: User, code: str, now: datetime) -> int | None:
 
 def _lock_throttles(session: Session, keys: list[str]) -> list[SignInThrottle]:
     """Make sure a row exists per key, then lock them, so concurrent attempts count exactly."""
-    # Both databases Hanoi runs on have INSERT ... ON CONFLICT DO NOTHING, each in its own
-    # dialect package, which the engine has loaded already: the other is never imported.
-    insert = importlib.import_module(
-        f"sqlalchemy.dialects.{session.get_bind().dialect.name}"
-    ).insert
+    insert = upsert_insert(session)
     for key in keys:
         session.execute(
             insert(SignInThrottle)
