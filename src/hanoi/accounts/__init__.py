@@ -5,7 +5,8 @@ that a module needing only the ``User`` model (every command that opens the node
 load the password hashing, TOTP and sessions with it:
 
 - :mod:`~hanoi.accounts.models`: ``Authority``, ``User``, ``Role``, ``UserSession`` ...
-- :mod:`~hanoi.accounts.service`: adding and finding users and authorities, signing in.
+- :mod:`~hanoi.accounts.lookup`: finding users and authorities.
+- :mod:`~hanoi.accounts.service`: adding them, signing in.
 - :mod:`~hanoi.accounts.sessions`: the web pages' server-side sessions.
 - :mod:`~hanoi.accounts.tokens`: API tokens; :mod:`~hanoi.accounts.permissions`: who may
   do what; :mod:`~hanoi.accounts.passwords`: argon2id; :mod:`~hanoi.accounts.errors`.

@@ -63,7 +63,7 @@ class NodeContext:
 
     def user(self, session: Session, username: str) -> User:
         """The active user ``username`` of this node; else the command fails, saying so."""
-        from hanoi.accounts.service import get_user_by_username  # see the module docstring
+        from hanoi.accounts.lookup import get_user_by_username  # see the module docstring
 
         user = get_user_by_username(session, username)
         if user is None or user.disabled:
