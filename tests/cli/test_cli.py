@@ -455,3 +455,22 @@ def test_reading_the_node_loads_neither_sign_in_nor_jose(tmp_path: Path) -> None
     )
     listed, loaded = proc.stdout.splitlines()
     assert listed == "No requests." and loaded == "", proc.stdout
+
+
+def test_a_command_loads_its_code_outside_the_garbage_collector_and_leaves_it_running() -> None:
+    """hanoi.cli.lazy.code_loading: the collector is paused while a command's module is
+    imported, what was imported is then frozen out of it, and it runs again afterwards
+    (or stays off, if it was off)."""
+    script = (
+        "import gc, sys\n"
+        "from hanoi.cli.lazy import Entry, LazyCommand\n"
+        "if sys.argv[1] == 'off':\n"
+        "    gc.disable()\n"
+        "LazyCommand(Entry('list', '', 'request_view')).loaded\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
+    )
+    for state, expected in (("on", "True True"), ("off", "False True")):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, state], capture_output=True, text=True, check=True
+        )
+        assert proc.stdout.strip() == expected, (state, proc.stdout)
