@@ -84,9 +84,10 @@ class NodeContext:
     def deliver(self) -> None:
         """Try to send what is queued now; the node's worker retries whatever fails."""
         # Only the commands that queue a message send it: HTTP and the receipt handlers.
-        from hanoi.cases.handlers import receipt_hook
-        from hanoi.exchange.delivery import deliver_due
-        from hanoi.exchange.transport import HttpTransport
+        with code_loading():
+            from hanoi.cases.handlers import receipt_hook
+            from hanoi.exchange.delivery import deliver_due
+            from hanoi.exchange.transport import HttpTransport
 
         transport = HttpTransport()
         try:
