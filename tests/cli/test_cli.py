@@ -460,16 +460,20 @@ def test_reading_the_node_loads_neither_sign_in_nor_jose(tmp_path: Path) -> None
 def test_a_command_loads_its_code_outside_the_garbage_collector_and_leaves_it_running() -> None:
     """hanoi.cli.lazy.code_loading: the collector is paused while a command's module is
     imported, what was imported is then frozen out of it, and it runs again afterwards
-    (or stays off, if it was off)."""
+    (or stays off, if it was off). Loading nothing new freezes nothing more."""
     script = (
         "import gc, sys\n"
-        "from hanoi.cli.lazy import Entry, LazyCommand\n"
+        "from hanoi.cli.lazy import Entry, LazyCommand, code_loading\n"
         "if sys.argv[1] == 'off':\n"
         "    gc.disable()\n"
         "LazyCommand(Entry('list', '', 'request_view')).loaded\n"
-        "print(gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
+        "frozen = gc.get_freeze_count()\n"
+        "made = [[n] for n in range(1000)]\n"
+        "with code_loading():\n"
+        "    import hanoi.cli.request_view\n"
+        "print(gc.isenabled(), frozen > 10_000, gc.get_freeze_count() == frozen)\n"
     )
-    for state, expected in (("on", "True True"), ("off", "False True")):
+    for state, expected in (("on", "True True True"), ("off", "False True True")):
         proc = subprocess.run(
             [sys.executable, "-c", script, state], capture_output=True, text=True, check=True
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -94,8 +95,11 @@ def code_loading() -> Iterator[None]:
     collector would walk them again and again as they pile up, and once more at exit, for
     nothing (about 0.1 s of a command that opens the node). So it is paused while they load,
     and what exists then is frozen (:func:`gc.freeze`: left out of every later collection).
-    What the command makes afterwards is collected as usual.
+    What the command makes afterwards is collected as usual. Nothing is frozen when nothing
+    new was imported (the modules were loaded already, as in a process that runs several
+    commands): each freeze also keeps whatever garbage is waiting then, for good.
     """
+    modules = len(sys.modules)
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -103,4 +107,5 @@ def code_loading() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.freeze()
+        if len(sys.modules) > modules:
+            gc.freeze()
