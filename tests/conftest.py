@@ -22,7 +22,8 @@ os.environ["HANOI_ARGON2_PROFILE"] = "test"
 
 # First import of the CLI, made the way a process started from a pipe makes it.
 import tests.cli.inprocess  # noqa: F401
-from hanoi.accounts import AuthorityKind, Role, add_user, create_authority
+from hanoi.accounts.models import AuthorityKind, Role
+from hanoi.accounts.service import add_user, create_authority
 from hanoi.db import Database
 from tests.databases import DROPPER, MigratedTemplates, throwaway_pg_database
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hanoi import accounts, audit
-from hanoi.accounts import AuthorityKind, Role
+from hanoi import audit
+from hanoi.accounts import lookup
+from hanoi.accounts import service as accounts
+from hanoi.accounts.models import AuthorityKind, Role
 from hanoi.db import Database
 from hanoi.errors import Conflict, HanoiError, InvalidInput, NotFound
 
@@ -14,17 +16,15 @@ PASSWORD = "correct horse battery"
 
 def test_seeded_users_belong_to_their_authorities(seeded_db: Database) -> None:
     with seeded_db.session() as session:
-        users = accounts.list_users(session)
+        users = lookup.list_users(session)
         assert [(u.username, u.role, u.authority.code) for u in users] == [
             ("alice", Role.MLA_OFFICER, "XA-CA"),
             ("bob", Role.DUTY_OFFICER, "XA-247"),
         ]
-        assert [u.username for u in accounts.list_users(session, authority_code="XA-247")] == [
-            "bob"
-        ]
+        assert [u.username for u in lookup.list_users(session, authority_code="XA-247")] == ["bob"]
         alice = users[0]
-        assert accounts.get_user(session, alice.id) == alice
-        assert accounts.get_user(session, "01ARZ3NDEKTSV4RRFFQ69G5FAV") is None
+        assert lookup.get_user(session, alice.id) == alice
+        assert lookup.get_user(session, "01ARZ3NDEKTSV4RRFFQ69G5FAV") is None
         assert alice.display_name == "Alice Arcadia"
         assert alice.password_hash.startswith("$argon2id$")
         assert PASSWORD not in alice.password_hash
@@ -34,12 +34,12 @@ def test_seeded_users_belong_to_their_authorities(seeded_db: Database) -> None:
 
 def test_authorities_are_listed_and_found_by_code(seeded_db: Database) -> None:
     with seeded_db.session() as session:
-        assert [a.code for a in accounts.list_authorities(session)] == ["XA-247", "XA-CA"]
-        found = accounts.get_authority_by_code(session, "XA-247")
+        assert [a.code for a in lookup.list_authorities(session)] == ["XA-247", "XA-CA"]
+        found = lookup.get_authority_by_code(session, "XA-247")
         assert found is not None
         assert found.kind is AuthorityKind.POINT_OF_CONTACT_24_7
         assert found.state == "XA"
-        assert accounts.get_authority_by_code(session, "XB-CA") is None
+        assert lookup.get_authority_by_code(session, "XB-CA") is None
 
 
 def test_adding_users_and_authorities_is_audited(seeded_db: Database) -> None:
@@ -70,7 +70,7 @@ def test_actor_is_recorded(seeded_db: Database) -> None:
             actor="alice",
         )
         (event,) = audit.list_events(session, actor="alice", action="user.add")
-        carol = accounts.get_user_by_username(session, "carol")
+        carol = lookup.get_user_by_username(session, "carol")
         assert carol is not None and event.target_id == carol.id
         assert carol.display_name == "carol"
 
@@ -103,7 +103,7 @@ def test_add_user_refuses_bad_input(
     assert "\n" not in str(caught.value)
     assert changes.get("password", "\0") not in str(caught.value)
     with seeded_db.session() as session:
-        assert accounts.get_user_by_username(session, "dave") is None
+        assert lookup.get_user_by_username(session, "dave") is None
 
 
 @pytest.mark.parametrize(

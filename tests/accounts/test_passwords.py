@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from argon2 import PasswordHasher
 
-from hanoi import accounts
-from hanoi.accounts import passwords
+from hanoi.accounts import lookup, passwords
+from hanoi.accounts import service as accounts
 from hanoi.db import Database
 
 PASSWORD = "correct horse battery"
@@ -47,7 +47,7 @@ def test_test_profile_hash_is_upgraded_at_production_sign_in(
     with seeded_db.session() as session:
         accounts.authenticate(session, username="alice", password=PASSWORD, now=datetime.now(UTC))
     with seeded_db.session() as session:
-        alice = accounts.get_user_by_username(session, "alice")
+        alice = lookup.get_user_by_username(session, "alice")
         assert alice is not None
         assert not passwords.needs_rehash(alice.password_hash)
         assert f"m={PasswordHasher().memory_cost}" in alice.password_hash

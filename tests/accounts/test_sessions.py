@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hanoi import accounts, audit
-from hanoi.accounts import (
+from hanoi import audit
+from hanoi.accounts import lookup
+from hanoi.accounts.models import User, UserSession
+from hanoi.accounts.sessions import (
     SESSION_LIFETIME,
-    User,
-    UserSession,
     close_all_sessions,
     close_session,
     open_session,
@@ -28,7 +28,7 @@ T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 
 def _user(session: Session, username: str) -> User:
-    user = accounts.get_user_by_username(session, username)
+    user = lookup.get_user_by_username(session, username)
     assert user is not None
     return user
 

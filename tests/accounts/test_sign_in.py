@@ -10,8 +10,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from hanoi import accounts, audit
-from hanoi.accounts import SignInFailed, SignInThrottled
+from hanoi import audit
+from hanoi.accounts import lookup
+from hanoi.accounts import service as accounts
+from hanoi.accounts.errors import SignInFailed, SignInThrottled
 from hanoi.accounts.models import SignInThrottle
 from hanoi.db import Database
 
@@ -224,7 +226,7 @@ def test_typed_user_names_are_not_kept_in_throttle_keys(seeded_db: Database) -> 
 
 def test_disabled_user_cannot_sign_in(seeded_db: Database) -> None:
     with seeded_db.session() as session:
-        user = accounts.get_user_by_username(session, "alice")
+        user = lookup.get_user_by_username(session, "alice")
         assert user is not None
         user.disabled = True
     with pytest.raises(SignInFailed):

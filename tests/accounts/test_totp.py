@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlparse
 import pyotp
 import pytest
 
-from hanoi import accounts, audit
-from hanoi.accounts import SignInFailed, TotpRequired
+from hanoi import audit
+from hanoi.accounts import service as accounts
+from hanoi.accounts.errors import SignInFailed, TotpRequired
 from hanoi.db import Database
 from hanoi.errors import NotFound
 

@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases import drafts
 from hanoi.demo import DEMO_PASSWORD
 from hanoi.demo.scenario import example_document

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hanoi.accounts.lookup import get_authority_by_code, get_user_by_username
 from hanoi.accounts.models import User
-from hanoi.accounts.service import add_user, get_authority_by_code, get_user_by_username
+from hanoi.accounts.service import add_user
 from hanoi.audit.models import AuditEvent
 from hanoi.cases import drafts
 from hanoi.cases.acting import act

@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hanoi import accounts, audit
-from hanoi.accounts import User
+from hanoi import audit
+from hanoi.accounts import lookup
+from hanoi.accounts import service as accounts
+from hanoi.accounts.models import User
 from hanoi.cases.drafts import (
     MAX_DOCUMENT_BYTES,
     DraftConflict,
@@ -31,7 +33,7 @@ DOCUMENT = {"requesting_state": "XA", "facts": "Ransomware against a hospital", 
 
 
 def _user(session: Session, username: str) -> User:
-    user = accounts.get_user_by_username(session, username)
+    user = lookup.get_user_by_username(session, username)
     assert user is not None
     return user
 

@@ -361,6 +361,16 @@ def test_each_command_listed_has_the_help_its_module_gives_it() -> None:
             assert (module, name) in listed, f"hanoi.cli.{module} defines {name}, not listed"
 
 
+#: What a command that opens the node must not load for it: signing in (argon2, TOTP),
+#: SQLAlchemy's PostgreSQL dialect on a SQLite node, JOSE for opening the keys.
+NODE_LEFT_OUT = (
+    "hanoi.accounts.service",
+    "argon2",
+    "pyotp",
+    "sqlalchemy.dialects.postgresql",
+    "joserfc",
+)
+
 #: By command module: what only other commands need, which it must leave unimported.
 LEFT_OUT = {
     "request_view": (  # reading requests: not the sending, the timeline's writing, the peers
@@ -369,9 +379,15 @@ LEFT_OUT = {
         "hanoi.cases.timeline",
         "hanoi.exchange.peers",
         "tuf",
+        *NODE_LEFT_OUT,
     ),
-    "exchange": ("hanoi.exchange.delivery", "hanoi.exchange.receipt_proofs", "httpx"),
-    "ledger_prove": ("hanoi.ledger.witnessing", "hanoi.ledger.keys", "httpx"),
+    "exchange": (
+        "hanoi.exchange.delivery",
+        "hanoi.exchange.receipt_proofs",
+        "httpx",
+        *NODE_LEFT_OUT,
+    ),
+    "ledger_prove": ("hanoi.ledger.witnessing", "hanoi.ledger.keys", "httpx", *NODE_LEFT_OUT),
 }
 
 
@@ -390,8 +406,9 @@ def test_a_command_module_imports_only_what_its_commands_need(module: str) -> No
 
 
 def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path) -> None:
-    """Loading this node's identity opens its keys at once; its peers (the verified
-    directory, read with TUF) are loaded when first asked for, not by every command."""
+    """Loading this node's identity opens its keys at once, without JOSE (joserfc); its
+    peers (the verified directory, read with TUF, and their JOSE keys) are loaded when first
+    asked for, not by every command."""
     home = tmp_path / "home"
     init = ("node", "init", "--state", "XA", "--name", "Arcadia node", "--url", "https://x.test")
     expect(hanoi(tmp_path, *init, env=cli_env(home)), 0)
@@ -400,7 +417,7 @@ def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path)
         "from pathlib import Path\n"
         "from hanoi.exchange.identity import LocalNode\n"
         "def peers():\n"
-        "    return [m for m in ('hanoi.exchange.peers', 'tuf') if m in sys.modules]\n"
+        "    return [m for m in ('hanoi.exchange.peers', 'tuf', 'joserfc') if m in sys.modules]\n"
         "node = LocalNode.load(Path(sys.argv[1]))\n"
         "print(node.state, node.signing_key.kid, *peers())\n"
         "print(node.peers is node.peers, node.directory.is_pinned, *peers())\n"
@@ -410,4 +427,54 @@ def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path)
     )
     opened, asked = proc.stdout.splitlines()
     assert opened.split()[0] == "XA" and len(opened.split()) == 2, opened
-    assert asked.split() == ["True", "False", "hanoi.exchange.peers", "tuf"], asked
+    assert asked.split() == ["True", "False", "hanoi.exchange.peers", "tuf", "joserfc"], asked
+
+
+def test_reading_the_node_loads_neither_sign_in_nor_jose(tmp_path: Path) -> None:
+    """`hanoi request list` opens the whole node (settings, database, keys, the acting
+    user) and loads none of NODE_LEFT_OUT while doing it."""
+    home = tmp_path / "home"
+    env = cli_env(home, HANOI_USER="alice")
+    init = ("node", "init", "--state", "XA", "--name", "Arcadia node", "--url", "https://x.test")
+    expect(hanoi(tmp_path, *init, env=env), 0)
+    authority = ("authority", "add", "XA-CA", "--state", "XA", "--name", "Arcadia CA")
+    expect(hanoi(tmp_path, *authority, "--kind", "central_authority", env=env), 0)
+    user = ("user", "add", "alice", "--role", "mla_officer", "--authority", "XA-CA")
+    expect(hanoi(tmp_path, *user, "--password-stdin", stdin="a long enough password\n", env=env), 0)
+    script = (
+        "import sys\n"
+        "from hanoi.cli.main import app\n"
+        "try:\n"
+        "    app.main(['request', 'list'], prog_name='hanoi')\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        f"print(*[m for m in {NODE_LEFT_OUT!r} if m in sys.modules])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    listed, loaded = proc.stdout.splitlines()
+    assert listed == "No requests." and loaded == "", proc.stdout
+
+
+def test_a_command_loads_its_code_outside_the_garbage_collector_and_leaves_it_running() -> None:
+    """hanoi.cli.lazy.code_loading: the collector is paused while a command's module is
+    imported, what was imported is then frozen out of it, and it runs again afterwards
+    (or stays off, if it was off). Loading nothing new freezes nothing more."""
+    script = (
+        "import gc, sys\n"
+        "from hanoi.cli.lazy import Entry, LazyCommand, code_loading\n"
+        "if sys.argv[1] == 'off':\n"
+        "    gc.disable()\n"
+        "LazyCommand(Entry('list', '', 'request_view')).loaded\n"
+        "frozen = gc.get_freeze_count()\n"
+        "made = [[n] for n in range(1000)]\n"
+        "with code_loading():\n"
+        "    import hanoi.cli.request_view\n"
+        "print(gc.isenabled(), frozen > 10_000, gc.get_freeze_count() == frozen)\n"
+    )
+    for state, expected in (("on", "True True True"), ("off", "False True True")):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, state], capture_output=True, text=True, check=True
+        )
+        assert proc.stdout.strip() == expected, (state, proc.stdout)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hanoi.accounts import authenticate, list_authorities, list_users
+from hanoi.accounts.lookup import list_authorities, list_users
+from hanoi.accounts.service import authenticate
 from hanoi.accounts.tokens import user_for_token
 from hanoi.db import Database, head_revision
 from tests.cli.test_cli import Cmd, cli_env, expect, expect_usage_error, hanoi, hanoi_many

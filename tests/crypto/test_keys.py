@@ -206,6 +206,19 @@ def test_a_swapped_private_key_file_is_refused(store: KeyStore) -> None:
         store.signing_key()
 
 
+def test_a_private_key_file_whose_secret_is_not_its_public_key_is_refused(
+    store: KeyStore,
+) -> None:
+    """The file keeps the key's own x and kid, but another key's d: not one key pair."""
+    kid = store.active_kid("signing")
+    path = store.directory / f"signing-{kid}.jwk"
+    jwk = json.loads(path.read_text())
+    jwk["d"] = OKPKey.generate_key("Ed25519", private=True).as_dict(private=True)["d"]
+    path.write_text(json.dumps(jwk))
+    with pytest.raises(KeyStoreError, match="does not hold the private key"):
+        store.signing_key()
+
+
 def test_a_damaged_age_identity_is_refused(store: KeyStore) -> None:
     path = store.directory / "age-identity.txt"
     path.write_text("# created: 2026-01-01T00:00:00Z\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases.acting import act
 from hanoi.cases.evidence import (
     deliver_package,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases.approval import approve
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.handlers import receipt_hook

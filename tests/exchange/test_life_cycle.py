@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases.access import get_request
 from hanoi.cases.acting import act, attach_condition
 from hanoi.cases.conditions import ConditionError

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.models import CaseRequest
 from hanoi.cases.sending import send_request

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.accounts.models import ApiToken
-from hanoi.accounts.service import get_user_by_username
 from hanoi.accounts.tokens import create_token, revoke_token
 from hanoi.audit.models import AuditEvent
 from hanoi.db.base import utcnow

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from hanoi import audit
-from hanoi.accounts import add_user
+from hanoi.accounts.service import add_user
 from hanoi.audit import AuditEvent
 from hanoi.config import load_settings
 from hanoi.db import Database, utcnow

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import select
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.audit import AuditEvent, list_events, record
 from hanoi.cases.drafts import save_draft
 from hanoi.demo.scenario import example_document

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.audit import list_events
 from hanoi.cases.documents import LONG, MAX_DOCUMENT_BYTES, MAX_ITEMS, SHORT
 from hanoi.cases.models import Draft

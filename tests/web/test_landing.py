@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases.documents import parse_document_obj
 from hanoi.cases.sending import send_request
 from hanoi.db.base import utcnow

@@ -20,7 +20,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from hanoi.accounts import Role, add_user
+from hanoi.accounts.models import Role
+from hanoi.accounts.service import add_user
 from hanoi.crypto.cosignature import CosignatureSigner
 from hanoi.crypto.keys import SigningKey
 from hanoi.crypto.note import Signer, sign_note

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from hanoi.accounts import add_user
+from hanoi.accounts.service import add_user
 from hanoi.cases.documents import KINDS, document_model, parse_document_obj
 from hanoi.db import Database
 from hanoi.web.forms import fields_for
@@ -251,7 +251,7 @@ def test_sign_out_ends_the_session_even_for_a_copied_cookie(alice: TestClient) -
 def test_totp_second_factor(client: TestClient, seeded_db: Database, seed_password: str) -> None:
     import pyotp
 
-    from hanoi.accounts import enable_totp
+    from hanoi.accounts.service import enable_totp
 
     with seeded_db.session() as session:
         secret, _ = enable_totp(session, "alice")

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.audit import list_events
 from hanoi.cases.access import get_request
 from hanoi.cases.documents import parse_document_obj

@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases import drafts
 from hanoi.cases.models import CaseRequest
 from hanoi.demo.scenario import example_document

@@ -1,57 +1,13 @@
-"""Authorities, users, roles, signing in (argon2id, TOTP, throttling) and server-side sessions."""
+"""Authorities, users, roles, signing in (argon2id, TOTP, throttling) and server-side sessions.
 
-from hanoi.accounts.errors import (
-    SignInFailed,
-    SignInThrottled,
-    TotpRequired,
-)
-from hanoi.accounts.models import Authority, AuthorityKind, Role, User, UserSession
-from hanoi.accounts.service import (
-    UNKNOWN_ACTOR,
-    USERNAME_PATTERN,
-    add_user,
-    authenticate,
-    create_authority,
-    enable_totp,
-    get_authority_by_code,
-    get_user,
-    get_user_by_username,
-    list_authorities,
-    list_users,
-    username_hmac,
-)
-from hanoi.accounts.sessions import (
-    SESSION_LIFETIME,
-    close_all_sessions,
-    close_session,
-    open_session,
-    user_for_session,
-)
+Each name is imported from the module that defines it; this package re-exports nothing, so
+that a module needing only the ``User`` model (every command that opens the node) does not
+load the password hashing, TOTP and sessions with it:
 
-__all__ = [
-    "SESSION_LIFETIME",
-    "UNKNOWN_ACTOR",
-    "USERNAME_PATTERN",
-    "Authority",
-    "AuthorityKind",
-    "Role",
-    "SignInFailed",
-    "SignInThrottled",
-    "TotpRequired",
-    "User",
-    "UserSession",
-    "add_user",
-    "authenticate",
-    "close_all_sessions",
-    "close_session",
-    "create_authority",
-    "enable_totp",
-    "get_authority_by_code",
-    "get_user",
-    "get_user_by_username",
-    "list_authorities",
-    "list_users",
-    "open_session",
-    "user_for_session",
-    "username_hmac",
-]
+- :mod:`~hanoi.accounts.models`: ``Authority``, ``User``, ``Role``, ``UserSession`` ...
+- :mod:`~hanoi.accounts.lookup`: finding users and authorities.
+- :mod:`~hanoi.accounts.service`: adding them, signing in.
+- :mod:`~hanoi.accounts.sessions`: the web pages' server-side sessions.
+- :mod:`~hanoi.accounts.tokens`: API tokens; :mod:`~hanoi.accounts.permissions`: who may
+  do what; :mod:`~hanoi.accounts.passwords`: argon2id; :mod:`~hanoi.accounts.errors`.
+"""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import math
 import re
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from hanoi import audit
 from hanoi.accounts import errors
+from hanoi.accounts.lookup import get_authority_by_code, get_user_by_username
 from hanoi.accounts.models import Authority, AuthorityKind, Role, SignInThrottle, User
 from hanoi.accounts.passwords import (
     burn_verification,
@@ -30,6 +30,7 @@ from hanoi.accounts.passwords import (
 )
 from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db.base import utcnow
+from hanoi.db.database import upsert_insert
 from hanoi.errors import Conflict, InvalidInput, NotFound
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{2,64}")
@@ -82,14 +83,6 @@ def create_authority(
     return authority
 
 
-def get_authority_by_code(session: Session, code: str) -> Authority | None:
-    return session.scalar(select(Authority).where(Authority.code == code))
-
-
-def list_authorities(session: Session) -> list[Authority]:
-    return list(session.scalars(select(Authority).order_by(Authority.code)))
-
-
 # Users
 
 
@@ -138,21 +131,6 @@ def add_user(
         detail={"username": username, "role": role.value, "authority": authority.code},
     )
     return user
-
-
-def get_user(session: Session, user_id: str) -> User | None:
-    return session.get(User, user_id)
-
-
-def get_user_by_username(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
-
-
-def list_users(session: Session, *, authority_code: str | None = None) -> list[User]:
-    query = select(User).order_by(User.username)
-    if authority_code is not None:
-        query = query.join(User.authority).where(Authority.code == authority_code)
-    return list(session.scalars(query))
 
 
 def enable_totp(session: Session, username: str, *, actor: str | None = None) -> tuple[str, str]:
@@ -373,11 +351,7 @@ def _accepted_totp_step(user: User, code: str, now: datetime) -> int | None:
 
 def _lock_throttles(session: Session, keys: list[str]) -> list[SignInThrottle]:
     """Make sure a row exists per key, then lock them, so concurrent attempts count exactly."""
-    # Both databases Hanoi runs on have INSERT ... ON CONFLICT DO NOTHING, each in its own
-    # dialect package, which the engine has loaded already: the other is never imported.
-    insert = importlib.import_module(
-        f"sqlalchemy.dialects.{session.get_bind().dialect.name}"
-    ).insert
+    insert = upsert_insert(session)
     for key in keys:
         session.execute(
             insert(SignInThrottle)

@@ -19,8 +19,8 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from hanoi import audit
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.accounts.models import User, UserSession
-from hanoi.accounts.service import get_user_by_username
 from hanoi.db.base import utcnow
 from hanoi.errors import NotFound
 

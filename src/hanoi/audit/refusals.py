@@ -33,13 +33,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hanoi.audit.models import AuditEvent, AuditRefusalTally
 from hanoi.audit.service import SYSTEM_ACTOR, check_detail, record
 from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db import Database, UTCDateTime, utcnow
+from hanoi.db.database import upsert_insert
 
 #: Windows :func:`flush_refusals` reads at a time.
 FLUSH_BATCH = 100
@@ -225,9 +225,8 @@ def _count(
 def _open_window(session: Session, key: Key, now: datetime, interval: timedelta) -> bool:
     """Create the key's tally with a window from ``now``; False if it has one already."""
     source, action, reason = key
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(AuditRefusalTally)
+        upsert_insert(session)(AuditRefusalTally)
         .values(
             source=source,
             action=action,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hanoi.accounts import create_authority
+from hanoi.accounts.service import create_authority
 from hanoi.cli.context import NodeHome, open_database
 from hanoi.cli.errors import guarded
 from hanoi.cli.output import console

@@ -12,7 +12,8 @@ keys, in memory once), as a :class:`NodeContext`, closed when the command ends. 
 command module imports this one for its options, so the node's own modules (SQLAlchemy,
 the accounts, the exchange) are imported where the node is opened and used, below: a
 command that never opens the node (`hanoi request check`, `hanoi node show`) never loads
-them.
+them. They are imported as a command's own module is, outside the garbage collector
+(:func:`hanoi.cli.lazy.code_loading`): SQLAlchemy alone is some 0.2 s of imports.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hanoi.cli.errors import fail
+from hanoi.cli.lazy import code_loading
 from hanoi.config import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -63,7 +65,8 @@ class NodeContext:
 
     def user(self, session: Session, username: str) -> User:
         """The active user ``username`` of this node; else the command fails, saying so."""
-        from hanoi.accounts.service import get_user_by_username  # see the module docstring
+        with code_loading():  # see the module docstring
+            from hanoi.accounts.lookup import get_user_by_username
 
         user = get_user_by_username(session, username)
         if user is None or user.disabled:
@@ -81,9 +84,10 @@ class NodeContext:
     def deliver(self) -> None:
         """Try to send what is queued now; the node's worker retries whatever fails."""
         # Only the commands that queue a message send it: HTTP and the receipt handlers.
-        from hanoi.cases.handlers import receipt_hook
-        from hanoi.exchange.delivery import deliver_due
-        from hanoi.exchange.transport import HttpTransport
+        with code_loading():
+            from hanoi.cases.handlers import receipt_hook
+            from hanoi.exchange.delivery import deliver_due
+            from hanoi.exchange.transport import HttpTransport
 
         transport = HttpTransport()
         try:
@@ -95,7 +99,8 @@ class NodeContext:
 @contextmanager
 def open_database(settings: Settings) -> Iterator[Database]:
     """The node's database, created or migrated to the current schema first, closed after."""
-    from hanoi.db import Database, upgrade  # see the module docstring
+    with code_loading():  # see the module docstring
+        from hanoi.db import Database, upgrade
 
     upgrade(settings.database_url)
     db = Database(settings.database_url)
@@ -108,8 +113,9 @@ def open_database(settings: Settings) -> Iterator[Database]:
 @contextmanager
 def open_node(home: Path | None) -> Iterator[NodeContext]:
     """The node in ``home``: the command fails unless it has an identity (`hanoi node init`)."""
-    from hanoi.exchange.identity import LocalNode  # see the module docstring
-    from hanoi.node import has_node
+    with code_loading():  # see the module docstring
+        from hanoi.exchange.identity import LocalNode
+        from hanoi.node import has_node
 
     settings = load_settings(home)
     if not has_node(settings.home):

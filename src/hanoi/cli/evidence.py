@@ -31,6 +31,7 @@ from hanoi.cli.context import (
     open_node,
 )
 from hanoi.cli.errors import EXIT_INVALID, fail, guarded
+from hanoi.cli.lazy import code_loading
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
 from hanoi.crypto.keys import KeyStore
@@ -79,7 +80,8 @@ def seal(
             assert request is not None
             # The request's sealing rules (and the case store), without delivery's: only
             # this form needs them, and --to seals lighter without.
-            from hanoi.cases.evidence_seal import seal_for_request
+            with code_loading():
+                from hanoi.cases.evidence_seal import seal_for_request
 
             with _progress(paths, "sealing", disable=as_json) as progress:
                 manifest = seal_for_request(

@@ -6,12 +6,17 @@ whose Typer ``app`` holds it; a :class:`Group` names a group, its help and its e
 and each command is a :class:`LazyCommand`. Help listings read an entry's name and help;
 running the command, or asking for its own help, imports its module and hands over to the
 command the module defines. So a module imports at its top what its commands need, and a
-command, or a group's help, pays for no other module's imports.
+command, or a group's help, pays for no other module's imports; and it imports them
+outside the cyclic garbage collector (:func:`code_loading`).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -63,7 +68,8 @@ class LazyCommand(TyperCommand):
 
     @cached_property
     def loaded(self) -> Command:
-        module = importlib.import_module(f"hanoi.cli.{self.entry.module}")
+        with code_loading():
+            module = importlib.import_module(f"hanoi.cli.{self.entry.module}")
         return typer.main.get_group(module.app).commands[self.entry.name]
 
     def make_context(
@@ -78,3 +84,28 @@ class LazyCommand(TyperCommand):
 
     def invoke(self, ctx: Context) -> Any:
         return self.loaded.invoke(ctx)
+
+
+@contextmanager
+def code_loading() -> Iterator[None]:
+    """Import without the cyclic garbage collector, then keep what was imported out of it.
+
+    Importing a command's modules makes some hundred thousand long-lived objects (modules,
+    classes, functions, SQLAlchemy's and pydantic's tables) and hardly any garbage: the
+    collector would walk them again and again as they pile up, and once more at exit, for
+    nothing (about 0.1 s of a command that opens the node). So it is paused while they load,
+    and what exists then is frozen (:func:`gc.freeze`: left out of every later collection).
+    What the command makes afterwards is collected as usual. Nothing is frozen when nothing
+    new was imported (the modules were loaded already, as in a process that runs several
+    commands): each freeze also keeps whatever garbage is waiting then, for good.
+    """
+    modules = len(sys.modules)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        if len(sys.modules) > modules:
+            gc.freeze()

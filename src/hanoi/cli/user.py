@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from hanoi.accounts import add_user, enable_totp
+from hanoi.accounts.service import add_user, enable_totp
 from hanoi.cli.context import NodeHome, open_database
 from hanoi.cli.errors import guarded
 from hanoi.cli.output import console

@@ -12,7 +12,8 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from hanoi.accounts import User, get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
+from hanoi.accounts.models import User
 from hanoi.accounts.tokens import create_token, list_tokens, revoke_token
 from hanoi.cli.context import AsJson, NodeHome, open_database
 from hanoi.cli.errors import fail, guarded

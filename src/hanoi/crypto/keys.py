@@ -15,6 +15,14 @@ Key ids are RFC 7638 JWK thumbprints (SHA-256, base64url). A signing key is ``ac
 ``not_after`` (verifies only), then ``retired``; :meth:`KeyStore.revoke` makes any key
 ``revoked`` at once. Whether a key may verify a signature depends only on the dates, see
 :meth:`KeyRecord.verifies_at`.
+
+Opening the keys needs only ``cryptography``: the key files are read and written as JSON
+by :mod:`hanoi.crypto.jwk`, so every command that opens the node opens its keys without
+JOSE. joserfc (some 0.09 s to import, X.509 with it) is imported where a JOSE object is
+made, and only there: a key as a joserfc JWK (:meth:`KeyRecord.public_key`,
+:meth:`SigningKey.jwk`), asked for by the code that signs or encrypts JOSE messages, which
+has loaded joserfc itself; and a private key under a passphrase (JWE), which only a
+protected key store reads or writes.
 """
 
 from __future__ import annotations
@@ -25,17 +33,24 @@ import warnings
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast, get_args
 
 import pyrage  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from joserfc import jwe
-from joserfc.errors import JoseError
-from joserfc.jwk import OctKey, OKPKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from hanoi.crypto.errors import KeyStoreError
+from hanoi.crypto.jwk import b64url, b64url_decode, okp_thumbprint
 from hanoi.files import create_file, locked, private_dir, replace_file
+
+if TYPE_CHECKING:
+    from joserfc.jwk import OctKey, OKPKey
 
 KeyKind = Literal["signing", "encryption"]
 KeyStatus = Literal["active", "grace", "retired", "revoked"]
@@ -103,6 +118,8 @@ class KeyRecord:
 
     def public_key(self) -> OKPKey:
         """The public JWK (with ``kid``, ``use`` and ``alg``) as a joserfc key."""
+        from joserfc.jwk import OKPKey  # JOSE only where asked for: see the module docstring
+
         return OKPKey.import_key(dict(self.public_jwk))
 
     def to_json(self) -> dict[str, Any]:
@@ -132,7 +149,13 @@ class KeyRecord:
         jwk = data.get("jwk")
         if not isinstance(jwk, dict) or "d" in jwk:
             raise ValueError(f"key {kid} has no public JWK")
-        record = cls(
+        public = {str(k): str(v) for k, v in jwk.items()}
+        crv = _okp_curve(public, kid)
+        if okp_thumbprint(crv, public["x"]) != kid:
+            raise ValueError(f"key {kid}: the JWK does not match its kid")
+        if crv != _JWK_PARAMETERS[kind][0]:
+            raise ValueError(f"key {kid}: wrong curve for a {kind} key")
+        return cls(
             kid=kid,
             kind=kind,
             status=cast(KeyStatus, status),
@@ -140,13 +163,8 @@ class KeyRecord:
             not_after=_parse_optional(data.get("not_after")),
             revoked_at=_parse_optional(data.get("revoked_at")),
             revocation_reason=_optional_str(data.get("revocation_reason")),
-            public_jwk={str(k): str(v) for k, v in jwk.items()},
+            public_jwk=public,
         )
-        if jwk_thumbprint(record.public_key()) != kid:
-            raise ValueError(f"key {kid}: the JWK does not match its kid")
-        if record.public_key().as_dict().get("crv") != _JWK_PARAMETERS[kind][0]:
-            raise ValueError(f"key {kid}: wrong curve for a {kind} key")
-        return record
 
 
 @dataclass(frozen=True)
@@ -288,7 +306,7 @@ class KeyStore:
             raise KeyStoreError(f"no keys in {self.directory}: initialise the node first") from None
         try:
             return Keyring.from_json(json.loads(raw))
-        except (ValueError, TypeError, JoseError) as exc:
+        except (ValueError, TypeError) as exc:
             raise KeyStoreError(f"{self.keyring_path} is damaged: {_one_line(exc)}") from None
 
     def records(self) -> tuple[KeyRecord, ...]:
@@ -458,15 +476,15 @@ class KeyStore:
         return self.directory / f"{record.kind}-{record.kid}.{'jwe' if protected else 'jwk'}"
 
     def _new_key(self, kind: KeyKind, moment: datetime, passphrase: str | None) -> KeyRecord:
-        curve, use, alg = _JWK_PARAMETERS[kind]
-        jwk = OKPKey.generate_key(curve, parameters={"use": use, "alg": alg}, private=True)
-        kid = jwk_thumbprint(jwk)
-        jwk = OKPKey.import_key(jwk.as_dict(private=True) | {"kid": kid})
-        private = json.dumps(jwk.as_dict(private=True), sort_keys=True).encode()
+        key = Ed25519PrivateKey.generate() if kind == "signing" else X25519PrivateKey.generate()
+        jwk = _jwk_of(key, kind)
+        private = json.dumps(jwk, sort_keys=True).encode()
         if passphrase is not None:
             private = _seal_jwk(private, passphrase)
-        public = {str(k): str(v) for k, v in jwk.as_dict(private=False).items()}
-        record = KeyRecord(kid=kid, kind=kind, created=moment, status="active", public_jwk=public)
+        public = {k: v for k, v in jwk.items() if k != "d"}
+        record = KeyRecord(
+            kid=jwk["kid"], kind=kind, created=moment, status="active", public_jwk=public
+        )
         create_file(self._private_path(record, passphrase is not None), private)
         return record
 
@@ -512,15 +530,25 @@ class KeyStore:
         else:
             _refuse_passphrase(passphrase)
         try:
-            jwk = OKPKey.import_key(json.loads(data))
-        except (ValueError, TypeError, JoseError):
+            jwk = json.loads(data)
+            if not isinstance(jwk, dict):
+                raise ValueError("not a JSON object")
+            jwk = {str(k): v for k, v in jwk.items()}
+            crv = _okp_curve(jwk, record.kid)
+            secret = b64url_decode(jwk["d"]) if "d" in jwk else None
+        except (ValueError, TypeError):
             raise KeyStoreError(f"{path} does not hold a readable JWK") from None
-        if not jwk.is_private or jwk_thumbprint(jwk) != record.kid:
+        if secret is None or okp_thumbprint(crv, jwk["x"]) != record.kid:
             raise KeyStoreError(f"{path} does not hold the private key {record.kid}")
-        key = jwk.private_key
-        expected = Ed25519PrivateKey if record.kind == "signing" else X25519PrivateKey
-        if not isinstance(key, expected):
+        if crv != _JWK_PARAMETERS[record.kind][0] or len(secret) != 32:
             raise KeyStoreError(f"{path} holds a key of the wrong type")
+        key = (
+            Ed25519PrivateKey.from_private_bytes(secret)
+            if record.kind == "signing"
+            else X25519PrivateKey.from_private_bytes(secret)
+        )
+        if _jwk_of(key, record.kind)["x"] != jwk["x"]:  # "d" and "x" are not one key pair
+            raise KeyStoreError(f"{path} does not hold the private key {record.kid}")
         return key
 
     def _check_same_passphrase(self, keyring: Keyring, passphrase: str) -> None:
@@ -581,7 +609,32 @@ def _optional_str(value: object) -> str | None:
     raise ValueError("a text field is not a string")
 
 
+def _jwk_of(key: Ed25519PrivateKey | X25519PrivateKey, kind: KeyKind) -> dict[str, str]:
+    """The private JWK of ``key`` as it is stored, with its thumbprint as ``kid``."""
+    curve, use, alg = _JWK_PARAMETERS[kind]
+    x = b64url(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+    d = b64url(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+    kid = okp_thumbprint(curve, x)
+    return {"kty": "OKP", "crv": curve, "x": x, "d": d, "use": use, "alg": alg, "kid": kid}
+
+
+def _okp_curve(jwk: dict[str, Any], kid: str) -> str:
+    """The curve of an OKP JWK whose ``x`` is a 32-byte key; ``ValueError`` otherwise."""
+    crv, x = jwk.get("crv"), jwk.get("x")
+    if jwk.get("kty") != "OKP" or crv not in ("Ed25519", "X25519") or not isinstance(x, str):
+        raise ValueError(f"key {kid} is not an Ed25519 or X25519 JWK")
+    if len(b64url_decode(x)) != 32:
+        raise ValueError(f"key {kid}: the JWK's x is not a 32-byte key")
+    return str(crv)
+
+
+# Private JWKs under a passphrase (JWE): only a protected key store reads or writes them,
+# so joserfc is imported here (see the module docstring).
+
+
 def _seal_jwk(private: bytes, passphrase: str) -> bytes:
+    from joserfc import jwe
+
     header = {"alg": _PBES2_ALG, "enc": _PBES2_ENC, "p2c": _PBES2_COUNT, "cty": _JWK_CONTENT_TYPE}
     token = jwe.encrypt_compact(
         header, private, _passphrase_key(passphrase), algorithms=[_PBES2_ALG, _PBES2_ENC]
@@ -590,6 +643,9 @@ def _seal_jwk(private: bytes, passphrase: str) -> bytes:
 
 
 def _open_jwk(sealed: bytes, passphrase: str) -> bytes:
+    from joserfc import jwe
+    from joserfc.errors import JoseError
+
     try:
         result = jwe.decrypt_compact(
             sealed.strip(), _passphrase_key(passphrase), algorithms=[_PBES2_ALG, _PBES2_ENC]
@@ -607,6 +663,8 @@ def _open_jwk(sealed: bytes, passphrase: str) -> bytes:
 
 
 def _passphrase_key(passphrase: str) -> OctKey:
+    from joserfc.jwk import OctKey
+
     with warnings.catch_warnings():
         # joserfc warns about short symmetric keys; a passphrase goes through PBKDF2 first.
         warnings.simplefilter("ignore")
@@ -627,6 +685,8 @@ def _age_passphrase_decrypt(sealed: bytes, passphrase: str) -> bytes:
 
 
 def _private_jwk(key: Ed25519PrivateKey | X25519PrivateKey, kind: KeyKind, kid: str) -> OKPKey:
+    from joserfc.jwk import OKPKey  # JOSE only where asked for: see the module docstring
+
     _, use, alg = _JWK_PARAMETERS[kind]
     return OKPKey.import_key(key, parameters={"kid": kid, "use": use, "alg": alg})
 

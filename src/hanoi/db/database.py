@@ -12,18 +12,24 @@ the database file, and files left looser by an older version are tightened on st
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hanoi.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    UpsertInsert = Callable[[Any], sqlite.Insert | postgresql.Insert]
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_DIR_MODE = 0o700
@@ -53,6 +59,18 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def upsert_insert(session: Session) -> UpsertInsert:
+    """The ``insert`` of the session's database dialect, whose statements have
+    ``on_conflict_do_nothing`` and ``on_conflict_do_update`` (SQLite and PostgreSQL alike).
+
+    Taken from the dialect package the engine has loaded already: a SQLite node never
+    imports SQLAlchemy's PostgreSQL dialect (some 30 ms and 2 MiB) to build one statement.
+    """
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{session.get_bind().dialect.name}")
+    insert: UpsertInsert = dialect.insert
+    return insert
 
 
 def prepare_sqlite_file(path: Path) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hanoi.accounts.service import get_user_by_username
+from hanoi.accounts.lookup import get_user_by_username
 from hanoi.cases.acting import act
 from hanoi.cases.approval import approve
 from hanoi.cases.documents import parse_document_obj

@@ -6,7 +6,8 @@ to try Hanoi, never to hold real cases.
 
 from __future__ import annotations
 
-from hanoi.accounts import add_user, create_authority, get_authority_by_code, get_user_by_username
+from hanoi.accounts.lookup import get_authority_by_code, get_user_by_username
+from hanoi.accounts.service import add_user, create_authority
 from hanoi.db import Database
 from hanoi.directory.fixture import load_fixture_directory
 

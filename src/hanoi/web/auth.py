@@ -15,9 +15,10 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from hanoi.accounts import authenticate, close_session, open_session, user_for_session
 from hanoi.accounts.errors import SignInFailed, SignInThrottled, TotpRequired
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.accounts.service import authenticate
+from hanoi.accounts.sessions import close_session, open_session, user_for_session
 from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.errors import NotAllowed
