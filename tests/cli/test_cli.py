@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from hanoi.cli.lazy import Group
+from hanoi.cli.output import console
 from hanoi.convention import CHAPTERS, get_convention
 from tests.cli.inprocess import run_in_process
 
@@ -478,3 +479,10 @@ def test_a_command_loads_its_code_outside_the_garbage_collector_and_leaves_it_ru
             [sys.executable, "-c", script, state], capture_output=True, text=True, check=True
         )
         assert proc.stdout.strip() == expected, (state, proc.stdout)
+
+
+def test_text_is_printed_as_typed_never_as_markup_or_emoji() -> None:
+    typed = "Threat sent :bomb: to [red]the bank[/] — see [link=http://x.example]here[/link]"
+    with console.capture() as captured:
+        console.print(typed)
+    assert captured.get() == typed + "\n"

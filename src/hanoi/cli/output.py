@@ -7,9 +7,10 @@ from typing import Any
 
 from rich.console import Console
 
-# Markup off: request text and file names are printed as typed, never read as Rich markup.
+# Markup and emoji codes off: request text and file names are printed as typed, never read
+# as Rich markup or turned into emoji (":bomb:" in a description stays those six characters).
 # Soft wrap: long lines stay whole when piped, so they can be searched.
-console = Console(highlight=False, markup=False, soft_wrap=True)
+console = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
