@@ -22,6 +22,7 @@ from hanoi.accounts.sessions import close_session, open_session, user_for_sessio
 from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.errors import NotAllowed
+from hanoi.web.deps import client_address
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
 
 CSRF_FIELD = "csrf_token"
@@ -32,16 +33,18 @@ MAX_FORM_FIELDS = 5000
 MAX_FORM_PART = 1 << 20
 
 
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
     return token
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A text field of a submitted form as typed, or "" (absent, or a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def check_csrf(request: Request, form: FormData) -> None:
@@ -129,7 +132,7 @@ def sign_in_from_form(
                 username=username,
                 password=password,
                 totp_code=totp_code,
-                remote_addr=_client(request),
+                remote_addr=client_address(request),
                 audit_key=settings.audit_key(),
                 refusal_interval=settings.audit_refusal_interval,
             )
@@ -149,7 +152,7 @@ def sign_in_from_form(
 def start_session(request: Request, db: Database, user: Any) -> None:
     """A fresh session on sign-in, so a token planted before sign-in is worthless."""
     with db.session() as session:
-        token = open_session(session, user=user, remote_addr=_client(request))
+        token = open_session(session, user=user, remote_addr=client_address(request))
     request.session.clear()
     request.session["sid"] = token
     request.session["csrf"] = secrets.token_urlsafe(32)
@@ -159,7 +162,7 @@ def end_session(request: Request, db: Database) -> None:
     token = request.session.get("sid")
     if isinstance(token, str):
         with db.session() as session:
-            close_session(session, token, remote_addr=_client(request))
+            close_session(session, token, remote_addr=client_address(request))
     request.session.clear()
 
 

@@ -85,3 +85,9 @@ NodeSettings = Annotated[Settings, Depends(_settings)]
 """The node's settings."""
 ThisNode = Annotated[LocalNode, Depends(_this_node)]
 """This node's identity, for routes mounted only on a node that has one."""
+
+
+def client_address(request: Request) -> str | None:
+    """The address a request came from, as audit rows and throttles record it (the proxy's
+    client when the proxy is trusted: see web/server.py)."""
+    return request.client.host if request.client else None

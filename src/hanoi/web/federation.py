@@ -30,7 +30,7 @@ from hanoi.evidence.transfer import (
 )
 from hanoi.exchange.identity import LocalNode
 from hanoi.exchange.inbox import audit_refusal, receive
-from hanoi.web.deps import Db, NodeSettings, ThisNode
+from hanoi.web.deps import Db, NodeSettings, ThisNode, client_address
 from hanoi.web.problems import problem_responses
 from hanoi.web.streaming import receive_into
 
@@ -56,7 +56,7 @@ class Delivered(BaseModel):
 )
 async def deliver(request: Request, db: Db, node: ThisNode, settings: NodeSettings) -> Delivered:
     """Take one sealed message (compact JWE) from another State's node."""
-    remote_addr = request.client.host if request.client else None
+    remote_addr = client_address(request)
     interval = settings.audit_refusal_interval
     body = bytearray()
     async for chunk in request.stream():
@@ -104,7 +104,7 @@ async def _authorised(
     try:
         return await run_in_threadpool(upload_target, db, package_id, index, _bearer(request))
     except (UploadNotFound, BadUpload) as exc:
-        remote_addr = request.client.host if request.client else None
+        remote_addr = client_address(request)
         interval = settings.audit_refusal_interval
         await run_in_threadpool(
             audit_refusal, db, exc, remote_addr, what="upload", interval=interval

@@ -43,7 +43,7 @@ from hanoi.errors import (
     Unavailable,
     VerificationFailed,
 )
-from hanoi.web.deps import services_of
+from hanoi.web.deps import client_address, services_of
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired, TokenRequired
 from hanoi.web.landing import sign_in_url
 from hanoi.web.templating import page
@@ -152,7 +152,7 @@ def _audit_refusal(request: Request, reason: str) -> None:
             session,
             action="access.denied",
             reason=reason,
-            source=request.client.host if request.client else None,
+            source=client_address(request),
             actor=user.username if user else "(anonymous)",
             target_type="path",
             # The column holds 64 characters (PostgreSQL refuses more); the detail the rest.

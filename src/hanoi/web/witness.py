@@ -29,7 +29,7 @@ from hanoi.ledger.witness import (
     WitnessError,
 )
 from hanoi.ledger.witnessing import ADD_CHECKPOINT_PATH, known_logs, witness_add_checkpoint
-from hanoi.web.deps import Db, ThisNode
+from hanoi.web.deps import Db, ThisNode, client_address
 from hanoi.web.problems import answer_for
 
 # Out of the OpenAPI document, as the tlog-tiles routes: the spec, not a JSON schema,
@@ -71,7 +71,7 @@ async def add_checkpoint(request: Request, db: Db, node: ThisNode) -> Response:
         body += chunk
         if len(body) > MAX_REQUEST_BYTES:
             return _text(413, f"an add-checkpoint request holds at most {MAX_REQUEST_BYTES} bytes")
-    remote_addr = request.client.host if request.client else None
+    remote_addr = client_address(request)
     try:
         cosignature = await run_in_threadpool(_answer, db, node, bytes(body), remote_addr)
     except OldSizeMismatch as exc:

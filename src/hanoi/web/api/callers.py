@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from hanoi.accounts.models import ApiToken, User
 from hanoi.accounts.tokens import Scope, require_scope, user_for_token
 from hanoi.db import Database
-from hanoi.web.deps import Db
+from hanoi.web.deps import Db, client_address
 from hanoi.web.errors import TokenRequired
 
 
@@ -47,7 +47,7 @@ def _caller(request: Request, db: Database, token: str | None, scope: Scope) -> 
             token,
             method=request.method,
             path=request.url.path,
-            remote_addr=request.client.host if request.client else None,
+            remote_addr=client_address(request),
         )
     if found is None:
         raise TokenRequired

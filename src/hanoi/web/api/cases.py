@@ -24,7 +24,7 @@ from hanoi.cases.queries import Box, list_requests
 from hanoi.cases.views import request_detail, request_summary
 from hanoi.exchange.identity import LocalNode
 from hanoi.web.api.callers import Reader, Writer
-from hanoi.web.deps import NodeServices, Services
+from hanoi.web.deps import NodeServices, Services, client_address
 from hanoi.web.errors import ApiError
 from hanoi.web.packages import package_json, package_tar, package_views
 from hanoi.web.problems import problem_responses
@@ -190,5 +190,5 @@ def evidence_tar(
 ) -> Response:
     """The encrypted package as one tar with its proofs (``hanoi evidence verify`` checks
     it offline); each download is audited."""
-    remote_addr = request.client.host if request.client else None
+    remote_addr = client_address(request)
     return package_tar(services, caller.user, reference, package_id, remote_addr)

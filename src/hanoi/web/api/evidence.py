@@ -35,7 +35,7 @@ from hanoi.cases.evidence_staging import (
 from hanoi.evidence.staging import MAX_FILE_BYTES
 from hanoi.evidence.transfer import CHUNK_CONTENT_TYPE
 from hanoi.web.api.callers import Reader, Writer
-from hanoi.web.deps import Services
+from hanoi.web.deps import Services, client_address
 from hanoi.web.evidence_files import file_download
 from hanoi.web.packages import package_json, package_views
 from hanoi.web.problems import problem_responses
@@ -219,7 +219,7 @@ def evidence_file(
     opening of that file, recorded in the package's custody graph, on the timeline and in
     the audit log before the first byte; a file that does not match its manifest is cut
     short of its ``Content-Length``. 422 for a package that is not a verified delivery."""
-    remote_addr = request.client.host if request.client else None
+    remote_addr = client_address(request)
     return file_download(
         services,
         caller.user,

@@ -30,7 +30,7 @@ from hanoi.convention import get_convention
 from hanoi.convention.errors import UnknownInstrumentError
 from hanoi.errors import InvalidInput
 from hanoi.web import auth
-from hanoi.web.deps import Db
+from hanoi.web.deps import Db, client_address
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -177,7 +177,7 @@ def audit_page(request: Request, db: Db) -> Response:
             actor=user.username,
             action="audit.view",
             detail={k: v for k, v in _pairs(filters) if v} or None,
-            remote_addr=request.client.host if request.client else None,
+            remote_addr=client_address(request),
         )
     if error is not None:
         return _render(request, user, filters, [], None, None, error=error, status=422)

@@ -42,11 +42,6 @@ async def add_condition(request: Request, reference: str, services: Services) ->
     return await run_in_threadpool(_attach, request, services, reference, form)
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _attach(request: Request, services: NodeServices, reference: str, form: FormData) -> Response:
     shown_back = resume(
         request, services.db, services.settings, form,
@@ -56,7 +51,7 @@ def _attach(request: Request, services: NodeServices, reference: str, form: Form
     if shown_back is not None:
         return shown_back
     user = auth.require_permission(request, services.db, Permission.READ_REQUESTS)
-    typed = {name: _text(form, name) for name in FIELDS}
+    typed = {name: auth.form_text(form, name) for name in FIELDS}
     node = services.node
     if node is None:
         return page_error(

@@ -32,7 +32,7 @@ from hanoi.config import Settings
 from hanoi.convention import get_convention
 from hanoi.db import Database
 from hanoi.web import auth, resume
-from hanoi.web.deps import Db, NodeSettings
+from hanoi.web.deps import Db, NodeSettings, client_address
 from hanoi.web.forms import (
     fields_for,
     form_to_document,
@@ -53,10 +53,6 @@ router = APIRouter()
 UNKNOWN_KIND = f"Choose one of: {', '.join(KINDS)}."
 #: Parse issues said in the message at the top of the form; each is also beside its field.
 MAX_LISTED_ISSUES = 5
-
-
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _drafter(request: Request, db: Database) -> Any:
@@ -194,7 +190,9 @@ def _resume(
 
 def _not_found(request: Request, db: Database, user: Any, draft_id: str) -> Response:
     with db.session() as session:
-        drafts.record_denied(session, user=user, draft_id=draft_id, remote_addr=_client(request))
+        drafts.record_denied(
+            session, user=user, draft_id=draft_id, remote_addr=client_address(request)
+        )
     return page_error(request, 404, "No such draft")
 
 
@@ -202,7 +200,7 @@ def _not_found(request: Request, db: Database, user: Any, draft_id: str) -> Resp
 def list_page(request: Request, db: Db, settings: NodeSettings) -> Response:
     user = _drafter(request, db)
     with db.session() as session:
-        rows = drafts.list_drafts(session, user=user, remote_addr=_client(request))
+        rows = drafts.list_drafts(session, user=user, remote_addr=client_address(request))
     items = []
     known = states(settings)
     for d in rows:
@@ -265,7 +263,7 @@ def _create(
                 user=user,
                 kind=kind,
                 document=doc.model_dump(mode="json"),
-                remote_addr=_client(request),
+                remote_addr=client_address(request),
             )
     except drafts.InvalidDraft as exc:
         return _form_page(
@@ -281,7 +279,7 @@ def edit_page(request: Request, draft_id: str, db: Db, settings: NodeSettings) -
     try:
         with db.session() as session:
             draft = drafts.get_draft(
-                session, user=user, draft_id=draft_id, remote_addr=_client(request)
+                session, user=user, draft_id=draft_id, remote_addr=client_address(request)
             )
     except drafts.DraftNotFound:
         return _not_found(request, db, user, draft_id)
@@ -317,7 +315,7 @@ def _update(
     try:
         with db.session() as session:
             draft = drafts.get_draft(
-                session, user=user, draft_id=draft_id, remote_addr=_client(request)
+                session, user=user, draft_id=draft_id, remote_addr=client_address(request)
             )
     except drafts.DraftNotFound:
         return _not_found(request, db, user, draft_id)
@@ -343,7 +341,7 @@ def _update(
                 draft_id=draft.id,
                 document=doc.model_dump(mode="json"),
                 expected_version=expected,
-                remote_addr=_client(request),
+                remote_addr=client_address(request),
             )
     except drafts.DraftConflict as exc:
         return again(f"Not saved: {exc}. Reload the draft to see the other changes.", 409)
@@ -399,7 +397,7 @@ async def letter(
                     draft_id=draft_id,
                     purpose="letter",
                     detail={"format": format.value, "lang": lang.value},
-                    remote_addr=_client(request),
+                    remote_addr=client_address(request),
                 )
         except drafts.DraftNotFound:
             return user, _not_found(request, db, user, draft_id)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from hanoi.accounts.permissions import Permission
 from hanoi.web import auth
-from hanoi.web.deps import Services
+from hanoi.web.deps import Services, client_address
 from hanoi.web.evidence_files import file_download
 from hanoi.web.packages import package_tar
 
@@ -20,7 +20,7 @@ router = APIRouter()
 def download(request: Request, reference: str, package_id: str, services: Services) -> Response:
     """The encrypted package as one tar: what a court or an expert receives."""
     user = auth.require_permission(request, services.db, Permission.READ_REQUESTS)
-    remote_addr = request.client.host if request.client else None
+    remote_addr = client_address(request)
     return package_tar(services, user, reference, package_id, remote_addr)
 
 
@@ -34,7 +34,7 @@ def download_file(
     """One file of a package this node received and verified, decrypted as it is sent: an
     act on the request, recorded in the package's custody graph, timeline and audit log."""
     user = auth.require_permission(request, services.db, Permission.ACT_ON_REQUESTS)
-    remote_addr = request.client.host if request.client else None
+    remote_addr = client_address(request)
     return file_download(
         services, user, reference, package_id, index, channel="web", remote_addr=remote_addr
     )

@@ -61,7 +61,7 @@ from hanoi.directory.states import StateInfo
 from hanoi.exchange.receipt_proofs import receipt_bundle
 from hanoi.ledger.service import proof_for_leaf
 from hanoi.web import auth
-from hanoi.web.deps import Db, NodeServices, NodeSettings, Services
+from hanoi.web.deps import Db, NodeServices, NodeSettings, Services, client_address
 from hanoi.web.forms import fields_for
 from hanoi.web.node import states
 from hanoi.web.packages import PackageView, in_transit, package_views
@@ -207,10 +207,6 @@ class Row:
     overdue: bool
     reminder: bool
     actions: tuple[Action, ...] = ()
-
-
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _reader(request: Request, db: Database) -> Any:
@@ -364,7 +360,9 @@ def _load(
     """The request, its timeline and its evidence, if the user's authority handles it."""
     node = services.node
     with services.db.session() as session:
-        case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
+        case = get_request(
+            session, user=user, reference=reference, remote_addr=client_address(request)
+        )
         items = timeline(session, case)
         packages = package_views(session, case, node.home if node is not None else None)
     return case, items, packages
@@ -530,7 +528,9 @@ def event_proof(
     transparency log, under its latest signed checkpoint: for a court, with the request."""
     user = _reader(request, db)
     with db.session() as session:
-        case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
+        case = get_request(
+            session, user=user, reference=reference, remote_addr=client_address(request)
+        )
         leaf_hash = event_leaf(session, case, leaf) if LEAF_RE.fullmatch(leaf) else None
     if leaf_hash is None:
         return page_error(request, 404, "No such event", "Not an event of this request.")
@@ -557,7 +557,9 @@ def receipt_download(
     (``hanoi exchange verify-receipt`` checks the unpacked folder)."""
     user = _reader(request, db)
     with db.session() as session:
-        case = get_request(session, user=user, reference=reference, remote_addr=_client(request))
+        case = get_request(
+            session, user=user, reference=reference, remote_addr=client_address(request)
+        )
         found = receipt_message(session, case, message_id) if len(message_id) == 26 else None
     if found is None:
         return page_error(request, 404, "No such receipt", "Not a receipt of this request.")
@@ -586,27 +588,22 @@ async def act_on_request(request: Request, reference: str, services: Services) -
     return await run_in_threadpool(_act, request, services, reference, form)
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _action_request(form: FormData) -> ActionRequest:
     """The form as the life cycle's request; ValueError names a field it cannot read."""
-    raw_action = _text(form, "action")
+    raw_action = auth.form_text(form, "action")
     try:
         action = Action(raw_action)
     except ValueError:
         raise ValueError(f"unknown action {raw_action[:40]!r}") from None
-    raw_until = _text(form, "until").strip()
+    raw_until = auth.form_text(form, "until").strip()
     try:
         until = date.fromisoformat(raw_until) if raw_until else None
     except ValueError:
         raise ValueError(f"{raw_until[:20]!r} is not a date (YYYY-MM-DD)") from None
     return ActionRequest(
         action=action,
-        reason=_text(form, "reason") or None,
-        ground=_text(form, "ground") or None,
+        reason=auth.form_text(form, "reason") or None,
+        ground=auth.form_text(form, "ground") or None,
         until=until,
     )
 
@@ -620,7 +617,7 @@ def _typed(form: FormData, reference: str) -> tuple[str, list[Typed]]:
     """What an action's form was doing and its fields the officer typed, as the page shows
     them back when the session ended (web/resume.py); an action not ours names none."""
     try:
-        action = Action(_text(form, "action"))
+        action = Action(auth.form_text(form, "action"))
         offer = ACTION_FORMS[action]
     except (ValueError, KeyError):
         return f"Act on request {reference}", [Typed("reason", "Reason")]
@@ -639,7 +636,7 @@ def _act(request: Request, services: NodeServices, reference: str, form: FormDat
     if shown_back is not None:
         return shown_back
     user = _reader(request, services.db)
-    retry = {k: _text(form, k) for k in ("action", "reason", "ground", "until")}
+    retry = {k: auth.form_text(form, k) for k in ("action", "reason", "ground", "until")}
     node = services.node
     if node is None:
         return page_error(
@@ -647,7 +644,7 @@ def _act(request: Request, services: NodeServices, reference: str, form: FormDat
         )
     try:
         action_request = _action_request(form)
-        if action_request.action in CONFIRMED_ACTIONS and _text(form, "confirm") != "yes":
+        if action_request.action in CONFIRMED_ACTIONS and auth.form_text(form, "confirm") != "yes":
             raise ValueError(f"tick 'I confirm' to {action_request.action.value}: it is final")
     except ValueError as exc:
         return render_request_page(

@@ -33,7 +33,7 @@ from hanoi.convention import get_convention
 from hanoi.db.base import utcnow
 from hanoi.errors import HanoiError
 from hanoi.web import auth
-from hanoi.web.deps import NodeServices, Services
+from hanoi.web.deps import NodeServices, Services, client_address
 from hanoi.web.forms import fields_for
 from hanoi.web.node import states
 from hanoi.web.pages.requests import render_request_page
@@ -51,15 +51,6 @@ DECISIONS = {
     "return": ("Return for changes", "What must change (required)"),
     "discard": ("Discard", "Why (optional)"),
 }
-
-
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def _request_url(reference: str, done: str) -> str:
@@ -88,7 +79,7 @@ def _confirm(
     try:
         with services.db.session() as session:
             draft = drafts.get_draft(
-                session, user=user, draft_id=draft_id, remote_addr=_client(request)
+                session, user=user, draft_id=draft_id, remote_addr=client_address(request)
             )
             sent = drafts.request_of(session, draft)
             needs_approval = approval_required(session, user.authority_id, draft.kind)
@@ -154,9 +145,9 @@ def _send(request: Request, services: NodeServices, draft_id: str, form: FormDat
     node = services.node
     if node is None:
         return page_error(request, 503, "No exchange", NO_EXCHANGE)
-    raw_version = _text(form, "version")
+    raw_version = auth.form_text(form, "version")
     expected = int(raw_version) if raw_version.isdigit() else None
-    chosen = _text(form, "to_authority") or None
+    chosen = auth.form_text(form, "to_authority") or None
 
     def again(message: str, status: int, problems: list[str] | None = None) -> Response:
         return _confirm(
@@ -237,7 +228,7 @@ def _decide(
     node = services.node
     if node is None:
         return page_error(request, 503, "No exchange", NO_EXCHANGE)
-    comment = _text(form, "comment")
+    comment = auth.form_text(form, "comment")
     retry = {"action": decision, "reason": comment}
     try:
         with services.db.session() as session:
@@ -245,7 +236,7 @@ def _decide(
                 approve(session, node, user=user, reference=reference, comment=comment or None)
             elif decision == "return":
                 return_request(session, user=user, reference=reference, comment=comment)
-            elif _text(form, "confirm") != "yes":  # final: asked again, as refusals are
+            elif auth.form_text(form, "confirm") != "yes":  # final: asked again, as refusals are
                 raise LifecycleError(
                     "tick the box to confirm: a discarded request is never sent",
                     check="action",
