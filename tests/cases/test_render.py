@@ -257,8 +257,7 @@ def test_letters_load_nothing_from_outside() -> None:
 
 
 def _catalog(lang: str):  # type: ignore[no-untyped-def]
-    path = PACKAGE / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as fp:
+    with _catalogue_path(lang).open("rb") as fp:
         return read_po(fp, locale=lang)
 
 
@@ -298,6 +297,61 @@ def test_catalogue_translates_every_label_and_fixed_string(lang: str) -> None:
         if entry is None or not ok or entry.fuzzy:
             untranslated.append(key)
     assert not untranslated, f"{lang}: no translation for {untranslated}"
+
+
+Key = tuple[str | None, str]
+
+
+def _catalogue_path(lang: str) -> Path:
+    return PACKAGE / "locales" / lang / "LC_MESSAGES" / "messages.po"
+
+
+def _expected_keys() -> set[Key]:
+    """(context, message id) of every message a letter may look up: the template's and the
+    modules' own (as pybabel extracts them) and the data's (``letter_messages``)."""
+    wanted = [*letter_messages(), *_fixed_messages()]
+    return {(c, m if isinstance(m, str) else m[0]) for c, m in wanted}
+
+
+def catalogue_drift(path: Path, lang: str) -> tuple[list[Key], list[Key]]:
+    """The messages the catalogue at ``path`` lacks, and those it has that no letter uses.
+
+    English is the source language: its catalogue only rephrases, so it lacks messages
+    by design, but it must not hold stale ones either.
+    """
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=lang)
+    keys = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
+    expected = _expected_keys()
+
+    def order(key: Key) -> tuple[str, str]:
+        return (key[0] or "", key[1])
+
+    missing = [] if lang == "en" else sorted(expected - keys, key=order)
+    return missing, sorted(keys - expected, key=order)
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+def test_catalogue_has_exactly_the_letter_messages(lang: str) -> None:
+    missing, stale = catalogue_drift(_catalogue_path(lang), lang)
+    assert not missing, f"{lang}: missing {missing}"
+    assert not stale, f"{lang}: stale {stale}"
+
+
+def test_completeness_check_catches_a_removed_and_a_stale_message(tmp_path: Path) -> None:
+    source = _catalogue_path("es").read_text("utf-8")
+    entry = 'msgid "Date of the request"\nmsgstr "Fecha de la solicitud"\n\n'
+    assert entry in source
+    copy = tmp_path / "messages.po"
+    copy.write_text(source.replace(entry, ""), "utf-8")
+    assert catalogue_drift(copy, "es") == ([(None, "Date of the request")], [])
+
+    copy.write_text(source + '\nmsgid "A label no letter uses"\nmsgstr "Una etiqueta"\n', "utf-8")
+    assert catalogue_drift(copy, "es") == ([], [(None, "A label no letter uses")])
+
+    copy.write_text(source.replace('msgctxt "subject"\nmsgid "Extradition"', 'msgid "Extradition"'))
+    missing, stale = catalogue_drift(copy, "es")
+    assert missing == [("subject", "Extradition")] and stale == [(None, "Extradition")]
 
 
 def test_every_element_label_is_in_the_coverage_list() -> None:
