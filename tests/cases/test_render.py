@@ -265,12 +265,13 @@ def _fixed_messages() -> list[tuple[str | None, str | tuple[str, ...]]]:
     """Every message the template and render.py pass to gettext, as pybabel would find it."""
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
     found: list[tuple[str | None, str | tuple[str, ...]]] = []
-    with (PACKAGE / "templates" / "letter.html").open("rb") as fp:
-        options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}
-        for _, message, _, context in extract(
-            "jinja2.ext:babel_extract", fp, keywords=keywords, options=options
-        ):
-            found.append((context, message))
+    options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}
+    for template in sorted((PACKAGE / "templates").glob("*.html")):
+        with template.open("rb") as fp:
+            for _, message, _, context in extract(
+                "jinja2.ext:babel_extract", fp, keywords=keywords, options=options
+            ):
+                found.append((context, message))
     for module in LETTER_MODULES:
         with (PACKAGE / module).open("rb") as fp:
             for _, message, _, context in extract("python", fp, keywords=keywords):

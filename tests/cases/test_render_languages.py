@@ -32,6 +32,7 @@ from hanoi.cases.documents import parse_document
 from hanoi.cases.letter_language import RTL_LANGUAGES, is_unofficial
 from hanoi.cases.render import (
     SUPPORTED_LANGUAGES,
+    RenderError,
     build_letter,
     load_translations,
     render_html,
@@ -230,3 +231,35 @@ def test_stylesheet_has_only_logical_directions() -> None:
 def test_translated_letters_say_they_are_unofficial(lang: str) -> None:
     page = render_html(_document(), lang)
     assert ('class="unofficial-translation"' in page) == (lang != "en")
+
+
+# --- bilingual letters -----------------------------------------------------------------------
+
+
+def test_bilingual_pdf_prints_both_versions(tmp_path: Path) -> None:
+    target = ARTEFACTS / "letter-en+ar.pdf"
+    target.write_bytes(render_pdf(_document(), "en", bilingual="ar"))
+    text = _squeeze(_run("pdftotext", "-enc", "UTF-8", str(target), "-"))
+    for lang in ("en", "ar"):
+        gettext = load_translations(lang).gettext
+        for label in LABELS:
+            assert _squeeze(gettext(label)) in text, (lang, label)
+    for typed in (LATIN, CYRILLIC, ARABIC, CHINESE):
+        assert text.count(_squeeze(typed)) == 2, typed  # once in each version
+
+
+def test_bilingual_html_gives_each_version_its_language_and_direction() -> None:
+    page = render_html(_document(), "ar", bilingual="ru")
+    assert '<html lang="ar" dir="rtl">' in page
+    first = page.index('<article class="sheet" lang="ar" dir="rtl">')
+    second = page.index('<article class="sheet" lang="ru" dir="ltr">')
+    assert first < second
+    assert "باللغتين العربية والروسية" in page[first:second]
+    assert "(арабский, русский)" in page[second:]
+    assert page.count("<main>") == 1  # one main landmark around both versions
+
+
+@pytest.mark.parametrize("second", ["en", "de", ""])
+def test_bilingual_needs_another_supported_language(second: str) -> None:
+    with pytest.raises(RenderError):
+        render_html(_document(), "en", bilingual=second)

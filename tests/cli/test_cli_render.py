@@ -36,6 +36,20 @@ def letters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, R
         ),
         "zh html": Cmd((*render, "preservation.json", "--lang", "zh", "-o", "zh.html")),
         "ar html": Cmd((*render, "preservation.json", "--lang", "ar", "-o", "ar.html")),
+        "bilingual pdf": Cmd(
+            (
+                *render,
+                *("preservation.json", "--lang", "en", "--bilingual", "ar"),
+                *("--format", "pdf", "-o", "en-ar.pdf"),
+            )
+        ),
+        "bilingual html": Cmd(
+            (*render, "preservation.json", "--lang", "fr", "--bilingual", "zh", "-o", "fr-zh.html")
+        ),
+        "bilingual same": Cmd(
+            (*render, "preservation.json", "--lang", "es", "--bilingual", "es", "-o", "es.html")
+        ),
+        "bilingual bad": Cmd((*render, "preservation.json", "--bilingual", "xx", "-o", "xx2.html")),
         "bad lang": Cmd((*render, "preservation.json", "--lang", "xx", "-o", "xx.html")),
         "exists": Cmd((*render, "preservation.json", "-o", "kept.html")),
         "broken document": Cmd((*render, "broken.json", "-o", "broken.html")),
@@ -116,3 +130,27 @@ def test_render_of_an_unusable_document_writes_nothing(
     cwd, runs = letters
     expect_usage_error(runs["broken document"], "urgent")
     assert not (cwd / "broken.html").exists()
+
+
+def test_bilingual_letter_holds_both_versions(letters: tuple[Path, dict[str, Run]]) -> None:
+    cwd, runs = letters
+    assert "fr and zh letter" in expect(runs["bilingual html"], 0).out
+    page = (cwd / "fr-zh.html").read_text(encoding="utf-8")
+    assert '<html lang="fr" dir="ltr">' in page
+    assert '<article class="sheet" lang="fr" dir="ltr">' in page
+    assert '<article class="sheet" lang="zh-Hans" dir="ltr">' in page
+    assert "établie en français et en chinois" in page
+    assert "以法语和中文两种语文提出" in page
+    expect(runs["bilingual pdf"], 0)
+    assert (cwd / "en-ar.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_bilingual_letter_needs_a_second_supported_language(
+    letters: tuple[Path, dict[str, Run]],
+) -> None:
+    cwd, runs = letters
+    expect_usage_error(runs["bilingual same"], "--bilingual")
+    assert not (cwd / "es.html").exists()
+    run = expect(runs["bilingual bad"], 2)
+    assert "--bilingual" in run.err, run
+    assert not (cwd / "xx2.html").exists()

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
+from babel import Locale
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic import BaseModel
@@ -33,6 +34,7 @@ from hanoi.cases.letter_language import (
     LetterLanguage,
     RenderError,
     check_language,
+    format_locale,
     load_translations,
 )
 from hanoi.cases.letter_view import Letter, build_letter, letter_messages
@@ -54,6 +56,7 @@ __all__ = [
 ]
 
 TEMPLATE = "letter.html"
+SHEET = "letter_sheet.html"
 
 
 class LetterFormat(StrEnum):
@@ -120,14 +123,43 @@ def _isolate(value: object) -> Markup:
 # --- public API -----------------------------------------------------------------------------
 
 
-def render_html(doc: BaseModel, lang: str, *, directory: StateDirectory | None = None) -> str:
+def render_html(
+    doc: BaseModel,
+    lang: str,
+    *,
+    directory: StateDirectory | None = None,
+    bilingual: str | None = None,
+) -> str:
     """The letter for ``doc`` as a standalone HTML page (styles inline, no external links).
 
     ``directory`` names the addressee and checks the document; the demo fixture by default.
+    With ``bilingual`` (another supported language), the page holds the letter in ``lang``
+    and then the same letter in ``bilingual``, each version complete, drawn with its own
+    catalogue, direction and locale, starting on a page of its own and saying at its top
+    that the request is given in both languages.
     """
     check_language(lang)
-    letter = build_letter(doc, lang, directory=directory)
-    return _environment(lang).get_template(TEMPLATE).render(letter=letter)
+    languages = [lang]
+    if bilingual is not None:
+        check_language(bilingual)
+        if bilingual == lang:
+            raise RenderError(f"a bilingual letter needs two languages; both are {lang!r}")
+        languages.append(bilingual)
+    letters = [build_letter(doc, language, directory=directory) for language in languages]
+    sheets = []
+    for letter in letters:
+        versions = [_language_name(code, letter.lang) for code in languages]
+        template = _environment(letter.lang).get_template(SHEET)
+        html = template.render(letter=letter, versions=versions if bilingual else [])
+        sheets.append(Markup(html))  # noqa: S704 - the output of our autoescaped template
+    page = _environment(lang).get_template(TEMPLATE)
+    return page.render(letter=letters[0], sheets=sheets)
+
+
+def _language_name(code: str, in_lang: str) -> str:
+    """``ar`` as a reader of ``in_lang`` names it ("Arabic", "arabe", "العربية"...)."""
+    name = Locale.parse(code).get_display_name(Locale.parse(format_locale(in_lang)))
+    return name or code
 
 
 def render_pdf(
@@ -136,6 +168,7 @@ def render_pdf(
     *,
     directory: StateDirectory | None = None,
     max_pages: int | None = None,
+    bilingual: str | None = None,
 ) -> bytes:
     """The letter for ``doc`` as an A4 PDF, printed from exactly the HTML of ``render_html``.
 
@@ -143,7 +176,7 @@ def render_pdf(
     before its PDF is written. Layout itself cannot be stopped from inside: a caller that
     must bound its time runs this in a process it can kill (``cases/letter_process.py``).
     """
-    html = render_html(doc, lang, directory=directory)
+    html = render_html(doc, lang, directory=directory, bilingual=bilingual)
     from weasyprint import HTML  # imported late: loading pango costs time the CLI rarely needs
 
     document = HTML(string=html, url_fetcher=_offline_fetcher()).render()
