@@ -1,4 +1,4 @@
-"""The language-resolved view of a request letter: what ``templates/letter.html`` draws.
+"""The language-resolved view of a request letter: what ``templates/letter_sheet.html`` draws.
 
 ``build_letter`` walks a request document against its instrument in the Convention data and
 returns a ``Letter``: one section per element of the instrument, in the Convention's element

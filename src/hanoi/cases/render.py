@@ -3,9 +3,10 @@
 A letter is built in two steps. First the request document is turned into a small,
 language-resolved *view* (``Letter``, built in ``letter_view.py``): one section per element
 of the instrument, in the Convention's element order, every label already translated and
-every value already formatted. Then one Jinja2 template draws that view; WeasyPrint prints
-the very same HTML to PDF, so what an officer previews in the browser is what the requested
-State receives. Languages and catalogues live in ``letter_language.py``.
+every value already formatted. Then a Jinja2 template draws that view (``letter_sheet.html``,
+inside the page ``letter.html``; a bilingual letter holds two sheets, one per language);
+WeasyPrint prints the very same HTML to PDF, so what an officer previews in the browser is
+what the requested State receives. Languages and catalogues live in ``letter_language.py``.
 
 The stylesheet names fonts for every script of the six languages (Noto, with DejaVu behind
 it), so Chinese, Russian or Arabic typed into an English letter prints too; WeasyPrint
