@@ -168,6 +168,15 @@ def test_french_letter_uses_french_headings(path: Path) -> None:
     assert "Demande" in letter.subject or "Transmission" in letter.subject
 
 
+@pytest.mark.parametrize("lang", [lang for lang in SUPPORTED_LANGUAGES if lang not in ("en", "fr")])
+def test_translated_letter_leaves_no_english_heading(lang: str) -> None:
+    for path in EXAMPLES:
+        letter = _parse(render_html(_load(path), lang))
+        labels = set(letter.headings) | set(letter.terms)
+        for element in _instrument(path).elements:
+            assert element.label not in labels, f"{lang}: English heading {element.label!r}"
+
+
 def test_sections_follow_the_convention_element_order() -> None:
     path = next(p for p in EXAMPLES if p.stem == "preservation")
     letter = _parse(render_html(_load(path), "en"))
