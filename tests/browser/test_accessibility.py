@@ -114,6 +114,10 @@ def test_every_page_of_the_officers_journey_is_accessible(page: Page, running: R
     page.goto(f"{xa}/drafts/{draft_id}/letter")
     expect(page.locator("body")).to_contain_text("Article")
     assert assert_accessible(page) == []  # the whole letter inside its main landmark
+    for lang in ("ar", "zh"):  # right to left; and a script with no spaces or case
+        page.goto(f"{xa}/drafts/{draft_id}/letter?lang={lang}")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+        assert assert_accessible(page) == []
     page.goto(f"{xa}/drafts/{draft_id}/send")
     assert_accessible(page)
     page.get_by_role("button", name="Submit for approval").click()

@@ -34,6 +34,8 @@ from hanoi.convention import Instrument, get_convention
 EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "requests").glob("*.json"))
 PACKAGE = Path(render_module.__file__).parent
 CONVENTION = get_convention()
+# The modules that hold the letter's own gettext calls.
+LETTER_MODULES = ("render.py", "letter_view.py", "letter_language.py")
 
 
 def _example_id(path: Path) -> str:
@@ -97,14 +99,30 @@ def _parse(page: str) -> _LetterText:
     return parser
 
 
+# The Convention's title as the subject line cites it, per language (written out here, not
+# read from the catalogues, so a wrong catalogue entry cannot make its own test pass).
+CONVENTION_TITLE = {
+    "en": "United Nations Convention against Cybercrime",
+    "fr": "Convention des Nations Unies contre la cybercriminalité",
+    "es": "Convención de las Naciones Unidas contra la Ciberdelincuencia",
+    "ru": "Конвенции Организации Объединенных Наций против киберпреступности",
+    "ar": "اتفاقية الأمم المتحدة لمكافحة الجريمة السيبرانية",
+    "zh": "《联合国打击网络犯罪公约》",
+}
+
+
 def _subject(lang: str, instrument: Instrument) -> str:
     number = instrument.article.article
     if lang == "fr":
-        return (
-            f"en vertu de l'article {number} de la Convention des Nations Unies contre la "
-            "cybercriminalité"
-        )
-    return f"under Article {number} of the United Nations Convention against Cybercrime"
+        return f"en vertu de l'article {number} de la {CONVENTION_TITLE['fr']}"
+    if lang == "en":
+        return f"under Article {number} of the {CONVENTION_TITLE['en']}"
+    return CONVENTION_TITLE[lang]
+
+
+def _subject_cites_article(lang: str, instrument: Instrument, subject: str) -> bool:
+    number = str(instrument.article.article)
+    return _subject(lang, instrument) in subject and number in subject
 
 
 def _free_text(value: object) -> list[str]:
@@ -129,7 +147,7 @@ def test_letter_names_instrument_elements_and_officer_text(path: Path, lang: str
     page = render_html(_load(path), lang)
     letter = _parse(page)
 
-    assert _subject(lang, instrument) in letter.subject
+    assert _subject_cites_article(lang, instrument, letter.subject)
     labels = set(letter.headings) | set(letter.terms)
     gettext = load_translations(lang).gettext
     for element in instrument.elements:
@@ -148,6 +166,15 @@ def test_french_letter_uses_french_headings(path: Path) -> None:
     for element in instrument.elements:
         assert element.label not in labels, f"English heading left in French: {element.label}"
     assert "Demande" in letter.subject or "Transmission" in letter.subject
+
+
+@pytest.mark.parametrize("lang", [lang for lang in SUPPORTED_LANGUAGES if lang not in ("en", "fr")])
+def test_translated_letter_leaves_no_english_heading(lang: str) -> None:
+    for path in EXAMPLES:
+        letter = _parse(render_html(_load(path), lang))
+        labels = set(letter.headings) | set(letter.terms)
+        for element in _instrument(path).elements:
+            assert element.label not in labels, f"{lang}: English heading {element.label!r}"
 
 
 def test_sections_follow_the_convention_element_order() -> None:
@@ -239,8 +266,7 @@ def test_letters_load_nothing_from_outside() -> None:
 
 
 def _catalog(lang: str):  # type: ignore[no-untyped-def]
-    path = PACKAGE / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as fp:
+    with _catalogue_path(lang).open("rb") as fp:
         return read_po(fp, locale=lang)
 
 
@@ -248,22 +274,24 @@ def _fixed_messages() -> list[tuple[str | None, str | tuple[str, ...]]]:
     """Every message the template and render.py pass to gettext, as pybabel would find it."""
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
     found: list[tuple[str | None, str | tuple[str, ...]]] = []
-    with (PACKAGE / "templates" / "letter.html").open("rb") as fp:
-        options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}
-        for _, message, _, context in extract(
-            "jinja2.ext:babel_extract", fp, keywords=keywords, options=options
-        ):
-            found.append((context, message))
-    with (PACKAGE / "render.py").open("rb") as fp:
-        for _, message, _, context in extract("python", fp, keywords=keywords):
-            found.append((context, message))
+    options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}
+    for template in sorted((PACKAGE / "templates").glob("*.html")):
+        with template.open("rb") as fp:
+            for _, message, _, context in extract(
+                "jinja2.ext:babel_extract", fp, keywords=keywords, options=options
+            ):
+                found.append((context, message))
+    for module in LETTER_MODULES:
+        with (PACKAGE / module).open("rb") as fp:
+            for _, message, _, context in extract("python", fp, keywords=keywords):
+                found.append((context, message))
     return found
 
 
 def test_fixed_strings_are_found() -> None:
     messages = [m for _, m in _fixed_messages()]
     assert "Not provided" in messages  # the extractor really reads the template
-    assert "Yes" in messages  # ... and render.py
+    assert "Yes" in messages  # ... and letter_view.py
 
 
 @pytest.mark.parametrize("lang", [lang for lang in SUPPORTED_LANGUAGES if lang != "en"])
@@ -281,6 +309,61 @@ def test_catalogue_translates_every_label_and_fixed_string(lang: str) -> None:
     assert not untranslated, f"{lang}: no translation for {untranslated}"
 
 
+Key = tuple[str | None, str]
+
+
+def _catalogue_path(lang: str) -> Path:
+    return PACKAGE / "locales" / lang / "LC_MESSAGES" / "messages.po"
+
+
+def _expected_keys() -> set[Key]:
+    """(context, message id) of every message a letter may look up: the template's and the
+    modules' own (as pybabel extracts them) and the data's (``letter_messages``)."""
+    wanted = [*letter_messages(), *_fixed_messages()]
+    return {(c, m if isinstance(m, str) else m[0]) for c, m in wanted}
+
+
+def catalogue_drift(path: Path, lang: str) -> tuple[list[Key], list[Key]]:
+    """The messages the catalogue at ``path`` lacks, and those it has that no letter uses.
+
+    English is the source language: its catalogue only rephrases, so it lacks messages
+    by design, but it must not hold stale ones either.
+    """
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=lang)
+    keys = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
+    expected = _expected_keys()
+
+    def order(key: Key) -> tuple[str, str]:
+        return (key[0] or "", key[1])
+
+    missing = [] if lang == "en" else sorted(expected - keys, key=order)
+    return missing, sorted(keys - expected, key=order)
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+def test_catalogue_has_exactly_the_letter_messages(lang: str) -> None:
+    missing, stale = catalogue_drift(_catalogue_path(lang), lang)
+    assert not missing, f"{lang}: missing {missing}"
+    assert not stale, f"{lang}: stale {stale}"
+
+
+def test_completeness_check_catches_a_removed_and_a_stale_message(tmp_path: Path) -> None:
+    source = _catalogue_path("es").read_text("utf-8")
+    entry = 'msgid "Date of the request"\nmsgstr "Fecha de la solicitud"\n\n'
+    assert entry in source
+    copy = tmp_path / "messages.po"
+    copy.write_text(source.replace(entry, ""), "utf-8")
+    assert catalogue_drift(copy, "es") == ([(None, "Date of the request")], [])
+
+    copy.write_text(source + '\nmsgid "A label no letter uses"\nmsgstr "Una etiqueta"\n', "utf-8")
+    assert catalogue_drift(copy, "es") == ([], [(None, "A label no letter uses")])
+
+    copy.write_text(source.replace('msgctxt "subject"\nmsgid "Extradition"', 'msgid "Extradition"'))
+    missing, stale = catalogue_drift(copy, "es")
+    assert missing == [("subject", "Extradition")] and stale == [(None, "Extradition")]
+
+
 def test_every_element_label_is_in_the_coverage_list() -> None:
     wanted = {message for _, message in letter_messages()}
     for instrument in CONVENTION.instruments.values():
@@ -295,8 +378,9 @@ def test_english_catalogue_phrases_every_subject() -> None:
         assert entry is not None and entry.string, instrument.kind
 
 
-def test_placeholders_survive_translation() -> None:
-    catalog = _catalog("fr")
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+def test_placeholders_survive_translation(lang: str) -> None:
+    catalog = _catalog(lang)
     for message in catalog:
         if not message.id:
             continue

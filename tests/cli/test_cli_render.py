@@ -1,4 +1,4 @@
-"""`hanoi request render`: the formal letter as HTML or PDF, in English or French."""
+"""`hanoi request render`: the formal letter as HTML or PDF, in the six UN languages."""
 
 from __future__ import annotations
 
@@ -31,6 +31,25 @@ def letters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, R
         "fr pdf": Cmd(
             (*render, "preservation.json", "--lang", "fr", "--format", "pdf", "-o", "fr.pdf")
         ),
+        "ar pdf": Cmd(
+            (*render, "preservation.json", "--lang", "ar", "--format", "pdf", "-o", "ar.pdf")
+        ),
+        "zh html": Cmd((*render, "preservation.json", "--lang", "zh", "-o", "zh.html")),
+        "ar html": Cmd((*render, "preservation.json", "--lang", "ar", "-o", "ar.html")),
+        "bilingual pdf": Cmd(
+            (
+                *render,
+                *("preservation.json", "--lang", "en", "--bilingual", "ar"),
+                *("--format", "pdf", "-o", "en-ar.pdf"),
+            )
+        ),
+        "bilingual html": Cmd(
+            (*render, "preservation.json", "--lang", "fr", "--bilingual", "zh", "-o", "fr-zh.html")
+        ),
+        "bilingual same": Cmd(
+            (*render, "preservation.json", "--lang", "es", "--bilingual", "es", "-o", "es.html")
+        ),
+        "bilingual bad": Cmd((*render, "preservation.json", "--bilingual", "xx", "-o", "xx2.html")),
         "bad lang": Cmd((*render, "preservation.json", "--lang", "xx", "-o", "xx.html")),
         "exists": Cmd((*render, "preservation.json", "-o", "kept.html")),
         "broken document": Cmd((*render, "broken.json", "-o", "broken.html")),
@@ -70,6 +89,27 @@ def test_pdf_letter_is_a_pdf(letters: tuple[Path, dict[str, Run]]) -> None:
     assert b"%%EOF" in pdf[-1024:]
 
 
+def test_arabic_letter_is_right_to_left_and_chinese_simplified(
+    letters: tuple[Path, dict[str, Run]],
+) -> None:
+    cwd, runs = letters
+    expect(runs["ar html"], 0)
+    expect(runs["zh html"], 0)
+    arabic = (cwd / "ar.html").read_text(encoding="utf-8")
+    chinese = (cwd / "zh.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert "اتفاقية الأمم المتحدة لمكافحة الجريمة السيبرانية" in arabic
+    assert '<html lang="zh-Hans" dir="ltr">' in chinese
+    assert "《联合国打击网络犯罪公约》第42条" in chinese
+
+
+def test_arabic_pdf_letter_is_a_pdf(letters: tuple[Path, dict[str, Run]]) -> None:
+    cwd, runs = letters
+    run = expect(runs["ar pdf"], 0)
+    assert "ar letter" in run.out
+    assert (cwd / "ar.pdf").read_bytes().startswith(b"%PDF-")
+
+
 def test_unknown_language_is_a_usage_error(letters: tuple[Path, dict[str, Run]]) -> None:
     cwd, runs = letters
     run = expect(runs["bad lang"], 2)
@@ -90,3 +130,27 @@ def test_render_of_an_unusable_document_writes_nothing(
     cwd, runs = letters
     expect_usage_error(runs["broken document"], "urgent")
     assert not (cwd / "broken.html").exists()
+
+
+def test_bilingual_letter_holds_both_versions(letters: tuple[Path, dict[str, Run]]) -> None:
+    cwd, runs = letters
+    assert "fr and zh letter" in expect(runs["bilingual html"], 0).out
+    page = (cwd / "fr-zh.html").read_text(encoding="utf-8")
+    assert '<html lang="fr" dir="ltr">' in page
+    assert '<article class="sheet" lang="fr" dir="ltr">' in page
+    assert '<article class="sheet" lang="zh-Hans" dir="ltr">' in page
+    assert "établie en français et en chinois" in page
+    assert "以法语和中文两种语文提出" in page
+    expect(runs["bilingual pdf"], 0)
+    assert (cwd / "en-ar.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_bilingual_letter_needs_a_second_supported_language(
+    letters: tuple[Path, dict[str, Run]],
+) -> None:
+    cwd, runs = letters
+    expect_usage_error(runs["bilingual same"], "--bilingual")
+    assert not (cwd / "es.html").exists()
+    run = expect(runs["bilingual bad"], 2)
+    assert "--bilingual" in run.err, run
+    assert not (cwd / "xx2.html").exists()

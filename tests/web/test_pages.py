@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from hanoi.accounts.service import add_user
 from hanoi.cases.documents import KINDS, document_model, parse_document_obj
+from hanoi.cases.render import SUPPORTED_LANGUAGES
 from hanoi.db import Database
 from hanoi.web.forms import fields_for
 from tests.formdata import form_fields
@@ -201,6 +202,11 @@ def test_letter_from_a_draft(alice: TestClient) -> None:
     pdf = alice.get(f"/drafts/{draft_id}/letter?lang=en&format=pdf")
     assert pdf.content.startswith(b"%PDF")
     assert alice.get(f"/drafts/{draft_id}/letter?lang=xx").status_code == 422
+    draft_page = alice.get(f"/drafts/{draft_id}").text
+    for lang in SUPPORTED_LANGUAGES:  # the six UN languages are offered
+        assert f"/drafts/{draft_id}/letter?lang={lang}&amp;format=pdf" in draft_page
+    arabic = alice.get(f"/drafts/{draft_id}/letter?lang=ar")
+    assert arabic.status_code == 200 and '<html lang="ar" dir="rtl">' in arabic.text
     assert alice.get(f"/drafts/{draft_id}/letter?format=docx").status_code == 422
 
 

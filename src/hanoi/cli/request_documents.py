@@ -99,6 +99,12 @@ def render(
     lang: LetterLanguage = typer.Option(
         LetterLanguage.EN, "--lang", help="Language of the letter."
     ),
+    bilingual: LetterLanguage | None = typer.Option(
+        None,
+        "--bilingual",
+        help="Add the same letter in this second language (e.g. the one the requested "
+        "State accepts), each version starting on a page of its own.",
+    ),
     fmt: LetterFormat = typer.Option(LetterFormat.HTML, "--format", help="html or pdf."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the letter."),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
@@ -109,11 +115,15 @@ def render(
     The States are those of the node's verified directory, or the demo States if
     it has none.
     """
+    second = bilingual.value if bilingual is not None else None
+    if second == lang.value:
+        fail(f"--bilingual needs a language other than --lang ({lang.value})")
     doc = read_document(file)
     states = _states(home)
     if fmt is LetterFormat.PDF:
-        data = render_pdf(doc, lang.value, directory=states)
+        data = render_pdf(doc, lang.value, directory=states, bilingual=second)
     else:
-        data = render_html(doc, lang.value, directory=states).encode()
+        data = render_html(doc, lang.value, directory=states, bilingual=second).encode()
     write_atomic(out, data, overwrite=force)
-    console.print(f"Wrote the {lang.value} letter to {out}.")
+    languages = f"{lang.value} and {second}" if second else lang.value
+    console.print(f"Wrote the {languages} letter to {out}.")
