@@ -389,7 +389,40 @@ LEFT_OUT = {
         *NODE_LEFT_OUT,
     ),
     "ledger_prove": ("hanoi.ledger.witnessing", "hanoi.ledger.keys", "httpx", *NODE_LEFT_OUT),
+    "evidence": (  # sealing, verifying: the directory's copy read without TUF, no delivery
+        "hanoi.cases",
+        "hanoi.directory.client",
+        "hanoi.directory.fixture",
+        "tuf",
+        "securesystemslib",
+        "yaml",
+        "sqlalchemy",
+        "httpx",
+    ),
 }
+
+#: What `hanoi evidence seal --request` must not load while it seals and records (the
+#: request, the package, the timeline's event and audit row): the directory through TUF
+#: (the recipient comes from the verified copy), the demo fixture and YAML, the Convention
+#: and the life cycle's rules (a status is checked, no action applied), the outbox (nothing
+#: is sent), delivery and its HTTP client.
+SEAL_REQUEST_LEFT_OUT = (
+    "hanoi.directory.client",
+    "hanoi.directory.fixture",
+    "tuf",
+    "securesystemslib",
+    "yaml",
+    "hanoi.convention",
+    "hanoi.cases.lifecycle",
+    "hanoi.cases.messages",
+    "hanoi.exchange.outbox",
+    "hanoi.exchange.models",
+    "hanoi.cases.evidence",
+    "hanoi.exchange.delivery",
+    "httpx",
+    # joserfc it loads: the manifest's signature is a (detached) JWS.
+    *(name for name in NODE_LEFT_OUT if name != "joserfc"),
+)
 
 
 @pytest.mark.parametrize("module", sorted(LEFT_OUT))
@@ -408,8 +441,8 @@ def test_a_command_module_imports_only_what_its_commands_need(module: str) -> No
 
 def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path) -> None:
     """Loading this node's identity opens its keys at once, without JOSE (joserfc); its
-    peers (the verified directory, read with TUF, and their JOSE keys) are loaded when first
-    asked for, not by every command."""
+    peers (the verified directory and their JOSE keys) are loaded when first asked for, not
+    by every command, and the directory's copy is read without TUF."""
     home = tmp_path / "home"
     init = ("node", "init", "--state", "XA", "--name", "Arcadia node", "--url", "https://x.test")
     expect(hanoi(tmp_path, *init, env=cli_env(home)), 0)
@@ -428,7 +461,7 @@ def test_a_node_is_opened_with_its_keys_and_its_peers_when_asked(tmp_path: Path)
     )
     opened, asked = proc.stdout.splitlines()
     assert opened.split()[0] == "XA" and len(opened.split()) == 2, opened
-    assert asked.split() == ["True", "False", "hanoi.exchange.peers", "tuf", "joserfc"], asked
+    assert asked.split() == ["True", "False", "hanoi.exchange.peers", "joserfc"], asked
 
 
 def test_reading_the_node_loads_neither_sign_in_nor_jose(tmp_path: Path) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import Run, cli_env, expect, hanoi
+from tests.cli.test_cli import SEAL_REQUEST_LEFT_OUT, Run, cli_env, expect, hanoi
 from tests.evidence.test_ewf import SECTION_HEADER, _acquire
 from tests.exchange.conftest import Running
 
@@ -202,19 +204,23 @@ def test_seal_for_a_request_deliver_list_and_open_from_the_command_line(
     no_target = hanoi(tmp_path, "evidence", "seal", str(records), "--out", str(package), env=xb)
     assert no_target.code == 2 and "--request REF" in no_target.err
 
-    sealed = hanoi(
-        tmp_path,
-        "evidence",
-        "seal",
-        str(records),
-        "--request",
-        reference,
-        "--out",
-        str(package),
-        env=xb,
+    # In a process of its own, saying what it loaded (tests/cli/test_cli.py lists what not).
+    script = (
+        "import sys\n"
+        "from hanoi.cli.main import app\n"
+        "try:\n"
+        "    app.main(sys.argv[1:], prog_name='hanoi')\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        f"print('loaded:', *[m for m in {SEAL_REQUEST_LEFT_OUT!r} if m in sys.modules])\n"
     )
-    assert sealed.code == 0, sealed
-    assert "for XA-CA" in sealed.out and f"--request {reference}" in sealed.out
+    seal = ("evidence", "seal", str(records), "--request", reference, "--out", str(package))
+    sealed = subprocess.run(
+        [sys.executable, "-c", script, *seal], capture_output=True, text=True, env=xb, check=False
+    )
+    assert sealed.returncode == 0, sealed
+    assert "for XA-CA" in sealed.stdout and f"--request {reference}" in sealed.stdout
+    assert sealed.stdout.splitlines()[-1] == "loaded:", sealed.stdout
     duty = hanoi(
         tmp_path,
         "evidence",

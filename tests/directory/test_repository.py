@@ -31,8 +31,7 @@ from hanoi.directory.errors import (
     KeyFileError,
     RepositorySetupError,
 )
-from hanoi.directory.keys import tuf_signer
-from hanoi.directory.repository import SecretariatRepository, sign_entry
+from hanoi.directory.repository import SecretariatRepository, sign_entry, tuf_signer
 from tests.directory.conftest import (
     World,
     entry_bytes,

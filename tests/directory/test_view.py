@@ -4,6 +4,10 @@ refresh, the demo fixture only where nothing is pinned; and what peers and evide
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +16,9 @@ import pytest
 
 from hanoi.crypto.jwk import ed25519_from_jwk
 from hanoi.directory.client import DirectoryClient
+from hanoi.directory.errors import DirectoryCacheError
 from hanoi.directory.fixture import DirectoryFixtureError, load_directory_file
+from hanoi.directory.local_copy import LocalCopy
 from hanoi.directory.states import StateDirectory, StateInfo
 from hanoi.directory.view import DirectoryView, node_directory
 from hanoi.evidence.service import RecipientError, directory_keys, recipient_for
@@ -33,14 +39,14 @@ def test_the_copy_is_read_once_until_it_changes(
     node = world.node()
     node.refresh()
     reads = 0
-    real = DirectoryClient.verified_entries
+    real = LocalCopy.entries
 
-    def counting(client: DirectoryClient) -> Any:
+    def counting(copy: LocalCopy) -> Any:
         nonlocal reads
         reads += 1
-        return real(client)
+        return real(copy)
 
-    monkeypatch.setattr(DirectoryClient, "verified_entries", counting)
+    monkeypatch.setattr(LocalCopy, "entries", counting)
     view = DirectoryView(node.home)
     for _ in range(3):
         assert set(view.entries()) == {"XA", "XB"}
@@ -82,6 +88,95 @@ def test_a_refresh_is_seen_even_if_its_status_file_has_the_old_time(world: World
     os.utime(status, ns=(old_stamp[1], old_stamp[1]))
     assert view.stamp() != old_stamp
     assert view.states().acceptable_languages("XA") == ("es",)
+
+
+def test_the_copy_is_read_without_tuf_and_checked_against_its_hashes(tmp_path: Path) -> None:
+    """Reading the verified copy (the view, the client's ``verified_*``) takes JSON and
+    hashlib: python-tuf is loaded by a refresh, not by looking a State up."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from hanoi.directory.view import DirectoryView\n"
+        "view = DirectoryView(Path(sys.argv[1]))\n"
+        "print(view.is_pinned, view.entry('XA'), view.stamp())\n"
+        "print(*[m for m in ('tuf', 'securesystemslib', 'yaml') if m in sys.modules])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.splitlines() == ["False None ('', 0)", ""], proc.stdout
+
+
+def _damage(node: DirectoryClient, relative: str, change: Callable[[bytes], bytes]) -> None:
+    path = node.current / relative
+    path.write_bytes(change(path.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("relative", "change", "problem"),
+    [
+        # The same length, one byte changed: only the hash tells.
+        (
+            "targets/states/XA/entry.json",
+            lambda data: data.replace(b'"XA"', b'"XQ"', 1),
+            "states/XA/entry.json: changed on disk since it was verified",
+        ),
+        (
+            "targets/states/XA/entry.json",
+            lambda data: data + b" ",
+            "states/XA/entry.json: changed on disk since it was verified",
+        ),
+        (
+            "metadata/states-XA.json",
+            lambda data: data.replace(b'"sha256": "', b'"sha256": "0', 1),
+            "states/XA/entry.json: changed on disk since it was verified",
+        ),
+        (
+            "metadata/states-XA.json",
+            lambda data: data.replace(b'"sha256"', b'"sha-none"', 1),
+            "states/XA/entry.json: changed on disk since it was verified",
+        ),
+        (
+            "metadata/states-XA.json",
+            lambda data: data.replace(b'"length": ', b'"length": 1', 1),
+            "states/XA/entry.json: changed on disk since it was verified",
+        ),
+        (
+            "metadata/states-XA.json",
+            lambda data: data.replace(b'"_type": "targets"', b'"_type": "snapshot"', 1),
+            "states-XA.json: not targets metadata",
+        ),
+        ("metadata/states-XA.json", lambda data: data[:-2], "states-XA.json: not as it was"),
+        ("metadata/states-XA.json", lambda data: b"[]", "states-XA.json: not as it was"),
+        ("status.json", lambda data: b"{" * 100_000, "status.json: not as it was verified"),
+        ("status.json", lambda data: b'{"states": "XA"}', "status.json: not as it was verified"),
+    ],
+)
+def test_a_copy_changed_on_disk_is_refused_naming_the_file(
+    world: World, relative: str, change: Callable[[bytes], bytes], problem: str
+) -> None:
+    node = world.node()
+    node.refresh()
+    _damage(node, relative, change)
+    with pytest.raises(DirectoryCacheError, match=re.escape(problem)):
+        node.verified_entry("XA")
+    with pytest.raises(DirectoryCacheError, match=re.escape(problem)):
+        node.verified_entries()
+    # The view knows nobody from a copy it cannot believe (as with no copy at all): nothing
+    # is sealed or sent on it.
+    view = DirectoryView(node.home)
+    assert view.entry("XA") is None and view.entries() == {}
+    with pytest.raises(RecipientError, match="XA: no entry in effect"):
+        recipient_for(view, "XA")
+
+
+def test_a_file_missing_from_the_copy_is_named(world: World) -> None:
+    node = world.node()
+    node.refresh()
+    (node.current / "metadata" / "states-XB.json").unlink()
+    assert node.verified_entry("XA") is not None
+    with pytest.raises(DirectoryCacheError, match=re.escape("states-XB.json: missing from")):
+        node.verified_entry("XB")
 
 
 def test_an_entry_leaving_its_window_is_dropped_when_the_day_changes(world: World) -> None:

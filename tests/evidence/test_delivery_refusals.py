@@ -31,8 +31,8 @@ from hanoi.cases.evidence import (
 )
 from hanoi.cases.evidence_transfer import push_due
 from hanoi.cases.lifecycle import Action
+from hanoi.cases.messages import tell_other_node
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.timeline import tell_other_node
 from hanoi.crypto.jwk import b64url, kid_of
 from hanoi.crypto.keys import KeyStore, format_time
 from hanoi.db.base import utcnow

@@ -25,9 +25,9 @@ from hanoi.cases.lifecycle import (
     LifecycleError,
     Side,
 )
-from hanoi.cases.messages import ACTION, CONDITION, action_payload
+from hanoi.cases.messages import ACTION, CONDITION, action_payload, tell_other_node
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.timeline import own_party, record_audit, record_event, tell_other_node
+from hanoi.cases.timeline import own_party, record_audit, record_event
 from hanoi.cases.transitions import apply_transition
 from hanoi.db.base import utcnow
 from hanoi.exchange.identity import LocalNode

@@ -59,9 +59,9 @@ from hanoi.cases.evidence_seal import DELIVERABLE, check_deliverable, package_su
 from hanoi.cases.evidence_seal import EvidenceDeliveryError as EvidenceDeliveryError
 from hanoi.cases.evidence_seal import seal_for_request as seal_for_request
 from hanoi.cases.lifecycle import Side, Status
-from hanoi.cases.messages import PAYLOAD_FORMAT
+from hanoi.cases.messages import PAYLOAD_FORMAT, tell_other_node
 from hanoi.cases.models import CaseRequest, RequestEvent
-from hanoi.cases.timeline import record_audit, record_event, tell_other_node
+from hanoi.cases.timeline import record_audit, record_event
 from hanoi.crypto.canonical import parse_json
 from hanoi.crypto.envelope import EnvelopeError, OpenedMessage
 from hanoi.crypto.keys import KeyStore

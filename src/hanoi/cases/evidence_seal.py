@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.access import get_request, require
 from hanoi.cases.errors import CasesError
-from hanoi.cases.lifecycle import Side, Status
+from hanoi.cases.status import Side, Status
 from hanoi.cases.timeline import record_audit, record_event
 from hanoi.db.base import utcnow
 from hanoi.errors import InvalidInput

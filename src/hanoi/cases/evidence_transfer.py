@@ -36,8 +36,9 @@ from hanoi.cases.evidence import (
     write_custody,
 )
 from hanoi.cases.lifecycle import Side
+from hanoi.cases.messages import tell_other_node
 from hanoi.cases.models import SYSTEM, CaseRequest
-from hanoi.cases.timeline import record_audit, record_event, tell_other_node
+from hanoi.cases.timeline import record_audit, record_event
 from hanoi.db import Database
 from hanoi.db.base import utcnow
 from hanoi.evidence.custody import CustodyEvent, add_event

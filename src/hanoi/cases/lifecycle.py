@@ -10,6 +10,8 @@ also gives the minimum number of days), and refusal and postponement grounds are
 the instrument lists.
 
 An unknown request kind raises the convention's ``UnknownInstrumentError`` everywhere.
+:class:`Status` and :class:`Side` are defined in :mod:`hanoi.cases.status` (which needs no
+Convention) and exported here too.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from enum import StrEnum
 from typing import Literal
 
 from hanoi.cases.errors import CasesError
+from hanoi.cases.status import Side, Status
 from hanoi.convention import Ground, Instrument, TimeRule, get_convention
 from hanoi.errors import InvalidInput
 
@@ -49,31 +52,6 @@ PRESERVATION_RULE = "preservation-minimum-period"
 """The time rule whose presence makes an instrument preservable."""
 
 MAX_REASON_LENGTH = 4000
-
-
-class Status(StrEnum):
-    DRAFT = "draft"
-    # Four eyes (cases/approval.py): a supervisor approves before the request leaves.
-    AWAITING_APPROVAL = "awaiting_approval"
-    RETURNED = "returned"
-    DISCARDED = "discarded"
-    SENT = "sent"
-    RECEIVED = "received"
-    ACKNOWLEDGED = "acknowledged"
-    IN_EXECUTION = "in_execution"
-    EXECUTED = "executed"
-    PARTIALLY_EXECUTED = "partially_executed"
-    REFUSED = "refused"
-    POSTPONED = "postponed"
-    WITHDRAWN = "withdrawn"
-    PRESERVED = "preserved"
-    LAPSED = "lapsed"
-    RELEASED = "released"
-
-
-class Side(StrEnum):
-    REQUESTING = "requesting"
-    REQUESTED = "requested"
 
 
 class Action(StrEnum):

@@ -1,19 +1,26 @@
-"""What the messages about a request between two nodes carry: their payload format, their
-types, and an action's fields in both directions.
+"""The messages about a request between two nodes: their payload format, their types, an
+action's fields in both directions, and queuing one in the outbox.
 
 Every payload names :data:`PAYLOAD_FORMAT` and the request's reference (added when the
-message is queued, :func:`hanoi.cases.timeline.tell_other_node`). A submission carries the
-document, a condition message one condition, and an action message the action with its
-reason, ground and date and the status it led to on the sender, which the receiver must
-reach too.
+message is queued, :func:`tell_other_node`). A submission carries the document, a condition
+message one condition, and an action message the action with its reason, ground and date
+and the status it led to on the sender, which the receiver must reach too.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from hanoi.cases.lifecycle import Action, ActionRequest
+from hanoi.cases.models import CaseRequest
+from hanoi.cases.timeline import counterpart, own_party
+from hanoi.exchange.identity import LocalNode
+from hanoi.exchange.models import OutboxMessage
+from hanoi.exchange.outbox import enqueue
 
 PAYLOAD_FORMAT = "hanoi-request-message/1"
 SUBMIT = "request.submit"
@@ -41,4 +48,27 @@ def parse_action_payload(payload: dict[str, Any]) -> ActionRequest:
         reason=payload.get("reason"),
         ground=payload.get("ground"),
         until=date.fromisoformat(until) if until else None,
+    )
+
+
+def tell_other_node(
+    session: Session,
+    node: LocalNode,
+    case: CaseRequest,
+    message_type: str,
+    payload: Mapping[str, Any],
+    actor: str,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue a message about ``case`` to the other State's node, in this transaction."""
+    return enqueue(
+        session,
+        node,
+        sender=own_party(case),
+        recipient=counterpart(case),
+        message_type=message_type,
+        payload={"format": PAYLOAD_FORMAT, "reference": case.reference, **payload},
+        request_id=case.id,
+        actor=actor,
+        now=now,
     )

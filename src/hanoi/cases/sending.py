@@ -3,7 +3,7 @@
 The document must pass the Convention check against the other States' verified directory
 entries. The request gets the next reference of this State and year, is recorded as sent
 (:mod:`hanoi.cases.transitions`) and is queued for the requested State's node in the same
-transaction (:func:`hanoi.cases.timeline.tell_other_node`).
+transaction (:func:`hanoi.cases.messages.tell_other_node`).
 
 A request may follow a preservation of ours (Art. 42 follow-up, Art. 43 disclosure of
 traffic data), or pass on the data of another request to a third State, which the State
@@ -51,9 +51,9 @@ from hanoi.cases.errors import (
     UnknownAuthority,
 )
 from hanoi.cases.lifecycle import Action, ActionRequest, Side, Status, is_final, is_preservable
-from hanoi.cases.messages import SUBMIT
+from hanoi.cases.messages import SUBMIT, tell_other_node
 from hanoi.cases.models import CaseRequest
-from hanoi.cases.timeline import counterpart, record_audit, record_event, tell_other_node
+from hanoi.cases.timeline import counterpart, record_audit, record_event
 from hanoi.cases.transitions import apply_transition
 from hanoi.convention import get_convention
 from hanoi.crypto.canonical import canonical_json

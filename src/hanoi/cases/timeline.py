@@ -1,10 +1,12 @@
 """Writing down what happens to a request: an event on its timeline (logged in the node's
-transparency log), an audit row, and the message that tells the other State's node.
+transparency log) and an audit row; the message that tells the other State's node is
+queued by :func:`hanoi.cases.messages.tell_other_node`.
 
 All three join the caller's transaction, so a change, its record and its message are
 committed together or not at all. Requests (sending, acting, receiving, timers) and
 evidence (sealing, delivery, transfer) record through here, so every timeline event reaches
-the log under the same rules.
+the log under the same rules. Recording alone (sealing evidence) loads neither the outbox
+nor the life cycle's rules.
 """
 
 from __future__ import annotations
@@ -17,13 +19,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hanoi import audit
-from hanoi.cases.lifecycle import Side
-from hanoi.cases.messages import PAYLOAD_FORMAT
 from hanoi.cases.models import CaseRequest, RequestEvent
+from hanoi.cases.status import Side
 from hanoi.crypto.envelope import Party
-from hanoi.exchange.identity import LocalNode
-from hanoi.exchange.models import OutboxMessage
-from hanoi.exchange.outbox import enqueue
 from hanoi.ledger import merkle
 from hanoi.ledger import store as ledger_store
 from hanoi.ledger.records import new_record
@@ -105,29 +103,6 @@ def _log_event(session: Session, case: CaseRequest, event: RequestEvent) -> str:
     record = new_record(kind, node, detail, at=event.at)
     ledger_store.append(session, record)
     return merkle.leaf_hash(record.leaf_bytes).hex()
-
-
-def tell_other_node(
-    session: Session,
-    node: LocalNode,
-    case: CaseRequest,
-    message_type: str,
-    payload: Mapping[str, Any],
-    actor: str,
-    now: datetime,
-) -> OutboxMessage:
-    """Queue a message about ``case`` to the other State's node, in this transaction."""
-    return enqueue(
-        session,
-        node,
-        sender=own_party(case),
-        recipient=counterpart(case),
-        message_type=message_type,
-        payload={"format": PAYLOAD_FORMAT, "reference": case.reference, **payload},
-        request_id=case.id,
-        actor=actor,
-        now=now,
-    )
 
 
 def record_audit(

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hanoi.cases.lifecycle import Action, ActionRequest, Side, Status, is_final
-from hanoi.cases.messages import ACTION, action_payload
+from hanoi.cases.messages import ACTION, action_payload, tell_other_node
 from hanoi.cases.models import SYSTEM, CaseRequest, RequestEvent
 from hanoi.cases.queries import request_deadlines
-from hanoi.cases.timeline import record_event, tell_other_node
+from hanoi.cases.timeline import record_event
 from hanoi.cases.transitions import apply_transition
 from hanoi.db.base import utcnow
 from hanoi.exchange.identity import LocalNode

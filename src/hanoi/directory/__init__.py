@@ -6,6 +6,8 @@
 - :mod:`~hanoi.directory.repository`: the Secretariat's TUF repository, and
   :func:`sign_entry`, with which a State signs its own entry.
 - :mod:`~hanoi.directory.client`: a node's verified, offline copy.
+- :mod:`~hanoi.directory.local_copy`: that copy read again without python-tuf;
+  :mod:`~hanoi.directory.names` names a State's role and entry in it.
 - :mod:`~hanoi.directory.view`: that copy as everyone else reads it (the checker and the
   letters, peers, evidence), cached until the next refresh.
 - :mod:`~hanoi.directory.states`: the States as the checker and the letters see them.

@@ -7,7 +7,9 @@ if anything fails, the error names the file and the node keeps reading its last 
 
 Reading is offline. :meth:`DirectoryClient.entries` and :meth:`DirectoryClient.entry` give
 only entries in effect (their validity window holds the current UTC day); the
-``verified_*`` methods give every verified entry, for showing what is not in effect.
+``verified_*`` methods give every verified entry, for showing what is not in effect. They
+read the copy through :class:`~hanoi.directory.local_copy.LocalCopy`, as the rest of Hanoi
+does without this module (:mod:`hanoi.directory.view`).
 
 Layout under ``<node home>/directory/``::
 
@@ -47,7 +49,8 @@ from hanoi.directory.errors import (
     DirectoryVerificationError,
     EntryError,
 )
-from hanoi.directory.repository import entry_path, role_name
+from hanoi.directory.local_copy import LocalCopy
+from hanoi.directory.names import entry_path, role_name
 from hanoi.files import locked, replace_file
 
 if TYPE_CHECKING:
@@ -89,20 +92,21 @@ class DirectoryClient:
 
     def __init__(self, node_home: Path, url: str | None = None) -> None:
         self.home = node_home
-        self.folder = node_home / "directory"
+        self.copy = LocalCopy(node_home)
+        self.folder = self.copy.folder
         self._url = url
 
     @property
     def pinned_root_path(self) -> Path:
-        return self.folder / "pinned-root.json"
+        return self.copy.pinned_root_path
 
     @property
     def current(self) -> Path:
-        return self.folder / "current"
+        return self.copy.current
 
     @property
     def is_pinned(self) -> bool:
-        return self.pinned_root_path.is_file()
+        return self.copy.is_pinned
 
     @property
     def url(self) -> str:
@@ -233,7 +237,7 @@ class DirectoryClient:
 
     # reading the last good copy (offline)
     def status(self) -> CacheStatus:
-        data = json.loads(self._cached("status.json").read_text(encoding="utf-8"))
+        data = json.loads(self.copy.file("status.json").read_text(encoding="utf-8"))
         return CacheStatus(
             url=data["url"],
             refreshed_at=datetime.fromisoformat(data["refreshed_at"]),
@@ -264,14 +268,12 @@ class DirectoryClient:
 
     def verified_entries(self) -> list[Entry]:
         """Every State's entry from the last good copy, in effect or not, by State code."""
-        return [self._cached_entry(code) for code in self.status().states]
+        return self.copy.entries()
 
     def verified_entry(self, code: str) -> Entry | None:
         """State ``code``'s entry from the last good copy, in effect or not; ``None`` if the
         copy has no entry for ``code``."""
-        if code not in self.status().states:
-            return None
-        return self._cached_entry(code)
+        return self.copy.entry(code)
 
     def role_version(self, code: str) -> int | None:
         """The version of ``states-CODE.json`` in the last good copy (to sign the next one)."""
@@ -279,30 +281,6 @@ class DirectoryClient:
         if not path.is_file():
             return None
         return _read_signed(path, Targets).version
-
-    def _cached_entry(self, code: str) -> Entry:
-        # The copy was verified when fetched; checking the hash again catches a damaged disk.
-        path = entry_path(code)
-        data = self._cached(f"targets/{path}").read_bytes()
-        role = _read_signed(self._cached(f"metadata/{role_name(code)}.json"), Targets)
-        try:
-            role.targets[path].verify_length_and_hashes(data)
-        except (KeyError, tuf_errors.LengthOrHashMismatchError):
-            raise DirectoryCacheError(
-                f"{self.current / 'targets' / path}: changed on disk since it was verified; "
-                "refresh the directory"
-            ) from None
-        return parse_entry(data, source=path)
-
-    def _cached(self, relative: str) -> Path:
-        path = self.current / relative
-        if not self.current.exists():
-            raise DirectoryCacheError(
-                f"{self.folder}: no verified copy of the directory yet: refresh it first"
-            )
-        if not path.is_file():
-            raise DirectoryCacheError(f"{path}: missing from the verified copy; refresh it")
-        return path
 
     def _save_url(self, url: str) -> None:
         replace_file(self.folder / "source.json", json.dumps({"url": url}).encode())

@@ -1,10 +1,10 @@
-"""Ed25519 keys as the directory sees them: key files, and the keys as TUF keys.
+"""Ed25519 keys as the directory sees them: the key files they arrive in.
 
-A State speaks in the directory with the same Ed25519 key its node signs messages with, so
-the TUF key id of a delegated key is the key's JWK thumbprint (RFC 7638): one name for one
-key everywhere. This module reads the forms keys arrive in (a public JWK, a node's public
-JWKS, a PEM public key, a PEM private key) and makes TUF keys and signers of them; the JWK
-itself (base64url, thumbprint, key to JWK and back) is :mod:`hanoi.crypto.jwk`'s.
+This module reads the forms keys arrive in (a public JWK, a node's public JWKS, a PEM public
+key, a PEM private key); the JWK itself (base64url, thumbprint, key to JWK and back) is
+:mod:`hanoi.crypto.jwk`'s, and the keys as TUF keys and signers are
+:mod:`hanoi.directory.repository`'s (:func:`~hanoi.directory.repository.tuf_key`), so that
+reading a key file (to verify evidence offline, say) does not load python-tuf's signers.
 """
 
 from __future__ import annotations
@@ -20,24 +20,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-# The package re-exports these without __all__, which mypy --strict reads as private.
-from securesystemslib.signer import CryptoSigner, SSlibKey  # type: ignore[attr-defined]
-
 from hanoi.crypto.canonical import parse_json
-from hanoi.crypto.jwk import ed25519_from_jwk, kid_of
+from hanoi.crypto.jwk import ed25519_from_jwk
 from hanoi.directory.errors import KeyFileError
 from hanoi.files import FileTooLarge, read_bounded
 
 MAX_KEY_FILE_BYTES = 64 * 1024
-
-
-def tuf_key(key: Ed25519PublicKey) -> SSlibKey:
-    """The TUF view of ``key``, named by its JWK thumbprint."""
-    return SSlibKey.from_crypto(key, keyid=kid_of(key))
-
-
-def tuf_signer(private_key: Ed25519PrivateKey) -> CryptoSigner:
-    return CryptoSigner(private_key, tuf_key(private_key.public_key()))
 
 
 def load_public_keys(path: Path) -> list[Ed25519PublicKey]:

@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from securesystemslib.signer import CryptoSigner  # type: ignore[attr-defined]
+
+# The package re-exports these without __all__, which mypy --strict reads as private.
+from securesystemslib.signer import CryptoSigner, SSlibKey  # type: ignore[attr-defined]
 from tuf.api.exceptions import LengthOrHashMismatchError
 
 # tuf.api.metadata re-exports these from tuf.api._payload without __all__.
@@ -61,9 +63,8 @@ from hanoi.directory.errors import (
 from hanoi.directory.keys import (
     load_private_key,
     private_key_pem,
-    tuf_key,
-    tuf_signer,
 )
+from hanoi.directory.names import entry_path, role_name
 from hanoi.files import FileTooLarge, create_file, read_bounded, replace_file
 
 HASH_ALGORITHM = "sha256"
@@ -78,6 +79,19 @@ _T = TypeVar("_T", Root, Targets, Snapshot, Timestamp)
 _VERSIONED = re.compile(r"^(?P<version>[1-9][0-9]*)\.(?P<role>[A-Za-z0-9-]+)\.json$")
 
 
+def tuf_key(key: Ed25519PublicKey) -> SSlibKey:
+    """The TUF view of ``key``, named by its JWK thumbprint.
+
+    A State speaks in the directory with the same Ed25519 key its node signs messages with,
+    so the TUF key id of a delegated key is the key's JWK thumbprint (RFC 7638): one name for
+    one key everywhere."""
+    return SSlibKey.from_crypto(key, keyid=kid_of(key))
+
+
+def tuf_signer(private_key: Ed25519PrivateKey) -> CryptoSigner:
+    return CryptoSigner(private_key, tuf_key(private_key.public_key()))
+
+
 @dataclass(frozen=True)
 class Expiry:
     """How long each kind of metadata stays valid after it is signed."""
@@ -86,16 +100,6 @@ class Expiry:
     targets: timedelta = timedelta(days=90)
     snapshot: timedelta = timedelta(days=7)
     timestamp: timedelta = timedelta(days=1)
-
-
-def role_name(code: str) -> str:
-    """The delegated role that speaks for State ``code``."""
-    return f"states-{code}"
-
-
-def entry_path(code: str) -> str:
-    """The target path of State ``code``'s entry."""
-    return f"states/{code}/entry.json"
 
 
 def _now(now: datetime | None) -> datetime:

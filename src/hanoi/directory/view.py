@@ -6,7 +6,8 @@ in :mod:`hanoi.exchange.peers`) and evidence (recipients, and the keys that veri
 sealing: :meth:`DirectoryView.signing_keys`, in :mod:`hanoi.evidence.service`).
 
 A node that has pinned the Secretariat's root answers from its verified copy of the signed
-directory and from nothing else: a State missing there, or whose entry is not in effect on
+directory (read without python-tuf: :class:`~hanoi.directory.local_copy.LocalCopy`) and
+from nothing else: a State missing there, or whose entry is not in effect on
 the UTC day asked about, is unknown, even if the demo fixture knows it. Only a node that
 never pinned a directory (a demo or development node) takes the States of the fictional
 fixture of XA, XB and XC (:mod:`hanoi.directory.fixture`); it knows no entries.
@@ -30,10 +31,9 @@ from types import MappingProxyType
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hanoi.crypto.jwk import ed25519_from_jwk
-from hanoi.directory.client import DirectoryClient
 from hanoi.directory.entry import Entry, PublicKeyJwk, utc_day
 from hanoi.directory.errors import DirectoryCacheError
-from hanoi.directory.fixture import load_fixture_directory
+from hanoi.directory.local_copy import LocalCopy
 from hanoi.directory.states import StateDirectory, state_info
 
 #: What names one verified copy: the generation folder ``current`` points to, and the
@@ -46,12 +46,12 @@ class DirectoryView:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self._client = DirectoryClient(home)
+        self._copy = LocalCopy(home)
 
     @property
     def is_pinned(self) -> bool:
         """Whether this node trusts a Secretariat's root (else it knows no entries)."""
-        return self._client.is_pinned
+        return self._copy.is_pinned
 
     def entries(self, now: datetime | None = None) -> dict[str, Entry]:
         """The entries in effect on the UTC day of ``now`` (default: now), by State code;
@@ -70,6 +70,9 @@ class DirectoryView:
         """The States to check and address requests against: those whose entry is in effect,
         or the demo fixture's on a node that pinned no directory."""
         if not self.is_pinned:
+            # The fixture (and YAML to read it) only for a node that pinned no directory.
+            from hanoi.directory.fixture import load_fixture_directory
+
             return load_fixture_directory()
         return _in_effect(self.home, self.stamp(), utc_day(now)).states
 
@@ -88,7 +91,7 @@ class DirectoryView:
 
     def stamp(self) -> CopyStamp:
         """What names the verified copy now on disk (see :data:`CopyStamp`)."""
-        current = self._client.current
+        current = self._copy.current
         try:
             generation = os.readlink(current)
         except OSError:
@@ -120,7 +123,7 @@ class _InEffect:
 def _verified(home: Path, stamp: CopyStamp) -> tuple[Entry, ...]:
     # The stamp is only the cache key: a refresh makes a new one, so a new copy is read.
     try:
-        return tuple(DirectoryClient(home).verified_entries())
+        return tuple(LocalCopy(home).entries())
     except DirectoryCacheError:
         return ()  # pinned but never refreshed: nobody is known yet
 

@@ -1,8 +1,8 @@
 """This node as the exchange sees it: its State, its keys in memory, and its peers.
 
 The keys are opened when the node is loaded, so a command fails at once on a key store it
-cannot open. The peers (the verified directory, read with TUF, and the envelope's JOSE
-keys) are made when first asked for: a command that only reads its own database, such as
+cannot open. The peers (the verified directory's entries, and the envelope's JOSE keys)
+are made when first asked for: a command that only reads its own database, such as
 `hanoi request list`, never loads them.
 """
 
