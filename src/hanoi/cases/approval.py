@@ -96,19 +96,8 @@ def return_request(
     now: datetime | None = None,
 ) -> CaseRequest:
     """Return a request awaiting approval to its drafters, saying what to change."""
-    now = now or utcnow()
     case = _awaiting(session, user, reference)
-    event = apply_transition(
-        session,
-        case,
-        ActionRequest(Action.RETURN, reason=comment),
-        Side.REQUESTING,
-        user.username,
-        now,
-    )
-    case.submitted_by = None
-    record_audit(session, user.username, "request.return", case, event.detail, now)
-    return case
+    return _withhold(session, case, user, ActionRequest(Action.RETURN, reason=comment), now)
 
 
 def discard(
@@ -122,19 +111,20 @@ def discard(
     """Drop a request awaiting approval or returned for changes, so it is never sent: it
     is ``discarded`` for good and its draft leaves the drafts. Any officer of its authority
     who may send requests may do it; the other State never heard of it."""
-    now = now or utcnow()
     require(user, Permission.SEND_REQUESTS, "discard requests")
     case = get_request(session, user=user, reference=reference, record_view=False, lock=True)
-    event = apply_transition(
-        session,
-        case,
-        ActionRequest(Action.DISCARD, reason=reason),
-        Side.REQUESTING,
-        user.username,
-        now,
-    )
+    return _withhold(session, case, user, ActionRequest(Action.DISCARD, reason=reason), now)
+
+
+def _withhold(
+    session: Session, case: CaseRequest, user: User, step: ActionRequest, now: datetime | None
+) -> CaseRequest:
+    """Return or discard: the step on the timeline and in the audit trail, and nobody's
+    submission waiting any more."""
+    now = now or utcnow()
+    event = apply_transition(session, case, step, Side.REQUESTING, user.username, now)
     case.submitted_by = None
-    record_audit(session, user.username, "request.discard", case, event.detail, now)
+    record_audit(session, user.username, f"request.{step.action.value}", case, event.detail, now)
     return case
 
 

@@ -588,22 +588,10 @@ def open_received(
         stored = session.get(EvidencePackage, package_id, with_for_update=True)
         case = get_request(session, user=user, reference=reference, record_view=False)
         assert stored is not None
-        authority = case.requesting_authority
-        stored.custody = add_event(
-            stored.custody.encode("utf-8"),
-            stored.manifest,
-            CustodyEvent(
-                kind="opening",
-                performer=f"{authority}/{user.username}",
-                organization=authority,
-                tool=f"Hanoi {__version__} (hanoi evidence open)",
-                at=max(now, last_step_time(stored.custody)),
-                location=place(node, node.state),
-                description=f"opened into {out.name}",
-                files=files,
-            ),
-        ).decode("utf-8")
-        stored.updated_at = now
+        record_opening(
+            node, stored, case, user,
+            tool="hanoi evidence open", description=f"opened into {out.name}", files=files, now=now,
+        )  # fmt: skip
         detail = {"package": package_id, "files": str(len(opened))}
         if files is not None:
             detail["indexes"] = ",".join(str(n) for n in sorted(files))
@@ -611,6 +599,37 @@ def open_received(
         record_audit(session, user.username, "evidence.opened", case, detail, now)
         write_custody(folder, stored.custody)
     return opened
+
+
+def record_opening(
+    node: LocalNode,
+    row: EvidencePackage,
+    case: CaseRequest,
+    user: User,
+    *,
+    tool: str,
+    description: str,
+    files: frozenset[int] | None,
+    now: datetime,
+) -> None:
+    """Add an opening of ``files`` (None: all) by ``user`` to the package's custody graph,
+    dated no earlier than its last step; the caller writes the graph to the folder."""
+    authority = case.requesting_authority
+    row.custody = add_event(
+        row.custody.encode("utf-8"),
+        row.manifest,
+        CustodyEvent(
+            kind="opening",
+            performer=f"{authority}/{user.username}",
+            organization=authority,
+            tool=f"Hanoi {__version__} ({tool})",
+            at=max(now, last_step_time(row.custody)),
+            location=place(node, node.state),
+            description=description,
+            files=files,
+        ),
+    ).decode("utf-8")
+    row.updated_at = now
 
 
 # --- helpers --------------------------------------------------------------------------------

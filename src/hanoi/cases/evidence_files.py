@@ -29,17 +29,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from hanoi import __version__, audit
+from hanoi import audit
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.access import get_request, require
 from hanoi.cases.evidence import (
     EvidenceDeliveryError,
     PackageNotFound,
-    last_step_time,
     package_folder,
     package_for,
-    place,
+    record_opening,
     write_custody,
 )
 from hanoi.cases.lifecycle import Side
@@ -47,7 +46,6 @@ from hanoi.cases.timeline import record_event
 from hanoi.crypto.keys import KeyStore
 from hanoi.db import Database
 from hanoi.db.base import utcnow
-from hanoi.evidence.custody import CustodyEvent, add_event
 from hanoi.evidence.manifest import ManifestFile
 from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
 from hanoi.evidence.plaintext import PlaintextMismatch, decrypt_stream
@@ -111,23 +109,13 @@ def download_file(
         entry = _entry(row, index)
         case = get_request(session, user=user, reference=reference, record_view=False)
         folder = package_folder(node.home, row)
-        authority = case.requesting_authority
-        performer = f"{authority}/{user.username}"
-        row.custody = add_event(
-            row.custody.encode("utf-8"),
-            row.manifest,
-            CustodyEvent(
-                kind="opening",
-                performer=performer,
-                organization=authority,
-                tool=f"Hanoi {__version__} ({tool})",
-                at=max(now, last_step_time(row.custody)),
-                location=place(node, node.state),
-                description=f"file {index:04d} ({entry.name}) downloaded by {performer} {words}",
-                files=frozenset({index}),
-            ),
-        ).decode("utf-8")
-        row.updated_at = now
+        performer = f"{case.requesting_authority}/{user.username}"
+        record_opening(
+            node, row, case, user,
+            tool=tool,
+            description=f"file {index:04d} ({entry.name}) downloaded by {performer} {words}",
+            files=frozenset({index}), now=now,
+        )  # fmt: skip
         detail = {"package": package_id, "file": str(index), "name": entry.name}
         record_event(
             session, case, user.username, Side.REQUESTING, "evidence-file-opened", detail, now

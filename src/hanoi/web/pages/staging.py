@@ -99,14 +99,13 @@ async def remove(request: Request, reference: str, services: Services) -> Respon
 
 def _remove(request: Request, services: NodeServices, reference: str, form: FormData) -> Response:
     user = _user(request, services)
-    name = form.get("name")
     try:
         remove_staged(
             services.db,
             node_of(services),
             user=user,
             reference=reference,
-            name=name if isinstance(name, str) else "",
+            name=auth.form_text(form, "name"),
         )
     except (EvidenceDeliveryError, StagingError) as exc:
         return request_pages.render_request_page(
