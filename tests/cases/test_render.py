@@ -313,7 +313,7 @@ Key = tuple[str | None, str]
 
 
 def _catalogue_path(lang: str) -> Path:
-    return PACKAGE / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    return PACKAGE.parent / "i18n" / "locales" / lang / "LC_MESSAGES" / "letters.po"
 
 
 def _expected_keys() -> set[Key]:
