@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= demo-federation
 DEMO_PORT_BASE ?= 8400
 
-.PHONY: demo test guide install system-deps postgres lint check-types pytest clean
+.PHONY: demo test guide catalogues install system-deps postgres lint check-types pytest clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: install system-deps postgres lint check-types pytest
 ## walks its journey.
 guide: install system-deps
 	HANOI_SCREENSHOTS=docs/guide $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_officer_journey.py
+
+## catalogues: every language's pages.po brought up to date with the pages' messages (new ones
+## added untranslated, stale ones dropped), then the untranslated ones counted per language.
+catalogues: install
+	$(BIN)/python scripts/catalogues.py
 
 system-deps:
 	bash scripts/system-deps.sh

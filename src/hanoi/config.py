@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hanoi.errors import SetupError
 from hanoi.files import create_file
+from hanoi.i18n.languages import LANGUAGES, SOURCE_LANGUAGE
 
 DEFAULT_HOME = Path("hanoi-data")
 HOME_MODE = 0o700
@@ -114,6 +115,9 @@ class Settings:
     letter_time_limit: int = 30
     """Seconds a PDF letter may take to lay out before it is stopped and refused
     (``HANOI_LETTER_TIME_LIMIT``, 1 to 600)."""
+    default_language: str = SOURCE_LANGUAGE
+    """The language of pages for a visitor who has chosen none and whose browser asks for
+    none of the six (``HANOI_DEFAULT_LANGUAGE``: ar, zh, en, fr, ru or es)."""
     forwarded_allow_ips: tuple[str, ...] = ()
     """The reverse proxies whose ``X-Forwarded-For``/``-Proto`` the node believes
     (``HANOI_FORWARDED_ALLOW_IPS``, comma-separated addresses or networks). Empty by
@@ -191,7 +195,17 @@ def load_settings(home: Path | str | None = None, database_url: str | None = Non
         letter_max_pages=_whole("HANOI_LETTER_MAX_PAGES", 1, 10_000, 100),
         letter_time_limit=_whole("HANOI_LETTER_TIME_LIMIT", 1, 600, 30),
         forwarded_allow_ips=forwarded_allow_ips(os.environ.get("HANOI_FORWARDED_ALLOW_IPS")),
+        default_language=_default_language(),
     )
+
+
+def _default_language() -> str:
+    raw = (os.environ.get("HANOI_DEFAULT_LANGUAGE") or "").strip()
+    if not raw:
+        return SOURCE_LANGUAGE
+    if raw not in LANGUAGES:
+        raise ConfigError(f"HANOI_DEFAULT_LANGUAGE={raw[:20]!r}: one of {', '.join(LANGUAGES)}")
+    return raw
 
 
 def _http_limits() -> HttpLimits:

@@ -71,6 +71,8 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The language of this user's pages (one of hanoi.i18n's six); None: as the browser asks.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     # Joined eagerly: users outlive their session in the web layer, which reads the authority.
     authority: Mapped[Authority] = relationship(lazy="joined")

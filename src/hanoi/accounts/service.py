@@ -32,6 +32,7 @@ from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db.base import utcnow
 from hanoi.db.database import upsert_insert
 from hanoi.errors import Conflict, InvalidInput, NotFound
+from hanoi.i18n.languages import check_language
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{2,64}")
 STATE_PATTERN = re.compile(r"[A-Z]{2}")
@@ -154,6 +155,29 @@ def enable_totp(session: Session, username: str, *, actor: str | None = None) ->
     )
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
     return secret, str(uri)
+
+
+def set_language(
+    session: Session, username: str, language: str | None, *, actor: str | None = None
+) -> None:
+    """Set the language of ``username``'s pages: one of the six UN languages, or None to
+    follow the browser (then the node's default). Audited, old and new value."""
+    if language is not None:
+        check_language(language)
+    user = get_user_by_username(session, username)
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    if user.language == language:
+        return
+    audit.record(
+        session,
+        actor=actor or username,
+        action="user.language",
+        target_type="user",
+        target_id=user.id,
+        detail={"from": user.language, "to": language},
+    )
+    user.language = language
 
 
 # Signing in

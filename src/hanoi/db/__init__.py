@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from hanoi.db.base import Base, UTCDateTime, new_id, utcnow
 from hanoi.db.database import Database, make_engine, normalise_url, prepare_sqlite_file
 
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 """The newest migration shipped (tests/db/test_migrations.py checks that it is Alembic's
 head): bump it with every new revision."""
 

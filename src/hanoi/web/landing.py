@@ -40,6 +40,14 @@ def role_page(role: str) -> str:
 
 def safe_next(value: object) -> str | None:
     """``value`` if it is a path on this node to go back to after signing in, else None."""
+    path = local_path(value)
+    if path is None or path.split("?", 1)[0].split("#", 1)[0] in _NOT_AFTER_SIGN_IN:
+        return None
+    return path
+
+
+def local_path(value: object) -> str | None:
+    """``value`` if it is a path on this node (never another site's address), else None."""
     if not isinstance(value, str) or not value or len(value) > MAX_NEXT:
         return None
     if not value.startswith("/") or value.startswith("//"):
@@ -51,8 +59,6 @@ def safe_next(value: object) -> str | None:
     path = value.split("?", 1)[0].split("#", 1)[0]
     if ":" in path.split("/", 2)[1]:
         return None  # "/javascript:..." is a path, but nothing of ours looks like it
-    if path in _NOT_AFTER_SIGN_IN:
-        return None
     return value
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hanoi import __version__
 from hanoi.accounts.permissions import Permission, allowed
-from hanoi.web import auth
+from hanoi.web import auth, i18n
 from hanoi.web.deps import services_of
 from hanoi.web.forms import value_at
 
@@ -20,6 +20,22 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 def _allowed(role: str, permission: str) -> bool:
     return allowed(role, Permission(permission))
+
+
+# Role names as the pages show them, translated where shown.
+ROLE_NAMES = {
+    "mla_officer": i18n.N_("MLA officer"),
+    "duty_officer": i18n.N_("duty officer"),
+    "supervisor": i18n.N_("supervisor"),
+    "auditor": i18n.N_("auditor"),
+    "admin": i18n.N_("administrator"),
+}
+
+
+def role_name(role: object) -> str:
+    """``role`` in the page's language ("MLA officer", "agent d'entraide"...)."""
+    key = str(getattr(role, "value", role))
+    return i18n.gettext(ROLE_NAMES[key]) if key in ROLE_NAMES else key
 
 
 def make_templates() -> Jinja2Templates:
@@ -31,9 +47,19 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["allowed"] = lambda role, permission: allowed(
         role, Permission(permission)
     )
+    templates.env.globals["role_name"] = role_name
+    i18n.install(templates.env)
     return templates
 
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    templates = services_of(request).templates
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    services = services_of(request)
+    lang = i18n.choose_language(request, context.get("user"), services.settings.default_language)
+    # The page is drawn here, inside TemplateResponse, so the language holds for all of it.
+    with i18n.speaking(lang):
+        response = services.templates.TemplateResponse(
+            request, name, context, status_code=status_code
+        )
+    response.headers["Content-Language"] = lang
+    response.headers.setdefault("Vary", "Accept-Language, Cookie")
+    return response

@@ -1,0 +1,66 @@
+"""Bring every language's ``pages.po`` up to date with the pages' messages.
+
+Run: .venv/bin/python scripts/catalogues.py  (or ``make catalogues``)
+
+Messages found in ``src/hanoi/web`` (templates and Python, see ``hanoi.i18n.extraction``)
+are added to each catalogue with an empty translation, stale ones are dropped, and each
+catalogue's header is kept. Then the untranslated messages are listed per language: the
+tests fail until every one of them is translated. Catalogues are read at run time, so
+there is nothing to compile.
+"""
+
+from __future__ import annotations
+
+import sys
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from hanoi.files import replace_file
+from hanoi.i18n.catalogues import catalogue_path
+from hanoi.i18n.extraction import page_messages, sync
+from hanoi.i18n.languages import LANGUAGES, SOURCE_LANGUAGE
+
+
+def main() -> int:
+    messages = page_messages()
+    print(f"{len(messages)} messages in the pages")
+    missing_anywhere = 0
+    for lang in LANGUAGES:
+        path = Path(str(catalogue_path("pages", lang)))
+        with path.open("rb") as fp:
+            old = read_po(fp, locale=lang, domain="pages")
+        new = sync(old, messages, source_language=lang == SOURCE_LANGUAGE)
+        text = path.read_bytes()
+        out = _header(text) + _po_bytes(new)
+        if out != text:
+            replace_file(path, out, mode=0o644)
+        untranslated = [m.id for m in new if m.id and not _translated(m.string)]
+        missing_anywhere += len(untranslated)
+        print(f"{lang}: {len(new)} entries, {len(untranslated)} untranslated")
+    return 1 if missing_anywhere else 0
+
+
+def _translated(string: object) -> bool:
+    if isinstance(string, tuple):
+        return all(string)
+    return bool(string)
+
+
+def _header(po: bytes) -> bytes:
+    """The catalogue's comments and header entry, as written by hand (kept byte for byte:
+    Babel would add dates that change on every run)."""
+    end = po.find(b"\n\n")
+    return po if end < 0 else po[: end + 1]
+
+
+def _po_bytes(catalog: Catalog) -> bytes:
+    buffer = BytesIO()
+    write_po(buffer, catalog, width=100, omit_header=True, ignore_obsolete=True, no_location=True)
+    return b"\n" + buffer.getvalue().lstrip(b"\n") if len(catalog) else b""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
