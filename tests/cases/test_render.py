@@ -30,6 +30,7 @@ from hanoi.cases.render import (
     render_pdf,
 )
 from hanoi.convention import Instrument, get_convention
+from hanoi.convention.names import convention_messages
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "requests").glob("*.json"))
 PACKAGE = Path(render_module.__file__).parent
@@ -350,11 +351,11 @@ def test_catalogue_has_exactly_the_letter_messages(lang: str) -> None:
 
 def test_completeness_check_catches_a_removed_and_a_stale_message(tmp_path: Path) -> None:
     source = _catalogue_path("es").read_text("utf-8")
-    entry = 'msgid "Date of the request"\nmsgstr "Fecha de la solicitud"\n\n'
+    entry = 'msgid "Preservation period (days)"\nmsgstr "Período de conservación (días)"\n\n'
     assert entry in source
     copy = tmp_path / "messages.po"
     copy.write_text(source.replace(entry, ""), "utf-8")
-    assert catalogue_drift(copy, "es") == ([(None, "Date of the request")], [])
+    assert catalogue_drift(copy, "es") == ([(None, "Preservation period (days)")], [])
 
     copy.write_text(source + '\nmsgid "A label no letter uses"\nmsgstr "Una etiqueta"\n', "utf-8")
     assert catalogue_drift(copy, "es") == ([], [(None, "A label no letter uses")])
@@ -364,11 +365,27 @@ def test_completeness_check_catches_a_removed_and_a_stale_message(tmp_path: Path
     assert missing == [("subject", "Extradition")] and stale == [(None, "Extradition")]
 
 
-def test_every_element_label_is_in_the_coverage_list() -> None:
-    wanted = {message for _, message in letter_messages()}
+def test_the_letters_catalogue_leaves_the_convention_names_to_the_convention_catalogue() -> None:
+    """Element labels and offence names are the ``convention`` catalogue's messages
+    (``tests/i18n/test_convention_names.py`` proves it complete), not the letter's own."""
+    names = set(convention_messages())
+    assert not names & set(letter_messages())
     for instrument in CONVENTION.instruments.values():
         for element in instrument.elements:
-            assert element.label in wanted
+            assert (None, element.label) in names
+    for offence in CONVENTION.offences:
+        assert (None, offence.name) in names
+
+
+@pytest.mark.parametrize("lang", [lang for lang in SUPPORTED_LANGUAGES if lang != "en"])
+def test_a_letter_translates_every_element_label_and_offence_name(lang: str) -> None:
+    """A letter reads its catalogues together (``letters`` first, then ``convention``), so
+    the names of the Convention data still reach it in its language."""
+    gettext = load_translations(lang).gettext
+    names = [e.label for i in CONVENTION.instruments.values() for e in i.elements]
+    names += [offence.name for offence in CONVENTION.offences]
+    untranslated = sorted({name for name in names if gettext(name) == name})
+    assert not untranslated, f"{lang}: no translation for {untranslated}"
 
 
 def test_english_catalogue_phrases_every_subject() -> None:

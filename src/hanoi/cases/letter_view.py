@@ -38,6 +38,7 @@ from hanoi.cases.letter_language import (
     load_translations,
 )
 from hanoi.convention import Convention, Element, Instrument, get_convention
+from hanoi.convention.names import convention_messages
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.states import StateDirectory
 
@@ -156,18 +157,21 @@ def _stylesheet() -> Markup:
 
 
 def letter_messages(convention: Convention | None = None) -> list[tuple[str | None, str]]:
-    """Every message id a letter may look up at run time, besides the template's own.
+    """Every message id of the ``letters`` catalogue a letter may look up at run time,
+    besides the template's own.
 
-    These are data (element labels, field titles, choice values, offence names, subject
-    lines), so ``pybabel extract`` cannot see them; the tests use this list to prove each
-    supported language translates all of them. Each is ``(context, message id)``.
+    These are data (field titles, choice values, subject lines), so ``pybabel extract``
+    cannot see them; the tests use this list to prove each supported language translates
+    all of them. Each is ``(context, message id)``. The names of the Convention data
+    (element labels, offence names, data category titles...) are the ``convention``
+    catalogue's (``convention_messages()``), so a field title or choice value spelled like
+    one of them is left out here: the letter finds it there.
     """
     convention = convention or get_convention()
+    names = set(convention_messages(convention))
     messages: dict[tuple[str | None, str], None] = {}
     for instrument in convention.instruments.values():
         messages[(SUBJECT_CONTEXT, instrument.title)] = None
-        for element in instrument.elements:
-            messages[(None, element.label)] = None
         for model in _models_under(document_model(instrument.kind)):
             for name, info in model.model_fields.items():
                 if name == "kind":
@@ -175,9 +179,7 @@ def letter_messages(convention: Convention | None = None) -> list[tuple[str | No
                 messages[(None, _title(name, info))] = None
                 for choice in _choices(info.annotation):
                     messages[(None, _humanize(choice))] = None
-    for offence in convention.offences:
-        messages[(None, offence.name)] = None
-    return list(messages)
+    return [message for message in messages if message not in names]
 
 
 def _models_under(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
