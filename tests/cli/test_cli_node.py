@@ -57,6 +57,9 @@ def test_node_setup_then_refusals(database_url: str, tmp_path: Path) -> None:
     added = expect(hanoi(tmp_path, *_user("alice"), stdin=f"{PASSWORD}\n", env=env), 0)
     assert "alice" in added.out
     assert PASSWORD not in added.out + added.err
+    assert "alice's pages are in ar" in expect(
+        hanoi(tmp_path, "user", "language", "alice", "ar", env=env), 0
+    ).out
 
     refusals = {
         "unknown role": (Cmd(_user("bob", role="overlord"), PASSWORD.encode(), env), "overlord"),
@@ -67,6 +70,8 @@ def test_node_setup_then_refusals(database_url: str, tmp_path: Path) -> None:
         "duplicate user": (Cmd(_user("alice"), b"another long password\n", env), "alice"),
         "short password": (Cmd(_user("bob"), b"elevenchars\n", env), "12"),
         "bad user name": (Cmd(_user("Bob Smith"), PASSWORD.encode(), env), "Bob Smith"),
+        "unknown language": (Cmd(("user", "language", "alice", "de"), b"", env), "choose one of"),
+        "language of nobody": (Cmd(("user", "language", "bob", "fr"), b"", env), "bob"),
     }
     runs = hanoi_many(tmp_path, {case: cmd for case, (cmd, _) in refusals.items()})
 
@@ -76,7 +81,9 @@ def test_node_setup_then_refusals(database_url: str, tmp_path: Path) -> None:
     try:
         with database.session() as session:
             assert [a.code for a in list_authorities(session)] == ["XA-CA"]
-            assert [(u.username, u.role) for u in list_users(session)] == [("alice", "mla_officer")]
+            assert [(u.username, u.role, u.language) for u in list_users(session)] == [
+                ("alice", "mla_officer", "ar")
+            ]
             assert authenticate(session, username="alice", password=PASSWORD).username == "alice"
     finally:
         database.dispose()

@@ -36,36 +36,51 @@ def english_wording(lang: str) -> tuple[str, ...]:
     return tuple(sorted(pieces, key=len, reverse=True))
 
 
-def visible_text(html: str) -> str:
+def visible_text(html: str, lang: str | None = None) -> str:
     """The text a person sees or hears on ``html``: text nodes and read attributes, without
-    scripts, styles and the language switcher's own names."""
+    scripts and styles, and without what is marked as written in another language than
+    ``lang`` (``<td lang="en">`` in a glossary, the switcher's names of the languages)."""
     parts: list[str] = []
+    void = {"br", "img", "input", "meta", "link", "hr", "wbr", "source", "col", "area"}
 
     class Reader(HTMLParser):
-        skip = 0
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.skip = 0
+            self.foreign: list[str] = []  # the open elements written in another language
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            # The switcher names each language in itself (<option lang=...>): not wording.
-            if tag in ("script", "style") or (tag == "option" and dict(attrs).get("lang")):
+            if tag in ("script", "style"):
                 self.skip += 1
+            other = dict(attrs).get("lang")
+            if tag != "html" and other and tag not in void and not _same(other, lang):
+                self.foreign.append(tag)
+            if self.skip or self.foreign:
+                return
             for name, value in attrs:
                 if name in ("title", "alt", "placeholder", "aria-label") and value:
                     parts.append(value)
 
         def handle_endtag(self, tag: str) -> None:
-            if tag in ("script", "style", "option") and self.skip:
+            if tag in ("script", "style") and self.skip:
                 self.skip -= 1
+            if self.foreign and self.foreign[-1] == tag:
+                self.foreign.pop()
 
         def handle_data(self, data: str) -> None:
-            if not self.skip:
+            if not self.skip and not self.foreign:
                 parts.append(data)
 
-    reader = Reader(convert_charrefs=True)
+    reader = Reader()
     reader.feed(html)
     return " ".join(" ".join(parts).split())
 
 
+def _same(tag: str, lang: str | None) -> bool:
+    return lang is None or tag.split("-")[0].lower() == lang
+
+
 def english_left(html: str, lang: str) -> list[str]:
     """The English wording of the catalogues found on ``html`` drawn in ``lang``."""
-    text = visible_text(html)
+    text = visible_text(html, lang)
     return [piece for piece in english_wording(lang) if piece in text]

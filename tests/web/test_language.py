@@ -31,7 +31,7 @@ def switch(client: TestClient, lang: str, next_page: str = "/states") -> object:
     token = csrf_of(client.get("/sign-in").text)
     return client.post(
         "/language",
-        data={"lang": lang, "next": next_page, "csrf_token": token},
+        data={"lang": lang, "back": next_page, "csrf_token": token},
         follow_redirects=False,
     )
 
@@ -113,7 +113,7 @@ def test_the_switcher_never_sends_anyone_off_the_node(client: TestClient) -> Non
 
 def test_the_switcher_needs_the_csrf_token(client: TestClient) -> None:
     client.get("/sign-in")
-    response = client.post("/language", data={"lang": "fr", "next": "/"}, follow_redirects=False)
+    response = client.post("/language", data={"lang": "fr", "back": "/"}, follow_redirects=False)
     assert response.status_code == 403
     assert "hanoi_lang" not in client.cookies
 

@@ -212,6 +212,11 @@ COMMANDS: tuple[Entry | Group, ...] = (
                 "enable-totp",
                 "Require a TOTP code (authenticator app) at this user's sign-in from now on.",
             ),
+            (
+                "language",
+                "Set the language of this user's pages (the switcher on every page does the "
+                "same).",
+            ),
         )
         + entries("user_tokens", ("token", "API tokens for the JSON API: create, list, revoke.")),
     ),

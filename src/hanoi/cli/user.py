@@ -1,4 +1,4 @@
-"""`hanoi user add|enable-totp`: the people who sign in to this node."""
+"""`hanoi user add|enable-totp|language`: the people who sign in to this node."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from hanoi.accounts.service import add_user, enable_totp
+from hanoi.accounts.service import add_user, enable_totp, set_language
 from hanoi.cli.context import NodeHome, open_database
 from hanoi.cli.errors import guarded
 from hanoi.cli.output import console
@@ -59,3 +59,22 @@ def user_enable_totp(
     console.print(f"  secret: {secret}")
     console.print(f"  URI:    {uri}", soft_wrap=True)
     console.print("This secret is shown once; it is not kept in any log.")
+
+
+@app.command("language")
+@guarded
+def user_language(
+    name: str = typer.Argument(..., help="User name."),
+    language: str = typer.Argument(
+        ..., help="ar, zh, en, fr, ru or es; or 'browser' to follow the browser's language."
+    ),
+    home: NodeHome = None,
+) -> None:
+    """Set the language of this user's pages (the switcher on every page does the same)."""
+    chosen = None if language == "browser" else language
+    with open_database(load_settings(home)) as db, db.session() as session:
+        set_language(session, name, chosen, actor="cli")
+    if chosen is None:
+        console.print(f"{name}'s pages follow the browser's language (else the node's default).")
+    else:
+        console.print(f"{name}'s pages are in {chosen}.")

@@ -7,6 +7,7 @@ from hanoi.web.pages import (
     conditions,
     drafts,
     evidence,
+    glossary,
     language,
     ledger,
     requests,
@@ -19,6 +20,7 @@ from hanoi.web.pages import (
 router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
 router.include_router(language.router)
+router.include_router(glossary.router)
 router.include_router(drafts.router)
 router.include_router(sending.router)
 router.include_router(requests.router)

@@ -32,7 +32,7 @@ async def choose(request: Request, db: Db) -> Response:
     if lang not in LANGUAGES:
         raise InvalidInput(f"choose one of: {', '.join(LANGUAGES)}")
     await run_in_threadpool(_remember, request, db, lang)
-    response = RedirectResponse(local_path(form.get("next")) or "/", status_code=303)
+    response = RedirectResponse(local_path(form.get("back")) or "/", status_code=303)
     response.set_cookie(
         LANGUAGE_COOKIE,
         lang,
