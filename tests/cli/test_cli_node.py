@@ -57,9 +57,10 @@ def test_node_setup_then_refusals(database_url: str, tmp_path: Path) -> None:
     added = expect(hanoi(tmp_path, *_user("alice"), stdin=f"{PASSWORD}\n", env=env), 0)
     assert "alice" in added.out
     assert PASSWORD not in added.out + added.err
-    assert "alice's pages are in ar" in expect(
-        hanoi(tmp_path, "user", "language", "alice", "ar", env=env), 0
-    ).out
+    assert (
+        "alice's pages are in ar"
+        in expect(hanoi(tmp_path, "user", "language", "alice", "ar", env=env), 0).out
+    )
 
     refusals = {
         "unknown role": (Cmd(_user("bob", role="overlord"), PASSWORD.encode(), env), "overlord"),

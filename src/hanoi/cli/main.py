@@ -214,8 +214,7 @@ COMMANDS: tuple[Entry | Group, ...] = (
             ),
             (
                 "language",
-                "Set the language of this user's pages (the switcher on every page does the "
-                "same).",
+                "Set the language of this user's pages (the switcher on every page does the same).",
             ),
         )
         + entries("user_tokens", ("token", "API tokens for the JSON API: create, list, revoke.")),
