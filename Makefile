@@ -28,8 +28,9 @@ test: install system-deps postgres lint check-types pytest
 guide: install system-deps
 	HANOI_SCREENSHOTS=docs/guide $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_officer_journey.py
 
-## catalogues: every language's pages.po brought up to date with the pages' messages (new ones
-## added untranslated, stale ones dropped), then the untranslated ones counted per language.
+## catalogues: every language's pages.po and convention.po brought up to date with the pages'
+## messages and the Convention data's names (new ones added untranslated, stale ones dropped),
+## then the untranslated ones counted per language.
 catalogues: install
 	$(BIN)/python scripts/catalogues.py
 

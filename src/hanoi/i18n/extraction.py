@@ -97,7 +97,7 @@ def sync(catalog: Catalog, messages: Iterable[Found], *, source_language: bool) 
         version=catalog.version,
         fuzzy=False,
     )
-    for key, message in sorted(wanted.items(), key=lambda kv: (kv[0][1].lower(), kv[0][0] or "")):
+    for key, message in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):
         old = catalog.get(key[1], context=key[0])
         if old is not None and old.string:
             string = old.string
