@@ -11,8 +11,10 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,6 +39,7 @@ from hanoi.ledger.tiles import (
     tiles_for_size,
 )
 from hanoi.web.deps import install, installed
+from hanoi.web.i18n import speaking, translate
 from hanoi.web.ledger import IMMUTABLE, SHORT_LIVED
 from hanoi.web.pages.ledger import NO_SPLIT_VIEW, ledger_view, plain_summary, signature_lines
 from tests.serving import served
@@ -426,20 +429,36 @@ def test_witnesses_listed_verified_and_unverified(seeded_db: Database, signer: S
     assert refused.alerts
 
 
+def said_in(lang: str, summary: list[list[Any]]) -> list[str]:
+    """The summary's paragraphs as a page in ``lang`` writes them."""
+    with speaking(lang):
+        return [" ".join(unescape(translate(s)) for s in paragraph) for paragraph in summary]
+
+
 def test_the_page_says_in_words_how_far_the_log_can_be_trusted(
     seeded_db: Database, signer: Signer
 ) -> None:
     grow(seeded_db, 5)
-    assert plain_summary(ledger_view(seeded_db, signer.verifier()), 1) == [
+    assert said_in("en", plain_summary(ledger_view(seeded_db, signer.verifier()), 1)) == [
         "This node's log holds 5 entries: every request sent, received or acted on and every "
         "evidence step, each as a salted commitment that reveals nothing of the case.",
         "The node has not signed the log yet: nothing in it can be proved so far.",
     ]
     signed = store.sign_checkpoint(seeded_db, signer, ORIGIN)
     grow(seeded_db, 1, start=5)
-    said = plain_summary(ledger_view(seeded_db, signer.verifier()), 1)
+    summary = plain_summary(ledger_view(seeded_db, signer.verifier()), 1)
+    said = said_in("en", summary)
+    at = signed.created_at.astimezone(UTC)
     assert said[1] == (
-        f"The node last signed it on {signed.created_at:%Y-%m-%d at %H:%M} UTC, covering "
-        "5 entries; the one newer entry is covered at the next signature."
+        f"The node last signed it on {at.day} {at:%b %Y, %H:%M} UTC, covering "
+        "5 entries. The one newer entry is covered at the next signature."
     )
     assert said[2].startswith("No other State has countersigned that signature yet (1 needed)")
+    # The same words in French, the date the French way.
+    months = ["janv.", "févr.", "mars", "avr.", "mai", "juin"]
+    months += ["juil.", "août", "sept.", "oct.", "nov.", "déc."]
+    assert said_in("fr", summary)[1] == (
+        f"Le nœud l'a signé pour la dernière fois le {at.day} {months[at.month - 1]} "
+        f"{at:%Y, %H:%M} UTC, couvrant 5 entrées. L'entrée plus récente (1) sera couverte à la "
+        "prochaine signature."
+    )

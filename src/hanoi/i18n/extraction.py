@@ -1,10 +1,11 @@
 """Finding the messages of the web pages, and bringing a catalogue up to date with them.
 
 The pages' messages are the literal strings passed to ``_``, ``gettext``, ``ngettext``,
-``pgettext``, ``npgettext`` and ``N_`` in ``hanoi/web`` (templates and Python), found the way
-``pybabel extract`` finds them. The sources are read as files, so this module imports
-nothing of the web layer. ``scripts/catalogues.py`` (``make catalogues``) writes the result
-into each language's ``pages.po``; ``tests/i18n/test_page_catalogues.py`` checks it.
+``pgettext``, ``npgettext``, ``N_``, ``wording`` and ``nwording`` in ``hanoi/web`` (templates
+and Python), found the way ``pybabel extract`` finds them. The sources are read as files, so
+this module imports nothing of the web layer. ``scripts/catalogues.py`` (``make catalogues``)
+writes the result into each language's ``pages.po``; ``tests/i18n/test_page_catalogues.py``
+checks it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ KEYWORDS = {
     "N_": None,
     "wording": None,
     "ngettext": (1, 2),
+    "nwording": (1, 2),
     "pgettext": ((1, "c"), 2),
     "npgettext": ((1, "c"), 2, 3),
 }
@@ -128,15 +130,22 @@ def stray_text(source: str) -> list[tuple[int, str]]:
     read (``title``, ``alt``, ``placeholder``, ``aria-label``). Text with no letter in it
     (punctuation, numbers, arrows) and ``UNTRANSLATED_WORDS`` are allowed.
 
-    The template is lexed by Jinja2; every expression, statement and comment becomes a
-    neutral mark, so what is left is the template's literal HTML, read by ``html.parser``.
+    The template is lexed by Jinja2; every expression, statement and comment (and the text
+    of a ``{% trans %}`` block, which is a message) becomes a neutral mark, so what is left
+    is the template's literal HTML, read by ``html.parser``.
     """
     from jinja2 import Environment  # the web layer's engine; imported here, used only here
 
     env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)  # lexed, never rendered
     literal: list[str] = []
+    # A {% trans %} block's text is the message (and its tags the translators'): not stray.
+    in_trans, previous = False, ""
     for _line, kind, value in env.lex(source):
-        literal.append(value if kind == "data" else _MARK)
+        if kind == "name" and previous == "block_begin" and value in ("trans", "endtrans"):
+            in_trans = value == "trans"
+        if kind != "whitespace":
+            previous = kind
+        literal.append(value if kind == "data" and not in_trans else _MARK)
     reader = _TextReader()
     reader.feed("".join(literal))
     reader.close()

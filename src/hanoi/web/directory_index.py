@@ -5,7 +5,8 @@ served below it is, and where its files are.
 base a node pins and refreshes from). The files under it are served as they are
 (:func:`hanoi.web.app.create_app` mounts the repository folder, without listings); this page
 answers the address itself, so a person who opens it learns what it is instead of a 404.
-It lists only what the published metadata already tells anyone: State codes and versions.
+It lists only what the published metadata already tells anyone: State codes and versions,
+each State named in the page's language (:mod:`hanoi.web.state_names`).
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from starlette.concurrency import run_in_threadpool
 
 from hanoi.directory.errors import DirectoryError
 from hanoi.directory.repository import SecretariatRepository, StateDelegation
+from hanoi.web.i18n import Wording, wording
 from hanoi.web.templating import page
 
 
-def _published(folder: Path) -> tuple[list[StateDelegation], str | None]:
+def _published(folder: Path) -> tuple[list[StateDelegation], Wording | None]:
     try:
         return SecretariatRepository(folder).states(), None
     except (DirectoryError, OSError, ValueError) as exc:
         # A half-written or damaged repository still gets a page, saying so.
-        return [], f"The repository cannot be read now: {exc}"
+        return [], wording("The repository cannot be read now: %(problem)s", problem=str(exc))
 
 
 def directory_router(secretariat_folder: Path) -> APIRouter:

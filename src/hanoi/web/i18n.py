@@ -19,7 +19,7 @@ Translations come from the ``pages`` and ``convention`` catalogues (``hanoi.i18n
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -28,6 +28,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 from starlette.requests import Request
@@ -46,12 +47,15 @@ __all__ = [
     "LANGUAGE_COOKIE",
     "N_",
     "PAGE_DOMAINS",
+    "Counted",
+    "Later",
     "Wording",
     "active_language",
     "choose_language",
     "gettext",
     "language_choices",
     "ngettext",
+    "nwording",
     "speaking",
     "translate",
     "wording",
@@ -129,14 +133,50 @@ def wording(message: str, **values: object) -> Wording:
     return Wording(message, values)
 
 
-def translate(value: str | Wording | None) -> Markup | str:
+@dataclass(frozen=True)
+class Counted:
+    """A message with a number in it, worded in Python and written in the active language
+    when shown: as a value of a :class:`Wording`, or with ``{{ counted }}`` in a template.
+    ``%(num)s`` in it is the number the locale's way; ``values`` fill the rest."""
+
+    singular: str
+    plural: str
+    n: int
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        text = ngettext(self.singular, self.plural, self.n)
+        return text % {"num": number(self.n), **self.values}
+
+
+def nwording(singular: str, plural: str, n: int, **values: object) -> Counted:
+    """The plural counterpart of :func:`wording` (also a keyword the extraction finds)."""
+    return Counted(singular, plural, n, values)
+
+
+@dataclass(frozen=True)
+class Later:
+    """A value of a :class:`Wording` written when the page shows it, in its language:
+    ``Later(utc_time, moment)``, ``Later(number, n)``, ``Later(gettext, title)``."""
+
+    write: Callable[[Any], str]
+    value: Any
+
+    def __str__(self) -> str:
+        return self.write(self.value)
+
+
+def translate(value: str | Wording | Counted | Later | None) -> Markup | str:
     """A message id or :class:`Wording` in the active language, its values escaped.
 
     The ``t`` filter. A plain string is taken as a message id; a string that is no id in
-    the catalogue (a name, a reference) comes back as it was.
+    the catalogue (a name, a reference) comes back as it was; a :class:`Counted` or
+    :class:`Later` is written in the active language.
     """
-    if value is None:
+    if value is None or value == "":  # gettext("") would be the catalogue's header
         return ""
+    if isinstance(value, Counted | Later):
+        return escape(str(value))
     if isinstance(value, Wording):
         text = escape(gettext(value.message))
         return text % dict(value.values) if value.values else text
@@ -158,14 +198,19 @@ def language_choices() -> list[tuple[str, str]]:
     return [(lang, _endonym(lang)) for lang in LANGUAGES]
 
 
-def utc_time(moment: datetime | None) -> str:
-    """``moment`` as date and time to the minute in UTC, written the active locale's way."""
+def utc_time(moment: datetime | None, seconds: bool = False) -> str:
+    """``moment`` as date and time to the minute (or ``seconds``) in UTC, written the active
+    locale's way."""
     if moment is None:
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     locale = format_locale(_active.get())
-    return f"{format_skeleton('yMMMdHm', moment, tzinfo=UTC, locale=locale)} UTC"
+    day = format_skeleton("yMMMd", moment, tzinfo=UTC, locale=locale)
+    hour = format_skeleton("Hms" if seconds else "Hm", moment, tzinfo=UTC, locale=locale)
+    # The locale's way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1}، {0}").
+    joined = str(Locale.parse(locale).datetime_formats["medium"]).replace("'", "")
+    return f"{joined.replace('{1}', day).replace('{0}', hour)} UTC"
 
 
 def long_date(day: date | None) -> str:
@@ -178,6 +223,13 @@ def long_date(day: date | None) -> str:
 def number(value: int | float) -> str:
     """``value`` with the active locale's grouping and decimal marks."""
     return str(format_decimal(value, locale=format_locale(_active.get())))
+
+
+def listed(values: Iterable[object]) -> str:
+    """``values`` as one list the active locale's way ("English and French", "英语和法语",
+    "الإنجليزية والفرنسية"); each value as it is (translate names before listing them)."""
+    items = [str(v) for v in values]
+    return str(format_list(items, locale=format_locale(_active.get()))) if items else ""
 
 
 def install(env: Any) -> None:
@@ -194,7 +246,7 @@ def install(env: Any) -> None:
         catalogues.is_unofficial(domain, _active.get()) for domain in PAGE_DOMAINS
     )
     env.filters["t"] = translate
-    env.filters["t"] = translate
     env.filters["utc_time"] = utc_time
     env.filters["long_date"] = long_date
     env.filters["number"] = number
+    env.filters["listed"] = listed

@@ -14,6 +14,7 @@ from hanoi.accounts.permissions import Permission, allowed
 from hanoi.web import auth, i18n
 from hanoi.web.deps import services_of
 from hanoi.web.forms import value_at
+from hanoi.web.state_names import channel_name, language_name, state_name_filter
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -49,6 +50,9 @@ def make_templates() -> Jinja2Templates:
     )
     templates.env.globals["role_name"] = role_name
     i18n.install(templates.env)
+    templates.env.filters["state_name"] = state_name_filter
+    templates.env.filters["language_name"] = language_name
+    templates.env.filters["channel_name"] = channel_name
     return templates
 
 

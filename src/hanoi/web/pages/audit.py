@@ -10,7 +10,9 @@ UTC days, both included), and pages through the whole trail 200 events at a time
 (``before`` for older events, ``after`` for newer ones), so a deep page costs what the first
 one does. Every view is itself audited, with the filters it used. Targets are shown by what
 they are: a request by its reference, a draft by the kind of request it drafts (the draft
-itself is not shown: an auditor does not read case content).
+itself is not shown: an auditor does not read case content). What the page words (targets,
+the refusal summaries, the filters' errors) is worded here and written in the page's
+language where it is shown; actions stay as their codes, the names the log keeps.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from fastapi.responses import Response
 
 from hanoi.accounts.permissions import Permission
 from hanoi.audit import AuditEvent, list_events, record, summary_text, verify
+from hanoi.audit.refusals import refusals_of
 from hanoi.convention import get_convention
 from hanoi.convention.errors import UnknownInstrumentError
 from hanoi.errors import InvalidInput
 from hanoi.web import auth
 from hanoi.web.deps import Db, client_address
+from hanoi.web.i18n import N_, Counted, Later, Wording, gettext, nwording, utc_time, wording
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -45,7 +49,12 @@ MAX_ID = (1 << 63) - 1
 
 class FilterError(InvalidInput):
     """A filter that cannot be read; its message names the field. The page answers it
-    itself (422, with the filter form), rather than with the generic error page."""
+    itself (422, with the filter form, the message in the page's language), rather than
+    with the generic error page."""
+
+    def __init__(self, said: Wording) -> None:
+        self.said = said
+        super().__init__(said.message % dict(said.values) if said.values else said.message)
 
 
 @dataclass(frozen=True)
@@ -93,9 +102,11 @@ def _text(params: Any, name: str) -> str | None:
         return None
     limit = TEXT_FILTERS[name]
     if len(value) > limit:
-        raise FilterError(f"{name}: at most {limit} characters")
+        raise FilterError(
+            wording("%(field)s: at most %(limit)s characters", field=name, limit=limit)
+        )
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise FilterError(f"{name}: control characters are not allowed")
+        raise FilterError(wording("%(field)s: control characters are not allowed", field=name))
     return value
 
 
@@ -108,7 +119,13 @@ def _day(params: Any, name: str) -> date | None:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise FilterError(f"{name}: {value[:20]!r} is not a date (YYYY-MM-DD)") from None
+        raise FilterError(
+            wording(
+                "%(field)s: %(value)s is not a date (YYYY-MM-DD)",
+                field=name,
+                value=repr(value[:20]),
+            )
+        ) from None
 
 
 def _id(params: Any, name: str) -> int | None:
@@ -116,7 +133,7 @@ def _id(params: Any, name: str) -> int | None:
     if not value:
         return None
     if not value.isascii() or not value.isdigit() or len(value) > 19 or int(value) > MAX_ID:
-        raise FilterError(f"{name}: not an event number")
+        raise FilterError(wording("%(field)s: not an event number", field=name))
     return int(value)
 
 
@@ -124,7 +141,7 @@ def read_filters(params: Any) -> Filters:
     """The filters of a query string; :class:`FilterError` names the first one that is wrong."""
     for name in params:
         if name not in (*TEXT_FILTERS, "since", "until", "before", "after"):
-            raise FilterError(f"{name[:40]}: not a filter of this page")
+            raise FilterError(wording("%(field)s: not a filter of this page", field=name[:40]))
     filters = Filters(
         actor=_text(params, "actor"),
         action=_text(params, "action"),
@@ -135,25 +152,73 @@ def read_filters(params: Any) -> Filters:
         after=_id(params, "after"),
     )
     if filters.since and filters.until and filters.since > filters.until:
-        raise FilterError("since: the range starts after it ends")
+        raise FilterError(wording("since: the range starts after it ends"))
     if filters.before is not None and filters.after is not None:
-        raise FilterError("before, after: one page at a time")
+        raise FilterError(wording("before, after: one page at a time"))
     return filters
 
 
-def target_text(event: AuditEvent) -> str:
-    """What an event was about, as a person reads it."""
+#: What each kind of target is called on the page, its id following.
+TARGET_KINDS = {
+    "request": N_("Request %(id)s"),
+    "draft": N_("Draft %(id)s"),
+    "message": N_("Message %(id)s"),
+    "user": N_("User %(id)s"),
+    "authority": N_("Authority %(id)s"),
+    "key": N_("Key %(id)s"),
+    "token": N_("Token %(id)s"),
+    "path": N_("Path %(id)s"),
+    "ledger_log": N_("Ledger log %(id)s"),
+}
+
+
+def target_text(event: AuditEvent) -> Wording | str:
+    """What an event was about, as a person reads it (shown with ``| t``)."""
     kind, ident = event.target_type, event.target_id
     if kind is None and ident is None:
         return ""
-    if kind == "request":
-        return f"Request {ident}"
     if kind == "draft":
         data = event.detail_data or {}
         drafted = data.get("kind") if isinstance(data, dict) else None
         title = _instrument_title(drafted) if isinstance(drafted, str) else None
-        return f"Draft of {title} (draft {ident})" if title else f"Draft {ident}"
-    return f"{(kind or '').replace('_', ' ').capitalize()} {ident or ''}".strip()
+        if title:
+            # The instrument's title is the Convention's: its catalogue translates it.
+            return wording(
+                "Draft of %(instrument)s (draft %(id)s)",
+                instrument=Later(gettext, title),
+                id=ident or "",
+            )
+    if kind in TARGET_KINDS:
+        return wording(TARGET_KINDS[kind], id=ident or "")
+    return " ".join(part for part in (kind, ident) if part)
+
+
+def note_text(event: AuditEvent) -> Counted | None:
+    """The note on a summary of refusals ("199 more access.denied (csrf) from ... between
+    ... and ..."), in the page's language; ``None`` for any other event."""
+    if summary_text(event) is None:
+        return None
+    data = event.detail_data or {}
+    source: object = event.remote_addr or Later(gettext, N_("an unknown address"))
+    return nwording(
+        "%(num)s more %(action)s (%(reason)s) from %(source)s between %(first)s and %(last)s",
+        "%(num)s more %(action)s (%(reason)s) from %(source)s between %(first)s and %(last)s",
+        refusals_of(event),
+        action=event.action,
+        reason=data.get("reason"),
+        source=source,
+        first=_moment(data.get("first_at")),
+        last=_moment(data.get("last_at")),
+    )
+
+
+def _moment(value: object) -> object:
+    """An ISO moment of an event's detail, written the page's way (as it is if unreadable)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return value
+    return Later(lambda at: utc_time(at, seconds=True), moment)
 
 
 def _instrument_title(kind: str) -> str | None:
@@ -170,7 +235,7 @@ def audit_page(request: Request, db: Db) -> Response:
         filters = read_filters(request.query_params)
         error = None
     except FilterError as exc:
-        filters, error = Filters(), str(exc)
+        filters, error = Filters(), exc.said
     with db.session() as session:
         record(
             session,
@@ -215,10 +280,10 @@ def _render(
     newer: int | None,
     *,
     check: Any = None,
-    error: str | None = None,
+    error: Wording | None = None,
     status: int = 200,
 ) -> Response:
-    rows = [(event, summary_text(event), target_text(event)) for event in events]
+    rows = [(event, note_text(event), target_text(event)) for event in events]
     return page(
         request,
         "audit.html",

@@ -10,6 +10,10 @@ key). Witnesses' keys are derived from the other States' entries in the node's v
 directory; cosignatures by keys not known are listed as unverified. The page also shows the
 witness policy (the node's quorum and witnesses settings) and each witness's latest
 cosignature.
+
+The page's words are worded here (:func:`plain_summary`, the alerts) as ``wording`` values and
+written in the page's language where the template shows them; the witnessing States are
+named in that language too (:mod:`hanoi.web.state_names`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from hanoi.crypto.cosignature import CosignatureVerifier, cosignatures_of
 from hanoi.crypto.note import SIGNATURE_PREFIX, NoteError, Verifier, open_note
 from hanoi.db.database import Database
 from hanoi.directory.errors import DirectoryError
+from hanoi.directory.view import DirectoryView
 from hanoi.errors import NotAllowed
 from hanoi.exchange.errors import NoDirectory
 from hanoi.exchange.identity import LocalNode
@@ -37,11 +42,13 @@ from hanoi.ledger.service import checkpoint_with_cosignatures
 from hanoi.ledger.witnessing import latest_cosignatures, split_views
 from hanoi.web import auth
 from hanoi.web.deps import Services
+from hanoi.web.i18n import N_, Counted, Later, Wording, number, nwording, utc_time, wording
+from hanoi.web.state_names import StateNames
 from hanoi.web.templating import page
 
 router = APIRouter()
 
-NO_SPLIT_VIEW = "No split view detected."
+NO_SPLIT_VIEW = N_("No split view detected.")
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class LedgerView:
     witnesses: list[WitnessLine] = field(default_factory=list)
     latest_by_witness: list[WitnessLine] = field(default_factory=list)
     """Each witness's latest cosignature of this log, whatever checkpoint it was for."""
-    alerts: list[str] = field(default_factory=list)
+    alerts: list[Wording] = field(default_factory=list)
 
 
 def signature_lines(note: bytes) -> list[tuple[str, int]]:
@@ -114,19 +121,23 @@ def ledger_view(
     own = log_verifier if log_verifier is not None and log_verifier.name == latest.origin else None
     if own is None:
         view.alerts.append(
-            "This node's verifier key for the log is not known here; the checkpoint's "
-            "signature was not checked."
+            wording(
+                "This node's verifier key for the log is not known here; the checkpoint's "
+                "signature was not checked."
+            )
         )
         view.witnesses = _unverified(signature_lines(note), latest.origin)
         return view
     try:
         opened = open_note(note, [own, *cosigners])
     except NoteError as exc:
-        view.alerts.append(f"The latest checkpoint does not verify: {exc}")
+        view.alerts.append(
+            wording("The latest checkpoint does not verify: %(problem)s", problem=str(exc))
+        )
         view.witnesses = _unverified(signature_lines(note), latest.origin)
         return view
     if not opened.verified_by(own):
-        view.alerts.append("The latest checkpoint is not signed by this node's key.")
+        view.alerts.append(wording("The latest checkpoint is not signed by this node's key."))
     else:
         view.verifier_key = own.key_string()
     view.witnesses = [
@@ -150,48 +161,95 @@ def _unverified(lines: Iterable[tuple[str, int]], origin: str) -> list[WitnessLi
     ]
 
 
-def plain_summary(view: LedgerView, quorum: int) -> list[str]:
-    """The page's first paragraph: what the log holds and how far it can be trusted, in an
-    officer's words; the figures behind it follow on the page."""
-    entries = _count(view.tree_size, "entry", "entries")
-    said = [
-        f"This node's log holds {entries}: every request sent, received or acted on and every "
-        "evidence step, each as a salted commitment that reveals nothing of the case."
+Sentence = Wording | Counted
+
+
+def plain_summary(
+    view: LedgerView, quorum: int, directory: DirectoryView | None = None
+) -> list[list[Sentence]]:
+    """The page's first paragraphs: what the log holds and how far it can be trusted, in an
+    officer's words (each paragraph a list of sentences, written in the page's language
+    where it is shown); the figures behind them follow on the page. ``directory`` names
+    the witnessing States (their codes without it)."""
+    said: list[list[Sentence]] = [
+        [
+            nwording(
+                "This node's log holds %(num)s entry: every request sent, received or acted on "
+                "and every evidence step, each as a salted commitment that reveals nothing of "
+                "the case.",
+                "This node's log holds %(num)s entries: every request sent, received or acted "
+                "on and every evidence step, each as a salted commitment that reveals nothing "
+                "of the case.",
+                view.tree_size,
+            )
+        ]
     ]
     checkpoint = view.checkpoint
     if checkpoint is None:
-        said.append("The node has not signed the log yet: nothing in it can be proved so far.")
+        said.append(
+            [wording("The node has not signed the log yet: nothing in it can be proved so far.")]
+        )
         return said
-    said.append(
-        f"The node last signed it on {checkpoint.created_at:%Y-%m-%d at %H:%M} UTC, covering "
-        f"{_count(checkpoint.size, 'entry', 'entries')}" + _newer(view.tree_size - checkpoint.size)
-    )
+    signed: list[Sentence] = [
+        nwording(
+            "The node last signed it on %(when)s, covering %(num)s entry.",
+            "The node last signed it on %(when)s, covering %(num)s entries.",
+            checkpoint.size,
+            when=Later(utc_time, checkpoint.created_at),
+        )
+    ]
+    newer = view.tree_size - checkpoint.size
+    if newer > 0:
+        signed.append(
+            nwording(
+                "The one newer entry is covered at the next signature.",
+                "The %(num)s newer entries are covered at the next signature.",
+                newer,
+            )
+        )
+    said.append(signed)
     witnessed = [state_of_witness(w.name) or w.name for w in view.witnesses if w.verified]
+    needed = Later(number, quorum)
     if not witnessed:
         said.append(
-            f"No other State has countersigned that signature yet ({quorum} needed): until one "
-            "does, proofs from this log rest on this node's word alone."
+            [
+                wording(
+                    "No other State has countersigned that signature yet (%(quorum)s needed): "
+                    "until one does, proofs from this log rest on this node's word alone.",
+                    quorum=needed,
+                )
+            ]
+        )
+    elif len(witnessed) >= quorum:
+        said.append(
+            [
+                nwording(
+                    "%(num)s other State countersigned it (%(states)s), enough: this node "
+                    "could not show them a different history without being caught.",
+                    "%(num)s other States countersigned it (%(states)s), enough: this node "
+                    "could not show them a different history without being caught.",
+                    len(witnessed),
+                    states=StateNames(witnessed, directory),
+                )
+            ]
         )
     else:
-        met = "enough" if len(witnessed) >= quorum else f"fewer than the {quorum} needed"
         said.append(
-            f"{_count(len(witnessed), 'other State', 'other States')} countersigned it "
-            f"({', '.join(witnessed)}), {met}: this node could not show them a different "
-            "history without being caught."
+            [
+                nwording(
+                    "%(num)s other State countersigned it (%(states)s), fewer than the "
+                    "%(quorum)s needed: this node could not show them a different history "
+                    "without being caught.",
+                    "%(num)s other States countersigned it (%(states)s), fewer than the "
+                    "%(quorum)s needed: this node could not show them a different history "
+                    "without being caught.",
+                    len(witnessed),
+                    states=StateNames(witnessed, directory),
+                    quorum=needed,
+                )
+            ]
         )
     return said
-
-
-def _newer(n: int) -> str:
-    if n <= 0:
-        return "."
-    if n == 1:
-        return "; the one newer entry is covered at the next signature."
-    return f"; the {n:,} newer entries are covered at the next signature."
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
 
 
 def node_log_verifier(node: LocalNode | None, origin: str | None) -> Verifier | None:
@@ -237,13 +295,21 @@ def ledger_page(request: Request, services: Services) -> Response:
     caught = split_views(db)
     for seen in caught:
         view.alerts.append(
-            f"Split view: {seen.origin} signed two different checkpoints of size {seen.size} "
-            f"(detected {seen.detected_at:%Y-%m-%d %H:%M} UTC); both notes are kept as evidence."
+            wording(
+                "Split view: %(origin)s signed two different checkpoints of size %(size)s "
+                "(detected %(when)s); both notes are kept as evidence.",
+                origin=seen.origin,
+                size=Later(number, seen.size),
+                when=Later(utc_time, seen.detected_at),
+            )
         )
+    directory = DirectoryView(settings.home)
     policy = {
         "quorum": settings.ledger_quorum,
-        "witnesses": ", ".join(settings.ledger_witnesses or ())
-        or "every other State in the directory",
+        # None: every other State in the directory (the template says so).
+        "witnesses": StateNames(settings.ledger_witnesses, directory)
+        if settings.ledger_witnesses
+        else None,
     }
     return page(
         request,
@@ -252,7 +318,7 @@ def ledger_page(request: Request, services: Services) -> Response:
             "user": user,
             "view": view,
             "policy": policy,
-            "summary": plain_summary(view, settings.ledger_quorum),
+            "summary": plain_summary(view, settings.ledger_quorum, directory),
             "no_split_view": None if caught else NO_SPLIT_VIEW,
         },
     )
