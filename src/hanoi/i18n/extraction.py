@@ -99,6 +99,9 @@ def sync(catalog: Catalog, messages: Iterable[Found], *, source_language: bool) 
         version=catalog.version,
         fuzzy=False,
     )
+    # The header's Plural-Forms, not Babel's own rule for the locale: the number of forms
+    # written for each plural message comes from it (Babel's French rule has three).
+    result.mime_headers = catalog.mime_headers
     for key, message in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):
         old = catalog.get(key[1], context=key[0])
         if old is not None and old.string:
