@@ -195,7 +195,7 @@ def files_in(directory: Path) -> list[str]:
 # --- help ------------------------------------------------------------------------------
 
 
-GROUPS = ["convention", "request", "db", "authority", "user", "up", "node", "directory"]
+GROUPS = ["convention", "treaty", "request", "db", "authority", "user", "up", "node", "directory"]
 
 
 def test_help_for_the_command_and_every_group(tmp_path: Path) -> None:
@@ -387,6 +387,17 @@ LEFT_OUT = {
         "hanoi.exchange.receipt_proofs",
         "httpx",
         *NODE_LEFT_OUT,
+    ),
+    "treaty": (  # the record is YAML and pydantic: no node, no database, no network
+        "sqlalchemy",
+        "hanoi.convention",
+        "hanoi.directory",
+        "hanoi.cases",
+        "tuf",
+        "httpx",
+        "joserfc",
+        "cryptography",
+        "babel",
     ),
     "ledger_prove": ("hanoi.ledger.witnessing", "hanoi.ledger.keys", "httpx", *NODE_LEFT_OUT),
     "evidence": (  # sealing, verifying: the directory's copy read without TUF, no delivery

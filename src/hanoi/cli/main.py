@@ -31,6 +31,22 @@ COMMANDS: tuple[Entry | Group, ...] = (
         ),
     ),
     Group(
+        "treaty",
+        "The Convention's depositary record: signatures, instruments, entry into force.",
+        entries(
+            "treaty",
+            (
+                "record",
+                "Add a row to the depositary record: what a State did, when, and who says so.",
+            ),
+            ("show", "Show the depositary record: every State's actions with their sources."),
+            (
+                "status",
+                "Signatories, instruments toward the 40, entry into force and Parties on a day.",
+            ),
+        ),
+    ),
+    Group(
         "request",
         "Draft, check and render cooperation requests.",
         entries(
