@@ -119,7 +119,7 @@ def test_mere_service_of_documents_needs_no_summary_of_facts() -> None:
     data["assistance_type"] = "taking_evidence"
     report = _check(data)
     assert _found(report) == {("summary-of-facts", "summary_of_facts")}
-    assert report.problems[0].article == "Art. 40(c)"
+    assert report.problems[0].article == "Art. 40(15)(c)"
 
 
 def test_spontaneous_information_on_proceeds_needs_property() -> None:
@@ -324,8 +324,29 @@ def test_report_dumps_to_json() -> None:
     assert dumped["kind"] == "mla"
     assert dumped["ok"] is False
     assert dumped["errors"] == len(dumped["problems"]) - dumped["warnings"]
-    assert {"path", "message", "article", "severity", "confidence", "rule"} == set(
+    assert {"path", "message", "article", "severity", "confidence", "basis", "rule"} == set(
         dumped["problems"][0]
+    )
+
+
+def test_problems_say_whether_the_treaty_or_the_platform_asks() -> None:
+    # Art. 43 gives no list of contents: what a traffic-disclosure request lacks is the
+    # platform's requirement, cited to the article it serves.
+    report = check_document(parse_document('{"kind": "traffic-disclosure"}'), today=TODAY)
+    authority = next(p for p in report.problems if p.rule == "authority")
+    assert (authority.article, authority.basis) == ("Art. 43", "platform")
+    assert {p.basis for p in report.problems} == {"platform"}
+    # Art. 42(3) lists the preservation request's contents.
+    report = check_document(parse_document('{"kind": "preservation"}'), today=TODAY)
+    authority = next(p for p in report.problems if p.rule == "authority")
+    assert (authority.article, authority.basis) == ("Art. 42(3)(a)", "convention")
+    # The offences of a general request rest on the Art. 35(1) scope, not on a contents list.
+    report = check_document(parse_document('{"kind": "mla"}'), today=TODAY)
+    by_rule = {p.rule: p for p in report.problems}
+    assert (by_rule["offences"].article, by_rule["offences"].basis) == ("Art. 35(1)", "platform")
+    assert (by_rule["authority"].article, by_rule["authority"].basis) == (
+        "Art. 40(15)(a)",
+        "convention",
     )
 
 

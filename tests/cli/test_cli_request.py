@@ -100,6 +100,13 @@ def test_blank_preservation_reports_every_missing_art42_element(
     for _, path, article, severity, confidence in expected:
         assert f"{severity:<8} {path}\n" in table.out, table
         assert f"{article} ({confidence})" in table.out, table
+    # What the platform asks for (the States, reference, date, language) says so; what
+    # Art. 42(3) lists does not.
+    platform = {p["rule"] for p in report["problems"] if p["basis"] == "platform"}
+    assert platform == {e.id for e in missing if e.basis == "platform"}
+    assert platform >= {"requesting-state", "language"}
+    assert "Art. 35(1) (unconfirmed) — platform requirement\n" in table.out, table
+    assert "Art. 42(3)(a) (unconfirmed)\n" in table.out, table
 
 
 def test_blank_report_names_each_missing_field_in_full(

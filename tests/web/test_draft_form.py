@@ -169,6 +169,32 @@ def test_live_check_speaks_in_labels(alice: TestClient) -> None:
     assert result["issues"] == [{"path": "preservation_days", "message": result["parse_error"]}]
 
 
+def test_platform_requirements_are_shown_as_the_platforms(alice: TestClient) -> None:
+    """Art. 43 lists no contents: a missing element of a traffic-disclosure request is the
+    platform's requirement, and the page and the live check say so."""
+    token = csrf_of(alice.get("/requests/new/traffic-disclosure").text)
+    fields = [("csrf_token", token)]
+    saved = post_form(alice, "/requests/new/traffic-disclosure", fields)
+    assert saved.status_code == 303
+    html = alice.get(saved.headers["location"]).text
+    listed = re.findall(r'<li class="error">.*?</li>', html, re.S)
+    assert listed
+    assert all("platform requirement</span>" in item for item in listed)
+    assert "Convention lists it or the platform asks for it" in html
+    form = {"csrf_token": csrf_of(html)}
+    result = alice.post("/requests/check-form/traffic-disclosure", data=form).json()
+    assert {p["basis"] for p in result["problems"]} == {"platform"}
+    # Art. 42(3) lists what a preservation request contains: not the platform's.
+    token = csrf_of(alice.get("/requests/new/preservation").text)
+    saved = post_form(alice, "/requests/new/preservation", [("csrf_token", token)])
+    html = alice.get(saved.headers["location"]).text
+    authority = re.search(
+        r'<li class="error"><a href="#f-requesting_authority-name">.*?</li>', html, re.S
+    )
+    assert authority is not None and "platform requirement" not in authority.group(0)
+    assert "<cite>Art. 42(3)(a)</cite>" in authority.group(0)
+
+
 def _end_session_keeping_cookie(client: TestClient) -> str:
     """Sign out elsewhere (the server ends the session) while this page keeps its cookie:
     as a session that expired mid-form. Returns the form's token."""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, computed_field
 from hanoi.cases.documents import DataItem, OffenceItem, Period, document_model, unwrap_optional
 from hanoi.cases.errors import DocumentError
 from hanoi.convention import (
+    Basis,
     Confidence,
     Convention,
     ConventionDataError,
@@ -49,6 +50,9 @@ class Problem(BaseModel):
     article: str
     severity: Severity
     confidence: Confidence
+    basis: Basis
+    """``convention`` when the treaty text asks for it; ``platform`` when the platform does
+    (the article is then the one the requirement serves, not one that lists it)."""
     rule: str
     """The element id or rule id that produced the problem."""
 
@@ -161,6 +165,7 @@ def _element_problems(context: _Context) -> Iterator[Problem]:
                     article=str(element.article),
                     severity=element.severity,
                     confidence=element.confidence,
+                    basis=element.basis,
                     rule=element.id,
                 )
 
@@ -260,6 +265,7 @@ def _rule_problems(context: _Context) -> Iterator[Problem]:
                 article=str(rule.article),
                 severity=rule.severity,
                 confidence=rule.confidence,
+                basis=rule.basis,
                 rule=rule.id,
             )
 

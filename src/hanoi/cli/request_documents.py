@@ -87,7 +87,9 @@ def _print_report(file: Path, report: CheckReport) -> None:
     for p in report.problems:
         console.print(f"{p.severity:<8} {p.path or '(document)'}")
         console.print(f"         {p.message}")
-        console.print(f"         {p.article} ({p.confidence})")
+        # A platform requirement cites the article it serves, which does not list it.
+        basis = " — platform requirement" if p.basis == "platform" else ""
+        console.print(f"         {p.article} ({p.confidence}){basis}")
     verdict = "incomplete" if not report.ok else "complete, with warnings"
     console.print(f"{file}: {verdict} — {report.errors} error(s), {report.warnings} warning(s).")
 

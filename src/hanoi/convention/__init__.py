@@ -15,6 +15,7 @@ from hanoi.convention.loader import get_convention, load_convention, verify_rule
 from hanoi.convention.model import (
     CHAPTERS,
     KINDS,
+    LETTERED_ARTICLES,
     Article,
     ArticleRef,
     Basis,
@@ -32,14 +33,17 @@ from hanoi.convention.model import (
     InstrumentKind,
     Offence,
     OffenceElement,
+    Paragraph,
     Rule,
     Severity,
+    Source,
     TimeRule,
 )
 
 __all__ = [
     "CHAPTERS",
     "KINDS",
+    "LETTERED_ARTICLES",
     "Article",
     "ArticleRef",
     "Basis",
@@ -58,8 +62,10 @@ __all__ = [
     "InstrumentKind",
     "Offence",
     "OffenceElement",
+    "Paragraph",
     "Rule",
     "Severity",
+    "Source",
     "TimeRule",
     "UnknownEntryError",
     "UnknownInstrumentError",

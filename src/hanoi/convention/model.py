@@ -11,7 +11,7 @@ import re
 import typing
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -87,9 +87,34 @@ _ID = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 _FIELD_PATH = r"^[a-z_][a-z0-9_]*(?:\.(?:[a-z_][a-z0-9_]*|\*))*$"
 _REF_RE = re.compile(r"^(?:Art\.\s*)?(\d{1,3})(?:\((\d{1,2})\))?(?:\(([a-z]{1,4})\))?$")
 
+LETTERED_ARTICLES: frozenset[int] = frozenset({2})
+"""Articles whose lettered items stand directly under the article, with no paragraph
+(Art. 2, Use of terms: ``Art. 2(h)``). Everywhere else a letter belongs to a paragraph, so a
+citation such as ``Art. 40(a)`` is incomplete and refused."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Sourced(_Frozen):
+    """An entry with a ``confidence``: one that says ``confirmed`` must name its ``source``
+    (a URL or a document reference), so a reviewer can check what it was confirmed against.
+    Subclasses declare both fields, where they read best in the data."""
+
+    @model_validator(mode="after")
+    def _confirmed_has_source(self) -> _Sourced:
+        confidence = getattr(self, "confidence", None)
+        source = getattr(self, "source", None)
+        if confidence == "confirmed" and not (source and source.strip()):
+            raise ValueError(
+                "'confirmed' needs a 'source': the URL or document it was checked against"
+            )
+        return self
+
+
+Source = Annotated[str, Field(min_length=1, pattern=r"\S")]
+"""Where a fact was checked: a URL or a document reference (e.g. a depositary notification)."""
 
 
 class ArticleRef(_Frozen):
@@ -120,6 +145,19 @@ class ArticleRef(_Frozen):
             }
         return value
 
+    @model_validator(mode="after")
+    def _letter_has_paragraph(self) -> ArticleRef:
+        if (
+            self.letter is not None
+            and self.paragraph is None
+            and self.article not in LETTERED_ARTICLES
+        ):
+            raise ValueError(
+                f"{self} cites a letter without its paragraph; "
+                f"write it as 'Art. {self.article}(<paragraph>)({self.letter})'"
+            )
+        return self
+
     @model_serializer
     def _as_text(self) -> str:
         return str(self)
@@ -133,8 +171,23 @@ class ArticleRef(_Frozen):
         return text
 
 
-class Article(_Frozen):
-    """One of the 68 articles, with a one-line paraphrase in our own words."""
+class Paragraph(_Sourced):
+    """What one paragraph of an article says (our paraphrase), where the platform relies on
+    the paragraph itself: its number and its content may be confirmed separately from the
+    article's."""
+
+    number: int = Field(ge=1)
+    summary: str = Field(min_length=1)
+    confidence: Confidence
+    source: Source | None = None
+
+
+class Article(_Sourced):
+    """One of the 68 articles, with a one-line paraphrase in our own words.
+
+    ``confidence`` covers the number, title and summary; a summary marked ``confirmed``
+    must rest only on what was confirmed. ``paragraphs`` records paragraph-level facts,
+    each with its own confidence."""
 
     number: int = Field(ge=1, le=ARTICLE_COUNT)
     title: str = Field(min_length=1)
@@ -142,6 +195,19 @@ class Article(_Frozen):
     summary: str = Field(min_length=1)
     relevance: tuple[Relevance, ...] = Field(min_length=1)
     confidence: Confidence
+    source: Source | None = None
+    paragraphs: tuple[Paragraph, ...] = ()
+
+    @model_validator(mode="after")
+    def _paragraphs_in_order(self) -> Article:
+        numbers = [p.number for p in self.paragraphs]
+        if numbers != sorted(set(numbers)):
+            raise ValueError("paragraphs must be listed once each, in ascending order")
+        return self
+
+    def paragraph(self, number: int) -> Paragraph | None:
+        """The recorded facts about paragraph ``number``, if any."""
+        return next((p for p in self.paragraphs if p.number == number), None)
 
 
 class OffenceElement(_Frozen):
@@ -152,7 +218,7 @@ class OffenceElement(_Frozen):
     text: str = Field(min_length=1)
 
 
-class Offence(_Frozen):
+class Offence(_Sourced):
     """An entry of the offence code list (UNCC-xx)."""
 
     code: str = Field(pattern=r"^UNCC-[0-9A-Z]{2}$")
@@ -165,9 +231,10 @@ class Offence(_Frozen):
     """If set, the offence only qualifies when its maximum penalty is at least this many
     years (serious crime, Art. 2(h))."""
     confidence: Confidence
+    source: Source | None = None
 
 
-class DataCategory(_Frozen):
+class DataCategory(_Sourced):
     """A category of electronic data (Art. 2) and the instruments that may ask for it."""
 
     id: DataCategoryId
@@ -179,18 +246,20 @@ class DataCategory(_Frozen):
     live: tuple[InstrumentKind, ...] = ()
     """Instruments that may ask for data of this category collected in real time."""
     confidence: Confidence
+    source: Source | None = None
 
     def instruments_for(self, access: DataAccess) -> tuple[InstrumentKind, ...]:
         return self.stored if access == "stored" else self.live
 
 
-class Ground(_Frozen):
+class Ground(_Sourced):
     """A ground for refusing or postponing a request."""
 
     id: str = Field(pattern=_ID)
     text: str = Field(min_length=1)
     article: ArticleRef
     confidence: Confidence
+    source: Source | None = None
     note: str = ""
 
 
@@ -201,12 +270,15 @@ class Condition(_Frozen):
     equals: bool | int | str
 
 
-class Element(_Frozen):
+class Element(_Sourced):
     """Something a request of one kind must contain, with where the duty comes from.
 
     ``field`` is a dotted path into the request document; ``*`` stands for every item of a
     list, so ``data_items.*.description`` checks each data item. An element with ``when`` is
     only required if the condition holds; one with ``unless`` is required except when it holds.
+
+    ``basis`` has no default: every element says whether the treaty text asks for it
+    (``convention``) or the platform does (``platform``, citing the article it serves).
     """
 
     id: str = Field(pattern=_ID)
@@ -214,8 +286,9 @@ class Element(_Frozen):
     label: str = Field(min_length=1)
     article: ArticleRef
     confidence: Confidence
+    source: Source | None = None
     severity: Severity = "error"
-    basis: Basis = "convention"
+    basis: Basis
     when: Condition | None = None
     unless: Condition | None = None
 
@@ -230,13 +303,14 @@ class Element(_Frozen):
         return self.when is not None or self.unless is not None
 
 
-class TimeRule(_Frozen):
+class TimeRule(_Sourced):
     """A time limit attached to an instrument."""
 
     id: str = Field(pattern=_ID)
     text: str = Field(min_length=1)
     article: ArticleRef
     confidence: Confidence
+    source: Source | None = None
     basis: Basis = "convention"
     days: int | None = Field(default=None, ge=1)
     hours: int | None = Field(default=None, ge=1)
@@ -248,10 +322,11 @@ class TimeRule(_Frozen):
         return self
 
 
-class DualCriminality(_Frozen):
+class DualCriminality(_Sourced):
     requirement: DualCriminalityRequirement
     article: ArticleRef
     confidence: Confidence
+    source: Source | None = None
     note: str = ""
 
 
@@ -302,7 +377,7 @@ class Instrument(_Frozen):
         )
 
 
-class Rule(_Frozen):
+class Rule(_Sourced):
     """A cross-field check. The logic is implemented in code per ``id``; everything a
     reviewer may correct (message, article, severity, confidence, scope) is data.
 
@@ -313,6 +388,7 @@ class Rule(_Frozen):
     article: ArticleRef
     severity: Severity
     confidence: Confidence
+    source: Source | None = None
     basis: Basis = "convention"
     applies_to: tuple[InstrumentKind, ...] = Field(min_length=1)
 

@@ -68,6 +68,7 @@ class _Issue:
     severity: str = "error"
     article: str = ""
     confidence: str = "confirmed"
+    basis: str = "convention"
 
 
 def _required_paths(kind: str) -> frozenset[str]:

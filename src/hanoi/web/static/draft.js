@@ -184,7 +184,8 @@
       problems.forEach(function (p) {
         var item = document.createElement("li");
         item.className = p.severity;
-        item.textContent = (p.label || "Document") + ": " + p.message + " (" + p.article + ")";
+        item.textContent = (p.label || "Document") + ": " + p.message + " (" + p.article +
+          (p.basis === "platform" ? ", platform requirement" : "") + ")";
         list.appendChild(item);
       });
     }
