@@ -13,7 +13,9 @@ The chosen language is held in a context variable while the page is drawn (``spe
 so the templates' ``_()``, ``{% trans %}`` and the filters below, and the few strings the
 handlers word in Python (``gettext``), all read it without being handed it; a value made
 by ``N_`` is only marked for extraction and translated where a template shows it.
-Translations come from the ``pages`` and ``convention`` catalogues (``hanoi.i18n``).
+Translations come from the ``pages`` and ``convention`` catalogues (``hanoi.i18n``), and
+last from the ``letters`` catalogue: the request documents' field titles and choice values,
+which a letter says too, are translated there once for both (the draft form's labels).
 """
 
 from __future__ import annotations
@@ -51,13 +53,14 @@ __all__ = [
     "choose_language",
     "gettext",
     "language_choices",
+    "language_name",
     "ngettext",
     "speaking",
     "translate",
     "wording",
 ]
 
-PAGE_DOMAINS = ("pages", "convention")
+PAGE_DOMAINS = ("pages", "convention", "letters")
 LANGUAGE_COOKIE = "hanoi_lang"
 
 _active: ContextVar[str] = ContextVar("hanoi_page_language", default=SOURCE_LANGUAGE)
@@ -133,13 +136,20 @@ def translate(value: str | Wording | None) -> Markup | str:
     """A message id or :class:`Wording` in the active language, its values escaped.
 
     The ``t`` filter. A plain string is taken as a message id; a string that is no id in
-    the catalogue (a name, a reference) comes back as it was.
+    the catalogue (a name, a reference) comes back as it was. A value of a ``Wording`` that
+    is itself a ``Wording`` (a label inside a sentence) is translated too; any other value
+    is shown as it is.
     """
     if value is None:
         return ""
     if isinstance(value, Wording):
         text = escape(gettext(value.message))
-        return text % dict(value.values) if value.values else text
+        if not value.values:
+            return text
+        return text % {
+            key: translate(part) if isinstance(part, Wording) else part
+            for key, part in value.values.items()
+        }
     return gettext(value)
 
 
@@ -153,6 +163,13 @@ def _endonym(lang: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def language_name(code: str) -> str:
+    """The language ``code`` (ISO 639-1) named in the active language ("Arabic", "arabe",
+    "阿拉伯文"); an unknown code as it is."""
+    locale = Locale.parse(format_locale(_active.get()))
+    return str(locale.languages.get(code, code))
+
+
 def language_choices() -> list[tuple[str, str]]:
     """``(code, name in itself)`` of the six languages, for the switcher."""
     return [(lang, _endonym(lang)) for lang in LANGUAGES]
@@ -164,8 +181,13 @@ def utc_time(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    locale = format_locale(_active.get())
-    return f"{format_skeleton('yMMMdHm', moment, tzinfo=UTC, locale=locale)} UTC"
+    locale = Locale.parse(format_locale(_active.get()))
+    # CLDR has no skeleton for date and time together: each is formatted by its own, then
+    # joined by the locale's pattern for a date with a time ("{1}, {0}", "{1} {0}"...).
+    day = format_skeleton("yMMMd", moment, tzinfo=UTC, locale=locale)
+    time = format_skeleton("Hm", moment, tzinfo=UTC, locale=locale)
+    pattern = str(locale.datetime_formats["medium"])
+    return f"{pattern.replace('{1}', day).replace('{0}', time)} UTC"
 
 
 def long_date(day: date | None) -> str:
@@ -190,10 +212,11 @@ def install(env: Any) -> None:
     env.globals["page_dir"] = lambda: direction(_active.get())
     env.globals["active_language"] = active_language
     env.globals["language_choices"] = language_choices
+    env.globals["language_name"] = language_name
+    env.filters["language_name"] = language_name
     env.globals["unofficial_wording"] = lambda: any(
         catalogues.is_unofficial(domain, _active.get()) for domain in PAGE_DOMAINS
     )
-    env.filters["t"] = translate
     env.filters["t"] = translate
     env.filters["utc_time"] = utc_time
     env.filters["long_date"] = long_date

@@ -13,7 +13,7 @@ from hanoi import __version__
 from hanoi.accounts.permissions import Permission, allowed
 from hanoi.web import auth, i18n
 from hanoi.web.deps import services_of
-from hanoi.web.forms import value_at
+from hanoi.web.forms import option_name, problem_wording, value_at
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -38,6 +38,23 @@ def role_name(role: object) -> str:
     return i18n.gettext(ROLE_NAMES[key]) if key in ROLE_NAMES else key
 
 
+# The channels a request travels by (``Instrument.channels``), as pages name them.
+CHANNEL_NAMES = {
+    "central_authority": i18n.N_("Central authority"),
+    "point_of_contact_24_7": i18n.N_("24/7 point of contact"),
+    "diplomatic": i18n.N_("Diplomatic channels"),
+    "interpol": "INTERPOL",
+    "extradition_authority": i18n.N_("Extradition authority"),
+}
+# "police" is left to the ``convention`` catalogue's channel names ("Police" alone, as a
+# page message, would also be found inside authority names such as "Federal Police").
+
+
+def channel_name(channel: str) -> str:
+    """The message id naming ``channel`` (shown with ``| t``); an unknown code humanized."""
+    return CHANNEL_NAMES.get(channel) or option_name(channel)
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["csrf_token"] = auth.csrf_token
@@ -48,6 +65,9 @@ def make_templates() -> Jinja2Templates:
         role, Permission(permission)
     )
     templates.env.globals["role_name"] = role_name
+    templates.env.globals["channel_name"] = channel_name
+    templates.env.globals["option_name"] = option_name
+    templates.env.globals["said"] = problem_wording
     i18n.install(templates.env)
     return templates
 
