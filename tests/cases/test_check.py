@@ -346,7 +346,7 @@ def test_every_problem_says_its_message_again_from_its_template_and_values() -> 
     def english(value: object) -> object:
         if isinstance(value, Term):
             return value.message % {k: english(v) for k, v in value.values.items()}
-        return value
+        return value.isoformat() if isinstance(value, date) else value
 
     document = parse_document(
         '{"kind": "mla", "requesting_state": "XB", "requested_state": "XB", "language": "fr",'

@@ -109,6 +109,9 @@ def test_the_drafts_and_the_form_speak_the_language(
         "fr": "L'État requis doit être un autre État que l'État requérant (XB).",
     }[lang]
     assert rule_said.replace("'", "&#39;") in page
+    # The deadline past is said with its date written the language's way.
+    deadline = {"ar": "31 يناير 2020", "zh": "2020年1月31日", "fr": "31 janvier 2020"}[lang]
+    assert deadline in page and "2020-01-31" not in page.replace('value="2020-01-31"', "")
     # The script's words come from the page, in its language.
     text = re.search(r'<script type="application/json" id="page-text">(.*?)</script>', page, re.S)
     assert text is not None

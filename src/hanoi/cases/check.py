@@ -98,7 +98,9 @@ class Term(BaseModel):
         return self.message % self.values if self.values else self.message
 
 
-Value = str | int | float | Term
+Value = str | int | float | date | Term
+"""A value of a problem's message: shown as it is (a date in the page's way; ISO 8601 in
+the English message and in JSON), or a :class:`Term` to translate."""
 
 
 def message_id(template: str) -> str:
@@ -142,8 +144,8 @@ class Problem(BaseModel):
     """``message`` as a gettext message id (``%(name)s`` placeholders), for pages to say
     in their language; filled with ``values`` it is ``message``."""
     values: dict[str, Value] = {}
-    """The values of ``template``'s placeholders: shown as they are, or a :class:`Term`
-    to translate."""
+    """The values of ``template``'s placeholders: shown as they are (a date in the page's
+    way), or a :class:`Term` to translate."""
 
 
 class CheckReport(BaseModel):
@@ -339,7 +341,7 @@ def _path_exists(model: type[BaseModel], parts: list[str]) -> bool:
 def _rule_problems(context: _Context) -> Iterator[Problem]:
     for rule in context.convention.rules_for(context.kind):
         for path, params in _RULES[rule.id](context):
-            english = {k: v.english() if isinstance(v, Term) else v for k, v in params.items()}
+            english = {k: _english(v) for k, v in params.items()}
             try:
                 message = rule.message.format(**english)
                 template = message_id(rule.message)
@@ -359,6 +361,15 @@ def _rule_problems(context: _Context) -> Iterator[Problem]:
             )
 
 
+def _english(value: Value) -> str | int | float:
+    """A value as the English message says it: a term's English, a date in ISO 8601."""
+    if isinstance(value, Term):
+        return value.english()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def _offences(context: _Context) -> list[OffenceItem]:
     return list(getattr(context.doc, "offences", []))
 
@@ -374,7 +385,7 @@ def _states_differ(context: _Context) -> Iterator[Finding]:
 def _date_not_future(context: _Context) -> Iterator[Finding]:
     when = context.doc.date_of_request
     if when is not None and when > context.today:
-        yield "date_of_request", {"date": when.isoformat(), "today": context.today.isoformat()}
+        yield "date_of_request", {"date": when, "today": context.today}
 
 
 def _label(context: _Context, name: str) -> Term:
@@ -395,8 +406,8 @@ def _period_order(context: _Context) -> Iterator[Finding]:
                 f"{name}.start",
                 {
                     "field": _label(context, name),
-                    "start": period.start.isoformat(),
-                    "end": period.end.isoformat(),
+                    "start": period.start,
+                    "end": period.end,
                 },
             )
 
@@ -410,8 +421,8 @@ def _deadline_not_past(context: _Context) -> Iterator[Finding]:
             "deadline",
             {
                 "field": _label(context, "deadline"),
-                "date": when.isoformat(),
-                "today": context.today.isoformat(),
+                "date": when,
+                "today": context.today,
             },
         )
 
@@ -424,8 +435,8 @@ def _collection_not_past(context: _Context) -> Iterator[Finding]:
             "collection_period.end",
             {
                 "field": _label(context, "collection_period"),
-                "end": period.end.isoformat(),
-                "today": context.today.isoformat(),
+                "end": period.end,
+                "today": context.today,
             },
         )
 

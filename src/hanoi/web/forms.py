@@ -26,7 +26,7 @@ from hanoi.cases.check import Problem, Term
 from hanoi.cases.documents import SHORT
 from hanoi.convention.model import Convention
 from hanoi.directory.states import StateDirectory
-from hanoi.web.i18n import N_, Wording, wording
+from hanoi.web.i18n import N_, Wording, long_date, wording
 
 WidgetKind = Literal[
     "text",
@@ -265,8 +265,10 @@ def option_name(code: str) -> str:
 
 def problem_wording(problem: Problem | Any) -> Wording | str:
     """A check problem as a page says it (``{{ problem_wording(p) | t }}``): its message
-    template and values, the values that are wording translated too. A problem with no
-    template (a parse issue of the form) is said as its message."""
+    template and values, the values that are wording translated too and dates written the
+    page's way (so it is called while the page's language is active: from the template, or
+    inside ``speaking``). A problem with no template (a parse issue of the form) is said as
+    its message."""
     template = getattr(problem, "template", None)
     if template is None:
         return str(problem.message)
@@ -276,6 +278,8 @@ def problem_wording(problem: Problem | Any) -> Wording | str:
 def _term(value: object) -> object:
     if isinstance(value, Term):
         return Wording(value.message, {key: _term(v) for key, v in value.values.items()})
+    if isinstance(value, dt.date):
+        return long_date(value)  # said while a page (or the live check) speaks its language
     return value
 
 
