@@ -90,7 +90,8 @@ def test_draft_a_preservation_request(page: Page, node_url: str) -> None:
     expect(page.locator(".check .ok")).to_contain_text("Complete")
     assert_accessible(page)
 
-    page.get_by_role("link", name="Letter (en, HTML)").click()
+    # Offered first in a language the requested State accepts, named in the page's language.
+    page.get_by_role("link", name="Letter in English").click()
     expect(page.locator("body")).to_contain_text("Article 42")
     expect(page.locator("body")).to_contain_text(str(doc["summary_of_facts"]))
     assert_accessible(page)

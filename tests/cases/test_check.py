@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hanoi.cases.check import IMPLEMENTED_RULES, CheckReport, check_document
+from hanoi.cases.check import IMPLEMENTED_RULES, CheckReport, Term, check_document, message_id
 from hanoi.cases.documents import KINDS, new_document, parse_document, parse_document_obj
 from hanoi.convention import get_convention
 from hanoi.directory.fixture import load_fixture_directory
@@ -324,8 +324,22 @@ def test_report_dumps_to_json() -> None:
     assert dumped["kind"] == "mla"
     assert dumped["ok"] is False
     assert dumped["errors"] == len(dumped["problems"]) - dumped["warnings"]
-    assert {"path", "message", "article", "severity", "confidence", "basis", "rule"} == set(
-        dumped["problems"][0]
+    first = dumped["problems"][0]
+    assert {
+        "path",
+        "message",
+        "article",
+        "severity",
+        "confidence",
+        "basis",
+        "rule",
+        "template",
+        "values",
+    } == (set(first))
+    # The wording for pages fills in to the very message the API and the CLI say.
+    assert first["template"] == "Missing required element: %(element)s."
+    assert (
+        first["template"] % {"element": first["values"]["element"]["message"]} == (first["message"])
     )
 
 
@@ -348,6 +362,27 @@ def test_problems_say_whether_the_treaty_or_the_platform_asks() -> None:
         "Art. 40(15)(a)",
         "convention",
     )
+
+
+def test_every_problem_says_its_message_again_from_its_template_and_values() -> None:
+    def english(value: object) -> object:
+        if isinstance(value, Term):
+            return value.message % {k: english(v) for k, v in value.values.items()}
+        return value.isoformat() if isinstance(value, date) else value
+
+    document = parse_document(
+        '{"kind": "mla", "requesting_state": "XB", "requested_state": "XB", "language": "fr",'
+        ' "offences": [{"code": "NOPE"}, {"code": "UNCC-07", "optional_elements": ["x"]}],'
+        ' "date_of_request": "2030-01-01", "deadline": "2020-01-01"}'
+    )
+    report = check_document(document, today=TODAY)
+    assert len({p.rule for p in report.problems}) > 5
+    for problem in report.problems:
+        assert problem.template is not None
+        values = {k: english(v) for k, v in problem.values.items()}
+        assert problem.template % values == problem.message, problem.rule
+    assert "'%(code)s'" in message_id("Offence code {code!r} is not known.")
+    assert message_id("{n} % of {m}") == "%(n)s %% of %(m)s"
 
 
 def test_fixture_directory_has_the_demo_states() -> None:

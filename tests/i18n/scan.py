@@ -37,9 +37,10 @@ def english_wording(lang: str) -> tuple[str, ...]:
 
 
 def visible_text(html: str, lang: str | None = None) -> str:
-    """The text a person sees or hears on ``html``: text nodes and read attributes, without
-    scripts and styles, and without what is marked as written in another language than
-    ``lang`` (``<td lang="en">`` in a glossary, the switcher's names of the languages)."""
+    """The wording a person sees or hears on ``html``: text nodes and read attributes, without
+    scripts and styles, without what is marked as written in another language than ``lang``
+    (``<td lang="en">`` in a glossary, the switcher's names of the languages), and without
+    data: ``<bdi>`` (names people typed), ``<code>`` and ``translate="no"``."""
     parts: list[str] = []
     void = {"br", "img", "input", "meta", "link", "hr", "wbr", "source", "col", "area"}
 
@@ -52,8 +53,13 @@ def visible_text(html: str, lang: str | None = None) -> str:
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             if tag in ("script", "style"):
                 self.skip += 1
-            other = dict(attrs).get("lang")
+            found = dict(attrs)
+            other = found.get("lang")
             if tag != "html" and other and tag not in void and not _same(other, lang):
+                self.foreign.append(tag)
+            # Data, not wording: names people typed (<bdi>), codes and references (<code>),
+            # and whatever the page marks as not to be translated.
+            elif tag in ("bdi", "code") or found.get("translate") == "no":
                 self.foreign.append(tag)
             if self.skip or self.foreign:
                 return

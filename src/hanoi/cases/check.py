@@ -12,6 +12,7 @@ Two kinds of checks, both reported together so an officer fixes everything in on
 from __future__ import annotations
 
 import functools
+import string
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,7 +37,94 @@ from hanoi.convention import (
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.states import StateDirectory
 
-__all__ = ["IMPLEMENTED_RULES", "CheckReport", "Problem", "check_document"]
+__all__ = [
+    "IMPLEMENTED_RULES",
+    "MISSING",
+    "PHRASES",
+    "RECOMMENDED",
+    "CheckReport",
+    "Problem",
+    "Term",
+    "check_document",
+    "message_id",
+    "page_messages",
+]
+
+# --- the wording of problems, in English and for the pages ------------------------------
+#
+# ``Problem.message`` is English, as the API and the CLI have always said it. A page says
+# the same problem in its own language: the problem also carries its message as a gettext
+# message id (``template``, ``%(name)s`` placeholders) and the values that fill it
+# (``values``). A value is shown as it is (a code, a date, a number, what the officer
+# typed), or is a :class:`Term`: wording the page translates too (a field label, an
+# element label, a data category, a phrase of this module). The ids are the rules' message
+# templates of ``rules.yaml`` made gettext ids (:func:`message_id`) and the phrases below;
+# :func:`page_messages` lists them for the ``pages`` catalogue (hanoi.i18n.extraction).
+
+MISSING = "Missing required element: %(element)s."
+RECOMMENDED = "Recommended element not given: %(element)s."
+_NO_PENALTY = "no maximum penalty"
+_YEARS = "%(years)s year(s)"
+_USE_INSTEAD = "use %(kinds)s instead"
+_NO_INSTRUMENT = "no instrument asks for %(access)s %(category)s"
+_STATUS_TEXT: dict[str, str] = {
+    "signatory": "has signed but not ratified the Convention",
+    "none": "has neither signed nor ratified the Convention",
+}
+_NONE = "none"
+PHRASES: tuple[str, ...] = (
+    MISSING,
+    RECOMMENDED,
+    _NO_PENALTY,
+    _YEARS,
+    _USE_INSTEAD,
+    _NO_INSTRUMENT,
+    *_STATUS_TEXT.values(),
+    _NONE,
+)
+"""The phrases of this module a page translates (besides the rules' messages)."""
+
+
+class Term(BaseModel):
+    """Wording inside a problem's message that a page translates: an English message id of
+    the pages' catalogues (a label, a name of the Convention data, a phrase of
+    :data:`PHRASES`) and the values of its placeholders, shown as they are."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message: str
+    values: dict[str, str | int | float] = {}
+
+    def english(self) -> str:
+        return self.message % self.values if self.values else self.message
+
+
+Value = str | int | float | date | Term
+"""A value of a problem's message: shown as it is (a date in the page's way; ISO 8601 in
+the English message and in JSON), or a :class:`Term` to translate."""
+
+
+def message_id(template: str) -> str:
+    """A rule's ``str.format`` message template as a gettext message id: ``{name}`` becomes
+    ``%(name)s``, ``{name!r}`` ``'%(name)s'`` (what ``repr`` adds around a name), ``%``
+    ``%%``. Filled with the same values, the id says exactly what the template says."""
+    out: list[str] = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        out.append(literal.replace("%", "%%"))
+        if name is None:
+            continue
+        if spec:
+            raise ValueError(f"a format spec ({spec!r}) has no gettext form")
+        out.append(f"'%({name})s'" if conversion == "r" else f"%({name})s")
+    return "".join(out)
+
+
+def page_messages(convention: Convention | None = None) -> list[str]:
+    """Every message id a page may show for a problem: the rules' messages, then
+    :data:`PHRASES`, each once."""
+    convention = convention or get_convention()
+    ids = [message_id(rule.message) for rule in convention.rules]
+    return list(dict.fromkeys([*ids, *PHRASES]))
 
 
 class Problem(BaseModel):
@@ -47,6 +135,7 @@ class Problem(BaseModel):
     path: str
     """Dotted field path (list indices as numbers); empty for the whole document."""
     message: str
+    """What is wrong, in English."""
     article: str
     severity: Severity
     confidence: Confidence
@@ -55,6 +144,12 @@ class Problem(BaseModel):
     (the article is then the one the requirement serves, not one that lists it)."""
     rule: str
     """The element id or rule id that produced the problem."""
+    template: str | None = None
+    """``message`` as a gettext message id (``%(name)s`` placeholders), for pages to say
+    in their language; filled with ``values`` it is ``message``."""
+    values: dict[str, Value] = {}
+    """The values of ``template``'s placeholders: shown as they are (a date in the page's
+    way), or a :class:`Term` to translate."""
 
 
 class CheckReport(BaseModel):
@@ -90,7 +185,7 @@ class _Context:
     today: date
 
 
-Finding = tuple[str, dict[str, object]]
+Finding = tuple[str, dict[str, Value]]
 """(path, template parameters) produced by a rule."""
 
 RuleFunction = Callable[[_Context], Iterable[Finding]]
@@ -159,21 +254,19 @@ def _element_problems(context: _Context) -> Iterator[Problem]:
             continue
         for path, value in _resolve(context.doc, element.field.split("."), ""):
             if _is_missing(value):
+                template = MISSING if element.severity == "error" else RECOMMENDED
+                values: dict[str, Value] = {"element": Term(message=element.label)}
                 yield Problem(
                     path=path,
-                    message=_missing_message(element),
+                    message=template % {"element": element.label},
+                    template=template,
+                    values=values,
                     article=str(element.article),
                     severity=element.severity,
                     confidence=element.confidence,
                     basis=element.basis,
                     rule=element.id,
                 )
-
-
-def _missing_message(element: Element) -> str:
-    if element.severity == "error":
-        return f"Missing required element: {element.label}."
-    return f"Recommended element not given: {element.label}."
 
 
 def _condition_field(element: Element) -> str | None:
@@ -253,8 +346,10 @@ def _path_exists(model: type[BaseModel], parts: list[str]) -> bool:
 def _rule_problems(context: _Context) -> Iterator[Problem]:
     for rule in context.convention.rules_for(context.kind):
         for path, params in _RULES[rule.id](context):
+            english = {k: _english(v) for k, v in params.items()}
             try:
-                message = rule.message.format(**params)
+                message = rule.message.format(**english)
+                template = message_id(rule.message)
             except (KeyError, IndexError, ValueError) as exc:
                 raise ConventionDataError(
                     "rules.yaml", f"rule {rule.id!r}: message template cannot be filled: {exc}"
@@ -262,12 +357,23 @@ def _rule_problems(context: _Context) -> Iterator[Problem]:
             yield Problem(
                 path=path,
                 message=message,
+                template=template,
+                values=params,
                 article=str(rule.article),
                 severity=rule.severity,
                 confidence=rule.confidence,
                 basis=rule.basis,
                 rule=rule.id,
             )
+
+
+def _english(value: Value) -> str | int | float:
+    """A value as the English message says it: a term's English, a date in ISO 8601."""
+    if isinstance(value, Term):
+        return value.english()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _offences(context: _Context) -> list[OffenceItem]:
@@ -285,14 +391,14 @@ def _states_differ(context: _Context) -> Iterator[Finding]:
 def _date_not_future(context: _Context) -> Iterator[Finding]:
     when = context.doc.date_of_request
     if when is not None and when > context.today:
-        yield "date_of_request", {"date": when.isoformat(), "today": context.today.isoformat()}
+        yield "date_of_request", {"date": when, "today": context.today}
 
 
-def _label(context: _Context, name: str) -> str:
+def _label(context: _Context, name: str) -> Term:
     """A top-level field's form label, as messages name it (officers read labels, not
     paths)."""
     title = type(context.doc).model_fields[name].title
-    return title if title else name.replace("_", " ").capitalize()
+    return Term(message=title if title else name.replace("_", " ").capitalize())
 
 
 @_rule("period-order")
@@ -306,8 +412,8 @@ def _period_order(context: _Context) -> Iterator[Finding]:
                 f"{name}.start",
                 {
                     "field": _label(context, name),
-                    "start": period.start.isoformat(),
-                    "end": period.end.isoformat(),
+                    "start": period.start,
+                    "end": period.end,
                 },
             )
 
@@ -321,8 +427,8 @@ def _deadline_not_past(context: _Context) -> Iterator[Finding]:
             "deadline",
             {
                 "field": _label(context, "deadline"),
-                "date": when.isoformat(),
-                "today": context.today.isoformat(),
+                "date": when,
+                "today": context.today,
             },
         )
 
@@ -335,8 +441,8 @@ def _collection_not_past(context: _Context) -> Iterator[Finding]:
             "collection_period.end",
             {
                 "field": _label(context, "collection_period"),
-                "end": period.end.isoformat(),
-                "today": context.today.isoformat(),
+                "end": period.end,
+                "today": context.today,
             },
         )
 
@@ -361,7 +467,11 @@ def _optional_element_known(context: _Context) -> Iterator[Finding]:
             if element not in valid:
                 yield (
                     f"offences.{index}.optional_elements.{position}",
-                    {"element": element, "code": offence.code, "valid": ", ".join(valid) or "none"},
+                    {
+                        "element": element,
+                        "code": offence.code,
+                        "valid": ", ".join(valid) if valid else Term(message=_NONE),
+                    },
                 )
 
 
@@ -374,7 +484,11 @@ def _serious_crime_penalty(context: _Context) -> Iterator[Finding]:
             continue
         penalty = item.maximum_penalty_years
         if penalty is None or penalty < offence.minimum_max_penalty_years:
-            given = "no maximum penalty" if penalty is None else f"{penalty} year(s)"
+            given = (
+                Term(message=_NO_PENALTY)
+                if penalty is None
+                else Term(message=_YEARS, values={"years": penalty})
+            )
             yield (
                 f"offences.{index}.maximum_penalty_years",
                 {
@@ -397,13 +511,21 @@ def _data_category_fits(context: _Context) -> Iterator[Finding]:
         category = context.convention.data_category(item.category)
         alternatives = category.instruments_for(access)
         advice = (
-            f"use {' or '.join(alternatives)} instead"
+            Term(message=_USE_INSTEAD, values={"kinds": " or ".join(alternatives)})
             if alternatives
-            else f"no instrument asks for {access} {category.title.lower()}"
+            else Term(
+                message=_NO_INSTRUMENT,
+                values={"access": access, "category": category.title.lower()},
+            )
         )
         yield (
             f"data_items.{index}.category",
-            {"category": category.title, "access": access, "kind": context.kind, "advice": advice},
+            {
+                "category": Term(message=category.title),
+                "access": access,
+                "kind": context.kind,
+                "advice": advice,
+            },
         )
 
 
@@ -431,12 +553,6 @@ def _requested_state_known(context: _Context) -> Iterator[Finding]:
         yield "requested_state", {"state": code}
 
 
-_STATUS_TEXT: dict[str, str] = {
-    "signatory": "has signed but not ratified the Convention",
-    "none": "has neither signed nor ratified the Convention",
-}
-
-
 @_rule("requested-state-party")
 def _requested_state_party(context: _Context) -> Iterator[Finding]:
     code = context.doc.requested_state
@@ -444,7 +560,7 @@ def _requested_state_party(context: _Context) -> Iterator[Finding]:
     if info is not None and info.status != "party":
         yield (
             "requested_state",
-            {"state": code, "name": info.name, "status": _STATUS_TEXT[info.status]},
+            {"state": code, "name": info.name, "status": Term(message=_STATUS_TEXT[info.status])},
         )
 
 

@@ -67,8 +67,9 @@ class LetterJob:
         *,
         max_pages: int,
         time_limit: float,
+        bilingual: str | None = None,
     ) -> None:
-        self._args = (doc, lang, directory.states, max_pages, time_limit)
+        self._args = (doc, lang, directory.states, max_pages, time_limit, bilingual)
         self._time_limit = time_limit
         self._receiver: Connection | None = None
         self._process: Any = None
@@ -145,13 +146,16 @@ def _child(
     states: tuple[StateInfo, ...],
     max_pages: int,
     time_limit: float,
+    bilingual: str | None = None,
 ) -> None:
     """In the child: render, send the outcome, exit."""
     seconds = int(time_limit) + 2  # the parent's deadline comes first; this is a backstop
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     try:
-        pdf = render_pdf(doc, lang, directory=StateDirectory(states), max_pages=max_pages)
+        pdf = render_pdf(
+            doc, lang, directory=StateDirectory(states), max_pages=max_pages, bilingual=bilingual
+        )
     except LetterTooLarge as exc:
         sender.send(("pages", str(exc)))
     except RenderError as exc:

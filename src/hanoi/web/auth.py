@@ -24,6 +24,7 @@ from hanoi.db import Database
 from hanoi.errors import NotAllowed
 from hanoi.web.deps import client_address
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired
+from hanoi.web.i18n import N_, Wording, wording
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -109,7 +110,8 @@ class SignInOutcome:
     """What a sign-in attempt came to: the user (a fresh session started), or why not."""
 
     user: Any | None
-    error: str | None = None
+    error: str | Wording | None = None
+    """Why not, as the page says it (``| t``)."""
     ask_totp: bool = False
     status: int = 200
     """The HTTP status a page answers a refusal with (401, or 429 while throttled)."""
@@ -137,13 +139,15 @@ def sign_in_from_form(
                 refusal_interval=settings.audit_refusal_interval,
             )
     except TotpRequired:
-        return SignInOutcome(None, "Enter the code from your authenticator app.", True, 401)
+        return SignInOutcome(None, N_("Enter the code from your authenticator app."), True, 401)
     except SignInThrottled as exc:
         wait = int(exc.retry_after_seconds) + 1
-        message = f"Too many failed attempts. Try again in {wait} seconds."
-        return SignInOutcome(None, message, status=429, retry_after=wait)
+        throttled = wording(
+            "Too many failed attempts. Try again in %(seconds)s seconds.", seconds=wait
+        )
+        return SignInOutcome(None, throttled, status=429, retry_after=wait)
     except SignInFailed:
-        message = "Wrong user name, password or code."
+        message = N_("Wrong user name, password or code.")
         return SignInOutcome(None, message, totp_code is not None, 401)
     start_session(request, db, user)
     return SignInOutcome(user)

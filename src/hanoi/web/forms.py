@@ -22,9 +22,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
+from hanoi.cases.check import Problem, Term
 from hanoi.cases.documents import SHORT
 from hanoi.convention.model import Convention
 from hanoi.directory.states import StateDirectory
+from hanoi.web.i18n import N_, Wording, long_date, wording
 
 WidgetKind = Literal[
     "text",
@@ -242,6 +244,45 @@ def label_for(labels: dict[str, str], path: str) -> str:
     return f"{label} ({', '.join(numbers)})" if numbers else label
 
 
+def label_wording(labels: dict[str, str], path: str) -> Wording:
+    """:func:`label_for` as pages say it: the label translated where it is shown, the
+    numbers of list items after it."""
+    parts = path.split(".")
+    generic = ".".join("*" if p.isdigit() else p for p in parts)
+    label = Wording(labels.get(generic, path or "Document"))
+    numbers = [str(int(p) + 1) for p in parts if p.isdigit()]
+    if not numbers:
+        return label
+    return wording("%(label)s (%(numbers)s)", label=label, numbers=", ".join(numbers))
+
+
+def option_name(code: str) -> str:
+    """A choice value as people read it (``traffic_data`` -> ``Traffic data``): the message
+    id the ``letters`` catalogue translates it by, so a page and a letter say it alike."""
+    text = code.replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def problem_wording(problem: Problem | Any) -> Wording | str:
+    """A check problem as a page says it (``{{ problem_wording(p) | t }}``): its message
+    template and values, the values that are wording translated too and dates written the
+    page's way (so it is called while the page's language is active: from the template, or
+    inside ``speaking``). A problem with no template (a parse issue of the form) is said as
+    its message."""
+    template = getattr(problem, "template", None)
+    if template is None:
+        return str(problem.message)
+    return Wording(template, {key: _term(value) for key, value in problem.values.items()})
+
+
+def _term(value: object) -> object:
+    if isinstance(value, Term):
+        return Wording(value.message, {key: _term(v) for key, v in value.values.items()})
+    if isinstance(value, dt.date):
+        return long_date(value)  # said while a page (or the live check) speaks its language
+    return value
+
+
 def generic_path(path: str) -> str:
     """``offences.0.code`` -> ``offences.*.code``: the path the Convention data speaks of."""
     return ".".join("*" if p.isdigit() else p for p in path.split("."))
@@ -260,20 +301,20 @@ class Choice:
     and ``data-*`` attributes a script filters or explains by."""
 
     value: str
-    label: str
+    label: str | Wording
     data: tuple[tuple[str, str], ...] = ()
 
 
 #: Names of the languages the fixture and the UN use; any other code is shown as it is.
 LANGUAGE_NAMES = {
-    "ar": "Arabic",
-    "de": "German",
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "pt": "Portuguese",
-    "ru": "Russian",
-    "zh": "Chinese",
+    "ar": N_("Arabic"),
+    "de": N_("German"),
+    "en": N_("English"),
+    "es": N_("Spanish"),
+    "fr": N_("French"),
+    "pt": N_("Portuguese"),
+    "ru": N_("Russian"),
+    "zh": N_("Chinese"),
 }
 
 
@@ -299,13 +340,35 @@ def pick_lists(convention: Convention, directory: StateDirectory) -> dict[str, t
         for code in info.languages:
             accepted.setdefault(code, []).append(info.code)
     languages = tuple(
-        Choice(code, f"{LANGUAGE_NAMES.get(code, code)} ({code})", (("states", " ".join(sts)),))
+        Choice(
+            code,
+            wording(
+                "%(language)s (%(code)s)",
+                language=Wording(LANGUAGE_NAMES.get(code, code)),
+                code=code,
+            ),
+            (("states", " ".join(sts)),),
+        )
         for code, sts in sorted(accepted.items())
     )
     offences = tuple(
-        Choice(o.code, f"{o.code} — {o.name} ({o.article})") for o in convention.offences
+        Choice(
+            o.code,
+            wording(
+                "%(code)s — %(name)s (%(article)s)",
+                code=o.code,
+                name=Wording(o.name),
+                article=str(o.article),
+            ),
+        )
+        for o in convention.offences
     )
-    categories = tuple(Choice(c.id, f"{c.title} ({c.article})") for c in convention.data_categories)
+    categories = tuple(
+        Choice(
+            c.id, wording("%(title)s (%(article)s)", title=Wording(c.title), article=str(c.article))
+        )
+        for c in convention.data_categories
+    )
     return {
         "requesting_state": states,
         "requested_state": states,

@@ -13,7 +13,9 @@ The chosen language is held in a context variable while the page is drawn (``spe
 so the templates' ``_()``, ``{% trans %}`` and the filters below, and the few strings the
 handlers word in Python (``gettext``), all read it without being handed it; a value made
 by ``N_`` is only marked for extraction and translated where a template shows it.
-Translations come from the ``pages`` and ``convention`` catalogues (``hanoi.i18n``).
+Translations come from the ``pages`` and ``convention`` catalogues (``hanoi.i18n``), and
+last from the ``letters`` catalogue: the request documents' field titles and choice values,
+which a letter says too, are translated there once for both (the draft form's labels).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ __all__ = [
     "choose_language",
     "gettext",
     "language_choices",
+    "language_name",
     "ngettext",
     "nwording",
     "speaking",
@@ -61,7 +64,7 @@ __all__ = [
     "wording",
 ]
 
-PAGE_DOMAINS = ("pages", "convention")
+PAGE_DOMAINS = ("pages", "convention", "letters")
 LANGUAGE_COOKIE = "hanoi_lang"
 
 _active: ContextVar[str] = ContextVar("hanoi_page_language", default=SOURCE_LANGUAGE)
@@ -171,7 +174,9 @@ def translate(value: str | Wording | Counted | Later | None) -> Markup | str:
 
     The ``t`` filter. A plain string is taken as a message id; a string that is no id in
     the catalogue (a name, a reference) comes back as it was; a :class:`Counted` or
-    :class:`Later` is written in the active language.
+    :class:`Later` is written in the active language. A value of a ``Wording`` that is itself
+    a ``Wording`` (a label inside a sentence) is translated too; any other value is shown as
+    it is.
     """
     if value is None or value == "":  # gettext("") would be the catalogue's header
         return ""
@@ -179,11 +184,22 @@ def translate(value: str | Wording | Counted | Later | None) -> Markup | str:
         return escape(str(value))
     if isinstance(value, Wording):
         text = escape(gettext(value.message))
-        return text % dict(value.values) if value.values else text
+        if not value.values:
+            return text
+        return text % {
+            key: translate(part) if isinstance(part, Wording) else part
+            for key, part in value.values.items()
+        }
     return gettext(value)
 
 
 # --- what templates use besides the gettext calls ---------------------------------------------
+
+
+def isolate(value: object) -> Markup:
+    """``value`` escaped inside ``<bdi>``, for a name put into a translated sentence: an
+    Arabic authority in a French sentence (or the reverse) keeps its own direction."""
+    return Markup("<bdi>%s</bdi>") % value
 
 
 @functools.cache
@@ -191,6 +207,13 @@ def _endonym(lang: str) -> str:
     """``lang``'s name in itself, as the switcher offers it ("العربية", "中文", "Français")."""
     name = Locale.parse(format_locale(lang)).get_language_name(format_locale(lang)) or lang
     return name[:1].upper() + name[1:]
+
+
+def language_name(code: str) -> str:
+    """The language ``code`` (ISO 639-1) named in the active language ("Arabic", "arabe",
+    "阿拉伯文"); an unknown code as it is."""
+    locale = Locale.parse(format_locale(_active.get()))
+    return str(locale.languages.get(code, code))
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -242,10 +265,13 @@ def install(env: Any) -> None:
     env.globals["page_dir"] = lambda: direction(_active.get())
     env.globals["active_language"] = active_language
     env.globals["language_choices"] = language_choices
+    env.globals["language_name"] = language_name
+    env.filters["language_name"] = language_name
     env.globals["unofficial_wording"] = lambda: any(
         catalogues.is_unofficial(domain, _active.get()) for domain in PAGE_DOMAINS
     )
     env.filters["t"] = translate
+    env.filters["bdi"] = isolate
     env.filters["utc_time"] = utc_time
     env.filters["long_date"] = long_date
     env.filters["number"] = number

@@ -77,10 +77,13 @@ async def letter_response(
     settings: Settings,
     *,
     filename: str | None = None,
+    bilingual: LetterLanguage | None = None,
 ) -> Response:
+    """The letter in ``lang`` (then again in ``bilingual``, if given and not ``lang``)."""
+    second = bilingual.value if bilingual is not None and bilingual is not lang else None
     with _one_per_user(user_id):
         if fmt is LetterFormat.PDF:
-            pdf = await _render_pdf(request, doc, lang, directory, settings)
+            pdf = await _render_pdf(request, doc, lang, directory, settings, second)
             if pdf is None:  # the client went away: nobody reads this
                 return Response(status_code=499)
             headers = {}
@@ -88,7 +91,7 @@ async def letter_response(
                 headers["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
             return Response(pdf, media_type="application/pdf", headers=headers)
         html = await anyio.to_thread.run_sync(
-            functools.partial(render_html, doc, lang.value, directory=directory),
+            functools.partial(render_html, doc, lang.value, directory=directory, bilingual=second),
             limiter=RENDER_LIMITER,
         )
         return HTMLResponse(html, headers={"Content-Security-Policy": LETTER_CSP})
@@ -100,6 +103,7 @@ async def _render_pdf(
     lang: LetterLanguage,
     directory: StateDirectory,
     settings: Settings,
+    bilingual: str | None,
 ) -> bytes | None:
     """The PDF, or None if the client left first (the child is killed either way)."""
     job = LetterJob(
@@ -108,6 +112,7 @@ async def _render_pdf(
         directory,
         max_pages=settings.letter_max_pages,
         time_limit=settings.letter_time_limit,
+        bilingual=bilingual,
     )
     # Filled once the child answers; the error is raised outside the task group, which
     # would wrap it in an ExceptionGroup the error handlers do not know.

@@ -45,6 +45,7 @@ from hanoi.errors import (
 )
 from hanoi.web.deps import client_address, services_of
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired, TokenRequired
+from hanoi.web.i18n import N_, Wording
 from hanoi.web.landing import sign_in_url
 from hanoi.web.templating import page
 
@@ -72,7 +73,77 @@ def problem(status: int, title: str, detail: str | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def page_error(request: Request, status: int, title: str, detail: str | None = None) -> Response:
+#: The ``title`` of every error class of ours (:mod:`hanoi.errors`: the kind of failure, the
+#: same every time), listed once here so that the ``pages`` catalogue holds them: the error
+#: page shows the title in the page's language (``{{ title | t }}``); the API's problem
+#: documents keep the English title. The detail, ``str(exc)``, is one line in English, shown
+#: as it is (the table's fixed details below are translated). A test holds this list to
+#: every error class's title.
+ERROR_TITLES = (
+    N_("Action not possible"),
+    N_("API token required"),
+    N_("Bad signature"),
+    N_("Busy"),
+    N_("Conflict"),
+    N_("Database unavailable"),
+    N_("Does not verify"),
+    N_("Draft already sent"),
+    N_("Error"),
+    N_("Evidence file does not match its manifest"),
+    N_("Evidence not possible"),
+    N_("File already staged"),
+    N_("Form expired"),
+    N_("Four eyes"),
+    N_("Invalid file name"),
+    N_("Invalid input"),
+    N_("Issued in the future"),
+    N_("Letter in progress"),
+    N_("Letter too large"),
+    N_("Malformed message"),
+    N_("Malformed upload"),
+    N_("Malformed"),
+    N_("Message expired"),
+    N_("Message rejected"),
+    N_("Message too large"),
+    N_("Misdirected"),
+    N_("No room for the upload"),
+    N_("No such evidence file"),
+    N_("No such evidence package"),
+    N_("No such request"),
+    N_("No such upload"),
+    N_("Not a regular file"),
+    N_("Not allowed"),
+    N_("Not authentic"),
+    N_("Not found"),
+    N_("Not set up"),
+    N_("Not staged"),
+    N_("Offset conflict"),
+    N_("Payload digest mismatch"),
+    N_("Payload hash mismatch"),
+    N_("Replayed message"),
+    N_("Sign-in required"),
+    N_("Signer key no longer valid"),
+    N_("Token scope missing"),
+    N_("Too large"),
+    N_("Unavailable"),
+    N_("Unknown authority"),
+    N_("Unknown signer"),
+    N_("Unsupported language"),
+    N_("Upload busy"),
+    N_("Upload closed"),
+    N_("Upload too large"),
+    N_("Wrong recipient"),
+    N_("Method not allowed"),
+    N_("Request too large"),
+    N_("Invalid request"),
+)
+
+
+def page_error(
+    request: Request, status: int, title: str | Wording, detail: str | Wording | None = None
+) -> Response:
+    """The error page: ``title`` and ``detail`` are message ids (or ``wording``) the page
+    translates; text that is no message id (an exception's message) is shown as it is."""
     return page(request, "error.html", {"title": title, "detail": detail}, status_code=status)
 
 
@@ -106,11 +177,11 @@ ANSWERS: tuple[Answer, ...] = (
         TokenRequired,
         401,
         "token",
-        "Send a live API token: Authorization: Bearer hanoi_... ('hanoi user token create').",
+        N_("Send a live API token: Authorization: Bearer hanoi_... ('hanoi user token create')."),
     ),
-    Answer(SignInRequired, 401, detail="sign in to this node first"),  # pages: the form
-    Answer(CsrfFailed, 403, "csrf", "Reload the page and submit the form again."),
-    Answer(NotAllowed, 403, "role", "Your role does not allow this."),
+    Answer(SignInRequired, 401, detail=N_("sign in to this node first")),  # pages: the form
+    Answer(CsrfFailed, 403, "csrf", N_("Reload the page and submit the form again.")),
+    Answer(NotAllowed, 403, "role", N_("Your role does not allow this.")),
     Answer(NotAuthentic, 403),
     Answer(NotFound, 404),
     Answer(Conflict, 409),
@@ -210,8 +281,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-        title = titles.get(exc.status_code, "Error")
+        titles = {404: N_("Not found"), 405: N_("Method not allowed"), 413: N_("Request too large")}
+        title = titles.get(exc.status_code, N_("Error"))
         detail = exc.detail if isinstance(exc.detail, str) else None
         response = _respond(request, exc.status_code, title, detail)
         for name, value in (exc.headers or {}).items():
@@ -225,7 +296,7 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         detail = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
-        return _respond(request, 422, "Invalid request", detail)
+        return _respond(request, 422, N_("Invalid request"), detail)
 
     app.add_exception_handler(HanoiError, on_our_error)
     app.add_exception_handler(OperationalError, on_database_error)

@@ -39,6 +39,7 @@ from hanoi.config import Settings
 from hanoi.db import Database
 from hanoi.web import auth
 from hanoi.web.errors import CsrfFailed, SignInRequired
+from hanoi.web.i18n import N_, Wording
 from hanoi.web.problems import record_refused
 from hanoi.web.templating import page
 
@@ -47,15 +48,15 @@ NOT_ECHOED = frozenset({auth.CSRF_FIELD, "username", "password", "totp_code"})
 #: A user name echoed into the sign-in box is cut to this many characters.
 MAX_USERNAME_ECHO = 200
 
-ENDED = "Not done: your session ended. What you typed is below; sign in to finish."
-STALE = "Not done: this form was older than your session. Check it and send it again."
+ENDED = N_("Not done: your session ended. What you typed is below; sign in to finish.")
+STALE = N_("Not done: this form was older than your session. Check it and send it again.")
 
 
 @dataclass(frozen=True)
 class SignInBox:
     """The sign-in box a form is shown back with when its session ended."""
 
-    error: str | None = None
+    error: str | Wording | None = None
     ask_totp: bool = False
     username: str = ""
 
@@ -115,6 +116,7 @@ class Typed:
 
     name: str
     label: str
+    """A message id (marked with ``N_``): the page translates it."""
     widget: Literal["textarea", "text", "checkbox"] = "textarea"
 
 
@@ -152,13 +154,14 @@ def resume(
     settings: Settings,
     form: FormData,
     *,
-    what: str,
+    what: str | Wording,
     typed: Sequence[Typed] = (),
     permission: Permission | None = None,
 ) -> Response | None:
     """None when the handler may go on (it checks permission and the rest as always); else
     the page that shows the form back (``what`` says what it was doing, e.g. "Refuse request
-    XB-2026-000001"). A stale form is shown only to a user the ``permission`` allows."""
+    XB-2026-000001": a message id or ``wording``, translated by the page). A stale form is
+    shown only to a user the ``permission`` allows."""
     outcome = decide(request, db, settings, form)
     if not outcome.shown_back:
         return None

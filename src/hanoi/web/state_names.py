@@ -35,7 +35,7 @@ from hanoi.i18n.languages import format_locale
 from hanoi.web.deps import services_of
 from hanoi.web.i18n import N_, active_language, gettext
 
-__all__ = ["StateNames", "channel_name", "language_name", "state_name", "state_name_filter"]
+__all__ = ["StateNames", "entry_channel_name", "state_name", "state_name_filter"]
 
 #: The channels an entry accepts requests through, as the pages name them.
 CHANNELS = {
@@ -109,14 +109,7 @@ def state_name_filter(context: Context, state: str | Entry | StateInfo | None) -
     return state_name(state, directory=directory)
 
 
-def language_name(code: str) -> str:
-    """``{{ code | language_name }}``: the language an entry accepts requests in ("fr"), named
-    in the page's language ("French", "francés", "法语"); the code if the locale has no name."""
-    locale = Locale.parse(format_locale(active_language()))
-    return str(locale.languages.get(code) or code)
-
-
-def channel_name(code: str) -> str:
-    """``{{ code | channel_name }}``: a channel an entry accepts requests through ("platform"),
-    named in the page's language."""
+def entry_channel_name(code: str) -> str:
+    """``{{ code | entry_channel_name }}``: a channel a directory entry accepts requests
+    through ("platform"), named in the page's language."""
     return gettext(CHANNELS[code]) if code in CHANNELS else code

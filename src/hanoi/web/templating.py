@@ -11,10 +11,11 @@ from starlette.responses import Response
 
 from hanoi import __version__
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.convention.names import CHANNEL_NAMES
 from hanoi.web import auth, i18n
 from hanoi.web.deps import services_of
-from hanoi.web.forms import value_at
-from hanoi.web.state_names import channel_name, language_name, state_name_filter
+from hanoi.web.forms import option_name, problem_wording, value_at
+from hanoi.web.state_names import entry_channel_name, state_name_filter
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -39,6 +40,13 @@ def role_name(role: object) -> str:
     return i18n.gettext(ROLE_NAMES[key]) if key in ROLE_NAMES else key
 
 
+def channel_name(code: str) -> str:
+    """The channel an instrument travels by, named in English: a message id of the
+    convention catalogue, translated where a page shows it (``| t``); an unknown code
+    humanized."""
+    return CHANNEL_NAMES.get(code) or option_name(code)  # type: ignore[call-overload]
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["csrf_token"] = auth.csrf_token
@@ -49,10 +57,12 @@ def make_templates() -> Jinja2Templates:
         role, Permission(permission)
     )
     templates.env.globals["role_name"] = role_name
+    templates.env.globals["channel_name"] = channel_name
+    templates.env.globals["option_name"] = option_name
+    templates.env.globals["said"] = problem_wording
     i18n.install(templates.env)
     templates.env.filters["state_name"] = state_name_filter
-    templates.env.filters["language_name"] = language_name
-    templates.env.filters["channel_name"] = channel_name
+    templates.env.filters["entry_channel_name"] = entry_channel_name
     return templates
 
 

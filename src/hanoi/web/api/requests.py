@@ -7,9 +7,9 @@ gives the same one-line messages for the same bad input.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
@@ -113,9 +113,19 @@ async def render(
     settings: NodeSettings,
     lang: LetterLanguage = LetterLanguage.EN,
     format: LetterFormat = LetterFormat.HTML,
+    bilingual: Annotated[
+        LetterLanguage | None,
+        Query(
+            description="A second language: the same letter follows in it, each version "
+            "complete (e.g. the requested State's language, then the officer's)."
+        ),
+    ] = None,
 ) -> Response:
-    """The formal request letter as HTML or PDF. Needs a signed-in officer: rendering is
-    the one costly thing the API does."""
+    """The formal request letter as HTML or PDF, in ``lang``, or in ``lang`` and then in
+    ``bilingual``. Needs a signed-in officer: rendering is the one costly thing the API
+    does."""
     user = await run_in_threadpool(require_api_user, request, db)
     doc = await read_document(request)
-    return await letter_response(request, user.id, doc, lang, format, states(settings), settings)
+    return await letter_response(
+        request, user.id, doc, lang, format, states(settings), settings, bilingual=bilingual
+    )

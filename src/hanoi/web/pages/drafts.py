@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -31,17 +32,19 @@ from hanoi.cases.render import SUPPORTED_LANGUAGES, LetterFormat, LetterLanguage
 from hanoi.config import Settings
 from hanoi.convention import get_convention
 from hanoi.db import Database
-from hanoi.web import auth, resume
+from hanoi.web import auth, i18n, resume
 from hanoi.web.deps import Db, NodeSettings, client_address
 from hanoi.web.forms import (
     fields_for,
     form_to_document,
     generic_path,
-    label_for,
+    label_wording,
     labelled_issue,
     labels_by_path,
     pick_lists,
+    problem_wording,
 )
+from hanoi.web.i18n import N_, Wording, wording
 from hanoi.web.letters import letter_response
 from hanoi.web.limits import MAX_BODY_BYTES
 from hanoi.web.node import states
@@ -50,7 +53,9 @@ from hanoi.web.templating import page
 
 router = APIRouter()
 
-UNKNOWN_KIND = f"Choose one of: {', '.join(KINDS)}."
+UNKNOWN_KIND = wording("Choose one of: %(kinds)s.", kinds=", ".join(KINDS))
+NO_SUCH_DRAFT = N_("No such draft")
+UNKNOWN_KIND_TITLE = N_("Unknown request kind")
 #: Parse issues said in the message at the top of the form; each is also beside its field.
 MAX_LISTED_ISSUES = 5
 
@@ -66,6 +71,7 @@ class _Issue:
     path: str
     message: str
     severity: str = "error"
+    template: None = None  # said as it is: the parser's words, with the field's label
     article: str = ""
     confidence: str = "confirmed"
     basis: str = "convention"
@@ -90,7 +96,7 @@ def _form_page(
     draft_id: str | None,
     settings: Settings,
     version: int | None = None,
-    error: str | None = None,
+    error: str | Wording | None = None,
     issues: tuple[_Issue, ...] = (),
     status: int = 200,
     saved: bool = False,
@@ -110,7 +116,7 @@ def _form_page(
             "kind": kind,
             "instrument": get_convention().instrument(kind),
             "fields": fields,
-            "label_of": lambda path: label_for(labels, path),
+            "label_of": lambda path: label_wording(labels, path),
             "generic_path": generic_path,
             "required_paths": _required_paths(kind),
             "picks": pick_lists(get_convention(), states(settings)),
@@ -123,13 +129,44 @@ def _form_page(
             "saved": saved,
             "notice": notice,
             "sign_in": sign_in,
-            "languages": SUPPORTED_LANGUAGES,
+            "letters": _letter_choices(request, user, settings, values),
             "user": user,
             "max_document_bytes": MAX_DOCUMENT_BYTES,
             "max_body_bytes": MAX_BODY_BYTES,
         },
         status_code=status,
     )
+
+
+@dataclass(frozen=True)
+class _Letters:
+    """The letters the draft page offers: in each language the requested State accepts
+    (the document's own language first), the first of them with the officer's page
+    language beside it (``bilingual``), and the other languages, folded away."""
+
+    state: str | None
+    accepted: tuple[str, ...]
+    main: tuple[str, ...]
+    bilingual: tuple[tuple[str, str], ...]
+    others: tuple[str, ...]
+
+
+def _letter_choices(
+    request: Request, user: Any, settings: Settings, document: dict[str, Any]
+) -> _Letters:
+    page_lang = i18n.choose_language(request, user, settings.default_language)
+    requested = str(document.get("requested_state") or "")
+    info = states(settings).state(requested) if requested else None
+    accepted = tuple(
+        code
+        for code in (states(settings).acceptable_languages(requested) if info else ())
+        if code in SUPPORTED_LANGUAGES
+    )
+    chosen = str(document.get("language") or "")
+    main = tuple(sorted(accepted, key=lambda code: code != chosen)) or (page_lang,)
+    bilingual = ((main[0], page_lang),) if main[0] != page_lang else ()
+    others = tuple(code for code in SUPPORTED_LANGUAGES if code not in main)
+    return _Letters(info.name if info else None, accepted, main, bilingual, others)
 
 
 def _document_from_form(
@@ -176,7 +213,7 @@ def _resume(
     version = int(raw_version) if raw_version.isdigit() else None
     if outcome.sign_in is None:  # a live session, a stale token: show back, save next time
         user = auth.require_permission(request, db, Permission.DRAFT_REQUESTS)
-        notice = "Not saved: this form was older than your session. Check it and save again."
+        notice = N_("Not saved: this form was older than your session. Check it and save again.")
         return user, _form_page(
             request, user=user, kind=kind, values=values, report=None, draft_id=draft_id,
             settings=settings, version=version, error=notice, status=403,
@@ -184,9 +221,14 @@ def _resume(
     return None, _form_page(
         request, user=None, kind=kind, values=values, report=None, draft_id=draft_id,
         settings=settings, version=version, status=outcome.status,
-        error="Not saved: your session ended. What you typed is below; sign in to save it.",
+        error=N_("Not saved: your session ended. What you typed is below; sign in to save it."),
         sign_in=outcome.sign_in,
     )  # fmt: skip
+
+
+def _not_saved(error: str | None) -> Wording:
+    """Why a form was not saved; the reason (the parser's, with field labels) as it is."""
+    return wording("Not saved: %(error)s", error=error or "")
 
 
 def _not_found(request: Request, db: Database, user: Any, draft_id: str) -> Response:
@@ -194,7 +236,7 @@ def _not_found(request: Request, db: Database, user: Any, draft_id: str) -> Resp
         drafts.record_denied(
             session, user=user, draft_id=draft_id, remote_addr=client_address(request)
         )
-    return page_error(request, 404, "No such draft")
+    return page_error(request, 404, NO_SUCH_DRAFT)
 
 
 @router.get("/drafts")
@@ -207,7 +249,8 @@ def list_page(request: Request, db: Db, settings: NodeSettings) -> Response:
     for d in rows:
         document = d.document
         report = check_document(parse_document_obj(document), directory=known)
-        items.append({"draft": d, "document": document, "report": report})
+        title = get_convention().instrument(d.kind).title
+        items.append({"draft": d, "document": document, "report": report, "title": title})
     return page(
         request,
         "drafts.html",
@@ -219,7 +262,7 @@ def list_page(request: Request, db: Db, settings: NodeSettings) -> Response:
 def new_page(request: Request, kind: str, db: Db, settings: NodeSettings) -> Response:
     user = _drafter(request, db)
     if kind not in KINDS:
-        return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
+        return page_error(request, 404, UNKNOWN_KIND_TITLE, UNKNOWN_KIND)
     doc = new_document(kind, requesting_state=user.authority.state)
     values = doc.model_dump(mode="json")
     # The officer's own authority, as this node knows it: picked for them, still editable.
@@ -250,12 +293,12 @@ def _create(
     if shown_back is not None:
         return shown_back
     if kind not in KINDS:
-        return page_error(request, 404, "Unknown request kind", UNKNOWN_KIND)
+        return page_error(request, 404, UNKNOWN_KIND_TITLE, UNKNOWN_KIND)
     values, doc, error, issues = _document_from_form(form, kind)
     if doc is None:
         return _form_page(
             request, user=user, kind=kind, values=values, report=None, draft_id=None,
-            settings=settings, error=f"Not saved: {error}", issues=issues, status=422,
+            settings=settings, error=_not_saved(error), issues=issues, status=422,
         )  # fmt: skip
     try:
         with db.session() as session:
@@ -269,7 +312,7 @@ def _create(
     except drafts.InvalidDraft as exc:
         return _form_page(
             request, user=user, kind=kind, values=values, report=None, draft_id=None,
-            settings=settings, error=f"Not saved: {exc}", status=422,
+            settings=settings, error=_not_saved(str(exc)), status=422,
         )  # fmt: skip
     return RedirectResponse(f"/drafts/{draft.id}?saved=1", status_code=303)
 
@@ -324,7 +367,7 @@ def _update(
     expected = int(raw_version) if raw_version.isdigit() else None
     values, doc, error, issues = _document_from_form(form, draft.kind)
 
-    def again(message: str, status: int, issues: tuple[_Issue, ...] = ()) -> Response:
+    def again(message: str | Wording, status: int, issues: tuple[_Issue, ...] = ()) -> Response:
         # What the officer typed comes back with the message: nothing is lost.
         return _form_page(
             request, user=user, kind=draft.kind, values=values, report=None,
@@ -333,7 +376,7 @@ def _update(
         )  # fmt: skip
 
     if doc is None:
-        return again(f"Not saved: {error}", 422, issues)
+        return again(_not_saved(error), 422, issues)
     try:
         with db.session() as session:
             drafts.update_draft(
@@ -345,9 +388,14 @@ def _update(
                 remote_addr=client_address(request),
             )
     except drafts.DraftConflict as exc:
-        return again(f"Not saved: {exc}. Reload the draft to see the other changes.", 409)
+        return again(
+            wording(
+                "Not saved: %(error)s. Reload the draft to see the other changes.", error=str(exc)
+            ),
+            409,
+        )
     except drafts.InvalidDraft as exc:
-        return again(f"Not saved: {exc}", 422)
+        return again(_not_saved(str(exc)), 422)
     return RedirectResponse(f"/drafts/{draft.id}?saved=1", status_code=303)
 
 
@@ -362,7 +410,7 @@ async def check_form(request: Request, kind: str, db: Db, settings: NodeSettings
 def _check_form(
     request: Request, db: Database, settings: Settings, kind: str, form: FormData
 ) -> Response:
-    _drafter(request, db)
+    user = _drafter(request, db)
     if kind not in KINDS:
         return JSONResponse({"error": "unknown request kind"}, status_code=404)
     _, doc, error, issues = _document_from_form(form, kind)
@@ -372,9 +420,17 @@ def _check_form(
     report = check_document(doc, directory=states(settings))
     labels = labels_by_path(fields_for(document_model(kind)))
     body = report.model_dump(mode="json")
-    for problem in body["problems"]:
-        problem["label"] = label_for(labels, problem["path"])
+    # The label and the message ("said") in the language of the page the script runs on.
+    with i18n.speaking(i18n.choose_language(request, user, settings.default_language)):
+        for problem, found in zip(body["problems"], report.problems, strict=True):
+            problem["label"] = _text(i18n.translate(label_wording(labels, problem["path"])))
+            problem["said"] = _text(i18n.translate(problem_wording(found)))
     return JSONResponse({"parse_error": None, **body})
+
+
+def _text(said: str) -> str:
+    """Translated wording as plain text (the script sets it as text, never as HTML)."""
+    return said.unescape() if isinstance(said, Markup) else said
 
 
 @router.get("/drafts/{draft_id}/letter")
@@ -385,8 +441,10 @@ async def letter(
     settings: NodeSettings,
     lang: LetterLanguage = LetterLanguage.EN,
     format: LetterFormat = LetterFormat.HTML,
+    bilingual: LetterLanguage | None = None,
 ) -> Response:
-    """The formal letter of a draft, as a page or a PDF download."""
+    """The formal letter of a draft, as a page or a PDF download; with ``bilingual``, the
+    same letter follows in that language too."""
 
     def load() -> tuple[Any, Any]:
         user = _drafter(request, db)
@@ -397,7 +455,11 @@ async def letter(
                     user=user,
                     draft_id=draft_id,
                     purpose="letter",
-                    detail={"format": format.value, "lang": lang.value},
+                    detail={
+                        "format": format.value,
+                        "lang": lang.value,
+                        **({"bilingual": bilingual.value} if bilingual else {}),
+                    },
                     remote_addr=client_address(request),
                 )
         except drafts.DraftNotFound:
@@ -415,5 +477,6 @@ async def letter(
         format,
         states(settings),
         settings,
-        filename=f"request-{draft.id}-{lang.value}",
+        filename=f"request-{draft.id}-{lang.value}" + (f"-{bilingual.value}" if bilingual else ""),
+        bilingual=bilingual,
     )

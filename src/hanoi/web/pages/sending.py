@@ -35,6 +35,7 @@ from hanoi.errors import HanoiError
 from hanoi.web import auth
 from hanoi.web.deps import NodeServices, Services, client_address
 from hanoi.web.forms import fields_for
+from hanoi.web.i18n import N_, Wording, wording
 from hanoi.web.node import states
 from hanoi.web.pages.requests import render_request_page
 from hanoi.web.problems import page_error
@@ -43,13 +44,15 @@ from hanoi.web.templating import page
 
 router = APIRouter()
 
-NO_EXCHANGE = "This node has no identity: it cannot reach other States."
+NO_EXCHANGE = N_("This node has no identity: it cannot reach other States.")
+NO_EXCHANGE_TITLE = N_("No exchange")
+NO_SUCH_DRAFT = N_("No such draft")
 
 #: A supervisor's decisions as a page shown back after the session ended names them.
 DECISIONS = {
-    "approve": ("Approve and send", "Comment (optional)"),
-    "return": ("Return for changes", "What must change (required)"),
-    "discard": ("Discard", "Why (optional)"),
+    "approve": (N_("Approve and send"), N_("Comment (optional)")),
+    "return": (N_("Return for changes"), N_("What must change (required)")),
+    "discard": (N_("Discard"), N_("Why (optional)")),
 }
 
 
@@ -69,13 +72,13 @@ def _confirm(
     user: User,
     draft_id: str,
     *,
-    error: str | None = None,
+    error: str | Wording | None = None,
     problems: list[str] | None = None,
     chosen: str | None = None,
     status: int = 200,
 ) -> Response:
     if services.node is None:
-        return page_error(request, 503, "No exchange", NO_EXCHANGE)
+        return page_error(request, 503, NO_EXCHANGE_TITLE, NO_EXCHANGE)
     try:
         with services.db.session() as session:
             draft = drafts.get_draft(
@@ -84,7 +87,7 @@ def _confirm(
             sent = drafts.request_of(session, draft)
             needs_approval = approval_required(session, user.authority_id, draft.kind)
     except drafts.DraftNotFound:
-        return page_error(request, 404, "No such draft")
+        return page_error(request, 404, NO_SUCH_DRAFT)
     if sent is not None and sent.status != Status.RETURNED.value:
         return RedirectResponse(f"/requests/{quote(sent.reference, safe='')}", status_code=303)
     document = draft.document
@@ -92,7 +95,7 @@ def _confirm(
     try:
         report = check_document(parse_document_obj(document), directory=known)
     except DocumentError as exc:
-        return page_error(request, 422, "This draft cannot be read", str(exc))
+        return page_error(request, 422, N_("This draft cannot be read"), str(exc))
     requested = str(document.get("requested_state") or "")
     state = known.state(requested) if requested else None
     choices = _choices(services, draft.kind, requested)
@@ -137,19 +140,19 @@ async def send(request: Request, draft_id: str, services: Services) -> Response:
 def _send(request: Request, services: NodeServices, draft_id: str, form: FormData) -> Response:
     shown_back = resume(
         request, services.db, services.settings, form,
-        what=f"Send draft {draft_id}", permission=Permission.SEND_REQUESTS,
+        what=wording("Send draft %(draft)s", draft=draft_id), permission=Permission.SEND_REQUESTS,
     )  # fmt: skip
     if shown_back is not None:
         return shown_back
     user = auth.require_permission(request, services.db, Permission.SEND_REQUESTS)
     node = services.node
     if node is None:
-        return page_error(request, 503, "No exchange", NO_EXCHANGE)
+        return page_error(request, 503, NO_EXCHANGE_TITLE, NO_EXCHANGE)
     raw_version = auth.form_text(form, "version")
     expected = int(raw_version) if raw_version.isdigit() else None
     chosen = auth.form_text(form, "to_authority") or None
 
-    def again(message: str, status: int, problems: list[str] | None = None) -> Response:
+    def again(message: str | Wording, status: int, problems: list[str] | None = None) -> Response:
         return _confirm(
             request, services, user, draft_id,
             error=message, problems=problems, chosen=chosen, status=status,
@@ -161,7 +164,14 @@ def _send(request: Request, services: NodeServices, draft_id: str, form: FormDat
             requested = str(draft.document.get("requested_state") or "")
         offered = {c.code for c in _choices(services, draft.kind, requested)}
         if chosen is not None and chosen not in offered:
-            return again(f"{chosen[:40]} does not take {draft.kind} requests from here.", 422)
+            return again(
+                wording(
+                    "%(authority)s does not take %(kind)s requests from here.",
+                    authority=chosen[:40],
+                    kind=draft.kind,
+                ),
+                422,
+            )
         with services.db.session() as session:
             case = send_draft(
                 session,
@@ -173,19 +183,21 @@ def _send(request: Request, services: NodeServices, draft_id: str, form: FormDat
             )
             reference, status = case.reference, case.status
     except drafts.DraftNotFound:
-        return page_error(request, 404, "No such draft")
+        return page_error(request, 404, NO_SUCH_DRAFT)
     except drafts.DraftAlreadySent as exc:
         return RedirectResponse(f"/requests/{quote(exc.reference, safe='')}", status_code=303)
     except drafts.DraftConflict:
         return again(
-            "Not sent: the draft was changed by someone else since you opened this page. "
-            "Review it again below.",
+            N_(
+                "Not sent: the draft was changed by someone else since you opened this page. "
+                "Review it again below."
+            ),
             409,
         )
     except RequestNotReady as exc:
-        return again("Not sent: the request does not pass the check.", 422, exc.problems)
+        return again(N_("Not sent: the request does not pass the check."), 422, exc.problems)
     except (RequestError, DocumentError) as exc:
-        return again(f"Not sent: {exc}", 422)
+        return again(wording("Not sent: %(error)s", error=str(exc)), 422)
     if status == Status.AWAITING_APPROVAL.value:
         return RedirectResponse(_request_url(reference, "submit"), status_code=303)
     if services.worker is not None:
@@ -217,17 +229,17 @@ def _decide(
     what, label = DECISIONS[decision]
     typed = [Typed("comment", label)]
     if decision == "discard":
-        typed.append(Typed("confirm", "I confirm: discard this request", "checkbox"))
+        typed.append(Typed("confirm", N_("I confirm: discard this request"), "checkbox"))
+    doing = wording("%(action)s: request %(reference)s", action=Wording(what), reference=reference)
     shown_back = resume(
-        request, services.db, services.settings, form,
-        what=f"{what}: request {reference}", typed=tuple(typed),
+        request, services.db, services.settings, form, what=doing, typed=tuple(typed),
     )  # fmt: skip
     if shown_back is not None:
         return shown_back
     user = auth.require_user(request, services.db)
     node = services.node
     if node is None:
-        return page_error(request, 503, "No exchange", NO_EXCHANGE)
+        return page_error(request, 503, NO_EXCHANGE_TITLE, NO_EXCHANGE)
     comment = auth.form_text(form, "comment")
     retry = {"action": decision, "reason": comment}
     try:

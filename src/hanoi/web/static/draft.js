@@ -10,6 +10,17 @@
   var box = document.getElementById("live-check");
   var sizeBox = document.getElementById("size-check");
   var SEARCH_FROM = 8; // options: a shorter list is read at a glance
+  // Every word this script shows comes from the page, in the page's language.
+  var textBlock = document.getElementById("page-text");
+  var TEXT = textBlock ? JSON.parse(textBlock.textContent) : {};
+
+  function say(key, values) {
+    return (TEXT[key] || "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  }
+
+  function num(n) { return n.toLocaleString(TEXT.locale || undefined); }
 
   function labelOf(field) {
     var label = field.id ? document.querySelector('label[for="' + field.id + '"]') : null;
@@ -31,9 +42,9 @@
     var search = document.createElement("input");
     search.type = "search";
     search.className = "pick-search";
-    search.setAttribute("aria-label", "Search: " + labelOf(select));
+    search.setAttribute("aria-label", say("search", {label: labelOf(select)}));
     search.setAttribute("aria-controls", select.id);
-    search.placeholder = "Search…";
+    search.placeholder = say("search_placeholder");
     search.addEventListener("input", function () {
       select.dataset.query = search.value;
       refilter(select);
@@ -64,8 +75,8 @@
     if (!about) { return; }
     var chosen = select.options[select.selectedIndex];
     var parts = [];
-    if (chosen && chosen.dataset.authority) { parts.push("Central authority: " + chosen.dataset.authority); }
-    if (chosen && chosen.dataset.contact) { parts.push("24/7 point of contact: " + chosen.dataset.contact); }
+    if (chosen && chosen.dataset.authority) { parts.push(say("authority", {name: chosen.dataset.authority})); }
+    if (chosen && chosen.dataset.contact) { parts.push(say("contact", {name: chosen.dataset.contact})); }
     about.textContent = parts.join(" · ");
   }
 
@@ -97,8 +108,8 @@
       field.parentNode.insertBefore(note, field.nextSibling);
     }
     if (note) {
-      note.textContent = field.value.length.toLocaleString() + " of " + limit.toLocaleString() +
-        " characters" + (over ? ": too long, shorten it before saving." : ".");
+      note.textContent = say(over ? "count_over" : "count",
+        {count: num(field.value.length), limit: num(limit)});
       note.className = over ? "hint count problem error" : "hint count";
     }
     if (over) { field.setAttribute("aria-invalid", "true"); }
@@ -122,18 +133,17 @@
       documentBytes += utf8Length(field.value) + field.name.length;
       var limit = limitOf(field);
       if (limit && field.value.length > limit) {
-        problems.push(labelOf(field) + ": " + field.value.length.toLocaleString() +
-          " characters; the limit is " + limit.toLocaleString() + ".");
+        problems.push(say("field_over",
+          {label: labelOf(field), count: num(field.value.length), limit: num(limit)}));
       }
     });
     var maxDocument = parseInt(form.dataset.maxDocument, 10);
     if (documentBytes > maxDocument) {
-      problems.push("The request is about " + documentBytes.toLocaleString() +
-        " bytes; the limit is " + maxDocument.toLocaleString() + " (1 MiB). Shorten the longest texts.");
+      problems.push(say("document_over", {bytes: num(documentBytes), limit: num(maxDocument)}));
     }
     var body = new URLSearchParams(new FormData(form)).toString().length;
     if (!problems.length && body > parseInt(form.dataset.maxBody, 10)) {
-      problems.push("The form is too large to send (" + body.toLocaleString() + " bytes). Shorten the longest texts.");
+      problems.push(say("body_over", {bytes: num(body)}));
     }
     return problems;
   }
@@ -146,7 +156,7 @@
     event.preventDefault(); // nothing leaves the page, and nothing typed is lost
     var heading = document.createElement("p");
     heading.className = "alert";
-    heading.textContent = "Not saved yet: too long.";
+    heading.textContent = say("not_saved");
     sizeBox.appendChild(heading);
     var list = document.createElement("ul");
     problems.forEach(function (text) {
@@ -168,7 +178,7 @@
     var list = document.createElement("ul");
     if (result.parse_error) {
       heading.className = "alert";
-      heading.textContent = "As typed, this cannot be saved:";
+      heading.textContent = say("cannot_save");
       (result.issues || []).forEach(function (issue) {
         var item = document.createElement("li");
         item.className = "error";
@@ -179,13 +189,15 @@
       var problems = result.problems || [];
       heading.className = result.ok ? "ok" : "";
       heading.textContent = problems.length === 0
-        ? "As typed: complete."
-        : "As typed: " + result.errors + " error(s), " + result.warnings + " warning(s).";
+        ? say("complete")
+        : say("counts", {errors: num(result.errors), warnings: num(result.warnings)});
       problems.forEach(function (p) {
         var item = document.createElement("li");
         item.className = p.severity;
-        item.textContent = (p.label || "Document") + ": " + p.message + " (" + p.article +
-          (p.basis === "platform" ? ", platform requirement" : "") + ")";
+        // "said" and "label" are in the page's language (the server words them).
+        item.textContent = say("problem", {
+          label: p.label || say("document"), problem: p.said || p.message, article: p.article
+        }) + (p.basis === "platform" ? " — " + say("platform") : "");
         list.appendChild(item);
       });
     }
@@ -197,7 +209,7 @@
     box.textContent = "";
     var note = document.createElement("p");
     note.className = "alert";
-    note.textContent = "Your session may have ended. Your text stays here: saving will ask you to sign in.";
+    note.textContent = say("session");
     box.appendChild(note);
   }
 
