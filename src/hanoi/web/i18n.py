@@ -12,17 +12,17 @@ A page is drawn in the first of these that names one of the six UN languages:
 The chosen language is held in a context variable while the page is drawn (``speaking``),
 so the templates' ``_()``, ``{% trans %}`` and the filters below, and the few strings the
 handlers word in Python (``gettext``), all read it without being handed it; a value made
-by ``N_`` is only marked for extraction and translated where a template shows it.
+by ``N_`` or ``wording`` (``hanoi.i18n.marker``, usable from any layer, re-exported here)
+is only marked for extraction and translated where a template shows it (``t``).
 Translations come from the ``pages`` and ``convention`` catalogues (``hanoi.i18n``).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from hanoi.i18n.languages import (
     html_lang,
     negotiate,
 )
+from hanoi.i18n.marker import N_, Wording, wording
 
 __all__ = [
     "LANGUAGE_COOKIE",
@@ -109,26 +110,6 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
     return str(_translations().npgettext(context, singular, plural, n))
 
 
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue without translating it here: the template that
-    shows it translates it (``{{ message | t }}``), in the language of its page."""
-    return message
-
-
-@dataclass(frozen=True)
-class Wording:
-    """A message with its values, worded in Python and translated where a page shows it
-    (``{{ wording | t }}``): handlers run before the page's language is active."""
-
-    message: str
-    values: Mapping[str, object] = field(default_factory=dict)
-
-
-def wording(message: str, **values: object) -> Wording:
-    """``message`` (an id the extraction finds: this is one of its keywords) and its values."""
-    return Wording(message, values)
-
-
 def translate(value: str | Wording | None) -> Markup | str:
     """A message id or :class:`Wording` in the active language, its values escaped.
 
@@ -139,8 +120,20 @@ def translate(value: str | Wording | None) -> Markup | str:
         return ""
     if isinstance(value, Wording):
         text = escape(gettext(value.message))
-        return text % dict(value.values) if value.values else text
+        if not value.values:
+            return text
+        return text % {key: _shown(part) for key, part in value.values.items()}
     return gettext(value)
+
+
+def _shown(value: object) -> object:
+    """A value of a :class:`Wording` as the page shows it: a nested wording translated in
+    its turn, a moment in UTC the locale's way, anything else as it is (then escaped)."""
+    if isinstance(value, Wording):
+        return translate(value)
+    if isinstance(value, datetime):
+        return utc_time(value)
+    return value
 
 
 # --- what templates use besides the gettext calls ---------------------------------------------
@@ -164,8 +157,12 @@ def utc_time(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    locale = format_locale(_active.get())
-    return f"{format_skeleton('yMMMdHm', moment, tzinfo=UTC, locale=locale)} UTC"
+    locale = Locale.parse(format_locale(_active.get()))
+    # CLDR has no skeleton for date and time together: each part, joined the locale's way.
+    day = format_skeleton("yMMMd", moment, tzinfo=UTC, locale=locale)
+    time = format_skeleton("Hm", moment, tzinfo=UTC, locale=locale)
+    joined = str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", time)
+    return f"{joined} UTC"
 
 
 def long_date(day: date | None) -> str:
@@ -193,7 +190,6 @@ def install(env: Any) -> None:
     env.globals["unofficial_wording"] = lambda: any(
         catalogues.is_unofficial(domain, _active.get()) for domain in PAGE_DOMAINS
     )
-    env.filters["t"] = translate
     env.filters["t"] = translate
     env.filters["utc_time"] = utc_time
     env.filters["long_date"] = long_date

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from hanoi import __version__
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.cases.status import status_name
 from hanoi.web import auth, i18n
 from hanoi.web.deps import services_of
 from hanoi.web.forms import value_at
@@ -38,6 +39,11 @@ def role_name(role: object) -> str:
     return i18n.gettext(ROLE_NAMES[key]) if key in ROLE_NAMES else key
 
 
+def _status_name(status: object) -> str:
+    """A request's status in the page's language ("awaiting approval", "en attente"...)."""
+    return i18n.gettext(status_name(str(getattr(status, "value", status))))
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["csrf_token"] = auth.csrf_token
@@ -48,6 +54,7 @@ def make_templates() -> Jinja2Templates:
         role, Permission(permission)
     )
     templates.env.globals["role_name"] = role_name
+    templates.env.globals["status_name"] = _status_name
     i18n.install(templates.env)
     return templates
 
