@@ -104,6 +104,16 @@ def test_the_request_pages_speak_the_browsers_language(running: Running, third: 
             assert 'name="action" value="acknowledge"' in received
             drawn_in(duty, f"/requests/{reminded}?done=acknowledge", lang)
 
+        # Refused before anything changes: why, in the page's language.
+        token = csrf_of(duty.get(f"/requests/{overdue}").text)
+        slip = duty.post(
+            f"/requests/{overdue}/conditions",
+            data={"csrf_token": token, "kind": "confidentiality", "text": "سري", "to": "XC"},
+            headers={"Accept-Language": "ar"},
+        )
+        assert slip.status_code == 422 and "شرط السرية لا يسمّي دولة ثالثة" in slip.text
+        assert english_left(wording_of(slip.text), "ar") == []
+
         arabic = duty.get(f"/requests/{overdue}", headers={"Accept-Language": "ar"}).text
         assert "متأخر" in arabic  # OVERDUE
         assert "الإقرار بالاستلام" in arabic  # Acknowledge receipt
@@ -121,6 +131,15 @@ def test_the_request_pages_speak_the_browsers_language(running: Running, third: 
             drawn_in(sender, "/requests?box=outbox", lang)
             sent = drawn_in(sender, f"/requests/{overdue}", lang)
             assert 'name="action" value="withdraw"' in sent
+        token = csrf_of(sender.get(f"/requests/{overdue}").text)
+        unconfirmed = sender.post(
+            f"/requests/{overdue}/act",
+            data={"csrf_token": token, "action": "withdraw", "reason": "不再需要。"},
+            headers={"Accept-Language": "zh"},
+        )
+        assert unconfirmed.status_code == 422
+        assert "请勾选“我确认”以撤回" in unconfirmed.text
+        assert english_left(wording_of(unconfirmed.text), "zh") == []
 
 
 def test_an_empty_console_and_dashboard_speak_too(running: Running) -> None:

@@ -488,11 +488,11 @@ def render_request_page(
     user: User,
     reference: str,
     *,
-    error: str | None = None,
+    error: str | Wording | None = None,
     retry: dict[str, str] | None = None,
-    condition_error: str | None = None,
+    condition_error: str | Wording | None = None,
     condition_retry: dict[str, str] | None = None,
-    evidence_error: str | None = None,
+    evidence_error: str | Wording | None = None,
     status: int = 200,
 ) -> Response:
     case, items, packages = _load(request, services, user, reference)
@@ -676,6 +676,12 @@ def _action_request(form: FormData) -> ActionRequest:
 #: Actions that end a request or its data for good: the page asks for an explicit "I confirm"
 #: (a dialog with JavaScript, a required box without), and the server holds to it too.
 CONFIRMED_ACTIONS = frozenset({Action.REFUSE, Action.RELEASE, Action.WITHDRAW})
+#: What the page says when such an action comes without its "I confirm".
+UNCONFIRMED = {
+    Action.REFUSE: N_("tick 'I confirm' to refuse: it is final"),
+    Action.RELEASE: N_("tick 'I confirm' to release: it is final"),
+    Action.WITHDRAW: N_("tick 'I confirm' to withdraw: it is final"),
+}
 
 
 def _typed(form: FormData, reference: str) -> tuple[str, list[Typed]]:
@@ -709,12 +715,16 @@ def _act(request: Request, services: NodeServices, reference: str, form: FormDat
         )
     try:
         action_request = _action_request(form)
-        if action_request.action in CONFIRMED_ACTIONS and auth.form_text(form, "confirm") != "yes":
-            raise ValueError(f"tick 'I confirm' to {action_request.action.value}: it is final")
     except ValueError as exc:
         return render_request_page(
             request, services, user, reference, error=str(exc), retry=retry, status=422
         )
+    action = action_request.action
+    if action in CONFIRMED_ACTIONS and auth.form_text(form, "confirm") != "yes":
+        return render_request_page(
+            request, services, user, reference,
+            error=Wording(UNCONFIRMED[action]), retry=retry, status=422,
+        )  # fmt: skip
     try:
         with services.db.session() as session:
             act(session, node, user=user, reference=reference, request=action_request)
