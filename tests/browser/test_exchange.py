@@ -12,6 +12,7 @@ from playwright.sync_api import Dialog, Page, expect
 from hanoi.db.base import utcnow
 from hanoi.demo import DEMO_PASSWORD
 from hanoi.demo.scenario import example_document
+from hanoi.web.i18n import long_date, speaking
 from tests.browser.a11y import assert_accessible
 from tests.federation import Running
 from tests.web.test_request_pages import send, status_on, wait_delivered
@@ -67,7 +68,10 @@ def test_duty_officer_acknowledges_and_preserves(page: Page, running: Running) -
     expect(page.get_by_role("status")).to_contain_text("Done: Preserve the data")
     expect(page.locator(".lead .status")).to_have_text("preserved")
     preserved_until = page.locator("dl.summary dt:text-is('Preserved until') + dd")
-    expect(preserved_until).to_contain_text(until)
+    # Shown the page's way (English here), the ISO date kept for machines.
+    with speaking("en"):
+        expect(preserved_until).to_contain_text(long_date(today + timedelta(days=90)))
+    expect(preserved_until.locator("time")).to_have_attribute("datetime", until)
     timeline = page.get_by_role("table", name="Everything that happened")
     expect(timeline.get_by_role("row", name="Acknowledge")).to_have_count(1)
     expect(timeline.get_by_role("row", name="Preserve")).to_contain_text(until)

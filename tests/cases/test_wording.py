@@ -1,4 +1,5 @@
-"""The timeline in an officer's words (cases/wording.py): a sentence per item, no ids."""
+"""The timeline in an officer's words (cases/wording.py): a sentence per item, no ids; each a
+whole sentence of the pages' catalogue with its values, English when made a string."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from hanoi.cases.queries import TimelineItem
 from hanoi.cases.wording import EVENT_WORDS, describe
+from hanoi.i18n.marker import Wording, wording
 
 NAMES = {"XA": "Arcadia", "XB": "Borealis"}
 AT = datetime(2026, 12, 7, 14, 44, tzinfo=UTC)
@@ -89,7 +91,7 @@ def _item(what: str, actor: str = "officer", **detail: str) -> TimelineItem:
         ),
         (
             _item("reminder", "system", label="Acknowledge", due="2026-12-07T18:00:00+00:00"),
-            "Deadline reminder: Acknowledge by 2026-12-07T18:00 UTC",
+            "Deadline reminder: Acknowledge by 2026-12-07 18:00 UTC",
         ),
         (
             _item("evidence-file-opened", package="01J", file="2", name="photo.jpg"),
@@ -99,10 +101,22 @@ def _item(what: str, actor: str = "officer", **detail: str) -> TimelineItem:
     ],
 )
 def test_each_item_reads_as_a_sentence(item: TimelineItem, sentence: str) -> None:
-    assert describe(item, NAMES) == sentence
+    assert str(describe(item, NAMES)) == sentence
 
 
 def test_every_event_has_words_of_its_own() -> None:
     for what, words in EVENT_WORDS.items():
-        assert describe(_item(what), NAMES) == words
+        assert str(describe(_item(what), NAMES)) == words
         assert not any(code in words for code in ("request.", "evidence.", "_", "ULID"))
+
+
+def test_the_sentences_are_whole_messages_with_their_values() -> None:
+    said = describe(
+        _item("reminder", "system", label="Preservation ends", due="2026-12-07T18:00:00+00:00"),
+        NAMES,
+    )
+    assert said.message == "Deadline reminder: %(label)s by %(due)s"
+    assert said.values["label"] == Wording("Preservation ends")  # translated in its turn
+    assert said.values["due"] == AT.replace(hour=18, minute=0)  # written the page's way
+    sent = describe(_item("message sent", "system", type="request.submit", to="XB-CA"), NAMES)
+    assert sent == wording("Sending the request to %(party)s", party="Borealis (XB-CA)")

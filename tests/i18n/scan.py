@@ -15,25 +15,32 @@ MIN_LENGTH = 4
 
 @functools.cache
 def english_wording(lang: str) -> tuple[str, ...]:
-    """The pages' English message ids that ``lang`` translates differently, longest first,
-    each with its placeholders cut out (they are filled on the page)."""
+    """The pages' English message ids, each with its placeholders cut out (they are filled
+    on the page), longest first; without the pieces that are also words of ``lang`` (a
+    piece some translation into ``lang`` contains: French writes "Note" and "Code" too)."""
     pieces: set[str] = set()
+    translated: list[str] = []
     for domain in ("pages", "convention"):
         for message in catalogue(domain, lang):
             if not message.id or not message.string:
                 continue
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            translated.extend(strings)
             for english in ids:
                 for piece in re.split(r"%\([a-z_]+\)[sd]|%[sd]|<[^>]+>", english):
                     piece = piece.strip(" .,:;·—()")
-                    if (
-                        len(piece) >= MIN_LENGTH
-                        and re.search("[A-Za-z]{3}", piece)
-                        and all(piece not in s for s in strings)
-                    ):
+                    if len(piece) >= MIN_LENGTH and re.search("[A-Za-z]{3}", piece):
                         pieces.add(piece)
-    return tuple(sorted(pieces, key=len, reverse=True))
+    corpus = "\n".join(translated)
+    return tuple(
+        sorted((p for p in pieces if not _as_word(p).search(corpus)), key=len, reverse=True)
+    )
+
+
+def _as_word(piece: str) -> re.Pattern[str]:
+    """``piece`` as whole words: "sent" is not found inside "présenté"."""
+    return re.compile(rf"(?<!\w){re.escape(piece)}(?!\w)")
 
 
 def visible_text(html: str, lang: str | None = None) -> str:
@@ -55,11 +62,11 @@ def visible_text(html: str, lang: str | None = None) -> str:
                 self.skip += 1
             found = dict(attrs)
             other = found.get("lang")
-            if tag != "html" and other and tag not in void and not _same(other, lang):
-                self.foreign.append(tag)
-            # Data, not wording: names people typed (<bdi>), codes and references (<code>),
-            # and whatever the page marks as not to be translated.
-            elif tag in ("bdi", "code") or found.get("translate") == "no":
+            if (
+                (tag != "html" and other and tag not in void and not _same(other, lang))
+                or tag in ("bdi", "code")
+                or found.get("translate") == "no"
+            ):
                 self.foreign.append(tag)
             if self.skip or self.foreign:
                 return
@@ -89,4 +96,4 @@ def _same(tag: str, lang: str | None) -> bool:
 def english_left(html: str, lang: str) -> list[str]:
     """The English wording of the catalogues found on ``html`` drawn in ``lang``."""
     text = visible_text(html, lang)
-    return [piece for piece in english_wording(lang) if piece in text]
+    return [piece for piece in english_wording(lang) if _as_word(piece).search(text)]

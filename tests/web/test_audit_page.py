@@ -97,7 +97,7 @@ def test_filters(running: Running) -> None:
         assert "actor=filler" in links_on(mine.text)["next"]
 
         one = auditor.get("/audit", params={"target": "XB-FILL-7"})
-        assert len(ids_on(one.text)) == 1 and "Request XB-FILL-7" in one.text
+        assert len(ids_on(one.text)) == 1 and "Request <code>XB-FILL-7</code>" in one.text
 
         # One UTC day, both ends included: the fillers of 2025-03-14 and nothing else.
         day = auditor.get("/audit", params={"since": "2025-03-14", "until": "2025-03-14"})

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from hanoi.cases.lifecycle import PRESERVATION_RULE, Status, is_final
 from hanoi.convention import Instrument, TimeRule, get_convention
+from hanoi.i18n.marker import N_
 
 __all__ = [
     "ACK_24_7_RULE",
@@ -49,7 +50,8 @@ def _require_aware(value: datetime, name: str) -> None:
 
 @dataclass(frozen=True)
 class Deadline:
-    """One thing to do by ``due``; ``reminder_before`` opens the reminder window."""
+    """One thing to do by ``due``; ``reminder_before`` opens the reminder window. ``label``
+    is a message id of the pages' catalogue (the pages translate it where they show it)."""
 
     rule: str
     label: str
@@ -147,7 +149,7 @@ def _acknowledgement(
         length, reminder = _length(rule), CENTRAL_REMINDER
     return Deadline(
         rule=rule.id,
-        label="Acknowledge receipt",
+        label=N_("Acknowledge receipt"),
         due=times.received_at.astimezone(UTC) + length,
         article=str(rule.article),
         confidence=rule.confidence,
@@ -162,7 +164,7 @@ def _expiry(instrument: Instrument, until: date | None) -> Deadline | None:
         return None
     return Deadline(
         rule=PRESERVATION_EXPIRY,
-        label="Preservation ends",
+        label=N_("Preservation ends"),
         due=datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC),
         article=str(rule.article),
         confidence=rule.confidence,

@@ -4,9 +4,14 @@ The pages' messages are the literal strings passed to ``_``, ``gettext``, ``nget
 ``pgettext``, ``npgettext``, ``N_``, ``wording`` and ``nwording`` in ``hanoi/web`` (templates
 and Python), found the way ``pybabel extract`` finds them, and the wording pages show from
 data (:func:`data_messages`: the checker's messages, made from ``rules.yaml``, and the hints
-of the request forms). The sources are read as files, so this module imports nothing of the
-web layer. ``scripts/catalogues.py`` (``make catalogues``) writes the result into each
-language's ``pages.po``; ``tests/i18n/test_page_catalogues.py`` checks it.
+of the request forms). A few words the pages show are worded by the domain, which must not
+import the web layer: status names, deadline labels, the timeline's sentences. Those
+``hanoi/cases`` modules mark them with ``hanoi.i18n.marker``, and every ``hanoi/cases``
+module that imports the marker is read too (and only those: the rest of the domain words
+errors and letters, which are not page wording). The sources are read as files, so this
+module imports nothing of the web layer or the domain. ``scripts/catalogues.py`` (``make
+catalogues``) writes the result into each language's ``pages.po``;
+``tests/i18n/test_page_catalogues.py`` checks it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from babel.messages.extract import extract
 
 __all__ = [
     "KEYWORDS",
+    "MARKER_IMPORT",
     "Found",
     "data_messages",
     "page_messages",
@@ -59,12 +65,24 @@ def _web() -> Traversable:
     return resources.files("hanoi").joinpath("web")
 
 
+#: How a domain module says it marks page wording (``hanoi/i18n/marker.py``).
+MARKER_IMPORT = "hanoi.i18n.marker"
+
+
 def page_sources(web: Path | Traversable | None = None) -> list[tuple[str, Path]]:
-    """``(method, path)`` of every source of page messages: templates, then Python."""
+    """``(method, path)`` of every source of page messages: the templates, the web layer's
+    Python, then the ``cases`` modules beside ``web`` that import the marker."""
     root = Path(str(web or _web()))
     templates = sorted((root / "templates").rglob("*.html"))
     modules = sorted(root.rglob("*.py"))
-    return [("jinja2.ext:babel_extract", t) for t in templates] + [("python", m) for m in modules]
+    domain = sorted(
+        path
+        for path in (root.parent / "cases").glob("*.py")
+        if MARKER_IMPORT in path.read_text("utf-8")
+    )
+    return [("jinja2.ext:babel_extract", t) for t in templates] + [
+        ("python", m) for m in modules + domain
+    ]
 
 
 def data_messages() -> list[Found]:

@@ -12,7 +12,8 @@ A page is drawn in the first of these that names one of the six UN languages:
 The chosen language is held in a context variable while the page is drawn (``speaking``),
 so the templates' ``_()``, ``{% trans %}`` and the filters below, and the few strings the
 handlers word in Python (``gettext``), all read it without being handed it; a value made
-by ``N_`` is only marked for extraction and translated where a template shows it.
+by ``N_`` or ``wording`` (``hanoi.i18n.marker``, usable from any layer, re-exported here)
+is only marked for extraction and translated where a template shows it (``t``).
 Translations come from the ``pages`` and ``convention`` catalogues (``hanoi.i18n``), and
 last from the ``letters`` catalogue: the request documents' field titles and choice values,
 which a letter says too, are translated there once for both (the draft form's labels).
@@ -44,6 +45,7 @@ from hanoi.i18n.languages import (
     html_lang,
     negotiate,
 )
+from hanoi.i18n.marker import N_, Wording, wording
 
 __all__ = [
     "LANGUAGE_COOKIE",
@@ -116,26 +118,6 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
     return str(_translations().npgettext(context, singular, plural, n))
 
 
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue without translating it here: the template that
-    shows it translates it (``{{ message | t }}``), in the language of its page."""
-    return message
-
-
-@dataclass(frozen=True)
-class Wording:
-    """A message with its values, worded in Python and translated where a page shows it
-    (``{{ wording | t }}``): handlers run before the page's language is active."""
-
-    message: str
-    values: Mapping[str, object] = field(default_factory=dict)
-
-
-def wording(message: str, **values: object) -> Wording:
-    """``message`` (an id the extraction finds: this is one of its keywords) and its values."""
-    return Wording(message, values)
-
-
 @dataclass(frozen=True)
 class Counted:
     """A message with a number in it, worded in Python and written in the active language
@@ -186,11 +168,20 @@ def translate(value: str | Wording | Counted | Later | None) -> Markup | str:
         text = escape(gettext(value.message))
         if not value.values:
             return text
-        return text % {
-            key: translate(part) if isinstance(part, Wording) else part
-            for key, part in value.values.items()
-        }
+        return text % {key: _shown(part) for key, part in value.values.items()}
     return gettext(value)
+
+
+def _shown(value: object) -> object:
+    """A value of a :class:`Wording` as the page shows it: a nested wording translated in
+    its turn, a moment in UTC the locale's way, anything else as it is (then escaped)."""
+    if isinstance(value, Wording):
+        return translate(value)
+    if isinstance(value, datetime):
+        return utc_time(value)
+    if isinstance(value, Counted | Later):
+        return str(value)
+    return value
 
 
 # --- what templates use besides the gettext calls ---------------------------------------------

@@ -29,14 +29,16 @@ from hanoi.evidence.archive import package_archive
 from hanoi.evidence.manifest import Manifest
 from hanoi.evidence.models import Direction, EvidencePackage, PackageStatus
 from hanoi.web.deps import NodeServices
+from hanoi.web.i18n import N_, Wording, wording
 
+# What the pages say of a package's state (translated where shown; the API says it in English).
 _STATUS_TEXT = {
-    PackageStatus.OFFERED: "offer queued for the other node",
-    PackageStatus.TRANSFERRING: "transferring",
-    PackageStatus.LANDED: "arrived, being verified",
-    PackageStatus.SENT: "uploaded, awaiting the receiver's signed receipt",
-    PackageStatus.DELIVERED: "delivered",
-    PackageStatus.FAILED: "failed",
+    PackageStatus.OFFERED: N_("Offer queued for the other node"),
+    PackageStatus.TRANSFERRING: N_("Transferring"),
+    PackageStatus.LANDED: N_("Arrived, being verified"),
+    PackageStatus.SENT: N_("Uploaded, awaiting the receiver's signed receipt"),
+    PackageStatus.DELIVERED: N_("Delivered"),
+    PackageStatus.FAILED: N_("Failed"),
 }
 
 
@@ -47,7 +49,9 @@ class PackageView:
     peer_state: str
     status: str
     status_text: str
-    verification: str
+    """A message id (``{{ view.status_text | t }}``)."""
+    verification: Wording
+    """Shown with ``| t``; ``str()`` in English for the API."""
     bytes_done: int
     bytes_total: int
     manifest: Manifest
@@ -87,14 +91,16 @@ def _view(row: EvidencePackage, node_home: Any) -> PackageView:
     )
 
 
-def _verification(row: EvidencePackage, outgoing: bool) -> str:
+def _verification(row: EvidencePackage, outgoing: bool) -> Wording:
     if row.verified is None:
-        return "not verified yet"
+        return Wording(N_("not verified yet"))
     if not row.verified:
-        return "DID NOT VERIFY"
+        return Wording(N_("DID NOT VERIFY"))
     if outgoing:
-        return f"verified by {row.peer_state} on receipt (signed receipt stored)"
-    return "verified here: signature, every ciphertext hash and the custody graph"
+        return wording(
+            "verified by %(state)s on receipt (signed receipt stored)", state=row.peer_state
+        )
+    return Wording(N_("verified here: signature, every ciphertext hash and the custody graph"))
 
 
 def package_tar(
@@ -145,7 +151,7 @@ def package_json(view: PackageView) -> dict[str, Any]:
         "direction": "outgoing" if view.outgoing else "incoming",
         "peer_state": view.peer_state,
         "status": view.status,
-        "verification": view.verification,
+        "verification": str(view.verification),
         "bytes_done": view.bytes_done,
         "bytes_total": view.bytes_total,
         "last_error": view.last_error,

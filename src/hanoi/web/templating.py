@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from hanoi import __version__
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.cases.status import status_name
 from hanoi.convention.names import CHANNEL_NAMES
 from hanoi.web import auth, i18n
 from hanoi.web.deps import services_of
@@ -47,6 +48,11 @@ def channel_name(code: str) -> str:
     return CHANNEL_NAMES.get(code) or option_name(code)  # type: ignore[call-overload]
 
 
+def _status_name(status: object) -> str:
+    """A request's status in the page's language ("awaiting approval", "en attente"...)."""
+    return i18n.gettext(status_name(str(getattr(status, "value", status))))
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["csrf_token"] = auth.csrf_token
@@ -60,6 +66,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["channel_name"] = channel_name
     templates.env.globals["option_name"] = option_name
     templates.env.globals["said"] = problem_wording
+    templates.env.globals["status_name"] = _status_name
     i18n.install(templates.env)
     templates.env.filters["state_name"] = state_name_filter
     templates.env.filters["entry_channel_name"] = entry_channel_name

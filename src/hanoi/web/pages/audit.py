@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from hanoi.accounts.permissions import Permission
 from hanoi.audit import AuditEvent, list_events, record, summary_text, verify
@@ -186,11 +187,16 @@ def target_text(event: AuditEvent) -> Wording | str:
             return wording(
                 "Draft of %(instrument)s (draft %(id)s)",
                 instrument=Later(gettext, title),
-                id=ident or "",
+                id=_code(ident),
             )
     if kind in TARGET_KINDS:
-        return wording(TARGET_KINDS[kind], id=ident or "")
+        return wording(TARGET_KINDS[kind], id=_code(ident))
     return " ".join(part for part in (kind, ident) if part)
+
+
+def _code(ident: str | None) -> Markup:
+    """An id inside a translated sentence, shown as the code it is (never translated)."""
+    return Markup("<code>%s</code>") % (ident or "")
 
 
 def note_text(event: AuditEvent) -> Counted | None:

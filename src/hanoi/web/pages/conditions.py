@@ -18,12 +18,15 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission
 from hanoi.cases.access import get_request
 from hanoi.cases.acting import attach_condition
 from hanoi.cases.conditions import CONDITION_KINDS, ConditionError
+from hanoi.cases.wording import condition_name
 from hanoi.web import auth
 from hanoi.web.deps import NodeServices, Services
+from hanoi.web.i18n import N_, Wording, wording
 from hanoi.web.pages import requests as request_pages
 from hanoi.web.problems import page_error
 from hanoi.web.resume import Typed, resume
@@ -40,6 +43,30 @@ TYPED = (Typed("text", "The condition, or the terms of the authorisation"),)
 async def add_condition(request: Request, reference: str, services: Services) -> Response:
     form = await auth.read_form(request)  # the token is checked in resume()
     return await run_in_threadpool(_attach, request, services, reference, form)
+
+
+def _third_state_slip(
+    services: NodeServices, user: User, reference: str, kind: str, to: str | None
+) -> Wording | None:
+    """What is wrong with the third State chosen for ``kind`` (in the page's words), or None.
+    Checked here because the States offered are this node's directory's."""
+    if kind == "onward-transfer":
+        with services.db.session() as session:
+            case = get_request(session, user=user, reference=reference, record_view=False)
+            offered = {s.code for s in request_pages.third_states(services.settings, case)}
+        if to is None:
+            return Wording(N_("choose the third State the data may be passed to"))
+        if to not in offered:
+            return wording(
+                "%(state)s is not a third State of this node's directory of States",
+                state=repr(to[:8]),
+            )
+    elif kind in CONDITION_KINDS and to is not None:
+        # A State picked with another kind is a slip: say so rather than drop it.
+        return wording(
+            "a %(kind)s condition names no third State", kind=Wording(condition_name(kind))
+        )
+    return None
 
 
 def _attach(request: Request, services: NodeServices, reference: str, form: FormData) -> Response:
@@ -59,20 +86,13 @@ def _attach(request: Request, services: NodeServices, reference: str, form: Form
         )
     kind = typed["kind"]
     to = typed["to"].strip() or None
+    slip = _third_state_slip(services, user, reference, kind, to)
+    if slip is not None:
+        return request_pages.render_request_page(
+            request, services, user, reference,
+            condition_error=slip, condition_retry=typed, status=422,
+        )  # fmt: skip
     try:
-        if kind == "onward-transfer":
-            with services.db.session() as session:
-                case = get_request(session, user=user, reference=reference, record_view=False)
-                offered = {s.code for s in request_pages.third_states(services.settings, case)}
-            if to is None:
-                raise ConditionError("choose the third State the data may be passed to")
-            if to not in offered:
-                raise ConditionError(
-                    f"{to[:8]!r} is not a third State of this node's directory of States"
-                )
-        elif kind in CONDITION_KINDS and to is not None:
-            # A State picked with another kind is a slip: say so rather than drop it.
-            raise ConditionError(f"a {kind[:40]} condition names no third State")
         with services.db.session() as session:
             attach_condition(
                 session,

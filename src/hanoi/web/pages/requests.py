@@ -52,7 +52,8 @@ from hanoi.cases.queries import (
     request_deadlines,
     timeline,
 )
-from hanoi.cases.wording import describe
+from hanoi.cases.status import status_name
+from hanoi.cases.wording import condition_name, describe
 from hanoi.config import Settings
 from hanoi.convention import Ground, get_convention
 from hanoi.db import Database
@@ -60,9 +61,10 @@ from hanoi.db.base import utcnow
 from hanoi.directory.states import StateInfo
 from hanoi.exchange.receipt_proofs import receipt_bundle
 from hanoi.ledger.service import proof_for_leaf
-from hanoi.web import auth
+from hanoi.web import auth, i18n
 from hanoi.web.deps import Db, NodeServices, NodeSettings, Services, client_address
 from hanoi.web.forms import fields_for
+from hanoi.web.i18n import N_, Wording, wording
 from hanoi.web.node import states
 from hanoi.web.packages import PackageView, in_transit, package_views
 from hanoi.web.problems import page_error
@@ -73,94 +75,117 @@ from hanoi.web.templating import page
 router = APIRouter()
 LEAF_RE = re.compile(r"[0-9a-f]{64}")
 
+#: The listing's tabs (the page names them in its language: requests/list.html).
 BOXES: tuple[tuple[Box, str], ...] = (
     ("all", "All"),
     ("inbox", "Received"),
     ("outbox", "Sent"),
 )
 
+#: How a request relates to the one it follows (``CaseRequest.relation``), as pages say it.
+RELATION_NAMES = {
+    "follow-up": N_("follow-up"),
+    "partial-disclosure": N_("partial disclosure"),
+    "onward-transfer": N_("onward transfer"),
+}
+
 
 @dataclass(frozen=True)
 class ActionForm:
     """How one action is offered on the request page: its button and the fields it needs.
-    Whether a field is really required is still decided by the life cycle on submit."""
+    Whether a field is really required is still decided by the life cycle on submit. The
+    words are message ids of the pages' catalogue, translated where the page shows them;
+    ``confirm`` is the "I confirm" box of an action that cannot be undone."""
 
     label: str
     hint: str
     reason: Literal["required", "optional"] | None = None
-    reason_label: str = "Reason"
+    reason_label: str = N_("Reason")
     grounds: Literal["refusal", "postponement"] | None = None
     until: bool = False
+    confirm: str = ""
 
 
 ACTION_FORMS: dict[Action, ActionForm] = {
     Action.ACKNOWLEDGE: ActionForm(
-        "Acknowledge receipt", "Tells the requesting State that the request is being handled."
+        N_("Acknowledge receipt"),
+        N_("Tells the requesting State that the request is being handled."),
     ),
-    Action.START: ActionForm("Start execution", "The request is now being carried out."),
+    Action.START: ActionForm(N_("Start execution"), N_("The request is now being carried out.")),
     Action.EXECUTE: ActionForm(
-        "Mark as executed",
-        "Everything asked for was done.",
+        N_("Mark as executed"),
+        N_("Everything asked for was done."),
         reason="optional",
-        reason_label="Note (optional)",
+        reason_label=N_("Note (optional)"),
     ),
     Action.EXECUTE_PARTIALLY: ActionForm(
-        "Mark as partially executed",
-        "Part of what was asked for was done.",
+        N_("Mark as partially executed"),
+        N_("Part of what was asked for was done."),
         reason="required",
-        reason_label="What was not done, and why",
+        reason_label=N_("What was not done, and why"),
     ),
     Action.REFUSE: ActionForm(
-        "Refuse",
-        "A ground of the Convention and the reasons are sent.",
+        N_("Refuse"),
+        N_("A ground of the Convention and the reasons are sent."),
         reason="required",
         grounds="refusal",
+        confirm=N_("I confirm: refuse"),
     ),
     Action.POSTPONE: ActionForm(
-        "Postpone",
-        "Execution waits, e.g. for domestic proceedings.",
+        N_("Postpone"),
+        N_("Execution waits, e.g. for domestic proceedings."),
         reason="required",
         grounds="postponement",
     ),
     Action.PRESERVE: ActionForm(
-        "Preserve the data",
-        "The data are kept until the date given.",
+        N_("Preserve the data"),
+        N_("The data are kept until the date given."),
         reason="optional",
-        reason_label="Note (optional)",
+        reason_label=N_("Note (optional)"),
         until=True,
     ),
     Action.EXTEND: ActionForm(
-        "Extend the preservation",
-        "Keep the data longer.",
+        N_("Extend the preservation"),
+        N_("Keep the data longer."),
         reason="optional",
-        reason_label="Note (optional)",
+        reason_label=N_("Note (optional)"),
         until=True,
     ),
     Action.RELEASE: ActionForm(
-        "Release the data", "The data need no longer be kept.", reason="required"
+        N_("Release the data"),
+        N_("The data need no longer be kept."),
+        reason="required",
+        confirm=N_("I confirm: release the data"),
     ),
     Action.WITHDRAW: ActionForm(
-        "Withdraw the request", "The requested State stops working on it.", reason="required"
+        N_("Withdraw the request"),
+        N_("The requested State stops working on it."),
+        reason="required",
+        confirm=N_("I confirm: withdraw the request"),
     ),
     Action.INQUIRE: ActionForm(
-        "Ask a question",
-        "Sent to the other State; the status does not change.",
+        N_("Ask a question"),
+        N_("Sent to the other State; the status does not change."),
         reason="required",
-        reason_label="Question",
+        reason_label=N_("Question"),
     ),
     Action.REPLY: ActionForm(
-        "Reply",
-        "Answer the other State; the status does not change.",
+        N_("Reply"),
+        N_("Answer the other State; the status does not change."),
         reason="required",
-        reason_label="Answer",
+        reason_label=N_("Answer"),
     ),
     Action.CONSULT: ActionForm(
-        "Consult before refusing",
-        "Discuss conditions with the requesting State before deciding (Art. 40).",
+        N_("Consult before refusing"),
+        N_("Discuss conditions with the requesting State before deciding (Art. 40)."),
         reason="required",
-        reason_label="What to discuss",
+        reason_label=N_("What to discuss"),
     ),
 }
+
+
+#: Each action's name, as the console lists what there is to do.
+ACTION_LABELS: dict[str, str] = {action.value: form.label for action, form in ACTION_FORMS.items()}
 
 
 @dataclass(frozen=True)
@@ -173,10 +198,10 @@ class ConditionKindOption:
 
 
 KIND_LABELS: dict[str, str] = {
-    "confidentiality": "Confidentiality",
-    "speciality": "Speciality (use only for the proceedings named)",
-    "data-protection": "Protection of personal data",
-    "onward-transfer": "Authorise passing the data on to a third State",
+    "confidentiality": N_("Confidentiality"),
+    "speciality": N_("Speciality (use only for the proceedings named)"),
+    "data-protection": N_("Protection of personal data"),
+    "onward-transfer": N_("Authorise passing the data on to a third State"),
 }
 
 KIND_OPTIONS: tuple[ConditionKindOption, ...] = tuple(
@@ -288,13 +313,25 @@ def _console_rows(db: Database, settings: Settings, user: User) -> list[Row]:
 def console_page(request: Request, db: Db, settings: NodeSettings) -> Response:
     user = _reader(request, db)
     rows = _console_rows(db, settings, user)
-    return page(request, "requests/console.html", {"user": user, "rows": rows, "now": utcnow()})
+    return page(
+        request,
+        "requests/console.html",
+        {"user": user, "rows": rows, "now": utcnow(), "action_labels": ACTION_LABELS},
+    )
 
 
 def _queue_item(row: Row) -> dict[str, Any]:
-    """One console row as static/console.js draws it: the same cells as the page's."""
+    """One console row as static/console.js draws it: the same cells as the page's, with
+    ``text``, what they say in the page's language (drawn inside ``i18n.speaking``)."""
     deadline = row.next
     return {
+        "text": {
+            "title": i18n.translate(row.title),
+            "status": i18n.gettext(status_name(row.case.status)),
+            "deadline": i18n.gettext(deadline.label) if deadline else None,
+            "due": i18n.utc_time(deadline.due) if deadline else None,
+            "actions": [i18n.gettext(ACTION_LABELS[a.value]) for a in row.actions],
+        },
         "reference": row.case.reference,
         "url": f"/requests/{quote(row.case.reference, safe='')}",
         "title": row.title,
@@ -321,10 +358,21 @@ def console_queue(request: Request, db: Db, settings: NodeSettings) -> Response:
         return JSONResponse({"error": "sign-in required"}, status_code=401)
     user = _reader(request, db)
     rows = _console_rows(db, settings, user)
-    return JSONResponse(
-        {"as_of": utcnow().isoformat(), "rows": [_queue_item(r) for r in rows]},
-        headers={"Cache-Control": "no-store"},
-    )
+    now = utcnow()
+    with i18n.speaking(i18n.choose_language(request, user, settings.default_language)):
+        # The caption around the count, in the plural form the count asks for.
+        caption = i18n.ngettext(
+            "Queue: %(count)s open request", "Queue: %(count)s open requests", len(rows)
+        )
+        before, _mark, after = caption.partition("%(count)s")
+        body = {
+            "as_of": now.isoformat(),
+            "as_of_text": i18n.utc_time(now),
+            "count_text": i18n.number(len(rows)),
+            "caption": [before, after],
+            "rows": [_queue_item(r) for r in rows],
+        }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/deadlines")
@@ -420,7 +468,15 @@ def _approval(case: CaseRequest, user: User, items: list[TimelineItem]) -> dict[
     return None
 
 
-def _words(settings: Settings) -> Callable[[TimelineItem], str]:
+def _moment(iso: str | None) -> datetime | None:
+    """A moment kept as ISO text (a condition's), to be written the page's way."""
+    try:
+        return datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
+
+
+def _words(settings: Settings) -> Callable[[TimelineItem], Wording]:
     """A timeline item as a sentence, with the States' names from the verified directory."""
     names = {info.code: info.name for info in states(settings).states}
     return lambda item: describe(item, names)
@@ -432,11 +488,11 @@ def render_request_page(
     user: User,
     reference: str,
     *,
-    error: str | None = None,
+    error: str | Wording | None = None,
     retry: dict[str, str] | None = None,
-    condition_error: str | None = None,
+    condition_error: str | Wording | None = None,
     condition_retry: dict[str, str] | None = None,
-    evidence_error: str | None = None,
+    evidence_error: str | Wording | None = None,
     status: int = 200,
 ) -> Response:
     case, items, packages = _load(request, services, user, reference)
@@ -458,6 +514,9 @@ def render_request_page(
             "deadlines": _deadlines(services.settings, case),
             "now": now,
             "say": _words(services.settings),
+            "condition_name": condition_name,
+            "relation_names": RELATION_NAMES,
+            "moment": _moment,
             "actions": _offered(case, user, now.date()),
             "confirmed": sorted(a.value for a in CONFIRMED_ACTIONS),
             "approval": _approval(case, user, items),
@@ -480,27 +539,28 @@ def render_request_page(
 
 #: The notices after sending and the four-eyes steps (web/pages/sending.py).
 APPROVAL_NOTICES = {
-    "send": "Sent. It leaves for the requested State now; the timeline shows the delivery.",
-    "submit": "Submitted for approval. Nothing leaves the State until a supervisor approves.",
-    "approve": "Approved and sent. The timeline shows the delivery.",
-    "return": "Returned to its drafters with your comment.",
-    "discard": "Discarded: it will never be sent, and its draft is closed.",
+    "send": N_("Sent. It leaves for the requested State now; the timeline shows the delivery."),
+    "submit": N_("Submitted for approval. Nothing leaves the State until a supervisor approves."),
+    "approve": N_("Approved and sent. The timeline shows the delivery."),
+    "return": N_("Returned to its drafters with your comment."),
+    "discard": N_("Discarded: it will never be sent, and its draft is closed."),
 }
 
 
 #: The notice after a condition is attached (web/pages/conditions.py).
-CONDITION_NOTICE = "Condition recorded. The other State's node is told at once."
+CONDITION_NOTICE = N_("Condition recorded. The other State's node is told at once.")
 
 
 #: The notices after delivering evidence from the page (web/pages/staging.py).
 EVIDENCE_NOTICES = {
-    "evidence": "Sealed and offered. The package leaves for the other State now; its progress "
-    "shows below.",
-    "unstaged": "Removed from the staging folder.",
+    "evidence": N_(
+        "Sealed and offered. The package leaves for the other State now; its progress shows below."
+    ),
+    "unstaged": N_("Removed from the staging folder."),
 }
 
 
-def _done_label(done: str | None) -> str | None:
+def _done_label(done: str | None) -> str | Wording | None:
     """The notice after a redirect: only one of ours, never the query text."""
     if done in APPROVAL_NOTICES:
         return APPROVAL_NOTICES[done]
@@ -512,7 +572,12 @@ def _done_label(done: str | None) -> str | None:
         label = ACTION_FORMS[Action(done)].label if done else None
     except (ValueError, KeyError):
         return None
-    return f"Done: {label}. The other State's node is told at once; the timeline shows delivery."
+    if label is None:
+        return None
+    return wording(
+        "Done: %(action)s. The other State's node is told at once; the timeline shows delivery.",
+        action=Wording(label),
+    )
 
 
 @router.get("/requests/{reference}")
@@ -611,6 +676,12 @@ def _action_request(form: FormData) -> ActionRequest:
 #: Actions that end a request or its data for good: the page asks for an explicit "I confirm"
 #: (a dialog with JavaScript, a required box without), and the server holds to it too.
 CONFIRMED_ACTIONS = frozenset({Action.REFUSE, Action.RELEASE, Action.WITHDRAW})
+#: What the page says when such an action comes without its "I confirm".
+UNCONFIRMED = {
+    Action.REFUSE: N_("tick 'I confirm' to refuse: it is final"),
+    Action.RELEASE: N_("tick 'I confirm' to release: it is final"),
+    Action.WITHDRAW: N_("tick 'I confirm' to withdraw: it is final"),
+}
 
 
 def _typed(form: FormData, reference: str) -> tuple[str, list[Typed]]:
@@ -623,7 +694,7 @@ def _typed(form: FormData, reference: str) -> tuple[str, list[Typed]]:
         return f"Act on request {reference}", [Typed("reason", "Reason")]
     typed = [Typed("reason", offer.reason_label)] if offer.reason else []
     if action in CONFIRMED_ACTIONS:
-        typed.append(Typed("confirm", f"I confirm: {offer.label.lower()}", "checkbox"))
+        typed.append(Typed("confirm", offer.confirm, "checkbox"))
     return f"{offer.label}: request {reference}", typed
 
 
@@ -644,12 +715,16 @@ def _act(request: Request, services: NodeServices, reference: str, form: FormDat
         )
     try:
         action_request = _action_request(form)
-        if action_request.action in CONFIRMED_ACTIONS and auth.form_text(form, "confirm") != "yes":
-            raise ValueError(f"tick 'I confirm' to {action_request.action.value}: it is final")
     except ValueError as exc:
         return render_request_page(
             request, services, user, reference, error=str(exc), retry=retry, status=422
         )
+    action = action_request.action
+    if action in CONFIRMED_ACTIONS and auth.form_text(form, "confirm") != "yes":
+        return render_request_page(
+            request, services, user, reference,
+            error=Wording(UNCONFIRMED[action]), retry=retry, status=422,
+        )  # fmt: skip
     try:
         with services.db.session() as session:
             act(session, node, user=user, reference=reference, request=action_request)

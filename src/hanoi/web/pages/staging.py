@@ -39,7 +39,7 @@ from hanoi.cases.evidence_staging import (
     upload_state,
 )
 from hanoi.evidence.staging import StagingError
-from hanoi.web import auth
+from hanoi.web import auth, i18n
 from hanoi.web.deps import NodeServices, Services
 from hanoi.web.packages import in_transit, package_views
 from hanoi.web.pages import requests as request_pages
@@ -175,25 +175,30 @@ async def append(request: Request, reference: str, upload_id: str, services: Ser
 
 @router.get("/requests/{reference}/packages")
 def packages(request: Request, reference: str, services: Services) -> dict[str, Any]:
-    """The request's packages and their progress, for the page's script."""
+    """The request's packages and their progress, for the page's script: what it shows
+    is worded here, in the page's language."""
     user = _user(request, services)
     home = services.node.home if services.node is not None else None
     with services.db.session() as session:
         case = get_request(session, user=user, reference=reference, record_view=False)
         views = package_views(session, case, home)
-    return {
-        "in_transit": in_transit(views),
-        "packages": [
-            {
-                "id": v.id,
-                "status": v.status,
-                "status_text": v.status_text,
-                "bytes_done": v.bytes_done,
-                "bytes_total": v.bytes_total,
-                "percent": v.percent,
-                "verification": v.verification,
-                "last_error": v.last_error,
-            }
-            for v in views
-        ],
-    }
+    with i18n.speaking(i18n.choose_language(request, user, services.settings.default_language)):
+        return {
+            "in_transit": in_transit(views),
+            "packages": [
+                {
+                    "id": v.id,
+                    "status": v.status,
+                    "status_text": str(i18n.translate(v.status_text)),
+                    "bytes_done": v.bytes_done,
+                    "bytes_total": v.bytes_total,
+                    "percent": v.percent,
+                    "percent_text": i18n.number(v.percent),
+                    "progress_text": i18n.gettext("%(percent)s %% of %(total)s bytes")
+                    % {"percent": i18n.number(v.percent), "total": i18n.number(v.bytes_total)},
+                    "verification": str(i18n.translate(v.verification)),
+                    "last_error": v.last_error,
+                }
+                for v in views
+            ],
+        }

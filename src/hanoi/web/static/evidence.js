@@ -3,16 +3,26 @@
 // each package's status, progress bar and verification; it stops once none is moving. A
 // package delivered or failed, or one not on the page yet, is announced through the live
 // region. Without JavaScript the page shows the state it was loaded in; a reload shows more.
+// The words come from the page (#page-text) and the node, in the page's language.
 (function () {
   "use strict";
   var box = document.getElementById("evidence-packages");
   var news = document.getElementById("evidence-news");
-  if (!box || !news || !window.fetch) { return; }
+  var words = document.getElementById("page-text");
+  if (!box || !news || !words || !window.fetch) { return; }
+  var say = JSON.parse(words.textContent);
   var url = box.getAttribute("data-live");
   if (!url) { return; }
   var INTERVAL = 3000;
   var timer = null;
   var said = {};
+
+  // A sentence of the page's with its %(name)s places filled in.
+  function fill(message, values) {
+    return message.replace(/%\((\w+)\)s/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
 
   function section(id) {
     var found = null;
@@ -27,7 +37,7 @@
     if (!s) {
       if (!said[p.id]) {
         said[p.id] = true;
-        news.textContent = "A new evidence package, " + p.id + ": reload the page to see it.";
+        news.textContent = fill(say.new_package, { id: p.id });
       }
       return;
     }
@@ -37,19 +47,19 @@
     var verification = s.querySelector(".verification");
     var before = status ? status.getAttribute("data-status") || "" : "";
     if (status) {
-      status.textContent = p.status_text.charAt(0).toUpperCase() + p.status_text.slice(1);
+      status.textContent = p.status_text;
       status.className = "flag " + p.status + " package-status";
       status.setAttribute("data-status", p.status);
     }
     if (bar) {
       bar.max = p.bytes_total || 1;
       bar.value = p.bytes_done;
-      bar.textContent = p.percent + " %";
+      bar.textContent = p.percent_text + " %";
     }
-    if (percent) { percent.textContent = p.percent + " % of " + p.bytes_total + " bytes"; }
+    if (percent) { percent.textContent = p.progress_text; }
     if (verification) { verification.textContent = p.verification; }
     if (before && before !== p.status && (p.status === "delivered" || p.status === "failed")) {
-      news.textContent = "Package " + p.id + ": " + p.status_text + ".";
+      news.textContent = fill(say.package_news, { id: p.id, status: p.status_text });
     }
   }
 

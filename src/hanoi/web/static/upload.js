@@ -5,11 +5,21 @@
 // request, the file's name, size and date, so choosing the same file again goes on. A file
 // the node completed joins the list of staged files, ticked for sealing. Also: "Seal and
 // deliver" says "Sealing…" while the node seals. Without this script the page says that
-// uploading needs it; the staged files and the seal form work all the same.
+// uploading needs it; the staged files and the seal form work all the same. The words come
+// from the page (#page-text and the seal form's data-*), in the page's language.
 (function () {
   "use strict";
   var sealForm = document.getElementById("seal-form");
   var sealButton = document.getElementById("seal-button");
+  var words = document.getElementById("page-text");
+  var say = words ? JSON.parse(words.textContent) : null;
+
+  // A sentence of the page's with its %(name)s places filled in.
+  function fill(message, values) {
+    return message.replace(/%\((\w+)\)s/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
 
   // The confirmation (static/confirm.js) names the files that will leave, as ticked now.
   function nameChosen() {
@@ -18,9 +28,12 @@
       document.querySelectorAll('input[form="seal-form"][name="files"]'),
       function (box) { return box.checked; }
     ).map(function (box) { return box.value; });
-    sealForm.setAttribute("data-confirm", "Seal " + (chosen.length ? chosen.join(", ") : "no file") +
-      " and send to " + sealForm.getAttribute("data-recipient") +
-      "? Once offered, a package cannot be called back.");
+    var files = chosen.length
+      ? chosen.join(sealForm.getAttribute("data-separator") || ", ")
+      : sealForm.getAttribute("data-no-file");
+    sealForm.setAttribute("data-confirm", fill(sealForm.getAttribute("data-confirm-files"), {
+      files: files
+    }));
   }
   document.addEventListener("change", function (event) {
     if (event.target && event.target.getAttribute("form") === "seal-form") { nameChosen(); }
@@ -30,14 +43,14 @@
   if (sealForm && sealButton) {
     sealForm.addEventListener("submit", function (event) {
       if (event.defaultPrevented) { return; }  // the confirmation was declined
-      sealButton.textContent = sealForm.getAttribute("data-busy") || "Sealing…";
+      sealButton.textContent = sealForm.getAttribute("data-busy");
       sealButton.setAttribute("aria-disabled", "true");
       window.setTimeout(function () { sealButton.disabled = true; }, 0);  // after it is sent
     });
   }
 
   var form = document.getElementById("upload-form");
-  if (!form || !window.fetch || !window.Blob || !window.sessionStorage) { return; }
+  if (!form || !say || !window.fetch || !window.Blob || !window.sessionStorage) { return; }
   var input = document.getElementById("upload-files");
   var list = document.getElementById("upload-progress");
   var news = document.getElementById("upload-news");
@@ -63,7 +76,7 @@
     return node;
   }
 
-  function say(message) { news.textContent = message; }
+  function tell(message) { news.textContent = message; }
 
   function key(file) {
     return "hanoi-upload:" + reference + ":" + file.name + ":" + file.size + ":" + file.lastModified;
@@ -77,7 +90,7 @@
     options.redirect = "manual";  // a redirect means signed out: never follow it with a PATCH
     return fetch(url, options).then(function (response) {
       if (response.type === "opaqueredirect" || response.status === 401) {
-        throw new Error("signed out: sign in again, then choose the file again to go on");
+        throw new Error(say.signed_out);
       }
       return response;
     });
@@ -86,11 +99,11 @@
   function refusal(response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("json") < 0) {
-      return Promise.resolve(new Error("refused by the node (HTTP " + response.status + ")"));
+      return Promise.resolve(new Error(fill(say.refused_http, { status: response.status })));
     }
     return response.json().then(function (body) {
-      return new Error(body.detail || body.title || "refused (HTTP " + response.status + ")");
-    }, function () { return new Error("refused (HTTP " + response.status + ")"); });
+      return new Error(body.detail || body.title || fill(say.refused_http, { status: response.status }));
+    }, function () { return new Error(fill(say.refused_http, { status: response.status })); });
   }
 
   function offsetOf(response, fallback) {
@@ -140,7 +153,7 @@
     bar.id = id;
     bar.max = file.size;
     bar.value = 0;
-    var status = el("span", "waiting", "muted");
+    var status = el("span", say.waiting, "muted");
     item.appendChild(label);
     item.appendChild(document.createTextNode(" "));
     item.appendChild(bar);
@@ -180,7 +193,7 @@
     tr.appendChild(tick);
     tr.appendChild(th);
     tr.appendChild(el("td", String(size)));
-    tr.appendChild(el("td", "uploaded just now", "muted"));
+    tr.appendChild(el("td", say.uploaded_now, "muted"));
     body.appendChild(tr);
     nameChosen();
   }
@@ -220,11 +233,11 @@
       }).catch(function (error) {
         if (error.final || !(error instanceof TypeError) || failures >= RETRIES) { throw error; }
         failures += 1;
-        ui.show(offset, "connection lost, trying again…");
+        ui.show(offset, say.retrying);
         return wait(1000 * failures).then(function () {
           return askOffset(upload.id);
         }).then(function (held) {
-          if (held === null) { throw new Error("the node gave this upload up: choose the file again"); }
+          if (held === null) { throw new Error(say.given_up); }
           offset = held;
           return next();
         });
@@ -236,19 +249,19 @@
   function uploadOne(file) {
     var ui = row(file);
     return begin(file).then(function (upload) {
-      if (upload.offset) { say(file.name + ": going on from " + upload.offset + " bytes."); }
+      if (upload.offset) { tell(fill(say.going_on, { name: file.name, bytes: upload.offset })); }
       return send(file, upload, ui).then(function () {
         window.sessionStorage.removeItem(key(file));
-        ui.show(file.size, "uploaded");
+        ui.show(file.size, say.uploaded);
         addStaged(upload.name, file.size);
-        say(file.name + " uploaded and staged.");
+        tell(fill(say.staged, { name: file.name }));
       });
     }).catch(function (error) {
-      var text = "Not uploaded: " + (error instanceof TypeError
-        ? "the node cannot be reached. Choose the file again to go on where it stopped."
-        : error.message);
+      var text = fill(say.not_uploaded, {
+        why: error instanceof TypeError ? say.unreachable : error.message
+      });
       ui.fail(text);
-      say(file.name + ": " + text);
+      tell(fill(say.file_news, { name: file.name, text: text }));
     });
   }
 
