@@ -125,7 +125,7 @@ def test_every_page_of_the_officers_journey_is_accessible(page: Page, running: R
     assert_accessible(page)  # awaiting approval, as its drafter sees it
     reference = page.url.split("/requests/", 1)[1].split("?", 1)[0]
 
-    for path in ("/requests", "/console", "/deadlines", "/states", "/states/XB"):
+    for path in ("/requests", "/console", "/deadlines", "/states", "/states/XB", "/glossary"):
         page.goto(f"{xa}{path}")
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_accessible(page)

@@ -47,7 +47,8 @@ def visible_text(html: str, lang: str | None = None) -> str:
     """The wording a person sees or hears on ``html``: text nodes and read attributes, without
     scripts and styles, without what is marked as written in another language than ``lang``
     (``<td lang="en">`` in a glossary, the switcher's names of the languages), and without
-    data: ``<bdi>`` (names people typed), ``<code>`` and ``translate="no"``."""
+    data: ``<bdi>`` (names people typed), what is typed in a ``<textarea>``, ``<code>`` and
+    ``translate="no"``."""
     parts: list[str] = []
     void = {"br", "img", "input", "meta", "link", "hr", "wbr", "source", "col", "area"}
 
@@ -64,7 +65,7 @@ def visible_text(html: str, lang: str | None = None) -> str:
             other = found.get("lang")
             if (
                 (tag != "html" and other and tag not in void and not _same(other, lang))
-                or tag in ("bdi", "code")
+                or tag in ("bdi", "code", "textarea")
                 or found.get("translate") == "no"
             ):
                 self.foreign.append(tag)
