@@ -118,7 +118,7 @@ def test_form_round_trip_keeps_every_field(alice: TestClient, kind: str) -> None
 
 
 def _stored(db: Database, draft_id: str) -> dict[str, Any]:
-    from hanoi.cases.models import Draft
+    from hanoi.cases.drafting_models import Draft
 
     with db.session() as session:
         draft = session.get(Draft, draft_id)
