@@ -15,12 +15,14 @@ from hanoi.web.pages import (
     sign_in,
     staging,
     states,
+    treaty,
 )
 
 router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
 router.include_router(language.router)
 router.include_router(glossary.router)
+router.include_router(treaty.router)
 router.include_router(drafts.router)
 router.include_router(sending.router)
 router.include_router(requests.router)
