@@ -201,11 +201,12 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'
 def treaty_progress_svg(
     request: Request, db: Db, settings: NodeSettings, as_of: date | None = AsOf
 ) -> Response:
-    _, report = _report(settings.home, as_of)
     user = auth.current_user(request, db)
     lang = i18n.choose_language(request, user, settings.default_language)
-    with i18n.speaking(lang):
-        svg = progress_chart(report, lang)
+    chosen = node_record(settings.home)
+    info = chosen.path.stat()
+    day = as_of or datetime.now(UTC).date()
+    svg = _chart(chosen.path, (info.st_mtime_ns, info.st_size), day, lang)
     return Response(
         svg,
         media_type="image/svg+xml",
@@ -215,6 +216,15 @@ def treaty_progress_svg(
             "Content-Security-Policy": SVG_CSP,
         },
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _chart(path: Path, stamp: tuple[int, int], day: date, lang: str) -> bytes:
+    """The chart of the record at ``path`` (as ``stamp`` says it is) on ``day`` in ``lang``:
+    drawn once, then served again until the record, the day or the language changes."""
+    report = treaty_report(_load(path, stamp), day, regional_groups())
+    with i18n.speaking(lang):
+        return progress_chart(report, lang)
 
 
 def progress_chart(report: TreatyReport, lang: str) -> bytes:
