@@ -13,8 +13,10 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from hanoi.directory.repository import SecretariatRepository
 from hanoi.node import create_node
 from hanoi.treaty.groups import REGIONAL_GROUPS, load_regional_groups
 from hanoi.treaty.record import TreatyRecordError, save_record
@@ -156,6 +158,17 @@ def test_a_demo_node_shows_the_fictional_record(client: TestClient, home: Path) 
     assert "Fictional demo record." in html
     assert "In force since 8 June 2026." in html
     assert "<bdi>Arcadia</bdi>" in html  # the demo fixture's name for XA
+
+
+def test_a_secretariat_shows_the_demo_record_only_when_its_states_are_fictional(
+    client: TestClient, home: Path
+) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    repo = SecretariatRepository.init(home / "secretariat")
+    repo.add_state("XA", [Ed25519PrivateKey.generate().public_key()])
+    assert client.get("/treaty.json").json()["record"] == "demo"
+    repo.add_state("FR", [Ed25519PrivateKey.generate().public_key()])
+    assert client.get("/treaty.json").json()["record"] == "shipped"
 
 
 def test_the_json_is_the_status_the_cli_prints_and_more(
