@@ -304,12 +304,10 @@ class StateLabels:
     def listed(self, states: tuple[tuple[str, str], ...]) -> Markup:
         """The States of a timeline entry by name, listed the locale's way, each name
         isolated, one whose row is unconfirmed marked so."""
-        unconfirmed = i18n.gettext("unconfirmed")
+        unconfirmed = i18n.gettext("(%(note)s)") % {"note": i18n.gettext("unconfirmed")}
         names = []
         for code, confidence in sorted(states, key=lambda item: self(item[0])):
-            mark = (
-                Markup(" <small>(%s)</small>") % unconfirmed if confidence == "unconfirmed" else ""
-            )
+            mark = Markup(" <small>%s</small>") % unconfirmed if confidence == "unconfirmed" else ""
             names.append(Markup("<bdi>%s</bdi>%s") % (self(code), mark))
         # The locale's list of stand-ins, then each stand-in replaced by its name; the
         # words between (", ", " and ", "和") escaped by the join.
