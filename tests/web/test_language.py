@@ -129,3 +129,32 @@ def test_every_page_offers_the_six_languages_each_named_in_itself(client: TestCl
         ("es", "Español"),
     ]:
         assert f'<option value="{code}" lang="{code}"' in page and name in page
+
+
+def test_api_problems_speak_the_language_asked_for_and_english_otherwise(
+    client: TestClient,
+) -> None:
+    path = "/api/v1/requests"  # needs a token: 401 with a fixed detail
+    english = client.get(path)
+    assert english.status_code == 401
+    assert english.json()["title"] == "API token required"
+    assert "content-language" not in english.headers
+
+    french = client.get(path, headers={"Accept-Language": "fr-FR, en;q=0.5"})
+    assert french.status_code == 401  # the same decision, only its words change
+    assert french.headers["content-language"] == "fr"
+    body = french.json()
+    assert body["status"] == 401
+    assert body["title"] == "Jeton d'API requis" or (
+        body["title"] != "API token required" and body["title"]
+    )
+    assert body["detail"] != english.json()["detail"]
+
+    missing = client.get(
+        "/api/v1/convention/instruments/telepathy", headers={"Accept-Language": "zh"}
+    )
+    assert missing.status_code == 404 and missing.headers["content-language"] == "zh"
+    assert missing.json()["title"] != "Not found"
+    # A language Hanoi does not speak: English, as if none were asked.
+    german = client.get(path, headers={"Accept-Language": "de"})
+    assert german.json() == english.json() and "content-language" not in german.headers

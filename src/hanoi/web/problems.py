@@ -43,9 +43,10 @@ from hanoi.errors import (
     Unavailable,
     VerificationFailed,
 )
+from hanoi.i18n.languages import SOURCE_LANGUAGE, negotiate
 from hanoi.web.deps import client_address, services_of
 from hanoi.web.errors import ApiError, CsrfFailed, SignInRequired, TokenRequired
-from hanoi.web.i18n import N_, Wording
+from hanoi.web.i18n import N_, Wording, gettext, speaking
 from hanoi.web.landing import sign_in_url
 from hanoi.web.templating import page
 
@@ -75,9 +76,10 @@ def problem(status: int, title: str, detail: str | None = None) -> JSONResponse:
 
 #: The ``title`` of every error class of ours (:mod:`hanoi.errors`: the kind of failure, the
 #: same every time), listed once here so that the ``pages`` catalogue holds them: the error
-#: page shows the title in the page's language (``{{ title | t }}``); the API's problem
-#: documents keep the English title. The detail, ``str(exc)``, is one line in English, shown
-#: as it is (the table's fixed details below are translated). A test holds this list to
+#: page shows the title in the page's language (``{{ title | t }}``), and so does an API
+#: problem document when its caller's ``Accept-Language`` asks for one of the six. The
+#: detail, ``str(exc)``, is one line in English, shown as it is (the table's fixed details
+#: below are translated). A test holds this list to
 #: every error class's title.
 ERROR_TITLES = (
     N_("Action not possible"),
@@ -208,8 +210,22 @@ def _is_api(request: Request) -> bool:
 
 def _respond(request: Request, status: int, title: str, detail: str | None) -> Response:
     if _is_api(request):
-        return problem(status, title, detail)
+        return _api_problem(request, status, title, detail)
     return page_error(request, status, title, detail)
+
+
+def _api_problem(request: Request, status: int, title: str, detail: str | None) -> Response:
+    """A problem document, its title (and a fixed detail of the table) in the language the
+    caller's ``Accept-Language`` asks for, said in ``Content-Language``; English when it asks
+    for none of the six. Clients act on the status; the title is for the person reading the
+    log of a case-management system. Other nodes ask for no language and read English."""
+    lang = negotiate(request.headers.get("accept-language"))
+    if lang is None or lang == SOURCE_LANGUAGE or request.url.path.startswith("/federation/"):
+        return problem(status, title, detail)
+    with speaking(lang):
+        response = problem(status, gettext(title), gettext(detail) if detail else None)
+    response.headers["Content-Language"] = lang
+    return response
 
 
 def _audit_refusal(request: Request, reason: str) -> None:
