@@ -10,7 +10,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from hanoi.config import load_settings
+from hanoi.db import Database
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.errors import DirectoryCacheError, DirectoryVerificationError
 from hanoi.directory.local_copy import LocalCopy
@@ -19,9 +22,11 @@ from hanoi.directory.view import DirectoryView
 from hanoi.treaty import demo_record, shipped_record
 from hanoi.treaty.record import Action, ActionKind, TreatyRecord, dump_record
 from hanoi.treaty.standing import disagreements
+from hanoi.web.app import create_app
 from tests.cli.test_cli import expect, hanoi
 from tests.directory.conftest import World, published_file, tree_digest
 from tests.raising import raises_check
+from tests.web.conftest import sign_in
 
 TODAY = datetime.now(UTC).date()
 
@@ -199,3 +204,37 @@ def test_standing_reads_the_record_on_a_day() -> None:
     assert standing(demo, "XC", TODAY).status == "signatory"
     absent = standing(demo, "FR", TODAY)
     assert (absent.status, absent.listed) == ("none", False)
+
+
+def test_the_states_pages_show_the_records_status_and_what_the_entry_says(
+    world: World, seeded_db: Database, seed_password: str
+) -> None:
+    world.repo.publish_treaty_record(demo_record())
+    node = world.node("web")
+    node.refresh()
+    settings = load_settings(home=node.home, database_url=seeded_db.url)
+    app = create_app(settings, database=seeded_db, secure_cookies=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        sign_in(client, "alice", seed_password)
+        listing = client.get("/states").text
+        assert "where a State's own entry says otherwise, the record wins" in listing
+        assert "its entry says: signatory" in listing  # XB: the record says party
+        page = client.get("/states/XB").text
+        assert "The depositary record signed by the Secretariat says: party." in page
+        french = client.get("/states/XB", headers={"Accept-Language": "fr"}).text
+        assert "sa fiche indique" not in french  # (the listing's phrase)
+        assert "le registre l'emporte" in french
+
+
+def test_the_states_page_says_when_no_record_is_published(
+    world: World, seeded_db: Database, seed_password: str
+) -> None:
+    node = world.node("web-none")
+    node.refresh()
+    settings = load_settings(home=node.home, database_url=seeded_db.url)
+    app = create_app(settings, database=seeded_db, secure_cookies=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        sign_in(client, "alice", seed_password)
+        listing = client.get("/states").text
+        assert "No treaty record has been published in the directory yet" in listing
+        assert "its entry says" not in listing
