@@ -16,16 +16,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from hanoi.treaty.record import CONSENT, ActionKind, TreatyRecord, denunciation_effect
 
-if TYPE_CHECKING:
-    from hanoi.directory.entry import TreatyStatus as EntryTreaty
-
-__all__ = ["Disagreement", "Standing", "disagreements", "standing"]
+__all__ = ["Claimed", "Disagreement", "Standing", "disagreements", "standing"]
 
 Status = Literal["party", "signatory", "none"]
+
+
+class Claimed(Protocol):
+    """What an entry claims of its State's treaty status (the ``treaty`` of a directory
+    entry, :class:`hanoi.directory.entry.TreatyStatus`)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def signed_on(self) -> date | None: ...
+    @property
+    def instrument(self) -> str | None: ...
+    @property
+    def instrument_deposited_on(self) -> date | None: ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ class Disagreement:
 
 
 def disagreements(
-    code: str, claimed: EntryTreaty, record: TreatyRecord, on: date
+    code: str, claimed: Claimed, record: TreatyRecord, on: date
 ) -> list[Disagreement]:
     """What State ``code``'s entry (its ``treaty`` part, ``claimed``) says that the record
     does not, on the day ``on``: the status, and where both give one, the day of signature,
