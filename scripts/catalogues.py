@@ -22,8 +22,9 @@ from babel.messages.pofile import read_po, write_po
 from hanoi.convention.names import convention_messages
 from hanoi.files import replace_file
 from hanoi.i18n.catalogues import catalogue_path
-from hanoi.i18n.extraction import Found, page_messages, sync
+from hanoi.i18n.extraction import Found, sync
 from hanoi.i18n.languages import LANGUAGES, SOURCE_LANGUAGE
+from hanoi.web.page_messages import page_messages
 
 
 def main() -> int:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from hanoi import audit
 from hanoi.accounts import lookup
-from hanoi.accounts.models import User, UserSession
+from hanoi.accounts.models import User
+from hanoi.accounts.session_models import UserSession
 from hanoi.accounts.sessions import (
     SESSION_LIFETIME,
     close_all_sessions,

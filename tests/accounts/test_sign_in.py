@@ -14,7 +14,7 @@ from hanoi import audit
 from hanoi.accounts import lookup
 from hanoi.accounts import service as accounts
 from hanoi.accounts.errors import SignInFailed, SignInThrottled
-from hanoi.accounts.models import SignInThrottle
+from hanoi.accounts.session_models import SignInThrottle
 from hanoi.db import Database
 
 PASSWORD = "correct horse battery"

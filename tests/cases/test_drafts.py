@@ -12,6 +12,7 @@ from hanoi import audit
 from hanoi.accounts import lookup
 from hanoi.accounts import service as accounts
 from hanoi.accounts.models import User
+from hanoi.cases.drafting_models import Draft
 from hanoi.cases.drafts import (
     MAX_DOCUMENT_BYTES,
     DraftConflict,
@@ -25,7 +26,6 @@ from hanoi.cases.drafts import (
     update_draft,
 )
 from hanoi.cases.errors import CasesError
-from hanoi.cases.models import Draft
 from hanoi.db import Database, new_id
 
 PASSWORD = "correct horse battery"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import SEAL_REQUEST_LEFT_OUT, Run, cli_env, expect, hanoi
+from tests.cli.test_cli import HANOI, SEAL_REQUEST_LEFT_OUT, Run, cli_env, expect, hanoi
+from tests.crypto.terminal import run_on_terminal
 from tests.evidence.test_ewf import SECTION_HEADER, _acquire
 from tests.exchange.conftest import Running
 
@@ -159,6 +160,22 @@ def test_seal_refuses_unknown_recipients_and_existing_packages(
         env=xb,
     )
     assert exists.code == 2 and "already exists" in exists.err
+
+
+def test_seal_shows_its_progress_bar_on_a_terminal_only(running: Running, tmp_path: Path) -> None:
+    """A terminal sees the transient bar of bytes sealed; a pipe sees the summary alone,
+    as ever (there the bar is not even made)."""
+    evidence = tmp_path / "e.bin"
+    evidence.write_bytes(os.urandom(100_000))
+    xb = _env(running, "XB") | {"TERM": "xterm"}
+    seal = (str(HANOI), "evidence", "seal", str(evidence), "--to", "XA", "--out")
+    shown = run_on_terminal([*seal, str(tmp_path / "p1")], "", cwd=str(tmp_path), env=xb)
+    assert shown.code == 0, shown.transcript
+    assert "\x1b[?25l" in shown.transcript and "/100.0 kB" in shown.transcript, shown
+    assert "Sealed 1 file(s) for XA into" in shown.transcript
+    piped = hanoi(tmp_path, *seal[1:], str(tmp_path / "p2"), env=xb, process=True)
+    assert piped.code == 0 and piped.err == "", piped
+    assert piped.out.startswith("Sealed 1 file(s) for XA into") and "\x1b" not in piped.out
 
 
 def test_seal_warns_about_an_image_whose_media_data_does_not_match(

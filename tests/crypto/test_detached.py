@@ -7,13 +7,18 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from joserfc import jws
+from joserfc.jwk import OKPKey
 
-from hanoi.crypto.detached import sign_detached, verify_detached
+from hanoi.crypto.detached import MAX_DETACHED_PAYLOAD, sign_detached, verify_detached
 from hanoi.crypto.envelope import (
     BadSignature,
     MalformedMessage,
     UnknownSignerKey,
 )
+from hanoi.crypto.jwk import kid_of
+from hanoi.crypto.keys import SigningKey
+from hanoi.evidence.manifest import MANIFEST_TYP
 from tests.raising import raises_check
 
 TYP = "hanoi-manifest+jws"
@@ -78,3 +83,29 @@ def test_unknown_signer_other_type_and_malformed_tokens_are_refused() -> None:
     extra = _b64(json.dumps({"alg": "Ed25519", "kid": KID, "typ": TYP, "b64": False}).encode())
     with pytest.raises(MalformedMessage):
         verify_detached(f"{extra}..{signature}", PAYLOAD, typ=TYP, keys_for=_keys)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [PAYLOAD, b"", '{"name":"dossier \u00e9t\u00e9.pdf"}'.encode(), bytes(range(256)) * 4097],
+    ids=["manifest", "empty", "utf-8", "1 MiB of every byte"],
+)
+@pytest.mark.parametrize("typ", [TYP, MANIFEST_TYP])
+def test_a_detached_signature_is_the_one_joserfc_makes_and_joserfc_verifies_it(
+    payload: bytes, typ: str
+) -> None:
+    """sign_detached signs with cryptography alone: the token is byte for byte what
+    joserfc's compact serialization gives (its payload then cut out), for a node's real
+    kid and for one with non-ASCII text, and joserfc's own validation accepts it."""
+    for kid in (kid_of(KEY.public_key()), "clé-" + KID):
+        token = sign_detached(payload, typ=typ, signing_key=SigningKey(KEY, kid))
+        registry = jws.JWSRegistry(algorithms=["Ed25519"])
+        registry.max_payload_length = MAX_DETACHED_PAYLOAD
+        header = {"alg": "Ed25519", "kid": kid, "typ": typ}
+        made = jws.serialize_compact(header, payload, SigningKey(KEY, kid).jwk(), registry=registry)
+        protected, _, signature = made.split(".")
+        assert token == f"{protected}..{signature}"
+        attached = f"{protected}.{_b64(payload)}.{signature}"
+        public = OKPKey.import_key(KEY.public_key())
+        checked = jws.deserialize_compact(attached, public, registry=registry)
+        assert checked.payload == payload and checked.headers() == header

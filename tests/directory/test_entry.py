@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hanoi.directory.entry import ISO_639_1, Entry, canonical_bytes, parse_entry
+from hanoi.directory.entry import ISO_639_1, ISO_3166_1, Entry, canonical_bytes, parse_entry
 from hanoi.directory.errors import EntryError
 from tests.directory.conftest import entry_bytes, entry_dict
 
@@ -121,3 +121,9 @@ def test_the_language_codes_are_pycountrys_iso_639_1() -> None:
 
     listed = {language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2")}
     assert listed == ISO_639_1
+
+
+def test_the_state_codes_are_pycountrys_iso_3166_1() -> None:
+    import pycountry
+
+    assert {country.alpha_2 for country in pycountry.countries} == ISO_3166_1

@@ -387,7 +387,7 @@ def test_a_message_settled_by_two_workers_logs_its_receipt_once(running: Running
 
     from hanoi.exchange.delivery import LEASE, deliver_due
     from hanoi.exchange.transport import HttpTransport
-    from hanoi.ledger.models import LedgerPending
+    from hanoi.ledger.queue_models import LedgerPending
 
     xa = running.node("XA")
     xa.runtime.stop()  # no worker of its own, and no ledger worker integrating meanwhile

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup
 
-from hanoi.i18n.extraction import page_messages, page_sources
+from hanoi.i18n.extraction import page_sources
 from hanoi.i18n.marker import N_, Wording, wording
 from hanoi.web.i18n import speaking, translate, utc_time
+from hanoi.web.page_messages import page_messages
 
 MOMENT = datetime(2026, 12, 8, 14, 5, tzinfo=UTC)
 

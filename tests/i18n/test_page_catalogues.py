@@ -16,8 +16,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from hanoi.i18n.catalogues import catalogue_path
-from hanoi.i18n.extraction import Found, page_messages, stray_text
+from hanoi.i18n.extraction import Found, stray_text
 from hanoi.i18n.languages import LANGUAGES, SOURCE_LANGUAGE
+from hanoi.web.page_messages import page_messages
 
 TEMPLATES = sorted(
     (Path(str(catalogue_path("pages", "en"))).parents[4] / "web" / "templates").rglob("*.html")

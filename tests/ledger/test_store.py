@@ -19,7 +19,8 @@ from hanoi.ledger import merkle, store
 from hanoi.ledger.checkpoint import open_checkpoint
 from hanoi.ledger.errors import TreeRangeError
 from hanoi.ledger.merkle import Node
-from hanoi.ledger.models import LedgerEntry, LedgerPending
+from hanoi.ledger.models import LedgerEntry
+from hanoi.ledger.queue_models import LedgerPending
 from hanoi.ledger.records import KINDS, LedgerRecord, new_record, open_commitment
 from tests.conftest import throwaway_pg_database
 from tests.raising import raises_check

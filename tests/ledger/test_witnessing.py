@@ -302,8 +302,8 @@ def test_xa_is_witnessed_by_xb_and_xc_over_http(running: Running) -> None:
         page = browser.get("/ledger").text
     assert page.count("verified cosignature") == 2 and "unverified" not in page
     latest = page[page.index('id="latest-cosignatures"') :]
-    assert "<td>hanoi/XB/witness</td><td>9</td>" in latest
-    assert "<td>hanoi/XC/witness</td><td>9</td>" in latest
+    assert '<td class="ltr">hanoi/XB/witness</td><td>9</td>' in latest
+    assert '<td class="ltr">hanoi/XC/witness</td><td>9</td>' in latest
 
     merged = checkpoint_with_cosignatures(xa_db, 9)
     opened = open_note(merged, [xa.log_verifier(), *cosigners])

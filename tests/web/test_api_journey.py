@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import select, update
 
 from hanoi.accounts.lookup import get_user_by_username
-from hanoi.accounts.models import ApiToken
+from hanoi.accounts.session_models import ApiToken
 from hanoi.accounts.tokens import create_token, revoke_token
 from hanoi.audit.models import AuditEvent
 from hanoi.db.base import utcnow

@@ -43,6 +43,7 @@ def test_services_are_not_request_parameters(client: TestClient) -> None:
         "kind",
         "lang",
         "format",
+        "bilingual",
         "draft_id",
         "version",
         "box",

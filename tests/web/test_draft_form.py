@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from hanoi.accounts.lookup import get_user_by_username
 from hanoi.audit import list_events
 from hanoi.cases.documents import LONG, MAX_DOCUMENT_BYTES, MAX_ITEMS, SHORT
-from hanoi.cases.models import Draft
+from hanoi.cases.drafting_models import Draft
 from hanoi.convention import get_convention
 from hanoi.db import Database
 from hanoi.directory.fixture import load_fixture_directory

@@ -8,7 +8,7 @@ import dataclasses
 import httpx
 from sqlalchemy import select
 
-from hanoi.accounts.models import SignInThrottle
+from hanoi.accounts.session_models import SignInThrottle
 from hanoi.audit.models import AuditEvent
 from hanoi.demo.federation import DemoFederation
 from hanoi.demo.serving import serve_node

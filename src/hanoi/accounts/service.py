@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from hanoi import audit
 from hanoi.accounts import errors
 from hanoi.accounts.lookup import get_authority_by_code, get_user_by_username
-from hanoi.accounts.models import Authority, AuthorityKind, Role, SignInThrottle, User
+from hanoi.accounts.models import Authority, AuthorityKind, Role, User
 from hanoi.accounts.passwords import (
     burn_verification,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from hanoi.accounts.session_models import SignInThrottle
 from hanoi.config import DEFAULT_AUDIT_REFUSAL_INTERVAL
 from hanoi.db.base import utcnow
 from hanoi.db.database import upsert_insert

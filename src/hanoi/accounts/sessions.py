@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from hanoi import audit
 from hanoi.accounts.lookup import get_user_by_username
-from hanoi.accounts.models import User, UserSession
+from hanoi.accounts.models import User
+from hanoi.accounts.session_models import UserSession
 from hanoi.db.base import utcnow
 from hanoi.errors import NotFound
 

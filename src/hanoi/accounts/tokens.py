@@ -25,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hanoi import audit
-from hanoi.accounts.models import ApiToken, User
+from hanoi.accounts.models import User
+from hanoi.accounts.session_models import ApiToken
 from hanoi.db.base import utcnow
 from hanoi.errors import InvalidInput, NotAllowed, NotFound
 

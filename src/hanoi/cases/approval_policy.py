@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hanoi import audit
 from hanoi.accounts.models import Authority
-from hanoi.cases.models import ApprovalRule
+from hanoi.cases.drafting_models import ApprovalRule
 from hanoi.convention import get_convention
 from hanoi.db.base import utcnow
 

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 from hanoi import audit
 from hanoi.accounts.models import User
 from hanoi.accounts.permissions import Permission, allowed
+from hanoi.cases.drafting_models import Draft
 from hanoi.cases.errors import CasesError
 from hanoi.cases.lifecycle import Status
-from hanoi.cases.models import CaseRequest, Draft
+from hanoi.cases.models import CaseRequest
 from hanoi.db.base import utcnow
 from hanoi.errors import Conflict, InvalidInput, NotAllowed, NotFound
 

@@ -1,8 +1,8 @@
-"""Drafts: request documents an officer is still writing, kept at their authority.
+"""Requests this node sent or received, and the events of their timelines.
 
-The document is stored as JSON text exactly as the caller validated it; the draft itself
-carries only what need-to-know checks and listings require, and a ``version`` that starts at
-1 and grows by one per update, so an editor can tell whether someone changed it meanwhile.
+Drafts and the approval rules, which only the requesting authority's drafting and approval
+read, are in :mod:`hanoi.cases.drafting_models`: a command that reads or records a request
+does not declare and map them.
 """
 
 from __future__ import annotations
@@ -16,28 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hanoi.accounts.models import Authority  # (also: the tables our foreign keys point at)
 from hanoi.db.base import Base, UTCDateTime, new_id, utcnow
-
-
-class Draft(Base):
-    __tablename__ = "drafts"
-
-    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    kind: Mapped[str] = mapped_column(String(64))
-    authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"), index=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    document_json: Mapped[str] = mapped_column("document", Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-
-    @property
-    def document(self) -> dict[str, Any]:
-        """A fresh copy of the stored document; change it through ``update_draft``."""
-        data: dict[str, Any] = json.loads(self.document_json)
-        return data
-
-    def __repr__(self) -> str:
-        return f"Draft({self.id!r}, {self.kind!r})"
 
 
 class CaseRequest(Base):
@@ -132,18 +110,3 @@ class RequestEvent(Base):
     def detail(self) -> dict[str, str]:
         data: dict[str, str] = json.loads(self.detail_json)
         return data
-
-
-class ApprovalRule(Base):
-    """Whether requests of ``kind`` from this authority need a supervisor's approval.
-
-    Only the authority's departures from the default (cases/approval_policy.py) are stored.
-    """
-
-    __tablename__ = "approval_rules"
-
-    authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
-    required: Mapped[bool] = mapped_column(Boolean)
-    changed_by: Mapped[str] = mapped_column(String(100))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from hanoi import audit
 from hanoi.cases.models import CaseRequest, RequestEvent
 from hanoi.cases.status import Side
-from hanoi.crypto.envelope import Party
+from hanoi.crypto.envelope_base import Party
 from hanoi.ledger import merkle
-from hanoi.ledger import store as ledger_store
+from hanoi.ledger import queue as ledger_queue
 from hanoi.ledger.records import new_record
 
 #: Timeline actions that the transparency log records under a kind of their own; every
@@ -101,7 +101,7 @@ def _log_event(session: Session, case: CaseRequest, event: RequestEvent) -> str:
         "detail": event.detail,
     }
     record = new_record(kind, node, detail, at=event.at)
-    ledger_store.append(session, record)
+    ledger_queue.append(session, record)
     return merkle.leaf_hash(record.leaf_bytes).hex()
 
 

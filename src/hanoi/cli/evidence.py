@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from hanoi.cli.context import (
     ActingUser,
@@ -50,6 +49,8 @@ from hanoi.evidence.package import (
 from hanoi.evidence.service import KeysFor, directory_keys, given_keys, recipient_for
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from hanoi.evidence.models import EvidencePackage
 
 app = typer.Typer()
@@ -132,6 +133,9 @@ def seal(
 
 def _byte_bar(disable: bool) -> Progress:
     """A transient bar of bytes done, with the speed (sealing, uploading)."""
+    # Rich's live display and its columns only where a bar is made: see _progress.
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -147,7 +151,14 @@ def _byte_bar(disable: bool) -> Progress:
 def _progress(
     paths: list[Path], what: str, *, disable: bool
 ) -> Iterator[Callable[[str, int], None]]:
-    """A progress bar over the files' bytes; the callback takes (file name, bytes done)."""
+    """A progress bar over the files' bytes; the callback takes (file name, bytes done).
+
+    The bar is drawn on a terminal only: a transient bar on any other output (a pipe, a
+    file) shows nothing, ever, so there it is not made at all (nor Rich's live display
+    imported, nor its refresh thread started)."""
+    if disable or not console.is_terminal:
+        yield lambda name, read: None
+        return
     # An EWF image is read twice, checked then sealed, and its progress counts both.
     total = sum(
         p.stat().st_size * (2 if is_ewf(p) else 1)

@@ -100,7 +100,7 @@ __all__ = [
 
 #: The submodules that define the exports, lightest first: a name is taken from the first
 #: that has it, so asking for a key never loads the envelope and receipt code.
-_SOURCES = ("errors", "canonical", "keys", "receipts", "envelope")
+_SOURCES = ("errors", "canonical", "keys", "envelope_base", "receipts", "envelope")
 
 
 # Hidden from type checkers: they see the imports above, so a misspelt name stays an error

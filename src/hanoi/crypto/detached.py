@@ -4,21 +4,23 @@ A detached JWS is ``header..signature``: the payload travels as its own file (an
 manifest, say) and the verifier puts it back in before checking. The protected header names
 the signer's ``kid`` and a ``typ``, so a signature made for one kind of document cannot be
 passed off as another's.
+
+The signature is made with ``cryptography`` alone: Ed25519 (RFC 8032) is deterministic, so
+signing the JWS signing input ``BASE64URL(header) || '.' || BASE64URL(payload)`` with the
+header written as joserfc writes it gives the very bytes joserfc's ``serialize_compact``
+gives (``tests/crypto/test_detached.py`` checks both ways). Sealing evidence thus loads no
+JOSE library; checking a signature still goes through joserfc's JWS validation
+(:func:`hanoi.crypto.envelope.verify_ed25519_jws`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from joserfc import jws
 
-from hanoi.crypto.envelope import (
-    JWS_ALG,
-    MalformedMessage,
-    jws_header_kid,
-    verify_ed25519_jws,
-)
+from hanoi.crypto.envelope_base import JWS_ALG, MalformedMessage, jws_header_kid
 from hanoi.crypto.jwk import b64url
 from hanoi.crypto.keys import SigningKey
 
@@ -33,13 +35,13 @@ def sign_detached(
     private, kid = signing_key
     if not isinstance(private, Ed25519PrivateKey):
         raise TypeError("the signing key must be an Ed25519 private key")
+    if not isinstance(kid, str) or not isinstance(typ, str):
+        raise TypeError("the kid and the typ are text")
     header = {"alg": JWS_ALG, "kid": kid, "typ": typ}
-    registry = _registry()
-    token = jws.serialize_compact(
-        header, payload, SigningKey(private, kid).jwk(), registry=registry
-    )
-    protected, _, signature = token.split(".")
-    return f"{protected}..{signature}"
+    # As joserfc writes a protected header: compact JSON, non-ASCII escaped, in this order.
+    protected = b64url(json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode())
+    signing_input = f"{protected}.{b64url(payload)}".encode("ascii")
+    return f"{protected}..{b64url(private.sign(signing_input))}"
 
 
 def verify_detached(
@@ -72,11 +74,8 @@ def verify_detached(
     if len(payload) > MAX_DETACHED_PAYLOAD:
         raise MalformedMessage(f"payload: larger than {MAX_DETACHED_PAYLOAD} bytes")
     attached = f"{parts[0]}.{b64url(payload)}.{parts[2]}".encode("ascii")
+    # Checking loads joserfc, which sealing does not need: see the module docstring.
+    from hanoi.crypto.envelope import verify_ed25519_jws
+
     verify_ed25519_jws(attached, keys_for(kid), MAX_DETACHED_PAYLOAD)
     return kid
-
-
-def _registry() -> jws.JWSRegistry:
-    registry = jws.JWSRegistry(algorithms=[JWS_ALG])
-    registry.max_payload_length = MAX_DETACHED_PAYLOAD
-    return registry

@@ -20,11 +20,14 @@ from hanoi.db.base import Base
 
 MODEL_MODULES: tuple[str, ...] = (
     "hanoi.accounts.models",
+    "hanoi.accounts.session_models",
     "hanoi.audit.models",
+    "hanoi.cases.drafting_models",
     "hanoi.cases.models",
     "hanoi.evidence.models",
     "hanoi.exchange.models",
     "hanoi.ledger.models",
+    "hanoi.ledger.queue_models",
     "hanoi.ledger.witness_models",
 )
 

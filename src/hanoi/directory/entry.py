@@ -13,15 +13,12 @@ the same entry always has the same bytes whoever serialises it.
 
 from __future__ import annotations
 
-import functools
-import gettext
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pycountry
 import rfc8785
 from pydantic import (
     AfterValidator,
@@ -62,11 +59,28 @@ def is_user_assigned(code: str) -> bool:
     return _USER_ASSIGNED.match(code) is not None
 
 
+#: The ISO 3166-1 alpha-2 codes, as pycountry lists them (tests/directory/test_entry.py
+#: checks that they still agree). Written out so that reading an entry, as every seal does,
+#: does not import pycountry: only a name an entry does not give itself loads it
+#: (:mod:`hanoi.directory.country_names`).
+_ISO_3166_1_CODES = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN
+    BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ
+    DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL
+    GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM
+    JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME
+    MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP
+    NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD
+    SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
+    TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"""
+ISO_3166_1 = frozenset(_ISO_3166_1_CODES.split())
+
+
 def check_state_code(code: str) -> str:
     """``code`` if it is an ISO 3166-1 alpha-2 country code or a user-assigned one."""
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise ValueError(f"State code {code!r} is not two upper-case letters")
-    if not is_user_assigned(code) and pycountry.countries.get(alpha_2=code) is None:
+    if not is_user_assigned(code) and code not in ISO_3166_1:
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code")
     return code
 
@@ -294,14 +308,14 @@ class Entry(_Model):
     def display_names(self) -> dict[UnLanguage, str]:
         """The State's name in the six UN languages: the entry's own, else pycountry's."""
         names: dict[UnLanguage, str] = {}
-        country = (
-            None if is_user_assigned(self.code) else pycountry.countries.get(alpha_2=self.code)
-        )
         for lang in UN_LANGUAGES:
             if lang in self.names:
                 names[lang] = self.names[lang]
-            elif country is not None:
-                translated = _translate_country(country.name, lang)
+            elif not is_user_assigned(self.code):
+                # pycountry only for a name the entry does not give (see ISO_3166_1).
+                from hanoi.directory.country_names import country_name
+
+                translated = country_name(self.code, lang)
                 if translated is not None:
                     names[lang] = translated
         return names
@@ -355,22 +369,6 @@ def utc_day(now: datetime | None = None) -> date:
     if moment.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return moment.astimezone(UTC).date()
-
-
-@functools.cache
-def _catalogue(lang: str) -> gettext.NullTranslations | None:
-    locale = "zh_CN" if lang == "zh" else lang
-    try:
-        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale])
-    except OSError:
-        return None
-
-
-def _translate_country(name: str, lang: str) -> str | None:
-    if lang == "en":
-        return name
-    catalogue = _catalogue(lang)
-    return catalogue.gettext(name) if catalogue is not None else None
 
 
 def parse_entry(data: bytes, *, source: str = "entry") -> Entry:

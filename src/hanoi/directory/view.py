@@ -106,7 +106,7 @@ class DirectoryView:
     def signing_keys(self, state: str, kid: str, signed_at: datetime) -> list[Ed25519PublicKey]:
         """The Ed25519 keys with ``kid`` that ``state``'s entry (in effect today) lists and
         that were valid at ``signed_at``: made by then, not past ``not_after``, not revoked.
-        Empty if there are none; the shape of :data:`hanoi.crypto.envelope.SignerKeys`."""
+        Empty if there are none; the shape of :data:`hanoi.crypto.envelope_base.SignerKeys`."""
         entry = self.entry(state)
         if entry is None:
             return []

@@ -45,7 +45,7 @@ from ulid import ULID
 
 from hanoi import __version__
 from hanoi.crypto.canonical import parse_json
-from hanoi.crypto.envelope import EnvelopeError
+from hanoi.crypto.envelope_base import EnvelopeError
 from hanoi.crypto.keys import SigningKey
 from hanoi.errors import InvalidInput
 from hanoi.evidence.custody import CustodyEvent, check_custody, custody_bytes, custody_graph

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hanoi.crypto.envelope import keys_valid_at_receipt
+from hanoi.crypto.envelope_base import keys_valid_at_receipt
 from hanoi.crypto.jwk import kid_of
 from hanoi.directory.entry import Entry, authority_code
 from hanoi.directory.keys import load_public_keys
@@ -63,7 +63,7 @@ def directory_keys(directory: DirectoryView, state: str) -> KeysFor:
 def keys_at_receipt(keys: KeysFor, received: datetime) -> KeysFor:
     """``keys``, kept only where a key valid at the sealing time is still valid at
     ``received`` (the receipt time, less the allowed clock skew; never before the sealing
-    time): otherwise :class:`~hanoi.crypto.envelope.SignerKeyEnded`, naming the check."""
+    time): otherwise :class:`~hanoi.crypto.envelope_base.SignerKeyEnded`, naming the check."""
 
     def keys_for(kid: str, at: datetime | None) -> Sequence[Ed25519PublicKey]:
         sealed = at or received

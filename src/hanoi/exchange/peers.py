@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from joserfc.jwk import OKPKey
-
-from hanoi.crypto.envelope import SignerKeys
+from hanoi.crypto.envelope_base import SignerKeys
 from hanoi.directory.entry import Entry, PublicKeyJwk
 from hanoi.directory.view import DirectoryView
 from hanoi.exchange.errors import NoDirectory, UnknownPeer
+
+if TYPE_CHECKING:
+    from joserfc.jwk import OKPKey
 
 FEDERATION_PATH = "/federation/v1/messages"
 
@@ -58,6 +60,9 @@ class Peers:
         active = [k for k in keys if k.status in (None, "active")] or keys
         if not active:
             raise UnknownPeer(f"{state}: its directory entry lists no encryption key in use")
+        # JOSE only to send: reading the directory (a seal's recipient) loads no joserfc.
+        from joserfc.jwk import OKPKey
+
         jwk: dict[str, str | list[str]] = {"kty": "OKP", "crv": "X25519", "x": active[0].x}
         return Peer(state=state, url=entry.node.url, encryption_key=OKPKey.import_key(jwk))
 

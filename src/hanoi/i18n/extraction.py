@@ -2,9 +2,9 @@
 
 The pages' messages are the literal strings passed to ``_``, ``gettext``, ``ngettext``,
 ``pgettext``, ``npgettext``, ``N_``, ``wording`` and ``nwording`` in ``hanoi/web`` (templates
-and Python), found the way ``pybabel extract`` finds them, and the wording pages show from
-data (:func:`data_messages`: the checker's messages, made from ``rules.yaml``, and the hints
-of the request forms). A few words the pages show are worded by the domain, which must not
+and Python), found the way ``pybabel extract`` finds them (the wording pages show from data,
+the checker's messages and the forms' hints, is added by ``hanoi.web.page_messages``, which
+may read the domain). A few words the pages show are worded by the domain, which must not
 import the web layer: status names, deadline labels, the timeline's sentences. Those
 ``hanoi/cases`` modules mark them with ``hanoi.i18n.marker``, and every ``hanoi/cases``
 module that imports the marker is read too (and only those: the rest of the domain words
@@ -29,9 +29,8 @@ __all__ = [
     "KEYWORDS",
     "MARKER_IMPORT",
     "Found",
-    "data_messages",
-    "page_messages",
     "page_sources",
+    "source_messages",
     "sync",
 ]
 
@@ -85,59 +84,10 @@ def page_sources(web: Path | Traversable | None = None) -> list[tuple[str, Path]
     ]
 
 
-def data_messages() -> list[Found]:
-    """The wording pages show that no source of the web layer spells out, as messages of the
-    ``pages`` catalogue:
-
-    - a check problem's message (``hanoi.cases.check``): each rule's message template of
-      ``convention/data/rules.yaml``, made a gettext id by ``check.message_id`` (the page
-      fills it with the problem's values), and the checker's own phrases (``Missing
-      required element: %(element)s.``...). They are sentences with placeholders, not names,
-      so they belong here rather than in the ``convention`` catalogue of names;
-    - the hints of the request forms: the ``description`` of each field of the request
-      documents (their ``title`` is the ``letters`` catalogue's, which pages read too).
-
-    Read from the data at run time, like the rules themselves: a reviewer who rewords a rule
-    in ``rules.yaml`` then runs ``make catalogues``, and the tests fail until it is
-    translated.
-    """
-    from hanoi.cases.check import page_messages as check_messages
-    from hanoi.cases.documents import KINDS, document_model
-
-    found: dict[str, Found] = {}
-    for message in check_messages():
-        found.setdefault(message, Found(message, None, (("hanoi/cases/check.py", 0),)))
-    seen: set[type] = set()
-    models: list[type] = [document_model(kind) for kind in KINDS]
-    while models:
-        model = models.pop(0)
-        if model in seen:
-            continue
-        seen.add(model)
-        for info in model.model_fields.values():  # type: ignore[attr-defined]
-            if info.description:
-                found.setdefault(
-                    info.description,
-                    Found(info.description, None, (("hanoi/cases/documents.py", 0),)),
-                )
-            models.extend(_models_in(info.annotation))
-    return list(found.values())
-
-
-def _models_in(annotation: object) -> list[type]:
-    """The pydantic models an annotation holds (``Period | None``, ``list[OffenceItem]``)."""
-    import typing
-
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-
-
-def page_messages(web: Path | Traversable | None = None, *, data: bool = True) -> list[Found]:
-    """Every message of the pages, each once, in the order first found: the sources' of
-    ``web``, then (with ``data``) :func:`data_messages`."""
+def source_messages(web: Path | Traversable | None = None) -> list[Found]:
+    """Every message the sources of the pages spell out (templates, the web layer's Python,
+    the marked ``hanoi/cases`` modules), each once, in the order first found. The wording
+    the pages take from data is added by ``hanoi.web.page_messages``."""
     root = Path(str(web or _web()))
     found: dict[tuple[str | None, str], Found] = {}
     for method, path in page_sources(root):
@@ -155,9 +105,6 @@ def page_messages(web: Path | Traversable | None = None, *, data: bool = True) -
                     found[item.key] = item
                 else:
                     found[item.key] = Found(earlier.id, context, earlier.places + item.places)
-    if data:
-        for item in data_messages():
-            found.setdefault(item.key, item)
     return list(found.values())
 
 

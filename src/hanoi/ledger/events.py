@@ -29,7 +29,8 @@ from hanoi.crypto.keys import KEY_KINDS, KeyRecord, Keyring, KeyStore
 from hanoi.crypto.keys import format_time as format_key_time
 from hanoi.db.database import Database
 from hanoi.ledger import merkle, store
-from hanoi.ledger.models import LedgerEntry, LedgerPending, LedgerState
+from hanoi.ledger.models import LedgerEntry, LedgerState
+from hanoi.ledger.queue_models import LedgerPending
 from hanoi.ledger.records import MalformedRecord, new_record, parse_leaf
 
 KEY_EVENT_KIND = "key-rotation"

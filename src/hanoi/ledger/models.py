@@ -1,7 +1,8 @@
 """The ledger's tables (migration ``0004``).
 
-* ``ledger_pending``: events appended in their own transaction, not yet in the tree. The
-  only ledger table rows leave: integration moves them into ``ledger_entries``.
+* ``ledger_pending`` (:mod:`hanoi.ledger.queue_models`): events appended in their own
+  transaction, not yet in the tree. The only ledger table rows leave: integration moves them
+  into ``ledger_entries``. Apart, so that appending an event declares no other ledger table.
 * ``ledger_entries``: one row per leaf, ``seq`` its 0-based index; the leaf bytes and hash,
   and the private detail and salt that open the leaf's commitment.
 * ``ledger_hashes``: the hash of every full subtree ``(level, idx)`` in tlog-tiles
@@ -24,17 +25,6 @@ from hanoi.db.base import Base, UTCDateTime
 
 # SQLite: an INTEGER PRIMARY KEY is the rowid itself (no second index); PostgreSQL: bigint.
 _BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class LedgerPending(Base):
-    __tablename__ = "ledger_pending"
-    __table_args__ = ({"sqlite_autoincrement": True},)
-
-    id: Mapped[int] = mapped_column(_BIG_KEY, primary_key=True, autoincrement=True)
-    leaf: Mapped[bytes] = mapped_column(LargeBinary)
-    detail: Mapped[bytes] = mapped_column(LargeBinary)
-    salt: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LedgerEntry(Base):
@@ -79,4 +69,4 @@ class LedgerState(Base):
     size: Mapped[int] = mapped_column(BigInteger)
 
 
-__all__ = ["LedgerCheckpoint", "LedgerEntry", "LedgerHash", "LedgerPending", "LedgerState"]
+__all__ = ["LedgerCheckpoint", "LedgerEntry", "LedgerHash", "LedgerState"]

@@ -3,7 +3,8 @@
 Two steps, as a tlog-tiles log does it:
 
 * :func:`append` queues an event in the caller's transaction (one INSERT, no tree work), so
-  the event is in the ledger's queue exactly when the change it records is committed;
+  the event is in the ledger's queue exactly when the change it records is committed (it is
+  :func:`hanoi.ledger.queue.append`, which recorders import without this module);
 * :func:`integrate` (a worker, every second or every N events) takes queued events in
   order, gives them the next leaf indexes, and stores their leaf hashes and every full
   subtree hash they complete, all in one transaction. Integrators take turns on the state
@@ -53,9 +54,10 @@ from hanoi.ledger.models import (
     LedgerCheckpoint,
     LedgerEntry,
     LedgerHash,
-    LedgerPending,
     LedgerState,
 )
+from hanoi.ledger.queue import append
+from hanoi.ledger.queue_models import LedgerPending
 from hanoi.ledger.records import (
     LedgerRecord,
     open_commitment,
@@ -128,24 +130,6 @@ class StoreError(LedgerError, SetupError):
 
 
 # --- appending and integrating ------------------------------------------------------------
-
-
-def append(session: Session, record: LedgerRecord) -> int:
-    """Queue ``record`` in the caller's transaction; returns its pending id (not its leaf
-    index, which :func:`integrate` assigns later)."""
-    if not isinstance(record, LedgerRecord):
-        raise TypeError("append takes a LedgerRecord (see hanoi.ledger.records.new_record)")
-    pending_id: int = session.execute(
-        insert(_pending)
-        .values(
-            leaf=record.leaf_bytes,
-            detail=record.detail_json,
-            salt=record.salt,
-            created_at=utcnow(),
-        )
-        .returning(_pending.c.id)
-    ).scalar_one()
-    return pending_id
 
 
 def append_many(session: Session, records: Sequence[LedgerRecord]) -> None:

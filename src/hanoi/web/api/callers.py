@@ -16,7 +16,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from hanoi.accounts.models import ApiToken, User
+from hanoi.accounts.models import User
+from hanoi.accounts.session_models import ApiToken
 from hanoi.accounts.tokens import Scope, require_scope, user_for_token
 from hanoi.db import Database
 from hanoi.web.deps import Db, client_address

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from hanoi.cases import drafts
 from hanoi.cases.check import check_document
 from hanoi.cases.documents import parse_document_obj
-from hanoi.cases.models import Draft
+from hanoi.cases.drafting_models import Draft
 from hanoi.cases.sending import send_draft
 from hanoi.web.api.callers import Reader, Writer
 from hanoi.web.api.requests import DOCUMENT_BODY, read_document

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton, get_timezone_gmt
+from babel.dates import format_skeleton
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -72,8 +72,10 @@ def _hour(moment: datetime) -> str:
 
 
 def _offset(moment: datetime) -> str:
-    """``moment``'s offset from UTC, the page's locale's way ("UTC+01:00", "GMT+01:00")."""
-    return str(get_timezone_gmt(moment, locale=format_locale(active_language())))
+    """``moment``'s offset from UTC, written "UTC+01:00" in every language: the pages say
+    every time in UTC, and some locales would write "GMT" here."""
+    offset = moment.strftime("%z")  # "+0100"
+    return f"UTC{offset[:3]}:{offset[3:5]}"
 
 
 def local_clock(authority: Authority, now: datetime) -> dict[str, Later]:
