@@ -45,6 +45,7 @@ from hanoi.directory.states import StateDirectory
 from hanoi.treaty import shipped_record
 from hanoi.treaty.entry_into_force import (
     INSTRUMENTS_NEEDED,
+    Binding,
     Timeline,
     bound,
     convention_entry_into_force,
@@ -207,9 +208,46 @@ class _Context:
     treaty: TreatyRecord
     today: date
 
-    @functools.cached_property
+    @property
     def timeline(self) -> Timeline:
-        return timeline(self.treaty)
+        return _treaty_answers(self.treaty).timeline
+
+    def bound(self, code: str, day: date) -> Binding:
+        """Whether the Convention binds ``code`` on ``day``, by the record checked against."""
+        return _treaty_answers(self.treaty).bound(code, day)
+
+
+class _TreatyAnswers:
+    """A record's timeline and the answers given from it, kept while the record is the
+    one checks are made against (a node's record changes only with a refresh)."""
+
+    def __init__(self, record: TreatyRecord) -> None:
+        self.record = record
+        self.timeline = timeline(record)
+        self._bound: dict[tuple[str, date], Binding] = {}
+
+    def bound(self, code: str, day: date) -> Binding:
+        key = (code, day)
+        found = self._bound.get(key)
+        if found is None:
+            if len(self._bound) > 4096:
+                self._bound.clear()
+            found = self._bound[key] = bound(self.timeline, code, day)
+        return found
+
+
+_ANSWERS: dict[int, _TreatyAnswers] = {}
+
+
+def _treaty_answers(record: TreatyRecord) -> _TreatyAnswers:
+    # Keyed by identity, the record kept alive by its entry: a record is immutable, and a
+    # node passes the same object until its copy changes.
+    found = _ANSWERS.get(id(record))
+    if found is None or found.record is not record:
+        if len(_ANSWERS) >= 8:
+            _ANSWERS.clear()
+        found = _ANSWERS[id(record)] = _TreatyAnswers(record)
+    return found
 
 
 @dataclass(frozen=True)
@@ -644,7 +682,7 @@ def _convention_binds_later(context: _Context) -> Iterator[Found]:
         return
     day = _request_day(context)
     for path, code in zip(("requesting_state", "requested_state"), pair, strict=True):
-        binding = bound(context.timeline, code, day)
+        binding = context.bound(code, day)
         later = binding.next_period
         if binding.bound or later is None or later.start.on is None:
             continue
@@ -666,7 +704,7 @@ def _convention_not_binding(context: _Context) -> Iterator[Found]:
     day = _request_day(context)
     tl = context.timeline
     for path, code in zip(("requesting_state", "requested_state"), pair, strict=True):
-        binding = bound(tl, code, day)
+        binding = context.bound(code, day)
         if binding.bound or binding.next_period is not None:
             continue  # bound, or bound later on a known date (convention-binds-later)
         mine = [e for e in tl.of_state(code) if e.on <= day]

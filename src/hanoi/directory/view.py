@@ -140,11 +140,18 @@ class _InEffect:
     with the treaty status the signed record gives them where there is one."""
 
     def __init__(
-        self, entries: Mapping[str, Entry], signed: TreatyRecord | None, day: date
+        self, entries: Mapping[str, Entry], home: Path, stamp: CopyStamp, day: date
     ) -> None:
         self.entries: Mapping[str, Entry] = MappingProxyType(dict(entries))
-        self.signed = signed
+        self.home = home
+        self.stamp = stamp
         self.day = day
+
+    @functools.cached_property
+    def signed(self) -> TreatyRecord | None:
+        # Read only for the checker and the letters: peers and evidence, which ask for
+        # entries alone, load neither the record nor YAML.
+        return _signed_record(self.home, self.stamp)
 
     @functools.cached_property
     def states(self) -> StateDirectory:
@@ -187,9 +194,7 @@ def _signed_record(home: Path, stamp: CopyStamp) -> TreatyRecord | None:
 def _in_effect(home: Path, stamp: CopyStamp, day: date) -> _InEffect:
     # The day is part of the key: an entry comes into or goes out of effect at midnight UTC.
     return _InEffect(
-        {e.code: e for e in _verified(home, stamp) if e.in_effect(day)},
-        _signed_record(home, stamp),
-        day,
+        {e.code: e for e in _verified(home, stamp) if e.in_effect(day)}, home, stamp, day
     )
 
 
