@@ -12,6 +12,7 @@ from hanoi.cases.documents import KINDS, new_document, parse_document, parse_doc
 from hanoi.convention import get_convention
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.states import StateDirectory, StateInfo
+from hanoi.treaty import demo_record
 
 TODAY = date(2026, 11, 29)
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "requests"
@@ -218,11 +219,17 @@ def _rule_cases() -> dict[str, tuple[str, Any, str, str]]:
             "60-day",
         ),
         "requested-state-known": ("mla", setter(requested_state="QQ"), "requested_state", "QQ"),
-        "requested-state-party": (
+        "convention-binds-later": (
+            "mla",
+            setter(requesting_state="XC", date_of_request="2026-05-01"),
+            "requested_state",
+            "it enters into force for XB on 2026-06-08",
+        ),
+        "convention-not-binding": (
             "mla",
             setter(requested_state="XC"),
             "requested_state",
-            "Cascadia",
+            "XC has deposited no instrument",
         ),
         "language-accepted": ("preservation", setter(language="fr"), "language", "en, es"),
     }
@@ -312,7 +319,7 @@ def test_directory_can_be_supplied() -> None:
             )
         ]
     )
-    report = _check(_example("mla"), directory=only_xb)
+    report = _check(_example("mla"), directory=only_xb, treaty=demo_record())
     (problem,) = report.problems
     assert problem.rule == "language-accepted"
     assert problem.message == "XB does not accept requests in 'en'; acceptable languages: es."

@@ -14,9 +14,11 @@ from hanoi.accounts.models import Authority
 from hanoi.cases.evidence import NodeFiles
 from hanoi.db import Database
 from hanoi.demo.scenario import example_document
+from hanoi.directory.local_copy import LocalCopy
 from hanoi.exchange.models import OutboxMessage
 from hanoi.ledger.keys import NodeLogKeys
-from tests.cli.test_cli import cli_env, hanoi
+from hanoi.treaty import demo_record
+from tests.cli.test_cli import cli_env, expect, hanoi
 from tests.exchange.conftest import Running, free_port_base
 from tests.exchange.helpers import preservation, wait_delivered
 
@@ -131,6 +133,13 @@ def test_demo_scenario_runs_end_to_end(tmp_path: Path) -> None:
     ]
     assert [n["state"] for n in summary["nodes"]] == ["XA", "XB", "XC"]
     assert {p.name for p in (tmp_path / "demo").iterdir()} == {"XA", "XB", "XC", "secretariat"}
+    # Every node holds the fictional treaty record, verified with the directory, and its
+    # entries agree with it.
+    for code in ("XA", "XB", "XC"):
+        home = tmp_path / "demo" / code
+        assert LocalCopy(home).treaty_record() == demo_record()
+        shown = expect(hanoi(tmp_path, "directory", "show", "--home", str(home)), 0).out
+        assert "Treaty record: verified" in shown and "RECORD WINS" not in shown
     opened = Path(summary["scenario"]["steps"][7]["detail"])
     assert opened.is_relative_to(tmp_path / "demo" / "XA")
     assert sorted(p.name for p in opened.iterdir()) == ["access-log.csv", "subscriber.txt"]

@@ -201,7 +201,8 @@ def test_article_65_is_confirmed_for_paragraph_1_only() -> None:
     # The confirmed summary does not state the later-Party rule as fact.
     assert "thirtieth" not in article.summary
     assert "paragraph 2 (unconfirmed)" in article.summary
-    assert str(convention.rule("requested-state-party").article) == "Art. 65(1)"
+    for rule in ("convention-binds-later", "convention-not-binding"):
+        assert str(convention.rule(rule).article) == "Art. 65(1)"
 
 
 @pytest.mark.parametrize(("number", "paragraph"), [(11, 3), (63, 3), (64, 1), (40, 22)])
@@ -292,11 +293,14 @@ def test_an_element_basis_must_be_convention_or_platform(data_dir: Path) -> None
             "      - number: 2\n        confidence: confirmed\n",
             "articles.64.paragraphs.1",
         ),
-        # a confirmed rule (the Art. 65(1) party check) that loses its source
+        # a confirmed rule (the Art. 65(1) check of whom the Convention binds) that loses
+        # its source
         (
             "rules.yaml",
+            '{from_date}."\n    article: Art. 65(1)\n    severity: warning\n'
             "    confidence: confirmed\n    source: https://treaties.un.org/doc/Publication/"
             "MTDSG/Volume%20II/Chapter%20XVIII/XVIII-16.en.xml\n",
+            '{from_date}."\n    article: Art. 65(1)\n    severity: warning\n'
             "    confidence: confirmed\n",
             "rules.12",
         ),

@@ -6,7 +6,13 @@ Two kinds of checks, both reported together so an officer fixes everything in on
   conditions); no code per element, so a reviewer can add or reword one in YAML.
 * **rules** - cross-field logic that needs code. Each function here is registered under a
   rule id; its message, article, severity and confidence come from ``rules.yaml``. The two
-  sets must match exactly, or the first check fails with ``ConventionDataError``.
+  sets must match exactly, or the first check fails with ``ConventionDataError``. A rule
+  whose answer rests on a less certain provision than its own (Art. 65(2) rather than
+  65(1)) says so for that problem: its article, and ``unconfirmed``.
+
+Whether the Convention binds both States of a request on its date is read from the
+depositary record passed in (``treaty``), as the States are from the directory passed in:
+the check reads no file and asks no network (see :func:`check_document`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,17 @@ from hanoi.convention import (
 )
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.states import StateDirectory
+from hanoi.treaty import shipped_record
+from hanoi.treaty.entry_into_force import (
+    INSTRUMENTS_NEEDED,
+    Binding,
+    Timeline,
+    bound,
+    convention_entry_into_force,
+    counted_instruments,
+    timeline,
+)
+from hanoi.treaty.record import CONSENT, ActionKind, TreatyRecord
 
 __all__ = [
     "IMPLEMENTED_RULES",
@@ -67,10 +84,14 @@ _NO_PENALTY = "no maximum penalty"
 _YEARS = "%(years)s year(s)"
 _USE_INSTEAD = "use %(kinds)s instead"
 _NO_INSTRUMENT = "no instrument asks for %(access)s %(category)s"
-_STATUS_TEXT: dict[str, str] = {
-    "signatory": "has signed but not ratified the Convention",
-    "none": "has neither signed nor ratified the Convention",
-}
+_NO_INSTRUMENT_DEPOSITED = (
+    "has deposited no instrument of ratification, acceptance, approval or accession"
+)
+_TOO_FEW_INSTRUMENTS = (
+    "has deposited its instrument, but only %(counted)s of the %(needed)s instruments the "
+    "Convention needs to enter into force are deposited"
+)
+_DENOUNCED = "has denounced the Convention, and the denunciation has taken effect"
 _NONE = "none"
 PHRASES: tuple[str, ...] = (
     MISSING,
@@ -79,7 +100,9 @@ PHRASES: tuple[str, ...] = (
     _YEARS,
     _USE_INSTEAD,
     _NO_INSTRUMENT,
-    *_STATUS_TEXT.values(),
+    _NO_INSTRUMENT_DEPOSITED,
+    _TOO_FEW_INSTRUMENTS,
+    _DENOUNCED,
     _NONE,
 )
 """The phrases of this module a page translates (besides the rules' messages)."""
@@ -182,13 +205,74 @@ class _Context:
     instrument: Instrument
     convention: Convention
     directory: StateDirectory
+    treaty: TreatyRecord
     today: date
+
+    @property
+    def timeline(self) -> Timeline:
+        return _treaty_answers(self.treaty).timeline
+
+    def bound(self, code: str, day: date) -> Binding:
+        """Whether the Convention binds ``code`` on ``day``, by the record checked against."""
+        return _treaty_answers(self.treaty).bound(code, day)
+
+
+class _TreatyAnswers:
+    """A record's timeline and the answers given from it, kept while the record is the
+    one checks are made against (a node's record changes only with a refresh)."""
+
+    def __init__(self, record: TreatyRecord) -> None:
+        self.record = record
+        self.timeline = timeline(record)
+        self._bound: dict[tuple[str, date], Binding] = {}
+
+    def bound(self, code: str, day: date) -> Binding:
+        key = (code, day)
+        found = self._bound.get(key)
+        if found is None:
+            if len(self._bound) > 4096:
+                self._bound.clear()
+            found = self._bound[key] = bound(self.timeline, code, day)
+        return found
+
+
+_ANSWERS: dict[int, _TreatyAnswers] = {}
+
+
+def _treaty_answers(record: TreatyRecord) -> _TreatyAnswers:
+    # Keyed by identity, the record kept alive by its entry: a record is immutable, and a
+    # node passes the same object until its copy changes.
+    found = _ANSWERS.get(id(record))
+    if found is None or found.record is not record:
+        if len(_ANSWERS) >= 8:
+            _ANSWERS.clear()
+        found = _ANSWERS[id(record)] = _TreatyAnswers(record)
+    return found
+
+
+@dataclass(frozen=True)
+class Weaker:
+    """What a finding rests on when it is less than its rule's own article: another
+    provision (``Art. 65(2)``) and its confidence."""
+
+    article: str
+    confidence: Confidence
 
 
 Finding = tuple[str, dict[str, Value]]
 """(path, template parameters) produced by a rule."""
 
-RuleFunction = Callable[[_Context], Iterable[Finding]]
+
+@dataclass(frozen=True)
+class Found:
+    """A finding that rests on less than its rule's own article (:class:`Weaker`)."""
+
+    path: str
+    values: dict[str, Value]
+    weaker: Weaker | None = None
+
+
+RuleFunction = Callable[[_Context], Iterable[Finding | Found]]
 _RULES: dict[str, RuleFunction] = {}
 
 
@@ -201,23 +285,36 @@ def _rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
 
 
 def check_document(
-    doc: BaseModel, *, directory: StateDirectory | None = None, today: date | None = None
+    doc: BaseModel,
+    *,
+    directory: StateDirectory | None = None,
+    treaty: TreatyRecord | None = None,
+    today: date | None = None,
 ) -> CheckReport:
     """Return every problem with ``doc``: missing elements first (in the instrument's element
     order), then cross-field rules (in data order). ``directory`` defaults to the fixture,
-    ``today`` to the local date."""
+    ``today`` to the local date.
+
+    ``treaty`` is the depositary record whether the Convention binds the request's States
+    is read from; it defaults to the record that came with ``directory`` (a node's verified
+    copy, see :meth:`hanoi.directory.view.DirectoryView.states`; the demo federation's
+    fictional record with the fixture), else the record shipped with Hanoi."""
     convention = _convention()
     kind = getattr(doc, "kind", None)
     if not isinstance(kind, str) or kind not in convention.instruments:
         raise DocumentError("not a request document: it has no known 'kind'")
     if not isinstance(doc, document_model(kind)):
         raise DocumentError(f"not a request document of kind {kind!r}")
+    states = directory if directory is not None else load_fixture_directory()
+    if treaty is None:
+        treaty = states.treaty if states.treaty is not None else shipped_record()
     context = _Context(
         doc=doc,
         kind=kind,
         instrument=convention.instrument(kind),
         convention=convention,
-        directory=directory if directory is not None else load_fixture_directory(),
+        directory=states,
+        treaty=treaty,
         today=today if today is not None else date.today(),
     )
     problems = [*_element_problems(context), *_rule_problems(context)]
@@ -345,7 +442,11 @@ def _path_exists(model: type[BaseModel], parts: list[str]) -> bool:
 
 def _rule_problems(context: _Context) -> Iterator[Problem]:
     for rule in context.convention.rules_for(context.kind):
-        for path, params in _RULES[rule.id](context):
+        for finding in _RULES[rule.id](context):
+            if isinstance(finding, Found):
+                path, params, weaker = finding.path, finding.values, finding.weaker
+            else:
+                (path, params), weaker = finding, None
             english = {k: _english(v) for k, v in params.items()}
             try:
                 message = rule.message.format(**english)
@@ -359,9 +460,9 @@ def _rule_problems(context: _Context) -> Iterator[Problem]:
                 message=message,
                 template=template,
                 values=params,
-                article=str(rule.article),
+                article=weaker.article if weaker else str(rule.article),
                 severity=rule.severity,
-                confidence=rule.confidence,
+                confidence=weaker.confidence if weaker else rule.confidence,
                 basis=rule.basis,
                 rule=rule.id,
             )
@@ -553,15 +654,81 @@ def _requested_state_known(context: _Context) -> Iterator[Finding]:
         yield "requested_state", {"state": code}
 
 
-@_rule("requested-state-party")
-def _requested_state_party(context: _Context) -> Iterator[Finding]:
-    code = context.doc.requested_state
-    info = context.directory.state(code) if code else None
-    if info is not None and info.status != "party":
-        yield (
-            "requested_state",
-            {"state": code, "name": info.name, "status": Term(message=_STATUS_TEXT[info.status])},
-        )
+def _request_states(context: _Context) -> tuple[str, str] | None:
+    doc = context.doc
+    requesting, requested = doc.requesting_state, doc.requested_state
+    if not requesting or not requested or requesting == requested:
+        return None  # missing States, or the same twice, are other problems
+    return requesting, requested
+
+
+def _request_day(context: _Context) -> date:
+    """The day a request is checked for: its date, else today."""
+    when = context.doc.date_of_request
+    return when if isinstance(when, date) else context.today
+
+
+def _weaker(article: str, confidence: Confidence) -> Weaker | None:
+    """What a date rests on, if less than Art. 65(1) confirmed (the rules' own)."""
+    if (article, confidence) == ("Art. 65(1)", "confirmed"):
+        return None
+    return Weaker(article, confidence)
+
+
+@_rule("convention-binds-later")
+def _convention_binds_later(context: _Context) -> Iterator[Found]:
+    pair = _request_states(context)
+    if pair is None:
+        return
+    day = _request_day(context)
+    for path, code in zip(("requesting_state", "requested_state"), pair, strict=True):
+        binding = context.bound(code, day)
+        later = binding.next_period
+        if binding.bound or later is None or later.start.on is None:
+            continue
+        values: dict[str, Value] = {
+            "requesting": pair[0],
+            "requested": pair[1],
+            "date": day,
+            "state": code,
+            "from_date": later.start.on,
+        }
+        yield Found(path, values, _weaker(later.start.rule, later.start.confidence))
+
+
+@_rule("convention-not-binding")
+def _convention_not_binding(context: _Context) -> Iterator[Found]:
+    pair = _request_states(context)
+    if pair is None:
+        return
+    day = _request_day(context)
+    tl = context.timeline
+    for path, code in zip(("requesting_state", "requested_state"), pair, strict=True):
+        binding = context.bound(code, day)
+        if binding.bound or binding.next_period is not None:
+            continue  # bound, or bound later on a known date (convention-binds-later)
+        mine = [e for e in tl.of_state(code) if e.on <= day]
+        in_effect = False
+        denounced = False
+        for event in mine:
+            if event.kind in CONSENT:
+                in_effect, denounced = True, False
+            elif event.kind is ActionKind.DENUNCIATION:
+                in_effect, denounced = False, True
+        values: dict[str, Value] = {"requesting": pair[0], "requested": pair[1], "date": day}
+        if denounced:
+            values |= {"state": code, "reason": Term(message=_DENOUNCED)}
+            yield Found(path, values, Weaker("Art. 67", "unconfirmed"))
+        elif in_effect and convention_entry_into_force(tl).on is None:
+            counted = counted_instruments(tl, day)
+            reason = Term(
+                message=_TOO_FEW_INSTRUMENTS,
+                values={"counted": counted, "needed": INSTRUMENTS_NEEDED},
+            )
+            yield Found(path, values | {"state": code, "reason": reason})
+        elif not in_effect:
+            reason = Term(message=_NO_INSTRUMENT_DEPOSITED)
+            yield Found(path, values | {"state": code, "reason": reason})
 
 
 @_rule("language-accepted")

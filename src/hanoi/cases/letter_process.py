@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from hanoi.cases.render import LetterTooLarge, RenderError, render_pdf
 from hanoi.directory.states import StateDirectory, StateInfo
+from hanoi.treaty.record import TreatyRecord
 
 _CONTEXT: ForkServerContext | None = None
 #: The process ids of the children rendering now (for the operator and the tests).
@@ -69,7 +70,15 @@ class LetterJob:
         time_limit: float,
         bilingual: str | None = None,
     ) -> None:
-        self._args = (doc, lang, directory.states, max_pages, time_limit, bilingual)
+        self._args = (
+            doc,
+            lang,
+            directory.states,
+            directory.treaty,
+            max_pages,
+            time_limit,
+            bilingual,
+        )
         self._time_limit = time_limit
         self._receiver: Connection | None = None
         self._process: Any = None
@@ -144,6 +153,7 @@ def _child(
     doc: BaseModel,
     lang: str,
     states: tuple[StateInfo, ...],
+    treaty: TreatyRecord | None,
     max_pages: int,
     time_limit: float,
     bilingual: str | None = None,
@@ -154,7 +164,11 @@ def _child(
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     try:
         pdf = render_pdf(
-            doc, lang, directory=StateDirectory(states), max_pages=max_pages, bilingual=bilingual
+            doc,
+            lang,
+            directory=StateDirectory(states, treaty=treaty),
+            max_pages=max_pages,
+            bilingual=bilingual,
         )
     except LetterTooLarge as exc:
         sender.send(("pages", str(exc)))

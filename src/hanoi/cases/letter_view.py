@@ -44,6 +44,9 @@ from hanoi.directory.states import StateDirectory
 
 __all__ = ["Entry", "Letter", "Node", "Party", "Section", "build_letter", "letter_messages"]
 
+#: The checker's rules that say the Convention does not bind both States of a request.
+NOT_BINDING_RULES = frozenset({"convention-binds-later", "convention-not-binding"})
+
 SUBJECT_CONTEXT = "subject"
 """Catalogue context of the subject-line phrase for each instrument title."""
 STYLESHEET = "letter.css"
@@ -147,6 +150,10 @@ class Letter:
     warnings: int
     any_unconfirmed: bool
     css: Markup = field(repr=False, default=Markup(""))
+    convention_binds: bool = True
+    """False when the depositary record shows the Convention not binding both States on
+    the request's date: the letter then cites the Convention as the model of its contents,
+    not as its legal basis (:data:`NOT_BINDING_RULES`)."""
 
 
 @functools.cache
@@ -234,6 +241,7 @@ class _Builder:
             1 for p in report.problems if p.rule in element_ids and p.severity == "error"
         )
         self.warnings = sum(1 for p in report.problems if p.severity == "warning")
+        self.convention_binds = not any(p.rule in NOT_BINDING_RULES for p in report.problems)
 
     # -- the letter as a whole --
 
@@ -269,12 +277,19 @@ class _Builder:
             warnings=self.warnings,
             any_unconfirmed=any(s.unconfirmed for s in sections),
             css=_stylesheet(),
+            convention_binds=self.convention_binds,
         )
 
     def _subject(self) -> str:
         # The noun phrase comes from the catalogue under the "subject" context so each
         # language can phrase "request for ..." (or "transmission of ...") naturally.
         phrase = self.pgettext(SUBJECT_CONTEXT, self.instrument.title)
+        if not self.convention_binds:
+            # Not both bound on the request's date: the Convention is the model, not the basis.
+            return self._(
+                "%(request)s, modelled on Article %(article)s of the United Nations Convention "
+                "against Cybercrime"
+            ) % {"request": phrase, "article": self.instrument.article.article}
         return self._(
             "%(request)s under Article %(article)s of the United Nations Convention against "
             "Cybercrime"

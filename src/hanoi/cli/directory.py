@@ -32,6 +32,8 @@ from hanoi.directory.keys import load_private_key, load_public_keys, node_signin
 from hanoi.directory.repository import SecretariatRepository, metadata_version
 from hanoi.directory.repository import sign_entry as sign
 from hanoi.node import directory_keys, read_node
+from hanoi.treaty.record import TreatyRecord
+from hanoi.treaty.standing import Disagreement, disagreements, standing
 
 app = typer.Typer()
 
@@ -244,6 +246,11 @@ def refresh(
         f"Directory verified: root {status.root_version}, snapshot {status.snapshot_version}, "
         f"timestamp {status.timestamp_version}; States: {states}."
     )
+    console.print(
+        f"Treaty record verified: sha256 {status.treaty_record}."
+        if status.treaty_record
+        else "No treaty record published yet."
+    )
 
 
 @app.command("show")
@@ -257,14 +264,18 @@ def show(
 
     Entries not in effect today (UTC) are shown too, marked; with --json a
     warning for each goes to standard error, so standard output stays the entries
-    as signed.
+    as signed. Where an entry's treaty status disagrees with the depositary
+    record the Secretariat published, the record wins, and the same is said:
+    in the table, and with --json as a warning on standard error.
     """
     client = DirectoryClient(_node_home(home))
     today = utc_day()
+    record = client.copy.treaty_record() if client.current.exists() else None
     if code is None:
         entries = client.verified_entries()
         if as_json:
             _warn_not_in_effect(entries, today)
+            _warn_disagreements(entries, record, today)
             print_json([e.model_dump(mode="json", exclude_none=True) for e in entries])
             return
         table = Table(
@@ -274,7 +285,7 @@ def show(
             table.add_row(
                 e.code,
                 e.display_name() + (" (fictional)" if e.fictional else ""),
-                e.treaty.status,
+                _treaty_cell(e, record, today),
                 ", ".join(e.languages),
                 ", ".join(e.channels),
                 e.node.url,
@@ -282,20 +293,58 @@ def show(
                 e.effect_note(today) or "yes",
             )
         console.print(table)
+        for e in entries:
+            for found in _disagreements(e, record, today):
+                console.print(f"RECORD WINS: {found.message}")
         status = client.status()
         console.print(
             f"Verified copy from {status.refreshed_at:%Y-%m-%d %H:%M} UTC; timestamp valid "
             f"until {status.timestamp_expires:%Y-%m-%d %H:%M} UTC."
         )
+        console.print(_record_line(status.treaty_record))
         return
     entry = client.verified_entry(code)
     if entry is None:
         raise CliUsageError(f"{code}: no entry in this node's copy of the directory")
     if as_json:
         _warn_not_in_effect([entry], today)
+        _warn_disagreements([entry], record, today)
         print_json(entry.model_dump(mode="json", exclude_none=True))
         return
     _print_entry(entry, today)
+    for found in _disagreements(entry, record, today):
+        console.print(f"RECORD WINS: {found.message}")
+    console.print(_record_line(client.status().treaty_record))
+
+
+def _disagreements(entry: Entry, record: TreatyRecord | None, today: date) -> list[Disagreement]:
+    if record is None:
+        return []
+    return disagreements(entry.code, entry.treaty, record, today)
+
+
+def _treaty_cell(entry: Entry, record: TreatyRecord | None, today: date) -> str:
+    if record is None:
+        return entry.treaty.status
+    said = standing(record, entry.code, today).status
+    if said == entry.treaty.status:
+        return said
+    return f"{said} (record; entry says {entry.treaty.status})"
+
+
+def _warn_disagreements(entries: list[Entry], record: TreatyRecord | None, today: date) -> None:
+    for e in entries:
+        for found in _disagreements(e, record, today):
+            print(f"warning: {found.message}", file=sys.stderr)
+
+
+def _record_line(sha256: str | None) -> str:
+    if sha256 is None:
+        return (
+            "No treaty record in this copy: the Secretariat has published none yet (requests "
+            "are checked against the record shipped with Hanoi)."
+        )
+    return f"Treaty record: verified, sha256 {sha256}; where an entry disagrees, the record wins."
 
 
 def _warn_not_in_effect(entries: list[Entry], today: date) -> None:

@@ -44,6 +44,7 @@ COMMANDS: tuple[Entry | Group, ...] = (
                 "status",
                 "Signatories, instruments toward the 40, entry into force and Parties on a day.",
             ),
+            ("publish", "Publish the depositary record in the Secretariat's signed directory."),
         ),
     ),
     Group(

@@ -1,4 +1,5 @@
-"""`hanoi treaty record|show|status`: the Convention's depositary record and what it means.
+"""`hanoi treaty record|show|status|publish`: the Convention's depositary record and what
+it means, and its publication in the Secretariat's signed directory.
 
 Which record a command reads (docs/treaty.md):
 
@@ -10,6 +11,10 @@ Which record a command reads (docs/treaty.md):
 `hanoi treaty record` writes ``--record FILE`` or the Secretariat's working copy (started
 from the shipped record on its first row), under a lock, whole or not at all. The shipped
 record and the demo's are never written.
+
+`hanoi treaty publish` signs the record the Secretariat keeps (the same choice of record)
+into its TUF repository as ``treaty/record.yaml``, beside the States' entries; every node
+gets it with `hanoi directory refresh`.
 """
 
 from __future__ import annotations
@@ -21,13 +26,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-import hanoi
 from hanoi.cli.context import AsJson, NodeHome
 from hanoi.cli.errors import CliUsageError, guarded
 from hanoi.cli.output import console, print_json
 from hanoi.config import load_settings
 from hanoi.files import locked, private_dir
-from hanoi.treaty import SHIPPED_RECORD
+from hanoi.treaty import DEMO_RECORD, SHIPPED_RECORD
 from hanoi.treaty.entry_into_force import parse_assumption, status
 from hanoi.treaty.record import (
     Action,
@@ -37,9 +41,6 @@ from hanoi.treaty.record import (
     load_record,
     save_record,
 )
-
-#: The demo federation's fictional record (read only).
-DEMO_RECORD = Path(hanoi.__file__).parent / "demo" / "data" / "treaty-record.yaml"
 
 app = typer.Typer()
 
@@ -70,6 +71,49 @@ def _source(record_file: Path | None, demo: bool, home: Path | None) -> Path:
         return record_file
     copy = _working_copy(home)
     return copy if copy.exists() else SHIPPED_RECORD
+
+
+@app.command()
+@guarded
+def publish(
+    record_file: RecordFile = None,
+    demo: Demo = False,
+    home: NodeHome = None,
+    as_json: AsJson = False,
+) -> None:
+    """Publish the depositary record in the Secretariat's signed directory.
+
+    Signs the record (--record FILE, --demo, or else the Secretariat's copy in
+    <home>/secretariat/treaty/record.yaml, else the record shipped with Hanoi)
+    as treaty/record.yaml with the online targets key, with a new snapshot and
+    timestamp; nodes get it with 'hanoi directory refresh'. Publishing the same
+    record again changes nothing."""
+    from hanoi.directory.repository import SecretariatRepository
+
+    path = _source(record_file, demo, home)
+    loaded = load_record(path)
+    repo = SecretariatRepository(load_settings(home).home / "secretariat")
+    result = repo.publish_treaty_record(loaded)
+    if as_json:
+        print_json(
+            {
+                "record": str(path),
+                "fictional": loaded.fictional,
+                "sha256": result.sha256,
+                "changed": result.changed,
+                "snapshot_version": result.snapshot_version,
+                "timestamp_version": result.timestamp_version,
+            }
+        )
+        return
+    what = "FICTIONAL DEMO RECORD " if loaded.fictional else ""
+    if not result.changed:
+        console.print(f"{what}{path} is already published (sha256 {result.sha256}).")
+        return
+    console.print(
+        f"Published {what}{path} as treaty/record.yaml (sha256 {result.sha256}): snapshot "
+        f"{result.snapshot_version}, timestamp {result.timestamp_version}."
+    )
 
 
 def _parse_date(text: str, option: str) -> date:

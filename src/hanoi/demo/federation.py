@@ -6,8 +6,10 @@
 ```
 
 Everything is made the way an operator would make it (node keys, delegations, entries
-signed by each State's own node key, a published directory, a pinned root), only in one
-step; what already exists is kept, so a second run reuses the same federation.
+signed by each State's own node key, a published directory with the fictional treaty
+record beside the entries, a pinned root), only in one step; what already exists is kept,
+so a second run reuses the same federation. Each entry's treaty status is drawn from the
+fictional record, so entries and record agree.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,8 @@ from hanoi.directory.draft import draft_entry
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.repository import SecretariatRepository, sign_entry
 from hanoi.node import create_node, directory_keys, has_node, read_node
+from hanoi.treaty import demo_record
+from hanoi.treaty.standing import standing
 
 DEMO_STATES = ("XA", "XB", "XC")
 SECRETARIAT = "secretariat"
@@ -112,6 +117,8 @@ def build(federation: DemoFederation) -> None:
             published = True
     if published:
         repo.publish()
+    # The fictional record, signed beside the entries (nothing changes if it is published).
+    repo.publish_treaty_record(demo_record())
     root = repo.root_bytes(1)
     for node in federation.nodes.values():
         client = DirectoryClient(node.home, federation.directory_url)
@@ -145,9 +152,15 @@ def _hand_in(repo: SecretariatRepository, node: DemoNode) -> None:
 def _template(code: str) -> dict[str, Any]:
     info = load_fixture_directory().state(code)
     assert info is not None
-    treaty: dict[str, Any] = {"status": info.status, "signed_on": "2025-10-25"}
-    if info.status == "party":
-        treaty |= {"instrument": "ratification", "instrument_deposited_on": "2026-02-23"}
+    said = standing(demo_record(), code, datetime.now(UTC).date())
+    treaty: dict[str, Any] = {"status": said.status}
+    if said.signed_on is not None:
+        treaty["signed_on"] = said.signed_on.isoformat()
+    if said.instrument is not None and said.deposited_on is not None:
+        treaty |= {
+            "instrument": said.instrument,
+            "instrument_deposited_on": said.deposited_on.isoformat(),
+        }
     authorities = [
         {
             "kind": kind,

@@ -15,7 +15,13 @@ Layout under ``<node home>/directory/``::
 
     pinned-root.json     the root this node trusts first
     source.json          the repository URL
-    current -> gen-...   the last good copy: metadata/ (TUF cache), targets/states/XA/entry.json
+    current -> gen-...   the last good copy: metadata/ (TUF cache), targets/states/XA/entry.json,
+                         targets/treaty/record.yaml (the depositary record, once published)
+
+The depositary record comes with the entries, by the same updater and the same checks
+(signed by the Secretariat's targets key, its length and hashes in ``targets.json``, which
+the snapshot and timestamp vouch for); a refresh that finds none leaves the copy without
+one, and :attr:`CacheStatus.treaty_record` says so (``None``).
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from hanoi.directory.errors import (
     EntryError,
 )
 from hanoi.directory.local_copy import LocalCopy
-from hanoi.directory.names import entry_path, role_name
+from hanoi.directory.names import TREATY_RECORD_PATH, entry_path, role_name
 from hanoi.files import locked, replace_file
 
 if TYPE_CHECKING:
@@ -74,6 +80,8 @@ class CacheStatus:
     timestamp_expires: datetime
     snapshot_version: int
     states: tuple[str, ...]
+    treaty_record: str | None = None
+    """The SHA-256 of the verified depositary record; ``None`` if none is published."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +92,7 @@ class CacheStatus:
             "timestamp_expires": self.timestamp_expires.isoformat(),
             "snapshot_version": self.snapshot_version,
             "states": list(self.states),
+            "treaty_record": self.treaty_record,
         }
 
 
@@ -209,6 +218,14 @@ class DirectoryClient:
                 updater.download_target(info, filepath=str(destination))
                 _check_entry(destination.read_bytes(), code)
                 codes.append(code)
+            record_sha = None
+            record_info = updater.get_targetinfo(TREATY_RECORD_PATH)
+            if record_info is not None:
+                destination = targets_dir / TREATY_RECORD_PATH
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                updater.download_target(record_info, filepath=str(destination))
+                _check_treaty_record(destination)
+                record_sha = record_info.hashes.get("sha256")
         except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
             raise _explain(exc, requested) from None
         root = _read_signed(metadata / "root.json", Root)
@@ -221,6 +238,7 @@ class DirectoryClient:
             timestamp_expires=timestamp.expires,
             snapshot_version=snapshot.version,
             states=tuple(sorted(codes)),
+            treaty_record=record_sha,
         )
         replace_file(staging / "status.json", json.dumps(status.to_json(), indent=1).encode())
         return status
@@ -246,6 +264,7 @@ class DirectoryClient:
             timestamp_expires=datetime.fromisoformat(data["timestamp_expires"]),
             snapshot_version=data["snapshot_version"],
             states=tuple(data["states"]),
+            treaty_record=data.get("treaty_record"),
         )
 
     def entries(self, now: datetime | None = None) -> list[Entry]:
@@ -393,6 +412,17 @@ def _check_entry(data: bytes, code: str) -> None:
         raise DirectoryVerificationError(
             path, f"holds the entry of {entry.code}, not {code}", check="refresh"
         )
+
+
+def _check_treaty_record(path: Path) -> None:
+    from hanoi.treaty.record import TreatyRecordError, load_record
+
+    try:
+        load_record(path)
+    except TreatyRecordError as exc:
+        raise DirectoryVerificationError(
+            TREATY_RECORD_PATH, f"not an acceptable treaty record: {exc}", check="refresh"
+        ) from None
 
 
 def _read_signed(path: Path, kind: type[_T]) -> _T:

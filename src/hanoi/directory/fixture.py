@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from hanoi.directory.errors import DirectoryError
 from hanoi.directory.states import StateDirectory, StateInfo
 from hanoi.errors import SetupError
+
+if TYPE_CHECKING:
+    from hanoi.treaty.record import TreatyRecord
 
 FIXTURE_FILE = Path(__file__).with_name("data") / "states.yaml"
 
@@ -36,11 +39,14 @@ class _FixtureFile(BaseModel):
 
 @functools.cache
 def load_fixture_directory() -> StateDirectory:
-    """The demo directory (Arcadia, Borealis, Cascadia), loaded once."""
-    return load_directory_file(FIXTURE_FILE)
+    """The demo directory (Arcadia, Borealis, Cascadia), loaded once, with the demo
+    federation's fictional treaty record (:func:`hanoi.treaty.demo_record`)."""
+    from hanoi.treaty import demo_record
+
+    return load_directory_file(FIXTURE_FILE, treaty=demo_record())
 
 
-def load_directory_file(path: Path) -> StateDirectory:
+def load_directory_file(path: Path, *, treaty: TreatyRecord | None = None) -> StateDirectory:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -56,4 +62,4 @@ def load_directory_file(path: Path) -> StateDirectory:
         if info.code in seen:
             raise DirectoryFixtureError(f"duplicate State code {info.code!r}")
         seen.add(info.code)
-    return StateDirectory(parsed.states)
+    return StateDirectory(parsed.states, treaty=treaty)

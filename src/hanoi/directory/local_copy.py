@@ -12,7 +12,7 @@ Layout under ``<node home>/directory/``::
 
     pinned-root.json     the root this node trusts first
     current -> gen-...   the last good copy: status.json, metadata/ (the TUF cache),
-                         targets/states/XA/entry.json
+                         targets/states/XA/entry.json, targets/treaty/record.yaml
 
 Every failure is a :class:`DirectoryCacheError` naming the file: no copy yet, a file
 missing from it, or a file that no longer reads as the copy that was verified.
@@ -23,11 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hanoi.directory.entry import Entry, parse_entry
 from hanoi.directory.errors import DirectoryCacheError
-from hanoi.directory.names import entry_path, role_name
+from hanoi.directory.names import TREATY_RECORD_PATH, entry_path, role_name
+
+if TYPE_CHECKING:
+    from hanoi.treaty.record import TreatyRecord
 
 
 class LocalCopy:
@@ -78,6 +81,35 @@ class LocalCopy:
         if code not in self.states():
             return None
         return self._entry(code)
+
+    def has_treaty_record(self) -> bool:
+        """Whether the copy holds a depositary record (the Secretariat published one)."""
+        return bool(_json_object(self.file("status.json")).get("treaty_record"))
+
+    def treaty_record(self) -> TreatyRecord | None:
+        """The depositary record of the copy; ``None`` if the Secretariat had published none
+        when the copy was verified. Its length and hashes are checked again against
+        ``targets.json``, as an entry's are against its role's."""
+        if not self.has_treaty_record():
+            return None
+        from hanoi.treaty.record import TreatyRecordError, parse_record_bytes
+
+        path = self.file(f"targets/{TREATY_RECORD_PATH}")
+        data = path.read_bytes()
+        targets_file = self.file("metadata/targets.json")
+        signed = _json_object(targets_file).get("signed")
+        if not isinstance(signed, dict) or signed.get("_type") != "targets":
+            raise _damaged(targets_file)
+        targets = signed.get("targets")
+        listed = targets.get(TREATY_RECORD_PATH) if isinstance(targets, dict) else None
+        if not isinstance(listed, dict) or not _matches(data, listed):
+            raise DirectoryCacheError(
+                f"{path}: changed on disk since it was verified; refresh the directory"
+            )
+        try:
+            return parse_record_bytes(data, TREATY_RECORD_PATH)
+        except TreatyRecordError:
+            raise _damaged(path) from None
 
     def _entry(self, code: str) -> Entry:
         # Verified when fetched; checked again against its role's hashes to catch a damaged

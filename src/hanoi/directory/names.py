@@ -1,10 +1,14 @@
-"""What the directory's repository calls a State's role and its entry.
+"""What the directory's repository calls a State's role, its entry and the treaty record.
 
 Shared by the Secretariat's repository, which publishes them, and a node's copy, which
 reads them back (:mod:`hanoi.directory.local_copy`) without loading python-tuf.
 """
 
 from __future__ import annotations
+
+#: The target path of the depositary record the Secretariat publishes beside the entries,
+#: listed in its own top-level ``targets.json`` (signed by its online targets key).
+TREATY_RECORD_PATH = "treaty/record.yaml"
 
 
 def role_name(code: str) -> str:

@@ -15,7 +15,8 @@ Layout of a Secretariat folder::
     incoming/                   what States hand in: states-XA.json + states/XA/entry.json
     repository/metadata/        1.root.json, timestamp.json, N.snapshot.json, N.targets.json,
                                 N.states-XA.json ... (consistent snapshots)
-    repository/targets/         states/XA/<sha256>.entry.json ...
+    repository/targets/         states/XA/<sha256>.entry.json ...,
+                                treaty/<sha256>.record.yaml (the depositary record)
 
 Only ``repository/`` is served, by the Secretariat's node under ``/directory/`` or by any
 static web server.
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -64,8 +65,11 @@ from hanoi.directory.keys import (
     load_private_key,
     private_key_pem,
 )
-from hanoi.directory.names import entry_path, role_name
+from hanoi.directory.names import TREATY_RECORD_PATH, entry_path, role_name
 from hanoi.files import FileTooLarge, create_file, read_bounded, replace_file
+
+if TYPE_CHECKING:
+    from hanoi.treaty.record import TreatyRecord
 
 HASH_ALGORITHM = "sha256"
 MAX_METADATA_BYTES = 1024 * 1024
@@ -202,6 +206,17 @@ class PublishResult:
     snapshot_version: int
     timestamp_version: int
     updated: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class TreatyRecordPublished:
+    """What :meth:`SecretariatRepository.publish_treaty_record` did: the versions now
+    current, the record's SHA-256, and whether it changed anything."""
+
+    snapshot_version: int
+    timestamp_version: int
+    sha256: str
+    changed: bool
 
 
 @dataclass
@@ -457,6 +472,61 @@ class SecretariatRepository:
             result.timestamp_version,
             tuple(sorted(arrived)),
         )
+
+    def publish_treaty_record(
+        self,
+        record: TreatyRecord,
+        *,
+        expiry: Expiry = Expiry(),
+        now: datetime | None = None,
+    ) -> TreatyRecordPublished:
+        """Publish the depositary record as ``treaty/record.yaml``, beside the entries.
+
+        The record is the Secretariat's own word, so it is listed in the top-level
+        ``targets.json`` and signed by the online targets key, and a new snapshot and
+        timestamp make it current. It is published in its canonical form
+        (:func:`hanoi.treaty.record.dump_record`): the same record gives the same bytes, and
+        publishing it again changes nothing (``changed`` is then false). Every check runs
+        before anything is written.
+        """
+        from hanoi.treaty.record import dump_record
+
+        moment = _now(now)
+        data = dump_record(record)
+        md = self._load(Targets, Targets.type, self._latest_version(Targets.type))
+        target = TargetFile.from_data(TREATY_RECORD_PATH, data, [HASH_ALGORITHM])
+        listed = md.signed.targets.get(TREATY_RECORD_PATH)
+        if listed is not None and listed.hashes == target.hashes and listed.length == len(data):
+            current = self._current_timestamp()
+            return TreatyRecordPublished(
+                current.snapshot_meta.version, current.version, target.hashes[HASH_ALGORITHM], False
+            )
+        directory, _, base = TREATY_RECORD_PATH.rpartition("/")
+        digest = target.hashes[HASH_ALGORITHM]
+        destination = self.targets_dir / directory / f"{digest}.{base}"
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        _write_public(destination, data)
+        md.signed.targets[TREATY_RECORD_PATH] = target
+        md.signed.version += 1
+        md.signed.expires = moment + expiry.targets
+        md.signatures.clear()
+        md.sign(self._online_signer(Targets.type))
+        self._write_metadata(md)
+        result = self._write_snapshot_and_timestamp(
+            moment, expiry, previous=self._current_timestamp()
+        )
+        return TreatyRecordPublished(
+            result.snapshot_version, result.timestamp_version, digest, True
+        )
+
+    def published_treaty_record(self) -> bytes | None:
+        """The bytes of the treaty record now published, or ``None`` if none is."""
+        listed = self.targets().targets.get(TREATY_RECORD_PATH)
+        if listed is None:
+            return None
+        directory, _, base = TREATY_RECORD_PATH.rpartition("/")
+        path = self.targets_dir / directory / f"{listed.hashes[HASH_ALGORITHM]}.{base}"
+        return path.read_bytes()
 
     # root rotation
     def rotate_root(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from hanoi.directory.entry import Entry
+    from hanoi.treaty.record import TreatyRecord
 
 TreatyStatus = Literal["party", "signatory", "none"]
 
@@ -44,9 +45,15 @@ class StateDirectory:
 
     Each code appears once (``ValueError`` otherwise): whoever builds one from a source
     that could repeat a code checks for it first and says where.
+
+    ``treaty`` is the depositary record that goes with these States, if the builder knows
+    one: the node's verified copy, the record shipped with Hanoi, or the demo federation's
+    fictional record beside the fixture. The request checker reads whether the Convention
+    binds a request's States from it (:func:`hanoi.cases.check.check_document`).
     """
 
-    def __init__(self, states: Iterable[StateInfo]) -> None:
+    def __init__(self, states: Iterable[StateInfo], *, treaty: TreatyRecord | None = None) -> None:
+        self.treaty = treaty
         by_code: dict[str, StateInfo] = {}
         for info in states:
             if info.code in by_code:
@@ -67,15 +74,16 @@ class StateDirectory:
         return info.languages if info is not None else ()
 
 
-def state_info(entry: Entry) -> StateInfo:
-    """What the checker and the letters need from one verified entry."""
+def state_info(entry: Entry, status: TreatyStatus | None = None) -> StateInfo:
+    """What the checker and the letters need from one verified entry; ``status``, when
+    given, is the treaty status the depositary record gives, which wins over the entry's."""
     central = entry.authorities_of("central_authority")
     contact = entry.authorities_of("point_of_contact_24_7")
     reachable = contact or central or entry.authorities
     return StateInfo(
         code=entry.code,
         name=entry.display_name("en"),
-        status=entry.treaty.status,
+        status=status if status is not None else entry.treaty.status,
         languages=entry.languages,
         central_authority=central[0].name if central else NONE_DESIGNATED,
         point_of_contact_24_7=contact[0].name if contact else NONE_DESIGNATED,

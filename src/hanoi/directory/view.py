@@ -12,6 +12,12 @@ the UTC day asked about, is unknown, even if the demo fixture knows it. Only a n
 never pinned a directory (a demo or development node) takes the States of the fictional
 fixture of XA, XB and XC (:mod:`hanoi.directory.fixture`); it knows no entries.
 
+The depositary record comes with the States (:meth:`DirectoryView.treaty_record`, and the
+``treaty`` of :meth:`DirectoryView.states`): the one in the verified copy, where the
+Secretariat published one, and then it wins over what an entry says of its State's treaty
+status (:mod:`hanoi.treaty.standing`); the record shipped with Hanoi on a pinned node whose
+copy holds none; the demo federation's fictional record beside the fixture.
+
 Cheap to ask on every check and every message: the verified copy is read from disk once
 per copy, and its entries in effect are worked out once per UTC day. A copy is known by
 the generation folder the ``current`` link names, which every refresh makes anew, and by
@@ -27,6 +33,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -35,6 +42,9 @@ from hanoi.directory.entry import Entry, PublicKeyJwk, utc_day
 from hanoi.directory.errors import DirectoryCacheError
 from hanoi.directory.local_copy import LocalCopy
 from hanoi.directory.states import StateDirectory, state_info
+
+if TYPE_CHECKING:
+    from hanoi.treaty.record import TreatyRecord
 
 #: What names one verified copy: the generation folder ``current`` points to, and the
 #: modification time of its ``status.json`` in nanoseconds ("" and 0 when missing).
@@ -76,6 +86,23 @@ class DirectoryView:
             return load_fixture_directory()
         return _in_effect(self.home, self.stamp(), utc_day(now)).states
 
+    def treaty_record(self) -> TreatyRecord:
+        """The depositary record this node checks requests against: its verified copy's,
+        else the record shipped with Hanoi; the demo federation's fictional record on a
+        node that pinned no directory (it goes with the fixture's States)."""
+        from hanoi.treaty import demo_record, shipped_record
+
+        if not self.is_pinned:
+            return demo_record()
+        signed = _signed_record(self.home, self.stamp())
+        return signed if signed is not None else shipped_record()
+
+    def signed_treaty_record(self) -> TreatyRecord | None:
+        """The depositary record of the verified copy; ``None`` if it holds none."""
+        if not self.is_pinned:
+            return None
+        return _signed_record(self.home, self.stamp())
+
     def signing_keys(self, state: str, kid: str, signed_at: datetime) -> list[Ed25519PublicKey]:
         """The Ed25519 keys with ``kid`` that ``state``'s entry (in effect today) lists and
         that were valid at ``signed_at``: made by then, not past ``not_after``, not revoked.
@@ -109,14 +136,40 @@ def node_directory(home: Path) -> StateDirectory:
 
 
 class _InEffect:
-    """The entries of one verified copy in effect on one day; the States made on demand."""
+    """The entries of one verified copy in effect on one day; the States made on demand,
+    with the treaty status the signed record gives them where there is one."""
 
-    def __init__(self, entries: Mapping[str, Entry]) -> None:
+    def __init__(
+        self, entries: Mapping[str, Entry], home: Path, stamp: CopyStamp, day: date
+    ) -> None:
         self.entries: Mapping[str, Entry] = MappingProxyType(dict(entries))
+        self.home = home
+        self.stamp = stamp
+        self.day = day
+
+    @functools.cached_property
+    def signed(self) -> TreatyRecord | None:
+        # Read only for the checker and the letters: peers and evidence, which ask for
+        # entries alone, load neither the record nor YAML.
+        return _signed_record(self.home, self.stamp)
 
     @functools.cached_property
     def states(self) -> StateDirectory:
-        return StateDirectory(state_info(e) for e in self.entries.values())
+        from hanoi.treaty import shipped_record
+
+        if self.signed is None:
+            return StateDirectory(
+                (state_info(e) for e in self.entries.values()), treaty=shipped_record()
+            )
+        from hanoi.treaty.standing import standing
+
+        return StateDirectory(
+            (
+                state_info(e, standing(self.signed, e.code, self.day).status)
+                for e in self.entries.values()
+            ),
+            treaty=self.signed,
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -128,10 +181,21 @@ def _verified(home: Path, stamp: CopyStamp) -> tuple[Entry, ...]:
         return ()  # pinned but never refreshed: nobody is known yet
 
 
+@functools.lru_cache(maxsize=8)
+def _signed_record(home: Path, stamp: CopyStamp) -> TreatyRecord | None:
+    # Like the entries: read once per copy; a copy that cannot be read has no record.
+    try:
+        return LocalCopy(home).treaty_record()
+    except DirectoryCacheError:
+        return None
+
+
 @functools.lru_cache(maxsize=16)
 def _in_effect(home: Path, stamp: CopyStamp, day: date) -> _InEffect:
     # The day is part of the key: an entry comes into or goes out of effect at midnight UTC.
-    return _InEffect({e.code: e for e in _verified(home, stamp) if e.in_effect(day)})
+    return _InEffect(
+        {e.code: e for e in _verified(home, stamp) if e.in_effect(day)}, home, stamp, day
+    )
 
 
 def _valid_at(key: PublicKeyJwk, at: datetime) -> bool:

@@ -72,6 +72,7 @@ __all__ = [
     "load_record",
     "normalise_code",
     "parse_record",
+    "parse_record_bytes",
     "save_record",
 ]
 
@@ -708,15 +709,21 @@ def _location(data: Any, loc: tuple[int | str, ...]) -> str:
 
 def load_record(path: Path) -> TreatyRecord:
     """The record in the YAML (or JSON) file ``path``."""
-    raw = read_bounded(Path(path), MAX_RECORD_BYTES)
+    return parse_record_bytes(read_bounded(Path(path), MAX_RECORD_BYTES), Path(path).name)
+
+
+def parse_record_bytes(raw: bytes, name: str = "record") -> TreatyRecord:
+    """The record in the YAML (or JSON) bytes ``raw``, ``name`` naming them in errors."""
+    if len(raw) > MAX_RECORD_BYTES:
+        raise TreatyRecordError(f"{name}: larger than {MAX_RECORD_BYTES:,} bytes", check="file")
     try:
         data = yaml.load(raw, Loader=_YAML_LOADER)  # noqa: S506  (a safe loader)
     except yaml.YAMLError as exc:
         raise TreatyRecordError(
-            f"{Path(path).name}: not YAML: {str(exc).splitlines()[0]}", check="file"
+            f"{name}: not YAML: {str(exc).splitlines()[0]}", check="file"
         ) from None
     if not isinstance(data, dict):
-        raise TreatyRecordError(f"{Path(path).name}: not a record (a mapping)", check="file")
+        raise TreatyRecordError(f"{name}: not a record (a mapping)", check="file")
     return parse_record(data)
 
 

@@ -5,11 +5,15 @@ itself as static files. States are named in the page's language
 (:mod:`hanoi.web.state_names`); the entry's codes (treaty status, authority kinds,
 channels...) are shown by the names below, translated where shown; local times and UTC
 offsets are written the page's locale's way.
+
+The treaty status shown is the depositary record's where the Secretariat published one in
+the directory: where a State's entry says otherwise, the record wins, and the page says
+what the entry says (:mod:`hanoi.treaty.standing`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +27,8 @@ from hanoi.directory.entry import Authority
 from hanoi.directory.errors import DirectoryError
 from hanoi.i18n.languages import LANGUAGES, format_locale, html_lang
 from hanoi.ledger.keys import log_verifiers_for_entry, witness_verifiers_for_entry
+from hanoi.treaty.record import TreatyRecord
+from hanoi.treaty.standing import disagreements, standing
 from hanoi.web import auth
 from hanoi.web.deps import Db, NodeSettings
 from hanoi.web.i18n import N_, Later, Wording, active_language, wording
@@ -99,6 +105,32 @@ def _copy(settings: Settings) -> tuple[DirectoryClient, Any, str | Wording | Non
         )
 
 
+def _record(client: DirectoryClient, status: Any) -> TreatyRecord | None:
+    """The depositary record of the verified copy, if the Secretariat published one (a
+    record that no longer reads as verified is left out, as an entry would be)."""
+    if status is None:
+        return None
+    try:
+        return client.copy.treaty_record()
+    except DirectoryError:
+        return None
+
+
+def _record_says(record: TreatyRecord | None, entries: list[Any], today: date) -> dict[str, Any]:
+    """What the record says of each State (its status, and what the entry says otherwise);
+    the record wins where they disagree."""
+    if record is None:
+        return {"record": False, "said": {}, "disagreements": {}}
+    return {
+        "record": True,
+        "said": {e.code: standing(record, e.code, today).status for e in entries},
+        "disagreements": {
+            e.code: [d.as_json() for d in disagreements(e.code, e.treaty, record, today)]
+            for e in entries
+        },
+    }
+
+
 def _labels() -> dict[str, Any]:
     return {
         "treaty_status": TREATY_STATUS,
@@ -113,6 +145,7 @@ def states_page(request: Request, db: Db, settings: NodeSettings) -> Response:
     user = auth.require_user(request, db)
     client, status, problem = _copy(settings)
     entries = client.verified_entries() if status is not None else []
+    today = datetime.now(UTC).date()
     return page(
         request,
         "states.html",
@@ -121,7 +154,8 @@ def states_page(request: Request, db: Db, settings: NodeSettings) -> Response:
             "entries": entries,
             "status": status,
             "problem": problem,
-            "today": datetime.now(UTC).date(),
+            "today": today,
+            **_record_says(_record(client, status), entries, today),
             **_labels(),
         },
     )
@@ -153,6 +187,7 @@ def state_page(request: Request, code: str, db: Db, settings: NodeSettings) -> R
             "names": [(lang, html_lang(lang), state_name(entry, lang)) for lang in LANGUAGES],
             "clocks": [local_clock(a, now) for a in entry.authorities],
             "in_effect": entry.in_effect(now.date()),
+            **_record_says(_record(client, status), [entry], now.date()),
             # Ready to copy into `hanoi ledger verify --key` and `--cosigner`.
             "log_keys": [v.key_string() for v in log_verifiers_for_entry(entry, now)],
             "witness_keys": [v.key_string() for v in witness_verifiers_for_entry(entry, now)],

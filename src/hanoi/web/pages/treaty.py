@@ -28,7 +28,9 @@ from markupsafe import Markup
 
 import hanoi
 from hanoi.directory.entry import is_user_assigned
-from hanoi.directory.errors import DirectoryError
+from hanoi.directory.errors import DirectoryCacheError, DirectoryError
+from hanoi.directory.local_copy import LocalCopy
+from hanoi.directory.names import TREATY_RECORD_PATH
 from hanoi.directory.repository import SecretariatRepository
 from hanoi.directory.view import DirectoryView
 from hanoi.node import has_node, read_node
@@ -47,7 +49,7 @@ router = APIRouter()
 #: The demo federation's fictional record (as ``hanoi treaty status --demo`` reads it).
 DEMO_RECORD = Path(hanoi.__file__).parent / "demo" / "data" / "treaty-record.yaml"
 
-RecordKind = Literal["secretariat", "demo", "shipped"]
+RecordKind = Literal["secretariat", "signed", "demo", "shipped"]
 
 #: Each action as the page names it.
 ACTION_NAMES = {
@@ -102,17 +104,20 @@ def node_record(home: Path) -> NodeRecord:
 
     1. the Secretariat's working copy, ``<home>/secretariat/treaty/record.yaml``, once
        ``hanoi treaty record`` has written it (the Secretariat's node);
-    2. the demo federation's fictional record on a demo node: one whose own State
-       (node.json) has a user-assigned code such as XA, or a Secretariat whose repository
-       holds only such States;
-    3. otherwise the record shipped with Hanoi (as ``hanoi treaty status`` from a fresh
-       clone).
-
-    When the record comes signed with the directory (issue 15), the verified copy takes
-    the place of 3 here, and nowhere else."""
+    2. the record the Secretariat published with the directory, as this node's verified
+       copy holds it (``hanoi directory refresh``; read back through ``LocalCopy``, which
+       checks it against the signed targets again);
+    3. the demo federation's fictional record on a demo node that has no signed copy: one
+       whose own State (node.json) has a user-assigned code such as XA, or a Secretariat
+       whose repository holds only such States;
+    4. otherwise the record shipped with Hanoi (as ``hanoi treaty status`` from a fresh
+       clone)."""
     copy = home / "secretariat" / "treaty" / "record.yaml"
     if copy.is_file():
         return NodeRecord("secretariat", copy)
+    local = LocalCopy(home)
+    if local.current.exists() and local.has_treaty_record():
+        return NodeRecord("signed", local.file(f"targets/{TREATY_RECORD_PATH}"))
     if _demo_node(home):
         return NodeRecord("demo", DEMO_RECORD)
     return NodeRecord("shipped", SHIPPED_RECORD)
@@ -137,10 +142,26 @@ def _load(path: Path, stamp: tuple[int, int]) -> TreatyRecord:
     return load_record(path)
 
 
+def _record(home: Path, chosen: NodeRecord, stamp: tuple[int, int]) -> TreatyRecord:
+    if chosen.kind == "signed":
+        return _load_signed(home, stamp)
+    return _load(chosen.path, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_signed(home: Path, stamp: tuple[int, int]) -> TreatyRecord:
+    """The verified copy's record, checked against its signed targets (read again only
+    when the file changes: a refresh replaces it)."""
+    record = LocalCopy(home).treaty_record()
+    if record is None:  # removed between choosing and reading: a refresh ran
+        raise DirectoryCacheError("the directory's treaty record is gone; refresh again")
+    return record
+
+
 def _report(home: Path, as_of: date | None) -> tuple[NodeRecord, TreatyReport]:
     chosen = node_record(home)
     info = chosen.path.stat()
-    record = _load(chosen.path, (info.st_mtime_ns, info.st_size))
+    record = _record(home, chosen, (info.st_mtime_ns, info.st_size))
     day = as_of or datetime.now(UTC).date()
     return chosen, treaty_report(record, day, regional_groups())
 
@@ -206,7 +227,7 @@ def treaty_progress_svg(
     chosen = node_record(settings.home)
     info = chosen.path.stat()
     day = as_of or datetime.now(UTC).date()
-    svg = _chart(chosen.path, (info.st_mtime_ns, info.st_size), day, lang)
+    svg = _chart(settings.home, chosen, (info.st_mtime_ns, info.st_size), day, lang)
     return Response(
         svg,
         media_type="image/svg+xml",
@@ -219,10 +240,10 @@ def treaty_progress_svg(
 
 
 @functools.lru_cache(maxsize=32)
-def _chart(path: Path, stamp: tuple[int, int], day: date, lang: str) -> bytes:
-    """The chart of the record at ``path`` (as ``stamp`` says it is) on ``day`` in ``lang``:
+def _chart(home: Path, chosen: NodeRecord, stamp: tuple[int, int], day: date, lang: str) -> bytes:
+    """The chart of the chosen record (as ``stamp`` says it is) on ``day`` in ``lang``:
     drawn once, then served again until the record, the day or the language changes."""
-    report = treaty_report(_load(path, stamp), day, regional_groups())
+    report = treaty_report(_record(home, chosen, stamp), day, regional_groups())
     with i18n.speaking(lang):
         return progress_chart(report, lang)
 
