@@ -503,7 +503,8 @@ def _offer_sealed_with(
             session, xb.runtime.node, case, OFFER, offer, "officer", utcnow()
         ).message_id
     deliver_now(xb)
-    [row] = [m for m in outbox(xb) if m.message_id == message_id]
+    # XB's own delivery loop may hold the message at that moment: wait until it is settled.
+    [row] = [m for m in wait_delivered(xb) if m.message_id == message_id]
     return "" if row.status == "delivered" else str(row.last_error)
 
 
