@@ -13,6 +13,7 @@ from hanoi.convention import get_convention
 from hanoi.directory.fixture import load_fixture_directory
 from hanoi.directory.states import StateDirectory, StateInfo
 from hanoi.treaty import demo_record
+from hanoi.treaty.record import Action, ActionKind
 
 TODAY = date(2026, 11, 29)
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "requests"
@@ -232,10 +233,38 @@ def _rule_cases() -> dict[str, tuple[str, Any, str, str]]:
             "XC has deposited no instrument",
         ),
         "language-accepted": ("preservation", setter(language="fr"), "language", "en, es"),
+        # The demo record: XB reserved under Art. 11(3) with its acceptance.
+        "offence-reservation": (
+            "mla",
+            offence(code="UNCC-11"),
+            "offences.0.code",
+            "XB made a reservation under Art. 11(3) on 2026-02-02",
+        ),
+        # With RULE_TREATIES' declaration of XB under Art. 11(3).
+        "offence-declaration": (
+            "mla",
+            offence(code="UNCC-11"),
+            "offences.0.code",
+            "XB made a declaration under Art. 11(3) on 2026-02-02",
+        ),
     }
 
 
 RULE_CASES = _rule_cases()
+#: Rules checked against a record other than the demo's (the fixture directory's default).
+RULE_TREATIES = {
+    "offence-declaration": demo_record().with_action(
+        "XB",
+        Action(
+            kind=ActionKind.DECLARATION,
+            date=date(2026, 2, 2),
+            article=11,
+            paragraph=3,
+            source="https://depositary.demo.invalid/treaty/XB",
+            confidence="confirmed",
+        ),
+    )
+}
 
 
 def test_every_implemented_rule_has_a_triggering_case() -> None:
@@ -247,7 +276,8 @@ def test_each_rule_triggers_on_a_crafted_document(rule_id: str) -> None:
     kind, mutate, path, text = RULE_CASES[rule_id]
     data = _example(kind)
     mutate(data)
-    report = _check(data)
+    treaty = RULE_TREATIES.get(rule_id)
+    report = _check(data) if treaty is None else _check(data, treaty=treaty)
     problems = [p for p in report.problems if p.rule == rule_id]
     assert len(problems) == 1, report.problems
     (problem,) = problems

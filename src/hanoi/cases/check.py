@@ -12,7 +12,9 @@ Two kinds of checks, both reported together so an officer fixes everything in on
 
 Whether the Convention binds both States of a request on its date is read from the
 depositary record passed in (``treaty``), as the States are from the directory passed in:
-the check reads no file and asks no network (see :func:`check_document`).
+the check reads no file and asks no network (see :func:`check_document`). The same record
+gives the reservations and declarations of the requested State in effect on that date: one
+under the article an offence of the request is defined in is shown at that offence.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from hanoi.treaty.entry_into_force import (
     counted_instruments,
     timeline,
 )
-from hanoi.treaty.record import CONSENT, ActionKind, TreatyRecord
+from hanoi.treaty.record import CONSENT, Action, ActionKind, TreatyRecord
 
 __all__ = [
     "IMPLEMENTED_RULES",
@@ -729,6 +731,72 @@ def _convention_not_binding(context: _Context) -> Iterator[Found]:
         elif not in_effect:
             reason = Term(message=_NO_INSTRUMENT_DEPOSITED)
             yield Found(path, values | {"state": code, "reason": reason})
+
+
+def _in_force(context: _Context, code: str, kind: ActionKind, day: date) -> list[Action]:
+    """The rows of ``kind`` (reservation or declaration) the record holds for ``code`` that
+    are in effect on ``day``: made by then and, for a reservation, not withdrawn by then.
+    Only rows naming an article: a declaration of a central authority touches no offence."""
+    state = context.treaty.state(code)
+    if state is None:
+        return []
+    withdrawn = {
+        (a.article, a.paragraph): a.date
+        for a in state.sorted_actions()
+        if a.kind is ActionKind.RESERVATION_WITHDRAWAL and a.date <= day
+    }
+    return [
+        a
+        for a in state.sorted_actions()
+        if a.kind is kind
+        and a.article is not None
+        and a.date <= day
+        and not (
+            kind is ActionKind.RESERVATION
+            and withdrawn.get((a.article, a.paragraph), date.min) >= a.date
+        )
+    ]
+
+
+def _offence_provisions(context: _Context, kind: ActionKind) -> Iterator[Found]:
+    """One finding per offence of the request and row of ``kind`` of the requested State,
+    in effect on the request's day, under the article the offence is defined in (Art.
+    11(3) beside an offence under Art. 11). A row under an article no offence cites (Art.
+    63(3), dispute settlement) touches no element and is not shown. Each finding names the
+    row's own provision and confidence."""
+    code = context.doc.requested_state
+    if not code:
+        return
+    day = _request_day(context)
+    rows = _in_force(context, code, kind, day)
+    if not rows:
+        return
+    by_code = {o.code: o for o in context.convention.offences}
+    for index, item in enumerate(_offences(context)):
+        offence = by_code.get(item.code or "")
+        if offence is None:
+            continue  # unknown codes are reported by offence-code-known
+        for action in rows:
+            if action.article != offence.article.article:
+                continue
+            provision = action.provision or f"Art. {action.article}"
+            values: dict[str, Value] = {
+                "state": code,
+                "provision": provision,
+                "date": action.date,
+                "source": action.source,
+            }
+            yield Found(f"offences.{index}.code", values, Weaker(provision, action.confidence))
+
+
+@_rule("offence-reservation")
+def _offence_reservation(context: _Context) -> Iterator[Found]:
+    return _offence_provisions(context, ActionKind.RESERVATION)
+
+
+@_rule("offence-declaration")
+def _offence_declaration(context: _Context) -> Iterator[Found]:
+    return _offence_provisions(context, ActionKind.DECLARATION)
 
 
 @_rule("language-accepted")
