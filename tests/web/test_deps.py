@@ -44,6 +44,7 @@ def test_services_are_not_request_parameters(client: TestClient) -> None:
         "lang",
         "format",
         "bilingual",
+        "as-of",
         "draft_id",
         "version",
         "box",

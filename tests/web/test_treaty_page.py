@@ -264,3 +264,18 @@ def test_the_regional_groups_are_data_with_their_source(tmp_path: Path) -> None:
     unquoted.write_text(REGIONAL_GROUPS.read_text().replace("'NO'", "NO"))
     with pytest.raises(TreatyRecordError):
         load_regional_groups(unquoted)
+
+
+def test_the_api_serves_the_same_status_documented_for_case_management_systems(
+    client: TestClient, kept: Path
+) -> None:
+    api = client.get(f"/api/v1/treaty/status?as-of={AS_OF}")
+    assert api.status_code == 200  # public, like the page: no token needed
+    assert api.json() == client.get(f"/treaty.json?as-of={AS_OF}").json()
+    assert api.json()["record"] == "secretariat"
+    operation = client.get("/api/openapi.json").json()["paths"]["/api/v1/treaty/status"]["get"]
+    assert [p["name"] for p in operation["parameters"]] == ["as-of"]
+    assert "Art. 65(1)" in operation["description"]
+    refused = client.get("/api/v1/treaty/status?as-of=not-a-day")
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")

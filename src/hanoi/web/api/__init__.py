@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from hanoi.web.api import cases, convention, drafts, evidence, requests
+from hanoi.web.api import cases, convention, drafts, evidence, requests, treaty
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(convention.router)
@@ -10,6 +10,7 @@ router.include_router(requests.router)
 router.include_router(drafts.router)
 router.include_router(cases.router)
 router.include_router(evidence.router)
+router.include_router(treaty.router)
 
 
 @router.get("/health", tags=["node"])

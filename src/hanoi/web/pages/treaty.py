@@ -158,7 +158,9 @@ def _load_signed(home: Path, stamp: tuple[int, int]) -> TreatyRecord:
     return record
 
 
-def _report(home: Path, as_of: date | None) -> tuple[NodeRecord, TreatyReport]:
+def node_report(home: Path, as_of: date | None) -> tuple[NodeRecord, TreatyReport]:
+    """The record the node shows (``node_record``) reported on ``as_of`` (today, UTC, by
+    default): what the page, its downloads and ``/api/v1/treaty/status`` say."""
     chosen = node_record(home)
     info = chosen.path.stat()
     record = _record(home, chosen, (info.st_mtime_ns, info.st_size))
@@ -174,7 +176,7 @@ def treaty_page(
     request: Request, db: Db, settings: NodeSettings, as_of: date | None = AsOf
 ) -> Response:
     user = auth.current_user(request, db)
-    chosen, report = _report(settings.home, as_of)
+    chosen, report = node_report(settings.home, as_of)
     query = f"?as-of={as_of.isoformat()}" if as_of else ""
     return page(
         request,
@@ -199,13 +201,13 @@ def treaty_page(
 
 @router.get("/treaty.json")
 def treaty_json(settings: NodeSettings, as_of: date | None = AsOf) -> Response:
-    chosen, report = _report(settings.home, as_of)
+    chosen, report = node_report(settings.home, as_of)
     return JSONResponse({"record": chosen.kind, **report.as_json()})
 
 
 @router.get("/treaty.csv")
 def treaty_csv(settings: NodeSettings, as_of: date | None = AsOf) -> Response:
-    _, report = _report(settings.home, as_of)
+    _, report = node_report(settings.home, as_of)
     name = f"treaty-status-{report.as_of.isoformat()}.csv"
     return Response(
         report.csv_text().encode("utf-8"),

@@ -1,0 +1,31 @@
+"""The treaty's status as the node knows it, read-only and public, for a State's
+case-management system: the same document as ``/treaty.json`` on the status page and
+``hanoi treaty status --json`` (which record: ``web/pages/treaty.node_record``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from hanoi.web.deps import NodeSettings
+from hanoi.web.pages.treaty import node_report
+
+router = APIRouter(prefix="/treaty", tags=["treaty"])
+
+
+@router.get("/status")
+def treaty_status(
+    settings: NodeSettings,
+    as_of: date | None = Query(
+        None, alias="as-of", description="The day to report on (default: today, UTC)."
+    ),
+) -> dict[str, Any]:
+    """Signatories, instruments counted toward the 40 of Art. 65(1), entry into force (for
+    the Convention and each State, with each rule's confidence), the counts sources state,
+    regional groups, progress day by day and every State's rows with their sources.
+    ``record`` says which record: the Secretariat's working copy, the signed copy of the
+    directory, the demo federation's, or the one shipped with Hanoi."""
+    chosen, report = node_report(settings.home, as_of)
+    return {"record": chosen.kind, **report.as_json()}
