@@ -276,6 +276,7 @@ def test_the_api_serves_the_same_status_documented_for_case_management_systems(
     operation = client.get("/api/openapi.json").json()["paths"]["/api/v1/treaty/status"]["get"]
     assert [p["name"] for p in operation["parameters"]] == ["as-of"]
     assert "Art. 65(1)" in operation["description"]
-    refused = client.get("/api/v1/treaty/status?as-of=not-a-day")
-    assert refused.status_code == 422
-    assert refused.headers["content-type"].startswith("application/problem+json")
+    for day in ("not-a-day", "2026-02-30", "0"):
+        refused = client.get(f"/api/v1/treaty/status?as-of={day}")
+        assert refused.status_code == 422, day
+        assert refused.headers["content-type"].startswith("application/problem+json")

@@ -9,17 +9,23 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from hanoi.errors import InvalidInput
 from hanoi.web.deps import NodeSettings
 from hanoi.web.pages.treaty import node_report
+from hanoi.web.problems import problem_responses
 
 router = APIRouter(prefix="/treaty", tags=["treaty"])
 
 
-@router.get("/status")
+@router.get("/status", responses=problem_responses(422))
 def treaty_status(
     settings: NodeSettings,
-    as_of: date | None = Query(
-        None, alias="as-of", description="The day to report on (default: today, UTC)."
+    as_of: str | None = Query(
+        None,
+        alias="as-of",
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        description="The day to report on, YYYY-MM-DD (default: today, UTC).",
+        json_schema_extra={"format": "date"},
     ),
 ) -> dict[str, Any]:
     """Signatories, instruments counted toward the 40 of Art. 65(1), entry into force (for
@@ -27,5 +33,15 @@ def treaty_status(
     regional groups, progress day by day and every State's rows with their sources.
     ``record`` says which record: the Secretariat's working copy, the signed copy of the
     directory, the demo federation's, or the one shipped with Hanoi."""
-    chosen, report = node_report(settings.home, as_of)
+    chosen, report = node_report(settings.home, _day(as_of))
     return {"record": chosen.kind, **report.as_json()}
+
+
+def _day(text: str | None) -> date | None:
+    """A calendar day exactly as ``YYYY-MM-DD`` (no timestamps, no other spellings)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"as-of: {text!r} is not a day of the calendar (YYYY-MM-DD)") from None
