@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 from hanoi.i18n.catalogues import catalogue
+from hanoi.i18n.extraction import READ_ATTRIBUTES
 
 # Shorter ids ("OK", "No") also occur inside names and codes; they are checked by the
 # catalogue tests, not searched for in pages.
@@ -72,7 +73,7 @@ def visible_text(html: str, lang: str | None = None) -> str:
             if self.skip or self.foreign:
                 return
             for name, value in attrs:
-                if name in ("title", "alt", "placeholder", "aria-label") and value:
+                if name in READ_ATTRIBUTES and value:
                     parts.append(value)
 
         def handle_endtag(self, tag: str) -> None:

@@ -66,7 +66,7 @@ __all__ = [
     "Term",
     "check_document",
     "message_id",
-    "page_messages",
+    "problem_messages",
 ]
 
 # --- the wording of problems, in English and for the pages ------------------------------
@@ -78,7 +78,7 @@ __all__ = [
 # typed), or is a :class:`Term`: wording the page translates too (a field label, an
 # element label, a data category, a phrase of this module). The ids are the rules' message
 # templates of ``rules.yaml`` made gettext ids (:func:`message_id`) and the phrases below;
-# :func:`page_messages` lists them for the ``pages`` catalogue (hanoi.i18n.extraction).
+# :func:`problem_messages` lists them for the ``pages`` catalogue (hanoi.web.page_messages).
 
 MISSING = "Missing required element: %(element)s."
 RECOMMENDED = "Recommended element not given: %(element)s."
@@ -144,7 +144,7 @@ def message_id(template: str) -> str:
     return "".join(out)
 
 
-def page_messages(convention: Convention | None = None) -> list[str]:
+def problem_messages(convention: Convention | None = None) -> list[str]:
     """Every message id a page may show for a problem: the rules' messages, then
     :data:`PHRASES`, each once."""
     convention = convention or get_convention()

@@ -28,6 +28,7 @@ from babel.messages.extract import extract
 __all__ = [
     "KEYWORDS",
     "MARKER_IMPORT",
+    "READ_ATTRIBUTES",
     "Found",
     "page_sources",
     "source_messages",
@@ -145,7 +146,7 @@ def sync(catalog: Catalog, messages: Iterable[Found], *, source_language: bool) 
 # Words a page may show as they are in every language: names and units, not wording.
 UNTRANSLATED_WORDS = frozenset({"Hanoi", "UTC", "SHA-256", "JSON", "PDF", "HTML", "API", "ID"})
 # Attributes whose values people read or hear (screen readers announce them).
-_READ_ATTRIBUTES = frozenset({"title", "alt", "placeholder", "aria-label", "aria-description"})
+READ_ATTRIBUTES = frozenset({"title", "alt", "placeholder", "aria-label", "aria-description"})
 
 
 def stray_text(source: str) -> list[tuple[int, str]]:
@@ -213,7 +214,7 @@ class _TextReader:
                 if tag in ("script", "style"):
                     self.skipping += 1
                 for name, value in attrs:
-                    if name in _READ_ATTRIBUTES and value and _is_wording(value):
+                    if name in READ_ATTRIBUTES and value and _is_wording(value):
                         outer.found.append((self.getpos()[0], f'{name}="{_readable(value)}"'))
 
             def handle_endtag(self, tag: str) -> None:

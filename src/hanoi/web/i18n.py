@@ -194,17 +194,22 @@ def isolate(value: object) -> Markup:
 
 
 @functools.cache
+def locale_of(lang: str) -> Locale:
+    """The Babel locale that writes dates, numbers and names in ``lang`` (parsed once)."""
+    return Locale.parse(format_locale(lang))
+
+
+@functools.cache
 def _endonym(lang: str) -> str:
     """``lang``'s name in itself, as the switcher offers it ("العربية", "中文", "Français")."""
-    name = Locale.parse(format_locale(lang)).get_language_name(format_locale(lang)) or lang
+    name = locale_of(lang).get_language_name() or lang
     return name[:1].upper() + name[1:]
 
 
 def language_name(code: str) -> str:
     """The language ``code`` (ISO 639-1) named in the active language ("Arabic", "arabe",
     "阿拉伯文"); an unknown code as it is."""
-    locale = Locale.parse(format_locale(_active.get()))
-    return str(locale.languages.get(code, code))
+    return str(locale_of(_active.get()).languages.get(code, code))
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -219,11 +224,11 @@ def utc_time(moment: datetime | None, seconds: bool = False) -> str:
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    locale = format_locale(_active.get())
+    locale = locale_of(_active.get())
     day = format_skeleton("yMMMd", moment, tzinfo=UTC, locale=locale)
     hour = format_skeleton("Hms" if seconds else "Hm", moment, tzinfo=UTC, locale=locale)
     # The locale's way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1}، {0}").
-    joined = str(Locale.parse(locale).datetime_formats["medium"]).replace("'", "")
+    joined = str(locale.datetime_formats["medium"]).replace("'", "")
     return f"{joined.replace('{1}', day).replace('{0}', hour)} UTC"
 
 
@@ -231,19 +236,19 @@ def long_date(day: date | None) -> str:
     """``day`` written out the active locale's way ("8 December 2026", "2026年12月8日")."""
     if day is None:
         return ""
-    return str(format_date(day, "long", locale=format_locale(_active.get())))
+    return str(format_date(day, "long", locale=locale_of(_active.get())))
 
 
 def number(value: int | float) -> str:
     """``value`` with the active locale's grouping and decimal marks."""
-    return str(format_decimal(value, locale=format_locale(_active.get())))
+    return str(format_decimal(value, locale=locale_of(_active.get())))
 
 
 def listed(values: Iterable[object]) -> str:
     """``values`` as one list the active locale's way ("English and French", "英语和法语",
     "الإنجليزية والفرنسية"); each value as it is (translate names before listing them)."""
     items = [str(v) for v in values]
-    return str(format_list(items, locale=format_locale(_active.get()))) if items else ""
+    return str(format_list(items, locale=locale_of(_active.get()))) if items else ""
 
 
 def install(env: Any) -> None:

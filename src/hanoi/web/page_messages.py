@@ -37,11 +37,11 @@ def data_messages() -> list[Found]:
     in ``rules.yaml`` then runs ``make catalogues``, and the tests fail until it is
     translated.
     """
-    from hanoi.cases.check import page_messages as check_messages
+    from hanoi.cases.check import problem_messages
     from hanoi.cases.documents import KINDS, document_model
 
     found: dict[str, Found] = {}
-    for message in check_messages():
+    for message in problem_messages():
         found.setdefault(message, Found(message, None, (("hanoi/cases/check.py", 0),)))
     seen: set[type] = set()
     models: list[type] = [document_model(kind) for kind in KINDS]

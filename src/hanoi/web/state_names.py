@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from babel import Locale
-from babel.lists import format_list
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
@@ -31,9 +29,8 @@ from hanoi.directory.entry import Entry, is_user_assigned
 from hanoi.directory.errors import DirectoryError
 from hanoi.directory.states import StateInfo
 from hanoi.directory.view import DirectoryView
-from hanoi.i18n.languages import format_locale
 from hanoi.web.deps import services_of
-from hanoi.web.i18n import N_, active_language, gettext
+from hanoi.web.i18n import N_, active_language, gettext, listed, locale_of
 
 __all__ = ["StateNames", "entry_channel_name", "state_name", "state_name_filter"]
 
@@ -66,7 +63,7 @@ def state_name(
     if entry is not None and lang in entry.names:
         return entry.names[lang]
     if len(code) == 2 and code.isupper() and not is_user_assigned(code):
-        territory = Locale.parse(format_locale(lang)).territories.get(code)
+        territory = locale_of(lang).territories.get(code)
         if territory:
             return str(territory)
     if entry is not None:
@@ -86,10 +83,7 @@ class StateNames:
     directory: DirectoryView | None = None
 
     def __str__(self) -> str:
-        names = [state_name(code, directory=self.directory) for code in self.codes]
-        if not names:
-            return ""
-        return str(format_list(names, locale=format_locale(active_language())))
+        return listed([state_name(code, directory=self.directory) for code in self.codes])
 
 
 def page_directory(context: Context) -> DirectoryView | None:

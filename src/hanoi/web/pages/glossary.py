@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import functools
 
-from babel import Locale
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hanoi.i18n.glossary import Glossary, load_glossary
-from hanoi.i18n.languages import LANGUAGES, direction, format_locale, html_lang
+from hanoi.i18n.languages import LANGUAGES, direction, html_lang
 from hanoi.web import auth
 from hanoi.web.deps import Db
+from hanoi.web.i18n import locale_of
 from hanoi.web.templating import page
 
 router = APIRouter()
@@ -32,7 +32,7 @@ def _glossary() -> Glossary:
 def columns(first: str) -> list[dict[str, str]]:
     """The six languages as the table's columns, ``first`` leading, each named in ``first``
     (the template calls it with the page's language)."""
-    names = Locale.parse(format_locale(first)).languages
+    names = locale_of(first).languages
     ordered = [first, *(lang for lang in LANGUAGES if lang != first)]
     return [
         {"code": lang, "lang": html_lang(lang), "dir": direction(lang), "name": names[lang]}

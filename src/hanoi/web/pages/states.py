@@ -25,13 +25,13 @@ from hanoi.config import Settings
 from hanoi.directory.client import DirectoryClient
 from hanoi.directory.entry import Authority
 from hanoi.directory.errors import DirectoryError
-from hanoi.i18n.languages import LANGUAGES, format_locale, html_lang
+from hanoi.i18n.languages import LANGUAGES, html_lang
 from hanoi.ledger.keys import log_verifiers_for_entry, witness_verifiers_for_entry
 from hanoi.treaty.record import TreatyRecord
 from hanoi.treaty.standing import disagreements, standing
 from hanoi.web import auth
 from hanoi.web.deps import Db, NodeSettings
-from hanoi.web.i18n import N_, Later, Wording, active_language, wording
+from hanoi.web.i18n import N_, Later, Wording, active_language, locale_of, wording
 from hanoi.web.problems import page_error
 from hanoi.web.state_names import state_name
 from hanoi.web.templating import page
@@ -68,7 +68,7 @@ DECLARATION_KINDS = {
 def _hour(moment: datetime) -> str:
     """Hours and minutes of ``moment`` in its own time zone, the page's locale's way."""
     zone: tzinfo | None = moment.tzinfo
-    return str(format_skeleton("Hm", moment, tzinfo=zone, locale=format_locale(active_language())))
+    return str(format_skeleton("Hm", moment, tzinfo=zone, locale=locale_of(active_language())))
 
 
 def _offset(moment: datetime) -> str:

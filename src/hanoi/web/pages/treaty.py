@@ -274,9 +274,7 @@ def progress_chart(report: TreatyReport, lang: str) -> bytes:
 def _month(day: date) -> str:
     from babel.dates import format_skeleton
 
-    from hanoi.i18n.languages import format_locale
-
-    return str(format_skeleton("yMMMd", day, locale=format_locale(i18n.active_language())))
+    return str(format_skeleton("yMMMd", day, locale=i18n.locale_of(i18n.active_language())))
 
 
 # --- what the template calls (in the page's language) -----------------------------------------
